@@ -1,0 +1,67 @@
+#!/usr/bin/env node
+// The whole test suite, as CI runs it: lint and format check, typecheck, then every
+// test/**/*.test.ts with node's built-in runner (through tsx).
+//   npm test                       everything
+//   npm test -- test/wechatpay     only the files under these paths (checks still run)
+//   MINIPAY_TEST_FAST=1 npm test   skip lint and typecheck (local iteration only)
+import { spawnSync } from 'node:child_process';
+import { readdirSync, statSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const bin = (name) => join(root, 'node_modules', '.bin', name);
+const args = process.argv.slice(2);
+
+function step(what, cmd, cmdArgs, env = {}) {
+  console.log(`\n▶ ${what}`);
+  const r = spawnSync(cmd, cmdArgs, {
+    cwd: root,
+    stdio: 'inherit',
+    env: { ...process.env, ...env },
+  });
+  if (r.status !== 0) {
+    console.error(`\n✖ ${what} failed`);
+    process.exit(r.status ?? 1);
+  }
+}
+
+function testFiles(dir) {
+  const out = [];
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) out.push(...testFiles(path));
+    else if (entry.name.endsWith('.test.ts')) out.push(relative(root, path));
+  }
+  return out.sort();
+}
+
+const targets = args.filter((a) => !a.startsWith('-'));
+const passThrough = args.filter((a) => a.startsWith('-'));
+const files = (targets.length ? targets : ['test']).flatMap((t) =>
+  statSync(join(root, t)).isDirectory() ? testFiles(join(root, t)) : [t],
+);
+if (files.length === 0) {
+  console.error('no test files found');
+  process.exit(1);
+}
+
+if (!process.env.MINIPAY_TEST_FAST) {
+  step('lint and format (biome)', bin('biome'), ['check', '.']);
+  step('typecheck (tsc --noEmit)', bin('tsc'), ['-p', 'tsconfig.json']);
+}
+step(
+  `tests (${files.length} files, node --test)`,
+  process.execPath,
+  [
+    '--import',
+    'tsx',
+    '--test',
+    '--test-reporter=spec',
+    `--test-concurrency=${process.env.MINIPAY_TEST_CONCURRENCY ?? '4'}`,
+    '--test-timeout=300000',
+    ...passThrough,
+    ...files,
+  ],
+  { NODE_ENV: 'test' },
+);

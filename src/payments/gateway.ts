@@ -1,0 +1,225 @@
+/**
+ * The payment gateway: everything the domain needs from WeChat Pay, in domain words.
+ * The domain never sees XML, JSON, signatures or wire field names; APIv2 is the first
+ * implementation, APIv3 (and a cloudPay adapter) can follow behind the same interface.
+ * Amounts are integer fen; times are `Date`.
+ */
+
+export type PaySignType = 'MD5' | 'HMAC-SHA256' | 'RSA';
+
+/** Exactly what `wx.requestPayment` takes, plus the `appId` that was signed. */
+export interface PaymentParams {
+  appId: string;
+  timeStamp: string;
+  nonceStr: string;
+  package: string;
+  signType: PaySignType;
+  paySign: string;
+}
+
+export interface PrepayRequest {
+  outTradeNo: string;
+  /** Shown to the payer (v2 `body`, ≤ 127 characters). */
+  description: string;
+  totalFen: number;
+  payerOpenid: string;
+  /** The payer's (or the server's) IP, v2 `spbill_create_ip`. */
+  payerIp: string;
+  notifyUrl: string;
+  attach?: string;
+  /** WeChat closes the trade itself after this (v2 `time_expire`). */
+  expiresAt?: Date;
+}
+
+export interface PrepayResult {
+  prepayId: string;
+  /** When WeChat stops accepting this prepay_id (2 hours after it was issued). */
+  prepayExpiresAt: Date;
+}
+
+/** WeChat's `trade_state`, plus NOT_FOUND when WeChat has no such `out_trade_no`. */
+export type TradeState =
+  | 'NOTPAY'
+  | 'SUCCESS'
+  | 'CLOSED'
+  | 'REFUND'
+  | 'USERPAYING'
+  | 'PAYERROR'
+  | 'REVOKED'
+  | 'NOT_FOUND';
+
+export interface TradeStatus {
+  outTradeNo: string;
+  state: TradeState;
+  stateDesc?: string;
+  /** Present once paid (SUCCESS or REFUND). */
+  transactionId?: string;
+  totalFen?: number;
+  currency?: string;
+  payerOpenid?: string;
+  paidAt?: Date;
+  appId?: string;
+  mchId?: string;
+}
+
+/** A verified payment notification (signature already checked by the gateway). */
+export interface PaymentNotice {
+  outTradeNo: string;
+  /** false when WeChat reports `result_code=FAIL` for this trade. */
+  succeeded: boolean;
+  transactionId?: string;
+  totalFen?: number;
+  currency?: string;
+  appId: string;
+  mchId: string;
+  payerOpenid?: string;
+  paidAt?: Date;
+  attach?: string;
+  /** A stable identity for de-duplication (v2: `transaction_id`, else out_trade_no + nonce). */
+  noticeId: string;
+}
+
+export interface RefundRequest {
+  outTradeNo: string;
+  outRefundNo: string;
+  totalFen: number;
+  refundFen: number;
+  reason?: string;
+  notifyUrl?: string;
+}
+
+export interface RefundAccepted {
+  outRefundNo: string;
+  refundId: string;
+  refundFen: number;
+}
+
+export type RefundState = 'PROCESSING' | 'SUCCESS' | 'CHANGE' | 'REFUNDCLOSE';
+
+export interface RefundStatus {
+  outTradeNo: string;
+  outRefundNo: string;
+  refundId?: string;
+  transactionId?: string;
+  state: RefundState;
+  refundFen: number;
+  totalFen?: number;
+  succeededAt?: Date;
+  receivedAccount?: string;
+  /** API for refunds minipay asked for; VENDOR_PLATFORM for the merchant portal. */
+  source?: 'API' | 'VENDOR_PLATFORM';
+}
+
+/** The raw callback as it arrived; the gateway verifies it. */
+export interface NotifyHttpRequest {
+  headers: Readonly<Record<string, string | string[] | undefined>>;
+  body: Buffer;
+}
+
+/** What to send back to WeChat. */
+export interface NotifyHttpReply {
+  statusCode: number;
+  contentType: string;
+  body: string;
+}
+
+/**
+ * How the callback was handled: `ok` stops WeChat's retries; `retry` asks WeChat to try again
+ * later (our side failed transiently); `reject` refuses a message that can never be valid.
+ */
+export type NotifyOutcome = 'ok' | 'retry' | 'reject';
+
+export type BillType = 'ALL' | 'SUCCESS' | 'REFUND';
+
+export interface BillTradeRow {
+  tradeTime: Date;
+  appId: string;
+  mchId: string;
+  transactionId: string;
+  outTradeNo: string;
+  openid: string;
+  tradeType: string;
+  /** SUCCESS, REFUND, ... as in the bill. */
+  tradeState: string;
+  bankType: string;
+  currency: string;
+  /** 应结订单金额, fen. */
+  settlementFen: number;
+  couponFen: number;
+  refundId?: string;
+  outRefundNo?: string;
+  refundFen: number;
+  refundType?: string;
+  refundState?: string;
+  productName: string;
+  attach: string;
+  /** 手续费 in 1/1000 fen (bills carry 5 decimals of yuan). */
+  feeMilliFen: number;
+  rate: string;
+  /** 订单金额, fen. */
+  orderFen: number;
+  /** 申请退款金额, fen. */
+  requestedRefundFen: number;
+}
+
+export interface Bill {
+  date: string;
+  type: BillType;
+  rows: BillTradeRow[];
+  summary: {
+    tradeCount: number;
+    settlementFen: number;
+    refundFen: number;
+    couponRefundFen: number;
+    feeMilliFen: number;
+    orderFen: number;
+    requestedRefundFen: number;
+  };
+}
+
+export interface PaymentGateway {
+  readonly name: string;
+  readonly appId: string;
+  readonly mchId: string;
+  prepay(request: PrepayRequest): Promise<PrepayResult>;
+  /** Signs fresh `wx.requestPayment` parameters for a prepay_id (pure, no I/O). */
+  paymentParams(prepayId: string): PaymentParams;
+  queryTrade(outTradeNo: string): Promise<TradeStatus>;
+  /** Resolves when WeChat has closed the trade (or it was already closed). */
+  closeTrade(outTradeNo: string): Promise<void>;
+  refund(request: RefundRequest): Promise<RefundAccepted>;
+  queryRefund(outRefundNo: string): Promise<RefundStatus>;
+  readPaymentNotify(request: NotifyHttpRequest): Promise<PaymentNotice>;
+  readRefundNotify(request: NotifyHttpRequest): Promise<RefundStatus>;
+  notifyReply(outcome: NotifyOutcome, message?: string): NotifyHttpReply;
+  /** Resolves `null` when WeChat has no bill for that day (nothing happened). */
+  downloadBill(date: string, type: BillType): Promise<Bill | null>;
+}
+
+/**
+ * Why a gateway call failed, which decides what the domain may do next:
+ * - `ambiguous`: timeout, network error, SYSTEMERROR, HTTP 5xx. WeChat may or may not have
+ *   acted; retry with the same ids and parameters, or settle it with a query.
+ * - `rejected`: WeChat refused for a business reason (`code`, e.g. ORDERPAID, ORDERCLOSED,
+ *   NOTENOUGH, INVALID_REQUEST); retrying the same call will not help.
+ * - `config`: the merchant setup is wrong (SIGNERROR, APPID_MCHID_NOT_MATCH, NOAUTH, bad key).
+ * - `invalid`: a response or callback failed verification (bad signature, malformed, wrong
+ *   merchant): never trusted.
+ */
+export type GatewayErrorKind = 'ambiguous' | 'rejected' | 'config' | 'invalid';
+
+export class GatewayError extends Error {
+  override readonly name = 'GatewayError';
+  constructor(
+    readonly kind: GatewayErrorKind,
+    readonly code: string,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+
+  get retryable(): boolean {
+    return this.kind === 'ambiguous';
+  }
+}
