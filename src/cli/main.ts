@@ -1,8 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { type Command, UsageError } from './command.js';
+import { sandboxCommand } from './commands/sandbox.js';
 
 /** Every sub-command; each lives in ./commands/<name>.ts. */
-const commands: Command[] = [];
+const commands: Command[] = [sandboxCommand];
 
 function version(): string {
   const pkg = new URL('../../../package.json', import.meta.url);

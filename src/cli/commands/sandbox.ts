@@ -1,0 +1,158 @@
+/**
+ * `minipay sandbox`: runs the local WeChat simulator until SIGINT/SIGTERM, printing the
+ * credentials and URLs a merchant server needs to use it.
+ */
+import { parseArgs } from 'node:util';
+import pino from 'pino';
+import { type Sandbox, type SandboxOptions, startSandbox } from '../../sandbox/index.js';
+import { type Command, UsageError } from '../command.js';
+
+const usage = `Usage: minipay sandbox [options]
+
+Runs a local simulator of WeChat's side of mini program payments: jscode2session, the
+APIv2 pay endpoints, the user's wx.requestPayment (and a cashier page), payment and refund
+notifications on WeChat's retry schedule, bills and fault injection. See docs/sandbox.md.
+
+Options:
+  --port N                 port to listen on (default 0: any free port)
+  --host H                 interface to listen on (default 127.0.0.1)
+  --appid A                mini program AppID       (default: the demo credentials)
+  --appsecret S            mini program AppSecret
+  --mchid M                WeChat Pay merchant number
+  --mch-key K              APIv2 key (32 letters or digits)
+  --time-scale X           divide WeChat's notify schedule and refund delay by X (default 1)
+  --seed N                 seed for fault injection (default: random, printed)
+  --state-file F           keep state in this SQLite file across restarts (default: memory)
+  --refund-notify-url U    refund notify URL "set in the merchant portal"
+  --close-min-age-ms N     closeorder refuses trades younger than N ms (WeChat: 300000)
+  --notify-timeout-ms N    how long the merchant has to answer a notification (default 5000)
+  -h, --help               show this help
+
+Example:
+  minipay sandbox --port 8091 --time-scale 60 --state-file ./sandbox.sqlite`;
+
+function integer(name: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  if (!/^[0-9]+$/.test(value))
+    throw new UsageError(`--${name} must be a whole number, got "${value}"`);
+  return Number(value);
+}
+
+/** Turns the command line into sandbox options (throws UsageError on a bad one). */
+export function sandboxOptions(argv: string[]): SandboxOptions {
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      strict: true,
+      allowPositionals: false,
+      options: {
+        port: { type: 'string' },
+        host: { type: 'string' },
+        appid: { type: 'string' },
+        appsecret: { type: 'string' },
+        mchid: { type: 'string' },
+        'mch-key': { type: 'string' },
+        'time-scale': { type: 'string' },
+        seed: { type: 'string' },
+        'state-file': { type: 'string' },
+        'refund-notify-url': { type: 'string' },
+        'close-min-age-ms': { type: 'string' },
+        'notify-timeout-ms': { type: 'string' },
+      },
+    }));
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  const str = (name: string) => values[name] as string | undefined;
+  const port = integer('port', str('port'));
+  if (port !== undefined && port > 65535) throw new UsageError('--port must be 0 to 65535');
+  let timeScale: number | undefined;
+  if (str('time-scale') !== undefined) {
+    timeScale = Number(str('time-scale'));
+    if (!(Number.isFinite(timeScale) && timeScale > 0)) {
+      throw new UsageError(`--time-scale must be a number above 0, got "${str('time-scale')}"`);
+    }
+  }
+  return {
+    host: str('host'),
+    port,
+    credentials: {
+      appId: str('appid'),
+      appSecret: str('appsecret'),
+      mchId: str('mchid'),
+      mchKey: str('mch-key'),
+    },
+    timeScale,
+    seed: integer('seed', str('seed')),
+    stateFile: str('state-file'),
+    refundNotifyUrl: str('refund-notify-url'),
+    closeMinAgeMs: integer('close-min-age-ms', str('close-min-age-ms')),
+    notifyTimeoutMs: integer('notify-timeout-ms', str('notify-timeout-ms')),
+  };
+}
+
+function banner(sandbox: Sandbox, options: SandboxOptions): string {
+  const c = sandbox.credentials;
+  const u = sandbox.url;
+  return [
+    'minipay sandbox: a local WeChat Pay simulator',
+    `  listening on ${u}`,
+    '',
+    'Point your merchant server at it (minipay start reads these):',
+    `  MINIPAY_WECHAT_API_BASE_URL=${u}    # instead of https://api.weixin.qq.com`,
+    `  MINIPAY_WECHATPAY_BASE_URL=${u}     # instead of https://api.mch.weixin.qq.com`,
+    `  MINIPAY_APPID=${c.appId}`,
+    `  MINIPAY_APPSECRET=${c.appSecret}`,
+    `  MINIPAY_MCHID=${c.mchId}`,
+    `  MINIPAY_MCH_KEY=${c.mchKey}`,
+    '',
+    'Play the user:',
+    `  POST ${u}/sandbox/v1/login-code       wx.login → a code for jscode2session`,
+    `  POST ${u}/sandbox/v1/pay              wx.requestPayment with the payment parameters`,
+    `  GET  ${u}/sandbox/v1/cashier?…        the same, as a page with Pay and Cancel`,
+    'Inspect and steer:',
+    `  GET  ${u}/sandbox/v1/notifications    every notification and delivery attempt`,
+    `  GET  ${u}/sandbox/v1/trades/<out_trade_no>`,
+    `  POST ${u}/sandbox/v1/faults           drop, duplicate, delay, reorder, SYSTEMERROR, timeouts`,
+    '',
+    `Time scale ${options.timeScale ?? 1} · fault seed ${sandbox.faults().seed} · state ${options.stateFile ?? 'in memory (lost on exit)'}`,
+    'Press Ctrl-C to stop.',
+    '',
+  ].join('\n');
+}
+
+export const sandboxCommand: Command = {
+  name: 'sandbox',
+  summary: 'Run the local WeChat Pay simulator (login, pay, notifications, refunds, faults)',
+  usage,
+  async run(argv) {
+    const options = sandboxOptions(argv);
+    const logger = pino({ level: process.env.MINIPAY_LOG_LEVEL ?? 'info' }, pino.destination(2));
+    let sandbox: Sandbox;
+    try {
+      sandbox = await startSandbox({ ...options, logger });
+    } catch (err) {
+      const e = err as NodeJS.ErrnoException;
+      const reason =
+        e.code === 'EADDRINUSE'
+          ? `port ${options.port} is in use; pick another with --port`
+          : e.message;
+      process.stderr.write(`minipay sandbox: could not start: ${reason}\n`);
+      return 1;
+    }
+    process.stdout.write(banner(sandbox, options));
+    await new Promise<void>((resolve) => {
+      const stop = () => {
+        process.off('SIGINT', stop);
+        process.off('SIGTERM', stop);
+        resolve();
+      };
+      process.on('SIGINT', stop);
+      process.on('SIGTERM', stop);
+    });
+    process.stderr.write('minipay sandbox: stopping\n');
+    await sandbox.close();
+    return 0;
+  },
+};

@@ -1,0 +1,77 @@
+/**
+ * What every part of a running sandbox shares: its state, clock, credentials, settings and
+ * fault switches.
+ */
+import { randomInt } from 'node:crypto';
+import type { SandboxClock } from './clock.js';
+import type { Credentials } from './credentials.js';
+import { defaultFaults, type Faults, mergeFaults } from './faults.js';
+import { SeededRandom } from './random.js';
+import type { SandboxState } from './state.js';
+
+/** Behaviour settings fixed at start-up. */
+export interface SandboxConfig {
+  /** Divides WeChat's notify retry schedule and refund processing delay. */
+  timeScale: number;
+  /** `closeorder` refuses trades younger than this (WeChat documents 5 minutes); 0 = off. */
+  closeMinAgeMs: number;
+  /** Two refunds of one trade must be at least this far apart (WeChat: 1 minute); 0 = off. */
+  refundIntervalMs: number;
+  /** A merchant has this long to answer a notification (real ms, not scaled). */
+  notifyTimeoutMs: number;
+  /** The refund notify URL "configured in the merchant portal", used when a refund has none. */
+  refundNotifyUrl: string | undefined;
+}
+
+const FAULTS_KEY = 'faults';
+
+/** Current fault settings and the seeded random streams they draw from; persisted in state. */
+export class FaultSwitch {
+  private current: Faults;
+  private rng: SeededRandom;
+
+  constructor(
+    private readonly state: SandboxState,
+    initial: unknown,
+  ) {
+    const stored = state.getMeta(FAULTS_KEY);
+    const base = stored
+      ? mergeFaults(defaultFaults(0), JSON.parse(stored))
+      : defaultFaults(randomInt(0x7fffffff));
+    this.current = mergeFaults(base, initial ?? {});
+    this.rng = new SeededRandom(this.current.seed);
+    this.persist();
+  }
+
+  get faults(): Faults {
+    return this.current;
+  }
+
+  get random(): SeededRandom {
+    return this.rng;
+  }
+
+  /** Merges `change` (validated) and returns the new settings; a new seed restarts the streams. */
+  set(change: unknown): Faults {
+    const next = mergeFaults(this.current, change);
+    const reseed =
+      next.seed !== this.current.seed ||
+      (typeof change === 'object' && change !== null && 'seed' in change);
+    this.current = next;
+    if (reseed) this.rng = new SeededRandom(next.seed);
+    this.persist();
+    return next;
+  }
+
+  private persist(): void {
+    this.state.setMeta(FAULTS_KEY, JSON.stringify(this.current));
+  }
+}
+
+export interface SandboxCore {
+  state: SandboxState;
+  clock: SandboxClock;
+  credentials: Credentials;
+  config: SandboxConfig;
+  faults: FaultSwitch;
+}

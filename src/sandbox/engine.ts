@@ -1,0 +1,176 @@
+/**
+ * The simulated WeChat, without HTTP: trades, refunds, login codes, notifications and the
+ * user's payments wired together. The HTTP app (http/app.ts) and the programmatic API
+ * (index.ts) are two doors into the same engine.
+ */
+import type { SandboxCore } from './core.js';
+import type { Faults, RefundOutcome } from './faults.js';
+import { issueLoginCode } from './login.js';
+import { type NotificationLogEntry, Notifier, type ReplyJudge } from './notifier.js';
+import { Refunds } from './refunds.js';
+import type { RefundRow, TradeRow } from './state.js';
+import {
+  completeUserPayment,
+  payAsUser,
+  type UserPaymentRequest,
+  type UserPaymentResult,
+} from './user-payment.js';
+import { type RefundView, refundView, type TradeView, tradeView } from './views.js';
+
+/**
+ * How notifications are worded and how replies are judged: the protocol layer's
+ * `buildPaymentNotify`, `buildRefundNotify` and `isNotifyReplySuccess` (notify-bodies.ts).
+ * Undefined while those have not landed: then trades are paid but no notification is sent.
+ */
+export interface NotifyFormat {
+  payment(core: SandboxCore, trade: TradeRow): string;
+  refund(core: SandboxCore, refund: RefundRow): string;
+  accepted: ReplyJudge;
+}
+
+/** Where the clock offset is kept in the state. */
+export const CLOCK_OFFSET_KEY = 'clockOffsetMs';
+
+/** What the cashier page needs to show a prepay (nothing secret). */
+export interface PrepayInfo {
+  prepayId: string;
+  outTradeNo: string;
+  body: string;
+  totalFen: number;
+  tradeState: string;
+  expiresAt: string;
+}
+
+export class SandboxEngine {
+  readonly notifier: Notifier;
+  readonly refunds: Refunds;
+
+  constructor(
+    readonly core: SandboxCore,
+    private readonly format: NotifyFormat | undefined,
+  ) {
+    this.notifier = new Notifier(core, (status, body) => format?.accepted(status, body) ?? false);
+    this.refunds = new Refunds(core, (refund) => this.refundSettled(refund));
+  }
+
+  start(): void {
+    this.refunds.start();
+    this.notifier.start();
+  }
+
+  async close(): Promise<void> {
+    this.refunds.stop();
+    await this.notifier.close();
+  }
+
+  /** `wx.login`: a one-time code for `openid` (a new user when none is given). */
+  loginCode(openid?: string): { code: string; openid: string } {
+    return issueLoginCode(this.core, openid);
+  }
+
+  /** `wx.requestPayment` by the user; throws UserPaymentError when WeChat would refuse. */
+  pay(request: UserPaymentRequest): UserPaymentResult {
+    return payAsUser(this.core, request, (trade, notify) => this.paid(trade, notify));
+  }
+
+  /** Ends a USERPAYING payment. */
+  complete(outTradeNo: string, result: 'SUCCESS' | 'PAYERROR'): UserPaymentResult {
+    return completeUserPayment(this.core, outTradeNo, result, (trade, notify) =>
+      this.paid(trade, notify),
+    );
+  }
+
+  trade(outTradeNo: string): TradeView | undefined {
+    this.refunds.settleDue();
+    const row = this.core.state.getTrade(this.core.credentials.mchId, outTradeNo);
+    return row && tradeView(this.core, row);
+  }
+
+  refund(outRefundNo: string): RefundView | undefined {
+    this.refunds.settleDue();
+    const row = this.core.state.getRefund(this.core.credentials.mchId, outRefundNo);
+    return row && refundView(row);
+  }
+
+  prepay(prepayId: string): PrepayInfo | undefined {
+    const prepay = this.core.state.getPrepay(prepayId);
+    const trade = prepay && this.trade(prepay.out_trade_no);
+    if (!prepay || !trade) return undefined;
+    return {
+      prepayId,
+      outTradeNo: trade.outTradeNo,
+      body: trade.body,
+      totalFen: trade.totalFen,
+      tradeState: trade.tradeState,
+      expiresAt: new Date(prepay.expires_at).toISOString(),
+    };
+  }
+
+  /** Ends the validity of a trade's current prepay_id now; false for an unknown trade. */
+  expirePrepay(outTradeNo: string): boolean {
+    const { state, credentials, clock } = this.core;
+    if (!state.getTrade(credentials.mchId, outTradeNo)) return false;
+    state.expirePrepay(credentials.mchId, outTradeNo, clock.now());
+    return true;
+  }
+
+  /** A refund made in the merchant portal (VENDOR_PLATFORM); throws V2Refusal on a rule. */
+  portalRefund(options: Parameters<Refunds['fromPortal']>[0]): RefundView {
+    return refundView(this.refunds.fromPortal(options));
+  }
+
+  /** Settles a PROCESSING refund now; undefined for an unknown refund. */
+  settleRefund(
+    outRefundNo: string,
+    status?: RefundOutcome,
+  ): { refund: RefundView; changed: boolean } | undefined {
+    this.refunds.settleDue();
+    const row = this.core.state.getRefund(this.core.credentials.mchId, outRefundNo);
+    if (!row) return undefined;
+    const changed =
+      row.status === 'PROCESSING' &&
+      this.refunds.settleNow(row, status ?? (row.outcome as RefundOutcome));
+    return { refund: this.refund(outRefundNo)!, changed };
+  }
+
+  /** Moves sandbox time forward (and keeps the jump across restarts). */
+  advanceClock(ms: number): void {
+    this.core.clock.advance(ms);
+    this.core.state.setMeta(CLOCK_OFFSET_KEY, String(this.core.clock.offset));
+    this.refunds.settleDue();
+  }
+
+  setFaults(change: unknown): Faults {
+    return this.core.faults.set(change);
+  }
+
+  notifications(): NotificationLogEntry[] {
+    return this.notifier.log();
+  }
+
+  private paid(trade: TradeRow, notify: boolean): void {
+    if (!this.format) return;
+    const { faults, random } = this.core.faults;
+    const never = random.chance('notify:never', faults.neverNotifyRate);
+    this.notifier.enqueue(
+      {
+        kind: 'payment',
+        outTradeNo: trade.out_trade_no,
+        url: trade.notify_url,
+        body: this.format.payment(this.core, trade),
+      },
+      notify && !never,
+    );
+  }
+
+  private refundSettled(refund: RefundRow): void {
+    if (!refund.notify_url || !this.format) return;
+    this.notifier.enqueue({
+      kind: 'refund',
+      outTradeNo: refund.out_trade_no,
+      outRefundNo: refund.out_refund_no,
+      url: refund.notify_url,
+      body: this.format.refund(this.core, refund),
+    });
+  }
+}

@@ -1,0 +1,150 @@
+/**
+ * Fault injection settings: what goes wrong on purpose. The same shape is accepted by
+ * `startSandbox({ faults })`, `sandbox.setFaults()` and `POST /sandbox/v1/faults`; a change is
+ * merged into the current settings (the per-endpoint maps key by key) and echoed back.
+ */
+
+/** The WeChat paths whose answers can be made to fail. */
+export const FAULT_ENDPOINTS = [
+  '/sns/jscode2session',
+  '/pay/unifiedorder',
+  '/pay/orderquery',
+  '/pay/closeorder',
+  '/secapi/pay/refund',
+  '/pay/refundquery',
+  '/pay/downloadbill',
+] as const;
+export type FaultEndpoint = (typeof FAULT_ENDPOINTS)[number];
+
+/** How a refund ends once WeChat has processed it. */
+export type RefundOutcome = 'SUCCESS' | 'CHANGE' | 'REFUNDCLOSE';
+export const REFUND_OUTCOMES: readonly RefundOutcome[] = ['SUCCESS', 'CHANGE', 'REFUNDCLOSE'];
+
+export interface Faults {
+  /** Seeds every random choice below; the same seed and the same calls give the same faults. */
+  seed: number;
+  /** Each delivery attempt of a notification is lost on the way at this rate (0..1). */
+  dropNotifyRate: number;
+  /** Each delivery attempt is sent twice, the copies less than a second apart, at this rate. */
+  duplicateNotifyRate: number;
+  /** Real milliseconds added before the first attempt of every notification (not scaled). */
+  delayNotifyMs: number;
+  /** Holds new notifications until none has arrived for 1 s, then sends them newest first. */
+  reorderNotifies: boolean;
+  /** A payment succeeds but its notification is never sent, at this rate. */
+  neverNotifyRate: number;
+  /** Answer SYSTEMERROR (without acting) on these paths at these rates. */
+  systemErrorRate: Partial<Record<FaultEndpoint, number>>;
+  /** Act, then never answer (the connection is dropped after `timeoutHoldMs`), at these rates. */
+  timeoutRate: Partial<Record<FaultEndpoint, number>>;
+  /** How long a "timed out" request is held open before its connection is dropped (real ms). */
+  timeoutHoldMs: number;
+  /** How accepted refunds end unless told otherwise per refund. */
+  refundOutcome: RefundOutcome;
+  /** WeChat time from refund accepted to its outcome, in ms (divided by timeScale). */
+  refundDelayMs: number;
+}
+
+/** The defaults: nothing goes wrong, refunds succeed after 10 s of WeChat time. */
+export function defaultFaults(seed: number): Faults {
+  return {
+    seed,
+    dropNotifyRate: 0,
+    duplicateNotifyRate: 0,
+    delayNotifyMs: 0,
+    reorderNotifies: false,
+    neverNotifyRate: 0,
+    systemErrorRate: {},
+    timeoutRate: {},
+    timeoutHoldMs: 30_000,
+    refundOutcome: 'SUCCESS',
+    refundDelayMs: 10_000,
+  };
+}
+
+/** A fault setting that cannot be applied; the message says which and why. */
+export class FaultsError extends Error {
+  override readonly name = 'FaultsError';
+}
+
+const RATES = ['dropNotifyRate', 'duplicateNotifyRate', 'neverNotifyRate'] as const;
+const DURATIONS = ['delayNotifyMs', 'timeoutHoldMs', 'refundDelayMs'] as const;
+/** A day: longer delays are mistakes, and they would keep timers alive past any test. */
+const MAX_DURATION_MS = 24 * 3600 * 1000;
+
+/** Validates `change` (untrusted JSON) and returns `current` with it merged in. */
+export function mergeFaults(current: Faults, change: unknown): Faults {
+  if (typeof change !== 'object' || change === null || Array.isArray(change)) {
+    throw new FaultsError('faults must be a JSON object');
+  }
+  const next: Faults = {
+    ...current,
+    systemErrorRate: { ...current.systemErrorRate },
+    timeoutRate: { ...current.timeoutRate },
+  };
+  for (const [name, value] of Object.entries(change)) {
+    if (value === undefined) continue;
+    if ((RATES as readonly string[]).includes(name)) {
+      next[name as (typeof RATES)[number]] = rate(name, value);
+    } else if ((DURATIONS as readonly string[]).includes(name)) {
+      next[name as (typeof DURATIONS)[number]] = duration(name, value);
+    } else if (name === 'seed') {
+      if (!Number.isSafeInteger(value) || (value as number) < 0 || (value as number) > 0xffffffff) {
+        throw new FaultsError('seed must be a whole number from 0 to 4294967295');
+      }
+      next.seed = value as number;
+    } else if (name === 'reorderNotifies') {
+      if (typeof value !== 'boolean')
+        throw new FaultsError('reorderNotifies must be true or false');
+      next.reorderNotifies = value;
+    } else if (name === 'refundOutcome') {
+      if (!(REFUND_OUTCOMES as readonly unknown[]).includes(value)) {
+        throw new FaultsError(`refundOutcome must be one of ${REFUND_OUTCOMES.join(', ')}`);
+      }
+      next.refundOutcome = value as RefundOutcome;
+    } else if (name === 'systemErrorRate' || name === 'timeoutRate') {
+      Object.assign(next[name], endpointRates(name, value));
+    } else {
+      throw new FaultsError(`unknown fault setting "${name}"`);
+    }
+  }
+  return next;
+}
+
+function rate(name: string, value: unknown): number {
+  if (typeof value !== 'number' || !(value >= 0 && value <= 1)) {
+    throw new FaultsError(`${name} must be a number from 0 to 1`);
+  }
+  return value;
+}
+
+function duration(name: string, value: unknown): number {
+  if (
+    !Number.isSafeInteger(value) ||
+    (value as number) < 0 ||
+    (value as number) > MAX_DURATION_MS
+  ) {
+    throw new FaultsError(
+      `${name} must be a whole number of milliseconds from 0 to ${MAX_DURATION_MS}`,
+    );
+  }
+  return value as number;
+}
+
+function endpointRates(name: string, value: unknown): Partial<Record<FaultEndpoint, number>> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new FaultsError(
+      `${name} must be an object of path → rate, e.g. {"/pay/orderquery": 0.1}`,
+    );
+  }
+  const out: Partial<Record<FaultEndpoint, number>> = {};
+  for (const [path, r] of Object.entries(value)) {
+    if (!(FAULT_ENDPOINTS as readonly string[]).includes(path)) {
+      throw new FaultsError(
+        `${name}: unknown path "${path}"; use one of ${FAULT_ENDPOINTS.join(', ')}`,
+      );
+    }
+    out[path as FaultEndpoint] = rate(`${name}["${path}"]`, r);
+  }
+  return out;
+}

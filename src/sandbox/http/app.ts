@@ -1,0 +1,54 @@
+/**
+ * The sandbox's HTTP server: one Fastify app serving the api.weixin.qq.com path, the
+ * api.mch.weixin.qq.com paths and the sandbox's own API, so a merchant points both of its
+ * WeChat base URLs at the same address.
+ */
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
+import type { SandboxEngine } from '../engine.js';
+import { HeldSockets } from './held-sockets.js';
+import { SANDBOX_API_MAX_BODY_BYTES, sandboxRoutes } from './sandbox-routes.js';
+import { wechatRoutes } from './wechat-routes.js';
+
+/** Requests must arrive whole within this (a slow-loris guard; WeChat clients send at once). */
+const REQUEST_TIMEOUT_MS = 30_000;
+
+export interface SandboxApp {
+  app: FastifyInstance;
+  held: HeldSockets;
+}
+
+export function buildSandboxApp(engine: SandboxEngine, logger: FastifyBaseLogger): SandboxApp {
+  const held = new HeldSockets();
+  const app = Fastify({
+    loggerInstance: logger,
+    // Fastify's request log would print query strings, and jscode2session carries the
+    // AppSecret there: log our own line with the path only.
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: SANDBOX_API_MAX_BODY_BYTES,
+    requestTimeout: REQUEST_TIMEOUT_MS,
+    forceCloseConnections: true,
+    return503OnClosing: true,
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    request.log.info(
+      {
+        method: request.method,
+        path: request.url.split('?')[0],
+        status: reply.statusCode,
+        ms: Math.round(reply.elapsedTime),
+      },
+      'sandbox request',
+    );
+  });
+  app.setNotFoundHandler((request, reply) =>
+    reply.code(404).send({
+      error: {
+        code: 'NOT_FOUND',
+        message: `the sandbox has no ${request.method} ${request.url.split('?')[0]}; see docs/sandbox.md for its paths`,
+      },
+    }),
+  );
+  void app.register(wechatRoutes, { engine, held });
+  void app.register(sandboxRoutes, { engine });
+  return { app, held };
+}

@@ -1,0 +1,89 @@
+/**
+ * The WeChat-compatible paths: `GET /sns/jscode2session` (api.weixin.qq.com) and the APIv2
+ * XML paths (api.mch.weixin.qq.com). Bodies reach the handlers as raw bytes, whatever the
+ * Content-Type (WeChat reads any body as XML), capped at 64 KiB.
+ */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { encodeXml } from '../../wechatpay/index.js';
+import { downloadBill } from '../bills.js';
+import type { SandboxEngine } from '../engine.js';
+import type { FaultEndpoint } from '../faults.js';
+import { type Code2SessionQuery, code2Session, error as loginError } from '../login.js';
+import { closeOrder, orderQuery, unifiedOrder } from '../trades.js';
+import { handleV2, V2_MAX_BODY_BYTES, type V2Answer, type V2Request } from '../v2-endpoint.js';
+import type { HeldSockets } from './held-sockets.js';
+
+type V2Handler = (engine: SandboxEngine, request: V2Request) => V2Answer;
+
+/** Every v2 path the sandbox serves, with its handler. */
+export const V2_ROUTES: ReadonlyArray<readonly [FaultEndpoint, V2Handler]> = [
+  ['/pay/unifiedorder', (e, r) => unifiedOrder(e.core, r)],
+  ['/pay/orderquery', (e, r) => orderQuery(e.core, r)],
+  ['/pay/closeorder', (e, r) => closeOrder(e.core, r)],
+  ['/secapi/pay/refund', (e, r) => e.refunds.handleRefund(r)],
+  ['/pay/refundquery', (e, r) => e.refunds.handleRefundQuery(r)],
+  ['/pay/downloadbill', (e, r) => downloadBill(e.core, r)],
+];
+
+const ALL_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
+
+/** Registers the WeChat paths in their own scope (raw body parser, WeChat-style errors). */
+export async function wechatRoutes(
+  app: FastifyInstance,
+  { engine, held }: { engine: SandboxEngine; held: HeldSockets },
+): Promise<void> {
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser(
+    '*',
+    { parseAs: 'buffer', bodyLimit: V2_MAX_BODY_BYTES },
+    (_request, body, done) => done(null, body),
+  );
+
+  // Body too large, bad Content-Length, aborted upload: answered the way WeChat answers a bad
+  // body, never with a Fastify error page, and nothing was read or changed.
+  app.setErrorHandler((err: { code?: string; statusCode?: number }, request, reply) => {
+    if (request.url.startsWith('/sns/')) {
+      return reply.code(200).send(loginError(-1, 'system error'));
+    }
+    const message =
+      err.code === 'FST_ERR_CTP_BODY_TOO_LARGE'
+        ? `XML格式错误: the body is larger than ${V2_MAX_BODY_BYTES} bytes`
+        : 'XML格式错误: the body could not be read';
+    return reply
+      .code(200)
+      .type('text/xml; charset=utf-8')
+      .send(encodeXml({ return_code: 'FAIL', return_msg: message }));
+  });
+
+  app.get('/sns/jscode2session', async (request, reply) => {
+    const faults = engine.core.faults;
+    const endpoint: FaultEndpoint = '/sns/jscode2session';
+    if (faults.random.chance(`error:${endpoint}`, faults.faults.systemErrorRate[endpoint] ?? 0)) {
+      return reply.send(loginError(-1, 'system error'));
+    }
+    const answer = code2Session(engine.core, request.query as Code2SessionQuery);
+    if (faults.random.chance(`timeout:${endpoint}`, faults.faults.timeoutRate[endpoint] ?? 0)) {
+      return held.swallow(reply, faults.faults.timeoutHoldMs);
+    }
+    return reply.send(answer);
+  });
+
+  for (const [path, handler] of V2_ROUTES) {
+    app.route({
+      method: [...ALL_METHODS],
+      url: path,
+      handler: async (request: FastifyRequest, reply: FastifyReply) => {
+        const body = Buffer.isBuffer(request.body) ? request.body : undefined;
+        const { core } = engine;
+        const context = {
+          credentials: core.credentials,
+          faults: core.faults.faults,
+          random: core.faults.random,
+        };
+        const response = handleV2(path, request.method, body, context, (r) => handler(engine, r));
+        if (response.swallow) return held.swallow(reply, engine.core.faults.faults.timeoutHoldMs);
+        return reply.code(response.statusCode).type(response.contentType).send(response.body);
+      },
+    });
+  }
+}

@@ -1,0 +1,198 @@
+/**
+ * minipay's WeChat sandbox: a local, faithful simulator of the WeChat side of mini program
+ * payments (login, APIv2 pay endpoints, the user's payment, notifications, refunds, bills,
+ * faults). See docs/sandbox.md.
+ *
+ * ```ts
+ * const sandbox = await startSandbox({ timeScale: 1000, seed: 7 });
+ * // point the merchant's api.weixin.qq.com and api.mch.weixin.qq.com base URLs at sandbox.url
+ * await sandbox.close();
+ * ```
+ */
+import type { AddressInfo } from 'node:net';
+import pino, { type Logger } from 'pino';
+import { SandboxClock } from './clock.js';
+import { FaultSwitch, type SandboxConfig, type SandboxCore } from './core.js';
+import { type Credentials, resolveCredentials } from './credentials.js';
+import { CLOCK_OFFSET_KEY, type NotifyFormat, SandboxEngine } from './engine.js';
+import type { Faults } from './faults.js';
+import { buildSandboxApp } from './http/app.js';
+import type { NotificationLogEntry } from './notifier.js';
+import { SandboxState } from './state.js';
+import type { UserPaymentRequest, UserPaymentResult } from './user-payment.js';
+import type { RefundView, TradeView } from './views.js';
+
+export { type Credentials, DEMO_CREDENTIALS } from './credentials.js';
+export { FAULT_ENDPOINTS, type FaultEndpoint, type Faults, type RefundOutcome } from './faults.js';
+export {
+  NOTIFY_MAX_ATTEMPTS,
+  NOTIFY_RETRY_INTERVALS_MS,
+  type NotificationAttempt,
+  type NotificationLogEntry,
+} from './notifier.js';
+export {
+  UserPaymentError,
+  type UserPaymentRequest,
+  type UserPaymentResult,
+} from './user-payment.js';
+export type { RefundView, TradeView } from './views.js';
+
+export interface SandboxOptions {
+  /** Interface to listen on. Default 127.0.0.1. */
+  host?: string;
+  /** Port; 0 (the default) picks a free one. */
+  port?: number;
+  /** Overrides of the demo credentials. */
+  credentials?: Partial<Credentials>;
+  /** Divides WeChat's notify retry schedule and refund delay (1000: 24h4m of retries in 87 s). */
+  timeScale?: number;
+  /** Seeds fault injection (same as `faults.seed`). */
+  seed?: number;
+  /** Initial fault settings, merged like `setFaults`. */
+  faults?: Partial<Faults>;
+  /** SQLite file to keep state in across restarts; in memory when absent. */
+  stateFile?: string;
+  /** pino logger; silent by default. */
+  logger?: Logger;
+  /** closeorder refuses trades younger than this (WeChat documents 5 min); default 0 (off). */
+  closeMinAgeMs?: number;
+  /** Least time between two refunds of one trade (WeChat: 1 min); default 0 (off). */
+  refundIntervalMs?: number;
+  /** How long a merchant has to answer a notification, real ms; default 5000. */
+  notifyTimeoutMs?: number;
+  /** The refund notify URL "set in the merchant portal", for refunds without `notify_url`. */
+  refundNotifyUrl?: string;
+  /** Internal, for tests: how notifications are built and replies judged. */
+  notifyFormat?: NotifyFormat;
+}
+
+/** A running sandbox. */
+export interface Sandbox {
+  /** `http://host:port`: the base URL for api.weixin.qq.com and api.mch.weixin.qq.com paths. */
+  readonly url: string;
+  /** The credentials it plays WeChat for. */
+  readonly credentials: Readonly<Credentials>;
+  /** Merges fault settings (validated; throws on a bad one) and returns the result. */
+  setFaults(change: Partial<Faults>): Promise<Faults>;
+  /** The current fault settings. */
+  faults(): Faults;
+  /** The delivery log: every notification and every attempt. */
+  notifications(): NotificationLogEntry[];
+  /** A one-time `wx.login` code (for a new user unless `openid` is given). */
+  loginCode(openid?: string): { code: string; openid: string };
+  /** Plays `wx.requestPayment`; throws UserPaymentError where WeChat would refuse. */
+  pay(request: UserPaymentRequest): UserPaymentResult;
+  /** A trade as the sandbox sees it, with its refunds. */
+  trade(outTradeNo: string): TradeView | undefined;
+  /** A refund as the sandbox sees it. */
+  refund(outRefundNo: string): RefundView | undefined;
+  /** Moves sandbox time forward (prepay and code expiry, time_expire, bills). */
+  advanceClock(ms: number): void;
+  /** Stops timers and the server; pending deliveries are dropped (a state file keeps them). */
+  close(): Promise<void>;
+}
+
+const DEFAULT_NOTIFY_TIMEOUT_MS = 5000;
+/** The protocol layer's notify builders; undefined until issue 2 lands them. */
+const NOTIFY_FORMAT: NotifyFormat | undefined = undefined;
+
+/** Starts a sandbox and resolves once it listens. */
+export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
+  const config = resolveConfig(options);
+  const credentials = resolveCredentials(options.credentials);
+  const logger = options.logger ?? pino({ level: 'silent' });
+  const state = new SandboxState(options.stateFile);
+  let engine: SandboxEngine | undefined;
+  try {
+    checkMerchant(state, credentials, options.stateFile);
+    const clock = new SandboxClock(Number(state.getMeta(CLOCK_OFFSET_KEY) ?? 0));
+    const initialFaults =
+      options.seed === undefined ? options.faults : { ...options.faults, seed: options.seed };
+    const core: SandboxCore = {
+      state,
+      clock,
+      credentials,
+      config,
+      faults: new FaultSwitch(state, initialFaults),
+    };
+    engine = new SandboxEngine(core, options.notifyFormat ?? NOTIFY_FORMAT);
+    const { app, held } = buildSandboxApp(engine, logger);
+    await app.listen({ host: options.host ?? '127.0.0.1', port: options.port ?? 0 });
+    engine.start();
+    const address = app.server.address() as AddressInfo;
+    const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+    const running = engine;
+    let closing: Promise<void> | undefined;
+    return {
+      url: `http://${host}:${address.port}`,
+      credentials: Object.freeze({ ...credentials }),
+      setFaults: async (change) => running.setFaults(change),
+      faults: () => core.faults.faults,
+      notifications: () => running.notifications(),
+      loginCode: (openid) => running.loginCode(openid),
+      pay: (request) => running.pay(request),
+      trade: (outTradeNo) => running.trade(outTradeNo),
+      refund: (outRefundNo) => running.refund(outRefundNo),
+      advanceClock: (ms) => running.advanceClock(ms),
+      close: () => {
+        closing ??= (async () => {
+          held.dropAll();
+          await running.close();
+          await app.close();
+          state.close();
+        })();
+        return closing;
+      },
+    };
+  } catch (err) {
+    await engine?.close();
+    state.close();
+    throw err;
+  }
+}
+
+function resolveConfig(options: SandboxOptions): SandboxConfig {
+  const timeScale = options.timeScale ?? 1;
+  if (!(Number.isFinite(timeScale) && timeScale > 0 && timeScale <= 10_000_000)) {
+    throw new RangeError('timeScale must be a number above 0 and at most 10000000 (1 = real time)');
+  }
+  const ms = (name: string, value: number | undefined, fallback: number) => {
+    const v = value ?? fallback;
+    if (!Number.isSafeInteger(v) || v < 0)
+      throw new RangeError(`${name} must be a whole number of milliseconds ≥ 0`);
+    return v;
+  };
+  const notifyTimeoutMs = ms('notifyTimeoutMs', options.notifyTimeoutMs, DEFAULT_NOTIFY_TIMEOUT_MS);
+  if (notifyTimeoutMs === 0) throw new RangeError('notifyTimeoutMs must be above 0');
+  if (
+    options.refundNotifyUrl !== undefined &&
+    !/^https?:\/\/[^?]+$/.test(options.refundNotifyUrl)
+  ) {
+    throw new RangeError('refundNotifyUrl must be an http(s) URL without a query string');
+  }
+  return {
+    timeScale,
+    closeMinAgeMs: ms('closeMinAgeMs', options.closeMinAgeMs, 0),
+    refundIntervalMs: ms('refundIntervalMs', options.refundIntervalMs, 0),
+    notifyTimeoutMs,
+    refundNotifyUrl: options.refundNotifyUrl,
+  };
+}
+
+const MERCHANT_KEY = 'merchant';
+
+/** A state file belongs to one merchant; starting it with another would hide every trade. */
+function checkMerchant(
+  state: SandboxState,
+  credentials: Credentials,
+  file: string | undefined,
+): void {
+  const merchant = `${credentials.appId}/${credentials.mchId}`;
+  const stored = state.getMeta(MERCHANT_KEY);
+  if (stored && stored !== merchant) {
+    throw new Error(
+      `state file ${file} belongs to ${stored} (appId/mchId); start with those credentials or use another file`,
+    );
+  }
+  state.setMeta(MERCHANT_KEY, merchant);
+}

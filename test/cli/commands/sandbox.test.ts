@@ -1,0 +1,135 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { UsageError } from '../../../src/cli/command.js';
+import { sandboxOptions } from '../../../src/cli/commands/sandbox.js';
+
+const root = fileURLToPath(new URL('../../../', import.meta.url));
+
+/** Runs `minipay <args>` from the TypeScript sources in a child process. */
+function minipay(args: string[]) {
+  const script = `import('./src/cli/main.ts').then(async (m) => { process.exitCode = await m.main(${JSON.stringify(args)}); })`;
+  const child = spawn(process.execPath, ['--import', 'tsx', '-e', script], {
+    cwd: root,
+    env: { ...process.env, MINIPAY_LOG_LEVEL: 'warn' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d) => {
+    stdout += d;
+  });
+  child.stderr.on('data', (d) => {
+    stderr += d;
+  });
+  return {
+    child,
+    output: () => ({ stdout, stderr }),
+    async waitFor(pattern: RegExp): Promise<RegExpExecArray> {
+      for (;;) {
+        const m = pattern.exec(stdout);
+        if (m) return m;
+        if (child.exitCode !== null) throw new Error(`exited early: ${stderr}`);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    },
+  };
+}
+
+describe('minipay sandbox (command line)', () => {
+  test('parses every option', () => {
+    const o = sandboxOptions([
+      '--port',
+      '8091',
+      '--host',
+      '0.0.0.0',
+      '--appid',
+      'wx1234567890abcdef',
+      '--appsecret',
+      'S',
+      '--mchid',
+      '1234567890',
+      '--mch-key',
+      'K',
+      '--time-scale',
+      '0.5',
+      '--seed',
+      '42',
+      '--state-file',
+      '/tmp/x.sqlite',
+      '--refund-notify-url',
+      'http://h/r',
+      '--close-min-age-ms',
+      '300000',
+      '--notify-timeout-ms',
+      '2000',
+    ]);
+    assert.deepEqual(o, {
+      host: '0.0.0.0',
+      port: 8091,
+      credentials: {
+        appId: 'wx1234567890abcdef',
+        appSecret: 'S',
+        mchId: '1234567890',
+        mchKey: 'K',
+      },
+      timeScale: 0.5,
+      seed: 42,
+      stateFile: '/tmp/x.sqlite',
+      refundNotifyUrl: 'http://h/r',
+      closeMinAgeMs: 300000,
+      notifyTimeoutMs: 2000,
+    });
+  });
+
+  test('bad options are usage errors that say what is wrong', () => {
+    for (const [args, message] of [
+      [['--port', 'abc'], /--port must be a whole number/],
+      [['--port', '70000'], /--port must be 0 to 65535/],
+      [['--time-scale', '0'], /--time-scale must be a number above 0/],
+      [['--time-scale', 'fast'], /--time-scale/],
+      [['--seed=-1'], /--seed must be a whole number/],
+      [['--bogus'], /Unknown option '--bogus'/],
+      [['extra'], /positional/],
+    ] as const) {
+      assert.throws(
+        () => sandboxOptions([...args]),
+        (err: Error) => err instanceof UsageError && message.test(err.message),
+      );
+    }
+  });
+
+  test('starts, prints the credentials and URLs, serves, and stops cleanly on SIGTERM', async (t) => {
+    const dir = mkdtempSync(join(tmpdir(), 'minipay-cli-'));
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    const run = minipay(['sandbox', '--seed', '9', '--state-file', join(dir, 'state.sqlite')]);
+    t.after(() => run.child.kill('SIGKILL'));
+    const [, url] = await run.waitFor(/listening on (http:\/\/127\.0\.0\.1:\d+)/);
+    const { stdout } = run.output();
+    assert.match(stdout, /MINIPAY_APPID=wx5a5db0c000000001/);
+    assert.match(stdout, /MINIPAY_MCH_KEY=minipaysandboxdemomchkey00000001/);
+    assert.match(stdout, /MINIPAY_WECHATPAY_BASE_URL=http:\/\/127\.0\.0\.1:\d+/);
+    assert.match(stdout, /fault seed 9/);
+    const code = await fetch(`${url}/sandbox/v1/login-code`, { method: 'POST' });
+    assert.equal(code.status, 200);
+    run.child.kill('SIGTERM');
+    const [exitCode] = await once(run.child, 'exit');
+    assert.equal(exitCode, 0);
+    assert.match(run.output().stderr, /stopping/);
+  });
+
+  test('a bad credential stops start-up with a message and exit code 1', async () => {
+    const run = minipay(['sandbox', '--mch-key', 'short']);
+    const [exitCode] = await once(run.child, 'exit');
+    assert.equal(exitCode, 1);
+    assert.match(
+      run.output().stderr,
+      /mchKey \(the APIv2 key\) must be exactly 32 letters or digits/,
+    );
+  });
+});
