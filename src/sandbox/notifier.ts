@@ -313,12 +313,13 @@ export class Notifier {
         bodyTimeout: timeoutMs,
       });
       const reply = await readCapped(res.body);
-      const ok = this.judge(res.statusCode, reply);
+      // A reply past the cap was not read whole, so it cannot be judged a SUCCESS reply.
+      const ok = reply !== undefined && this.judge(res.statusCode, reply);
       return {
         outcome: ok ? 'success' : 'fail',
         httpStatus: res.statusCode,
-        reply: reply.slice(0, REPLY_LOG_CHARS),
-        error: null,
+        reply: reply === undefined ? null : reply.slice(0, REPLY_LOG_CHARS),
+        error: reply === undefined ? `the reply is larger than ${REPLY_MAX_BYTES} bytes` : null,
         startedAt,
         durationMs: took(),
       };
@@ -348,15 +349,16 @@ function noSend(at: number): CopyResult {
   };
 }
 
-async function readCapped(body: AsyncIterable<Buffer>): Promise<string> {
+/** The reply as text, or undefined when it is larger than REPLY_MAX_BYTES (reading stops there). */
+async function readCapped(body: AsyncIterable<Buffer>): Promise<string | undefined> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of body) {
     chunks.push(chunk);
     size += chunk.length;
-    if (size >= REPLY_MAX_BYTES) break;
+    if (size > REPLY_MAX_BYTES) return undefined;
   }
-  return Buffer.concat(chunks).subarray(0, REPLY_MAX_BYTES).toString('utf8');
+  return Buffer.concat(chunks).toString('utf8');
 }
 
 function delay(ms: number, signal: AbortSignal): Promise<void> {

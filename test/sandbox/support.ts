@@ -215,3 +215,41 @@ export async function until(predicate: () => boolean, limitMs = 10_000): Promise
     await new Promise((r) => setTimeout(r, 5));
   }
 }
+
+/**
+ * A notification format for tests of the delivery machinery itself (what is sent does not
+ * matter there): signed XML with the trade's fields, and "accepted" = 2xx + SUCCESS XML.
+ */
+export const TEST_NOTIFY_FORMAT: NonNullable<SandboxOptions['notifyFormat']> = {
+  payment: (core, trade) => {
+    const fields: Record<string, string | number> = {
+      return_code: 'SUCCESS',
+      appid: trade.appid,
+      mch_id: trade.mch_id,
+      nonce_str: nonce(),
+      out_trade_no: trade.out_trade_no,
+      total_fee: trade.total_fee,
+      transaction_id: trade.transaction_id ?? '',
+    };
+    fields.sign = signV2(fields, core.credentials.mchKey, trade.sign_type as SignType);
+    return encodeXml(fields);
+  },
+  refund: (_core, refund) =>
+    encodeXml({
+      return_code: 'SUCCESS',
+      out_refund_no: refund.out_refund_no,
+      refund_status: refund.status,
+    }),
+  accepted: (status, body) => {
+    if (status < 200 || status > 299) return false;
+    try {
+      return decodeXml(body).return_code === 'SUCCESS';
+    } catch {
+      return false;
+    }
+  },
+};
+
+export const SUCCESS_REPLY =
+  '<xml><return_code>SUCCESS</return_code><return_msg>OK</return_msg></xml>';
+export const FAIL_REPLY = '<xml><return_code>FAIL</return_code><return_msg>busy</return_msg></xml>';

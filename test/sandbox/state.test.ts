@@ -1,0 +1,155 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, type TestContext, test } from 'node:test';
+import Database from 'better-sqlite3';
+import { startSandbox } from '../../src/sandbox/index.js';
+import {
+  FAIL_REPLY,
+  NotifyReceiver,
+  paidTrade,
+  prepay,
+  TEST_NOTIFY_FORMAT,
+  until,
+  v2,
+} from './support.js';
+
+function tempFile(t: TestContext): string {
+  const dir = mkdtempSync(join(tmpdir(), 'minipay-sandbox-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  return join(dir, 'state.sqlite');
+}
+
+describe('state file', () => {
+  test('trades, refunds, login codes, faults and the clock survive a restart', async (t) => {
+    const stateFile = tempFile(t);
+    const first = await startSandbox({ stateFile, seed: 5, faults: { dropNotifyRate: 0.25 } });
+    const paid = await paidTrade(first, 'http://127.0.0.1:9/n', { total_fee: 700 });
+    const open = await prepay(first, 'http://127.0.0.1:9/n');
+    await v2(first, '/secapi/pay/refund', {
+      out_trade_no: paid.outTradeNo,
+      out_refund_no: 'KEEP1',
+      total_fee: 700,
+      refund_fee: 200,
+    });
+    const { code } = first.loginCode('oKept');
+    first.advanceClock(60_000);
+    await first.close();
+
+    const second = await startSandbox({ stateFile });
+    t.after(() => second.close());
+    assert.equal(second.trade(paid.outTradeNo)!.tradeState, 'REFUND');
+    assert.equal(second.trade(paid.outTradeNo)!.refundedFen, 200);
+    assert.equal(second.trade(open.outTradeNo)!.tradeState, 'NOTPAY');
+    assert.equal(second.faults().seed, 5);
+    assert.equal(second.faults().dropNotifyRate, 0.25);
+    const q = (await v2(second, '/pay/orderquery', { transaction_id: paid.transactionId })).fields;
+    assert.equal(q.trade_state, 'REFUND');
+    const login = await fetch(
+      `${second.url}/sns/jscode2session?appid=${second.credentials.appId}&secret=${second.credentials.appSecret}&js_code=${code}&grant_type=authorization_code`,
+    );
+    assert.equal(((await login.json()) as { openid: string }).openid, 'oKept');
+    const clock = (await (await fetch(`${second.url}/sandbox/v1/clock`)).json()) as {
+      offsetMs: number;
+    };
+    assert.equal(clock.offsetMs, 60_000);
+    // The same prepay keeps working after the restart.
+    const again = await v2(second, '/pay/unifiedorder', {
+      body: 'minipay test',
+      out_trade_no: open.outTradeNo,
+      total_fee: 100,
+      spbill_create_ip: '127.0.0.1',
+      notify_url: 'http://127.0.0.1:9/n',
+      trade_type: 'JSAPI',
+      openid: open.openid,
+    });
+    assert.equal(again.fields.prepay_id, open.prepayId);
+  });
+
+  test('undelivered notifications resume after a restart, continuing the attempt count', async (t) => {
+    const stateFile = tempFile(t);
+    const receiver = await NotifyReceiver.start(t);
+    receiver.reply = () => ({ body: FAIL_REPLY });
+    const first = await startSandbox({ stateFile, timeScale: 1, notifyFormat: TEST_NOTIFY_FORMAT });
+    const paid = await paidTrade(first, receiver.url);
+    await until(() => first.notifications()[0]?.attemptCount === 1);
+    await first.close(); // the retry 15 s later is still pending
+
+    receiver.reply = () => ({ body: '<xml><return_code>SUCCESS</return_code></xml>' });
+    const second = await startSandbox({
+      stateFile,
+      timeScale: 1,
+      notifyFormat: TEST_NOTIFY_FORMAT,
+    });
+    t.after(() => second.close());
+    assert.equal(second.notifications()[0]!.status, 'pending');
+    second.advanceClock(15_000);
+    await until(() => second.notifications()[0]?.status === 'delivered');
+    const n = second.notifications()[0]!;
+    assert.equal(n.outTradeNo, paid.outTradeNo);
+    assert.deepEqual(
+      n.attempts.map((a) => [a.attempt, a.outcome]),
+      [
+        [1, 'fail'],
+        [2, 'success'],
+      ],
+    );
+    assert.equal(receiver.received.length, 2);
+    assert.equal(
+      receiver.received[0]!.body,
+      receiver.received[1]!.body,
+      'the same notification, not a new one',
+    );
+  });
+
+  test('a refund due while the sandbox was down settles at start', async (t) => {
+    const stateFile = tempFile(t);
+    const first = await startSandbox({ stateFile, faults: { refundDelayMs: 1000 } });
+    const paid = await paidTrade(first, 'http://127.0.0.1:9/n');
+    await v2(first, '/secapi/pay/refund', {
+      out_trade_no: paid.outTradeNo,
+      out_refund_no: 'LATE1',
+      total_fee: 100,
+      refund_fee: 100,
+    });
+    await first.close();
+    const second = await startSandbox({ stateFile });
+    t.after(() => second.close());
+    second.advanceClock(1000);
+    assert.equal(second.refund('LATE1')!.status, 'SUCCESS');
+  });
+
+  test('a state file made for another merchant is refused with a message', async (t) => {
+    const stateFile = tempFile(t);
+    await (await startSandbox({ stateFile })).close();
+    await assert.rejects(
+      startSandbox({ stateFile, credentials: { mchId: '1234567890' } }),
+      /belongs to wx5a5db0c000000001\/1900000109 \(appId\/mchId\); start with those credentials or use another file/,
+    );
+  });
+
+  test('a state file from a newer minipay is refused, not rewritten', async (t) => {
+    const stateFile = tempFile(t);
+    const db = new Database(stateFile);
+    db.pragma('user_version = 99');
+    db.close();
+    await assert.rejects(startSandbox({ stateFile }), /written by a newer minipay \(schema 99\)/);
+  });
+
+  test('bad options are refused before anything starts', async () => {
+    await assert.rejects(startSandbox({ timeScale: 0 }), /timeScale must be a number above 0/);
+    await assert.rejects(startSandbox({ timeScale: Number.NaN }), /timeScale/);
+    await assert.rejects(startSandbox({ notifyTimeoutMs: 0 }), /notifyTimeoutMs must be above 0/);
+    await assert.rejects(startSandbox({ closeMinAgeMs: -1 }), /closeMinAgeMs/);
+    await assert.rejects(startSandbox({ refundNotifyUrl: 'ftp://x' }), /refundNotifyUrl/);
+    await assert.rejects(
+      startSandbox({ credentials: { appId: 'wxNOPE' } }),
+      /appId must be "wx" followed by 16/,
+    );
+    await assert.rejects(
+      startSandbox({ faults: { dropNotifyRate: 3 } }),
+      /dropNotifyRate must be a number from 0 to 1/,
+    );
+  });
+});
