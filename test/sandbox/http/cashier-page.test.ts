@@ -31,12 +31,10 @@ describe('the cashier page in a browser', {
       if (/Content Security Policy/.test(m.text())) csp.push(m.text());
     });
     await page.setContent(`<iframe id="cashier" src="${url}" width="420" height="700"></iframe>`);
+    // A string, because the test's TypeScript has no DOM types; it runs in the page.
     const message = page.evaluate(
-      () =>
-        new Promise<Record<string, string>>((resolve) => {
-          window.addEventListener('message', (e) => resolve(e.data));
-        }),
-    );
+      'new Promise((resolve) => window.addEventListener("message", (e) => resolve(e.data)))',
+    ) as Promise<Record<string, string>>;
     const frame = page.frameLocator('#cashier');
     return { page, frame, message, csp };
   }
