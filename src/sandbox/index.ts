@@ -16,7 +16,7 @@ import { FaultSwitch, type SandboxConfig, type SandboxCore } from './core.js';
 import { type Credentials, resolveCredentials } from './credentials.js';
 import { CLOCK_OFFSET_KEY, type NotifyFormat, SandboxEngine } from './engine.js';
 import type { Faults } from './faults.js';
-import { buildSandboxApp } from './http/app.js';
+import { buildSandboxApp, type SandboxTls } from './http/app.js';
 import type { NotificationLogEntry } from './notifier.js';
 import { SandboxState } from './state.js';
 import type { UserPaymentRequest, UserPaymentResult } from './user-payment.js';
@@ -24,6 +24,7 @@ import type { RefundView, TradeView } from './views.js';
 
 export { type Credentials, DEMO_CREDENTIALS } from './credentials.js';
 export { FAULT_ENDPOINTS, type FaultEndpoint, type Faults, type RefundOutcome } from './faults.js';
+export type { SandboxTls } from './http/app.js';
 export {
   NOTIFY_MAX_ATTEMPTS,
   NOTIFY_RETRY_INTERVALS_MS,
@@ -62,6 +63,12 @@ export interface SandboxOptions {
   notifyTimeoutMs?: number;
   /** The refund notify URL "set in the merchant portal", for refunds without `notify_url`. */
   refundNotifyUrl?: string;
+  /**
+   * Serve HTTPS with this certificate; with `clientCa`, `/secapi/pay/refund` also requires a
+   * client certificate signed by it, as WeChat requires the merchant's API certificate.
+   * Plain HTTP (no client certificate anywhere) when absent.
+   */
+  tls?: SandboxTls;
   /** Internal, for tests: how notifications are built and replies judged. */
   notifyFormat?: NotifyFormat;
 }
@@ -116,7 +123,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       faults: new FaultSwitch(state, initialFaults),
     };
     engine = new SandboxEngine(core, options.notifyFormat ?? NOTIFY_FORMAT);
-    const { app, held } = buildSandboxApp(engine, logger);
+    const { app, held } = buildSandboxApp(engine, logger, options.tls);
     await app.listen({ host: options.host ?? '127.0.0.1', port: options.port ?? 0 });
     engine.start();
     const address = app.server.address() as AddressInfo;
@@ -124,7 +131,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     const running = engine;
     let closing: Promise<void> | undefined;
     return {
-      url: `http://${host}:${address.port}`,
+      url: `${options.tls ? 'https' : 'http'}://${host}:${address.port}`,
       credentials: Object.freeze({ ...credentials }),
       setFaults: async (change) => running.setFaults(change),
       faults: () => core.faults.faults,

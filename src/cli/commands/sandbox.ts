@@ -2,6 +2,7 @@
  * `minipay sandbox`: runs the local WeChat simulator until SIGINT/SIGTERM, printing the
  * credentials and URLs a merchant server needs to use it.
  */
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import pino from 'pino';
 import { type Sandbox, type SandboxOptions, startSandbox } from '../../sandbox/index.js';
@@ -26,6 +27,9 @@ Options:
   --refund-notify-url U    refund notify URL "set in the merchant portal"
   --close-min-age-ms N     closeorder refuses trades younger than N ms (WeChat: 300000)
   --notify-timeout-ms N    how long the merchant has to answer a notification (default 5000)
+  --tls-cert F --tls-key F serve HTTPS with this PEM certificate and key
+  --client-ca F            with HTTPS: /secapi/pay/refund requires a client certificate
+                           signed by this PEM CA (like WeChat's merchant API certificate)
   -h, --help               show this help
 
 Example:
@@ -59,6 +63,9 @@ export function sandboxOptions(argv: string[]): SandboxOptions {
         'refund-notify-url': { type: 'string' },
         'close-min-age-ms': { type: 'string' },
         'notify-timeout-ms': { type: 'string' },
+        'tls-cert': { type: 'string' },
+        'tls-key': { type: 'string' },
+        'client-ca': { type: 'string' },
       },
     }));
   } catch (err) {
@@ -74,7 +81,25 @@ export function sandboxOptions(argv: string[]): SandboxOptions {
       throw new UsageError(`--time-scale must be a number above 0, got "${str('time-scale')}"`);
     }
   }
+  if (Boolean(str('tls-cert')) !== Boolean(str('tls-key'))) {
+    throw new UsageError('--tls-cert and --tls-key go together');
+  }
+  if (str('client-ca') && !str('tls-cert')) {
+    throw new UsageError('--client-ca needs HTTPS: give --tls-cert and --tls-key too');
+  }
+  const tlsCert = str('tls-cert');
+  const tlsKey = str('tls-key');
+  const clientCa = str('client-ca');
   return {
+    ...(tlsCert && tlsKey
+      ? {
+          tls: {
+            cert: readPem('tls-cert', tlsCert),
+            key: readPem('tls-key', tlsKey),
+            ...(clientCa ? { clientCa: readPem('client-ca', clientCa) } : {}),
+          },
+        }
+      : {}),
     host: str('host'),
     port,
     credentials: {
@@ -90,6 +115,16 @@ export function sandboxOptions(argv: string[]): SandboxOptions {
     closeMinAgeMs: integer('close-min-age-ms', str('close-min-age-ms')),
     notifyTimeoutMs: integer('notify-timeout-ms', str('notify-timeout-ms')),
   };
+}
+
+function readPem(name: string, file: string): Buffer {
+  try {
+    return readFileSync(file);
+  } catch (err) {
+    throw new UsageError(
+      `cannot read --${name} ${file}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`,
+    );
+  }
 }
 
 function banner(sandbox: Sandbox, options: SandboxOptions): string {

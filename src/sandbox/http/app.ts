@@ -17,9 +17,31 @@ export interface SandboxApp {
   held: HeldSockets;
 }
 
-export function buildSandboxApp(engine: SandboxEngine, logger: FastifyBaseLogger): SandboxApp {
+/** HTTPS settings: the server's certificate, and the CA that signs merchant client certificates. */
+export interface SandboxTls {
+  cert: string | Buffer;
+  key: string | Buffer;
+  /** When given, `/secapi/pay/refund` requires a client certificate signed by this CA. */
+  clientCa?: string | Buffer;
+}
+
+export function buildSandboxApp(
+  engine: SandboxEngine,
+  logger: FastifyBaseLogger,
+  tls?: SandboxTls,
+): SandboxApp {
   const held = new HeldSockets();
+  const https = tls && {
+    cert: tls.cert,
+    key: tls.key,
+    ...(tls.clientCa
+      ? // Asked for on every connection, required only on the refund path (checked there),
+        // as WeChat requires the merchant certificate only for /secapi paths.
+        { ca: tls.clientCa, requestCert: true, rejectUnauthorized: false }
+      : {}),
+  };
   const app = Fastify({
+    ...(https ? { https } : {}),
     loggerInstance: logger,
     // Fastify's request log would print query strings, and jscode2session carries the
     // AppSecret there: log our own line with the path only.
@@ -48,7 +70,8 @@ export function buildSandboxApp(engine: SandboxEngine, logger: FastifyBaseLogger
       },
     }),
   );
-  void app.register(wechatRoutes, { engine, held });
+  void app.register(wechatRoutes, { engine, held, requireClientCert: Boolean(tls?.clientCa) });
   void app.register(sandboxRoutes, { engine });
-  return { app, held };
+  // One app type for both: the https server differs only in how it was created.
+  return { app: app as unknown as FastifyInstance, held };
 }

@@ -3,6 +3,7 @@
  * XML paths (api.mch.weixin.qq.com). Bodies reach the handlers as raw bytes, whatever the
  * Content-Type (WeChat reads any body as XML), capped at 64 KiB.
  */
+import type { TLSSocket } from 'node:tls';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { encodeXml } from '../../wechatpay/index.js';
 import type { SandboxEngine } from '../engine.js';
@@ -28,7 +29,11 @@ const ALL_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
 /** Registers the WeChat paths in their own scope (raw body parser, WeChat-style errors). */
 export async function wechatRoutes(
   app: FastifyInstance,
-  { engine, held }: { engine: SandboxEngine; held: HeldSockets },
+  {
+    engine,
+    held,
+    requireClientCert,
+  }: { engine: SandboxEngine; held: HeldSockets; requireClientCert: boolean },
 ): Promise<void> {
   app.removeAllContentTypeParsers();
   app.addContentTypeParser(
@@ -71,6 +76,18 @@ export async function wechatRoutes(
       method: [...ALL_METHODS],
       url: path,
       handler: async (request: FastifyRequest, reply: FastifyReply) => {
+        if (requireClientCert && path.startsWith('/secapi/') && !clientCertified(request)) {
+          return reply
+            .code(200)
+            .type('text/xml; charset=utf-8')
+            .send(
+              encodeXml({
+                return_code: 'FAIL',
+                return_msg:
+                  '证书错误: this path needs the merchant API client certificate (one signed by the CA the sandbox was started with)',
+              }),
+            );
+        }
         const body = Buffer.isBuffer(request.body) ? request.body : undefined;
         const { core } = engine;
         const context = {
@@ -84,4 +101,17 @@ export async function wechatRoutes(
       },
     });
   }
+}
+
+/**
+ * Whether the connection presented a client certificate that the configured CA signed.
+ * `authorized` alone is not enough: on a resumed TLS session of a client that sent no
+ * certificate, Node reports `authorized: true` (seen with undici and Node 20), so the peer
+ * certificate itself must be there too.
+ */
+function clientCertified(request: FastifyRequest): boolean {
+  const socket = request.raw.socket as Partial<TLSSocket>;
+  if (socket.authorized !== true || typeof socket.getPeerCertificate !== 'function') return false;
+  const peer = socket.getPeerCertificate();
+  return Boolean(peer && peer.raw && peer.raw.length > 0);
 }

@@ -1,0 +1,162 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, test } from 'node:test';
+import { Agent, request } from 'undici';
+import type { Sandbox } from '../../src/sandbox/index.js';
+import { decodeXml, encodeXml, nonce, signV2 } from '../../src/wechatpay/index.js';
+import { payParams, sandboxFor } from './support.js';
+
+const hasOpenssl = spawnSync('openssl', ['version']).status === 0;
+
+/** A throw-away CA, a server certificate for 127.0.0.1, a client certificate and an intruder's. */
+function makeCertificates(dir: string) {
+  const ssl = (...args: string[]) => {
+    const r = spawnSync('openssl', args, { cwd: dir });
+    if (r.status !== 0) throw new Error(`openssl ${args[0]} failed: ${r.stderr}`);
+  };
+  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
+  ssl(
+    'req',
+    '-x509',
+    ...ec,
+    '-keyout',
+    'ca.key',
+    '-out',
+    'ca.pem',
+    '-days',
+    '2',
+    '-subj',
+    '/CN=minipay test CA',
+  );
+  ssl(
+    'req',
+    '-x509',
+    ...ec,
+    '-keyout',
+    'server.key',
+    '-out',
+    'server.pem',
+    '-days',
+    '2',
+    '-subj',
+    '/CN=127.0.0.1',
+    '-addext',
+    'subjectAltName=IP:127.0.0.1',
+  );
+  ssl('req', ...ec, '-keyout', 'client.key', '-out', 'client.csr', '-subj', '/CN=1900000109');
+  ssl(
+    'x509',
+    '-req',
+    '-in',
+    'client.csr',
+    '-CA',
+    'ca.pem',
+    '-CAkey',
+    'ca.key',
+    '-CAcreateserial',
+    '-out',
+    'client.pem',
+    '-days',
+    '2',
+  );
+  ssl(
+    'req',
+    '-x509',
+    ...ec,
+    '-keyout',
+    'other.key',
+    '-out',
+    'other.pem',
+    '-days',
+    '2',
+    '-subj',
+    '/CN=intruder',
+  );
+  const read = (f: string) => readFileSync(join(dir, f));
+  return {
+    ca: read('ca.pem'),
+    server: { cert: read('server.pem'), key: read('server.key') },
+    client: { cert: read('client.pem'), key: read('client.key') },
+    other: { cert: read('other.pem'), key: read('other.key') },
+  };
+}
+
+async function post(
+  sandbox: Sandbox,
+  agent: Agent,
+  path: string,
+  fields: Record<string, string | number>,
+) {
+  const message: Record<string, string | number> = {
+    appid: sandbox.credentials.appId,
+    mch_id: sandbox.credentials.mchId,
+    nonce_str: nonce(),
+    ...fields,
+  };
+  message.sign = signV2(message, sandbox.credentials.mchKey);
+  const res = await request(`${sandbox.url}${path}`, {
+    method: 'POST',
+    body: encodeXml(message),
+    dispatcher: agent,
+  });
+  return decodeXml(await res.body.text());
+}
+
+describe('TLS mode with a client certificate for /secapi', {
+  skip: !hasOpenssl && 'openssl is not installed',
+}, () => {
+  test('refunds need a client certificate signed by the configured CA; other paths do not', async (t) => {
+    const dir = mkdtempSync(join(tmpdir(), 'minipay-tls-'));
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    const certs = makeCertificates(dir);
+    const sandbox = await sandboxFor(t, { tls: { ...certs.server, clientCa: certs.ca } });
+    assert.match(sandbox.url, /^https:\/\/127\.0\.0\.1:\d+$/);
+    const agents = {
+      none: new Agent({ connect: { ca: certs.server.cert } }),
+      merchant: new Agent({ connect: { ca: certs.server.cert, ...certs.client } }),
+      intruder: new Agent({ connect: { ca: certs.server.cert, ...certs.other } }),
+    };
+    t.after(() => Promise.all(Object.values(agents).map((a) => a.close())));
+
+    const order = await post(sandbox, agents.none, '/pay/unifiedorder', {
+      body: 'tls',
+      out_trade_no: 'TLSORDER01',
+      total_fee: 100,
+      spbill_create_ip: '127.0.0.1',
+      notify_url: 'http://127.0.0.1:9/n',
+      trade_type: 'JSAPI',
+      openid: 'oTls',
+    });
+    assert.equal(order.result_code, 'SUCCESS', 'unifiedorder needs no client certificate');
+    sandbox.pay({ ...payParams(sandbox, order.prepay_id!), openid: 'oTls' });
+    const refund = {
+      out_trade_no: 'TLSORDER01',
+      out_refund_no: 'TLSR1',
+      total_fee: 100,
+      refund_fee: 100,
+    };
+    for (const who of ['none', 'intruder'] as const) {
+      const r = await post(sandbox, agents[who], '/secapi/pay/refund', refund);
+      assert.equal(r.return_code, 'FAIL', who);
+      assert.match(r.return_msg ?? '', /^证书错误/);
+    }
+    assert.equal(sandbox.trade('TLSORDER01')!.refunds.length, 0);
+    const ok = await post(sandbox, agents.merchant, '/secapi/pay/refund', refund);
+    assert.equal(ok.result_code, 'SUCCESS');
+    // Again on fresh connections (resumed TLS sessions): the merchant still gets through,
+    // the certificate-less client still does not.
+    for (let i = 0; i < 3; i++) {
+      const fresh = new Agent({ connect: { ca: certs.server.cert, ...certs.client } });
+      const bare = new Agent({ connect: { ca: certs.server.cert } });
+      assert.equal(
+        (await post(sandbox, fresh, '/secapi/pay/refund', refund)).result_code,
+        'SUCCESS',
+      );
+      assert.equal((await post(sandbox, bare, '/secapi/pay/refund', refund)).return_code, 'FAIL');
+      await Promise.all([fresh.close(), bare.close()]);
+    }
+  });
+});
