@@ -113,5 +113,5 @@ function clientCertified(request: FastifyRequest): boolean {
   const socket = request.raw.socket as Partial<TLSSocket>;
   if (socket.authorized !== true || typeof socket.getPeerCertificate !== 'function') return false;
   const peer = socket.getPeerCertificate();
-  return Boolean(peer && peer.raw && peer.raw.length > 0);
+  return (peer?.raw?.length ?? 0) > 0;
 }
