@@ -1,0 +1,160 @@
+/**
+ * Which trades and refunds a day's bill holds, from what happened in the sandbox. The text
+ * format (backticks, summary rows) is the protocol layer's `formatBill`.
+ *
+ * Decisions (docs/sandbox.md):
+ * - a day is a Beijing calendar day, 00:00 to 24:00 (+08:00);
+ * - a trade enters the bill of the day it was paid (`time_end`) as a SUCCESS row, and stays
+ *   SUCCESS there even if refunded later; a refund enters the bill of the day it succeeded as
+ *   a REFUND row (PROCESSING, CHANGE and REFUNDCLOSE refunds are in no bill);
+ * - the fee (手续费) is 0.60% of the amount, rounded to the fen (WxJava's example: 6.00 →
+ *   0.04000), negative on refund rows;
+ * - bills are served at once for any past day and for today so far (WeChat publishes them
+ *   around 10:00 the next day; waiting would make tests slow), for up to 3 months back.
+ */
+import type { SandboxCore } from './core.js';
+import type { RefundRow, TradeRow } from './state.js';
+
+export type BillType = 'ALL' | 'SUCCESS' | 'REFUND' | 'RECHARGE_REFUND';
+export const BILL_TYPES: readonly BillType[] = ['ALL', 'SUCCESS', 'REFUND', 'RECHARGE_REFUND'];
+
+/** The sandbox's fee rate, in parts per 10,000 (0.60%). */
+export const FEE_RATE_BP = 60;
+export const FEE_RATE_TEXT = '0.60%';
+const DAY_MS = 24 * 3600 * 1000;
+const BEIJING_OFFSET_MS = 8 * 3600 * 1000;
+/** Bills older than this are not kept (official: the last 3 months). */
+export const BILL_RETENTION_DAYS = 92;
+
+/** One bill row, in the sandbox's words (money in fen, fees in 1/1000 fen, times in ms). */
+export interface BillRecord {
+  kind: 'trade' | 'refund';
+  /** 交易时间: when the trade was paid (also on refund rows). */
+  tradeTime: number;
+  appId: string;
+  mchId: string;
+  transactionId: string;
+  outTradeNo: string;
+  openid: string;
+  tradeType: string;
+  /** SUCCESS for trade rows, REFUND for refund rows. */
+  tradeState: 'SUCCESS' | 'REFUND';
+  bankType: string;
+  currency: string;
+  /** 应结订单金额 and 订单金额 (no coupons in the sandbox, so they are equal). */
+  totalFen: number;
+  refundId: string | null;
+  outRefundNo: string | null;
+  refundFen: number;
+  /** 退款类型: ORIGINAL (原路退款) on refund rows. */
+  refundType: string | null;
+  refundState: string | null;
+  /** 退款申请时间 / 退款成功时间 (REFUND bills). */
+  refundRequestedAt: number | null;
+  refundSucceededAt: number | null;
+  productName: string;
+  attach: string;
+  feeMilliFen: number;
+  rate: string;
+}
+
+/** Milliseconds since the epoch at which Beijing day `yyyyMMdd` starts; undefined if invalid. */
+export function beijingDayStart(billDate: string): number | undefined {
+  const m = /^(\d{4})(\d{2})(\d{2})$/.exec(billDate);
+  if (!m) return undefined;
+  const [y, mo, d] = [Number(m[1]), Number(m[2]), Number(m[3])];
+  const utc = Date.UTC(y, mo - 1, d);
+  const check = new Date(utc);
+  if (check.getUTCFullYear() !== y || check.getUTCMonth() !== mo - 1 || check.getUTCDate() !== d) {
+    return undefined;
+  }
+  return utc - BEIJING_OFFSET_MS;
+}
+
+/** The fee WeChat charges on an amount: 0.60%, rounded to the fen, in 1/1000 fen. */
+export function feeMilliFen(fen: number): number {
+  return Math.round((fen * FEE_RATE_BP) / 10_000) * 1000;
+}
+
+/** Why a bill cannot be served, or the rows of the day (possibly none). */
+export type BillSelection =
+  | { ok: true; records: BillRecord[] }
+  | { ok: false; reason: 'invalid_date' | 'future' | 'expired' };
+
+/** The rows of `billDate` (`yyyyMMdd`, Beijing) for `type`, oldest first. */
+export function billRecords(core: SandboxCore, billDate: string, type: BillType): BillSelection {
+  const from = beijingDayStart(billDate);
+  if (from === undefined) return { ok: false, reason: 'invalid_date' };
+  const now = core.clock.now();
+  if (from > now) return { ok: false, reason: 'future' };
+  if (now - from > BILL_RETENTION_DAYS * DAY_MS) return { ok: false, reason: 'expired' };
+  const to = from + DAY_MS;
+  const mchId = core.credentials.mchId;
+  const records: BillRecord[] = [];
+  if (type === 'ALL' || type === 'SUCCESS') {
+    for (const t of core.state.tradesPaidBetween(mchId, from, to)) records.push(tradeRecord(t));
+  }
+  if (type === 'ALL' || type === 'REFUND') {
+    for (const r of core.state.refundsForBill(mchId, from, to)) {
+      const trade = core.state.getTrade(mchId, r.out_trade_no);
+      if (trade) records.push(refundRecord(trade, r));
+    }
+  }
+  // RECHARGE_REFUND: refunds of recharge coupons; the sandbox has no coupons, so never any.
+  records.sort((a, b) => rowTime(a) - rowTime(b));
+  return { ok: true, records };
+}
+
+function rowTime(r: BillRecord): number {
+  return r.kind === 'refund' ? (r.refundSucceededAt ?? r.tradeTime) : r.tradeTime;
+}
+
+function common(t: TradeRow) {
+  return {
+    tradeTime: t.paid_at ?? t.created_at,
+    appId: t.appid,
+    mchId: t.mch_id,
+    transactionId: t.transaction_id ?? '',
+    outTradeNo: t.out_trade_no,
+    openid: t.openid,
+    tradeType: t.trade_type,
+    bankType: t.bank_type ?? 'OTHERS',
+    currency: t.fee_type,
+    totalFen: t.total_fee,
+    productName: t.body,
+    attach: t.attach ?? '',
+    rate: FEE_RATE_TEXT,
+  };
+}
+
+function tradeRecord(t: TradeRow): BillRecord {
+  return {
+    ...common(t),
+    kind: 'trade',
+    tradeState: 'SUCCESS',
+    refundId: null,
+    outRefundNo: null,
+    refundFen: 0,
+    refundType: null,
+    refundState: null,
+    refundRequestedAt: null,
+    refundSucceededAt: null,
+    feeMilliFen: feeMilliFen(t.total_fee),
+  };
+}
+
+function refundRecord(t: TradeRow, r: RefundRow): BillRecord {
+  return {
+    ...common(t),
+    kind: 'refund',
+    tradeState: 'REFUND',
+    refundId: r.refund_id,
+    outRefundNo: r.out_refund_no,
+    refundFen: r.refund_fee,
+    refundType: 'ORIGINAL',
+    refundState: r.status,
+    refundRequestedAt: r.created_at,
+    refundSucceededAt: r.settled_at,
+    feeMilliFen: -feeMilliFen(r.refund_fee),
+  };
+}
