@@ -47,7 +47,10 @@ if (major < 20 || (major === 20 && minor < 19)) {
 const installed = mtime(join(root, 'node_modules', '.package-lock.json'));
 const lock = Math.max(mtime(join(root, 'package-lock.json')), mtime(join(root, 'package.json')));
 if (!installed || installed < lock) {
-  run('npm', ['ci', '--no-audit', '--no-fund'], 'installing npm packages');
+  // `npm install`, not `npm ci`: the registry this project installs from lacks some other
+  // platforms' optional binaries (@biomejs/cli-darwin-*, @rollup/rollup-win32-*), which `npm ci`
+  // treats as a lock file out of sync; `npm install` skips them and still honours the lock.
+  run('npm', ['install', '--no-audit', '--no-fund'], 'installing npm packages');
 } else {
   const built = mtime(join(root, 'dist', '.build-stamp'));
   const sources = Math.max(newestIn(join(root, 'src')), newestIn(join(root, 'web')), lock);
