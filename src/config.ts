@@ -1,0 +1,184 @@
+/**
+ * The server's configuration: environment variables (and an optional JSON file named by
+ * MINIPAY_CONFIG, whose keys are the same variable names; the environment wins), validated
+ * up front with messages that say what to set. No merchant credentials at all → demo mode.
+ */
+import { readFileSync } from 'node:fs';
+
+export type SignType = 'MD5' | 'HMAC-SHA256';
+
+export interface MerchantCredentials {
+  appId: string;
+  appSecret: string;
+  mchId: string;
+  mchKey: string;
+}
+
+export interface Config {
+  /** demo: no credentials given; the sandbox runs in-process. */
+  mode: 'demo' | 'live';
+  host: string;
+  port: number;
+  databaseUrl: string;
+  /** Absent in demo mode (the sandbox's demo credentials are used). */
+  merchant: MerchantCredentials | undefined;
+  signType: SignType;
+  /** Public base URL WeChat reaches us at; in demo mode derived from the listening address. */
+  notifyBaseUrl: string | undefined;
+  wechatPayBaseUrl: string;
+  wechatApiBaseUrl: string;
+  /** Bearer token for /admin/v1; generated and printed in demo mode when unset. */
+  adminToken: string | undefined;
+  orderTtlSeconds: number;
+  storeName: string;
+  gatewayTimeoutMs: number;
+  /** How often the expiry and pending-sweep jobs run (SQLite: in-process timers). */
+  jobIntervalSeconds: number;
+  logLevel: string;
+  /** Trust X-Forwarded-For (behind a reverse proxy). */
+  trustProxy: boolean;
+}
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n  - ${problems.join('\n  - ')}`);
+  }
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+const CREDENTIALS = [
+  ['MINIPAY_APPID', /^wx[0-9a-f]{16}$/, 'the mini program AppID ("wx" + 16 hex digits)'],
+  ['MINIPAY_APPSECRET', /^[0-9A-Za-z]{16,64}$/, 'the mini program AppSecret'],
+  ['MINIPAY_MCHID', /^[0-9]{8,10}$/, 'the WeChat Pay merchant number (8-10 digits)'],
+  ['MINIPAY_MCH_KEY', /^[0-9A-Za-z]{32}$/, 'the APIv2 key (32 letters or digits)'],
+] as const;
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+/** Reads the configuration; throws ConfigError listing every problem at once. */
+export function loadConfig(env: Env = process.env, overrides: Partial<Config> = {}): Config {
+  const source = { ...fileValues(env.MINIPAY_CONFIG), ...definedOnly(env) };
+  const problems: string[] = [];
+  const get = (name: string) => {
+    const v = source[name]?.trim();
+    return v === '' ? undefined : v;
+  };
+
+  const given = CREDENTIALS.filter(([name]) => get(name) !== undefined);
+  let merchant: MerchantCredentials | undefined;
+  if (given.length > 0) {
+    for (const [name, pattern, what] of CREDENTIALS) {
+      const v = get(name);
+      if (v === undefined)
+        problems.push(
+          `${name} is not set: set it to ${what} (or unset all four merchant variables for demo mode)`,
+        );
+      else if (!pattern.test(v)) problems.push(`${name} must be ${what}`);
+    }
+    merchant = {
+      appId: get('MINIPAY_APPID') ?? '',
+      appSecret: get('MINIPAY_APPSECRET') ?? '',
+      mchId: get('MINIPAY_MCHID') ?? '',
+      mchKey: get('MINIPAY_MCH_KEY') ?? '',
+    };
+  }
+  const mode = merchant ? 'live' : 'demo';
+
+  const int = (name: string, fallback: number, min: number, max: number) => {
+    const v = get(name);
+    if (v === undefined) return fallback;
+    if (!/^[0-9]+$/.test(v) || Number(v) < min || Number(v) > max) {
+      problems.push(`${name} must be a whole number from ${min} to ${max}, got "${v}"`);
+      return fallback;
+    }
+    return Number(v);
+  };
+  const url = (name: string, fallback: string | undefined) => {
+    const v = get(name) ?? fallback;
+    if (v === undefined) return undefined;
+    if (!/^https?:\/\/[^\s?#]+$/.test(v)) {
+      problems.push(`${name} must be an http(s) URL without query or fragment, got "${v}"`);
+    }
+    return v.replace(/\/+$/, '');
+  };
+
+  const signType = (get('MINIPAY_SIGN_TYPE') ?? 'MD5').toUpperCase();
+  if (signType !== 'MD5' && signType !== 'HMAC-SHA256') {
+    problems.push('MINIPAY_SIGN_TYPE must be MD5 or HMAC-SHA256');
+  }
+  const notifyBaseUrl = url('MINIPAY_NOTIFY_BASE_URL', undefined);
+  if (mode === 'live' && notifyBaseUrl === undefined) {
+    problems.push(
+      'MINIPAY_NOTIFY_BASE_URL is not set: set it to the public https URL WeChat can reach this server at (e.g. https://pay.example.com)',
+    );
+  }
+  const adminToken = get('MINIPAY_ADMIN_TOKEN');
+  if (adminToken !== undefined && adminToken.length < 16) {
+    problems.push(
+      'MINIPAY_ADMIN_TOKEN must be at least 16 characters (e.g. `openssl rand -hex 24`)',
+    );
+  }
+  const logLevel = get('MINIPAY_LOG_LEVEL') ?? 'info';
+  if (!LOG_LEVELS.includes(logLevel))
+    problems.push(`MINIPAY_LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`);
+  const databaseUrl = get('MINIPAY_DATABASE_URL') ?? 'sqlite:./data/minipay.sqlite';
+  if (!/^(sqlite:.+|postgres(ql)?:\/\/.+)$/.test(databaseUrl)) {
+    problems.push(
+      'MINIPAY_DATABASE_URL must be sqlite:<file> or postgres://user:pass@host:5432/db',
+    );
+  }
+  const host = get('MINIPAY_HOST') ?? '127.0.0.1';
+
+  const config: Config = {
+    mode,
+    host,
+    port: int('MINIPAY_PORT', 8080, 0, 65535),
+    databaseUrl,
+    merchant,
+    signType: signType as SignType,
+    notifyBaseUrl,
+    wechatPayBaseUrl: url('MINIPAY_WECHATPAY_BASE_URL', 'https://api.mch.weixin.qq.com')!,
+    wechatApiBaseUrl: url('MINIPAY_WECHAT_API_BASE_URL', 'https://api.weixin.qq.com')!,
+    adminToken,
+    orderTtlSeconds: int('MINIPAY_ORDER_TTL_SECONDS', 1800, 300, 7200),
+    storeName: get('MINIPAY_STORE_NAME') ?? 'minipay',
+    gatewayTimeoutMs: int('MINIPAY_GATEWAY_TIMEOUT_MS', 10_000, 100, 60_000),
+    jobIntervalSeconds: int('MINIPAY_JOB_INTERVAL_SECONDS', 30, 1, 3600),
+    logLevel,
+    trustProxy: get('MINIPAY_TRUST_PROXY') === '1' || get('MINIPAY_TRUST_PROXY') === 'true',
+    ...overrides,
+  };
+  if (problems.length > 0) throw new ConfigError(problems);
+  return config;
+}
+
+function definedOnly(env: Env): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(env))
+    if (k.startsWith('MINIPAY_') && v !== undefined) out[k] = v;
+  return out;
+}
+
+function fileValues(path: string | undefined): Record<string, string> {
+  if (!path) return {};
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (err) {
+    throw new ConfigError([
+      `MINIPAY_CONFIG: cannot read ${path} as JSON (${(err as Error).message})`,
+    ]);
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new ConfigError([`MINIPAY_CONFIG: ${path} must hold a JSON object of MINIPAY_* keys`]);
+  }
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(parsed)) {
+    if (!k.startsWith('MINIPAY_'))
+      throw new ConfigError([`MINIPAY_CONFIG: unknown key "${k}" in ${path}`]);
+    out[k] = String(v);
+  }
+  return out;
+}

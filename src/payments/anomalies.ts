@@ -1,0 +1,69 @@
+/**
+ * Anomalies: things that must not happen and that a person has to look at (a notify for an
+ * amount we never asked for, money for a closed order, …). Recorded once per `dedupeKey`;
+ * an anomaly about an order also writes an `anomaly.detected` event in the same transaction.
+ */
+import type { Kysely } from 'kysely';
+import type { Database } from '../store/schema.js';
+import { newId } from './ids.js';
+import { appendEvent } from './orders-repo.js';
+
+export type AnomalyKind =
+  | 'amount_mismatch'
+  | 'merchant_mismatch'
+  | 'unknown_order'
+  | 'invalid_notify'
+  | 'paid_after_close'
+  | 'paid_in_unexpected_state'
+  | 'duplicate_payment';
+
+export interface AnomalyInput {
+  kind: AnomalyKind;
+  orderId?: string | null;
+  outTradeNo?: string | null;
+  /** Same key → same anomaly (WeChat retrying a notify does not multiply them). */
+  dedupeKey: string;
+  detail: Record<string, unknown>;
+  /** Also flag the order: its money must be refunded. */
+  refundRequired?: boolean;
+}
+
+/** Records an anomaly; resolves true when it is new. */
+export async function recordAnomaly(
+  db: Kysely<Database>,
+  input: AnomalyInput,
+  at: Date,
+): Promise<boolean> {
+  return db.transaction().execute(async (trx) => {
+    const id = newId('anm');
+    const result = await trx
+      .insertInto('anomalies')
+      .values({
+        id,
+        kind: input.kind,
+        order_id: input.orderId ?? null,
+        out_trade_no: input.outTradeNo ?? null,
+        dedupe_key: `${input.kind}:${input.dedupeKey}`,
+        detail: JSON.stringify(input.detail),
+        status: 'open',
+        created_at: at.toISOString(),
+        resolved_at: null,
+        resolution: null,
+      })
+      .onConflict((oc) => oc.column('dedupe_key').doNothing())
+      .executeTakeFirst();
+    if (Number(result.numInsertedOrUpdatedRows ?? 0) !== 1) return false;
+    if (input.orderId) {
+      if (input.refundRequired) {
+        await trx
+          .updateTable('orders')
+          .set({ refund_required: 1, updated_at: at.toISOString() })
+          .where('id', '=', input.orderId)
+          .execute();
+      }
+      const anomaly = { id, kind: input.kind, detail: input.detail };
+      await appendEvent(trx, input.orderId, 'anomaly.detected', { anomaly }, at);
+    }
+    return true;
+  });
+}

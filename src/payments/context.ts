@@ -1,0 +1,49 @@
+/** What every payments service shares: the database, the gateway, a clock and settings. */
+import type { Kysely } from 'kysely';
+import type { Logger } from 'pino';
+import type { Database } from '../store/schema.js';
+import type { PaymentGateway } from './gateway.js';
+
+export interface PaymentsSettings {
+  /** Where WeChat sends payment notifications (…/wechatpay/v2/notify). */
+  notifyUrl: string;
+  /** An unpaid order is closed after this long (WeChat needs at least 5 minutes). */
+  orderTtlMs: number;
+  /** How long a login token lasts. */
+  sessionTtlMs: number;
+  /** Shown to the payer at the start of every order description. */
+  storeName: string;
+  /** unifiedorder attempts (same out_trade_no) before answering WECHATPAY_UNAVAILABLE. */
+  prepayAttempts: number;
+  /** First back-off between those attempts (doubles each time). */
+  retryDelayMs: number;
+  /** Currency of every order (WeChat mini program payments: CNY). */
+  currency: string;
+}
+
+export const DEFAULT_SETTINGS: Omit<PaymentsSettings, 'notifyUrl'> = {
+  orderTtlMs: 30 * 60_000,
+  sessionTtlMs: 7 * 24 * 3600_000,
+  storeName: 'minipay',
+  prepayAttempts: 3,
+  retryDelayMs: 200,
+  currency: 'CNY',
+};
+
+/** Counters the server exports as Prometheus metrics. */
+export interface PaymentsMetrics {
+  inc(name: string, labels?: Record<string, string>): void;
+}
+
+export interface PaymentsContext {
+  db: Kysely<Database>;
+  gateway: PaymentGateway;
+  clock: () => Date;
+  logger: Logger;
+  settings: PaymentsSettings;
+  metrics: PaymentsMetrics;
+}
+
+export const noMetrics: PaymentsMetrics = { inc: () => undefined };
+
+export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));

@@ -1,0 +1,179 @@
+/**
+ * Idempotency keys: the first request with a key claims it; a repeat with the same body gets
+ * the stored answer, with another body a 422, while the first is still running a 409. When the
+ * first attempt created something and then failed transiently (WeChat timed out), the key is
+ * left `retryable` so the next attempt resumes that resource instead of making a second one.
+ */
+import { createHash } from 'node:crypto';
+import type { Kysely } from 'kysely';
+import type { Database } from '../store/schema.js';
+import { DomainError } from './errors.js';
+
+/** How long a claim holds before a crashed attempt's key can be taken over. */
+const LOCK_MS = 60_000;
+/** Keys are kept this long (docs/http-api.md: 24 hours). */
+const KEEP_MS = 24 * 3600_000;
+const MAX_KEY_LENGTH = 255;
+
+export type Claim =
+  | { kind: 'new' }
+  | { kind: 'resume'; resourceId: string }
+  | { kind: 'replay'; status: number; body: unknown };
+
+export function checkKey(key: string | undefined): string {
+  if (key === undefined || key === '') {
+    throw new DomainError(
+      400,
+      'IDEMPOTENCY_KEY_REQUIRED',
+      'send an Idempotency-Key header (a unique string per purchase, e.g. a UUID) so a retry cannot buy twice',
+    );
+  }
+  if (key.length > MAX_KEY_LENGTH || !/^[\x21-\x7e]+$/.test(key)) {
+    throw new DomainError(
+      400,
+      'VALIDATION_FAILED',
+      `Idempotency-Key must be 1 to ${MAX_KEY_LENGTH} printable ASCII characters without spaces`,
+    );
+  }
+  return key;
+}
+
+export function requestHash(canonical: unknown): string {
+  return createHash('sha256').update(JSON.stringify(canonical)).digest('hex');
+}
+
+export class IdempotencyKeys {
+  constructor(private readonly db: Kysely<Database>) {}
+
+  async claim(scope: string, key: string, hash: string, now: Date): Promise<Claim> {
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const inserted = await this.db
+        .insertInto('idempotency_keys')
+        .values({
+          scope,
+          key,
+          request_hash: hash,
+          state: 'in_progress',
+          resource_id: null,
+          response_status: null,
+          response_body: null,
+          locked_until: new Date(now.getTime() + LOCK_MS).toISOString(),
+          created_at: now.toISOString(),
+          expires_at: new Date(now.getTime() + KEEP_MS).toISOString(),
+        })
+        .onConflict((oc) => oc.columns(['scope', 'key']).doNothing())
+        .executeTakeFirst();
+      if (Number(inserted.numInsertedOrUpdatedRows ?? 0) === 1) return { kind: 'new' };
+      const claim = await this.existing(scope, key, hash, now);
+      if (claim) return claim;
+    }
+    throw inProgress();
+  }
+
+  /** Resolves null when the stored key expired and was removed (the caller inserts again). */
+  private async existing(scope: string, key: string, hash: string, now: Date) {
+    const row = await this.db
+      .selectFrom('idempotency_keys')
+      .selectAll()
+      .where('scope', '=', scope)
+      .where('key', '=', key)
+      .executeTakeFirst();
+    if (!row) return null;
+    const iso = now.toISOString();
+    if (row.expires_at <= iso) {
+      await this.db
+        .deleteFrom('idempotency_keys')
+        .where('scope', '=', scope)
+        .where('key', '=', key)
+        .where('expires_at', '=', row.expires_at)
+        .execute();
+      return null;
+    }
+    if (row.request_hash !== hash) {
+      throw new DomainError(
+        422,
+        'IDEMPOTENCY_KEY_REUSED',
+        'this Idempotency-Key was already used for a different request; use a new key for a new purchase',
+      );
+    }
+    if (row.state === 'done') {
+      return {
+        kind: 'replay' as const,
+        status: row.response_status ?? 200,
+        body: JSON.parse(row.response_body ?? 'null') as unknown,
+      };
+    }
+    const stale = row.state === 'retryable' || (row.locked_until ?? '') <= iso;
+    if (!stale) throw inProgress();
+    const taken = await this.db
+      .updateTable('idempotency_keys')
+      .set({ state: 'in_progress', locked_until: new Date(now.getTime() + LOCK_MS).toISOString() })
+      .where('scope', '=', scope)
+      .where('key', '=', key)
+      .where('state', '=', row.state)
+      .where('locked_until', row.locked_until === null ? 'is' : '=', row.locked_until)
+      .executeTakeFirst();
+    if (Number(taken.numUpdatedRows) !== 1) throw inProgress();
+    return row.resource_id
+      ? { kind: 'resume' as const, resourceId: row.resource_id }
+      : { kind: 'new' as const };
+  }
+
+  async attach(scope: string, key: string, resourceId: string): Promise<void> {
+    await this.db
+      .updateTable('idempotency_keys')
+      .set({ resource_id: resourceId })
+      .where('scope', '=', scope)
+      .where('key', '=', key)
+      .execute();
+  }
+
+  async complete(scope: string, key: string, status: number, body: unknown): Promise<void> {
+    await this.db
+      .updateTable('idempotency_keys')
+      .set({
+        state: 'done',
+        response_status: status,
+        response_body: JSON.stringify(body),
+        locked_until: null,
+      })
+      .where('scope', '=', scope)
+      .where('key', '=', key)
+      .execute();
+  }
+
+  /** The attempt failed: forget the key, or keep it `retryable` when it made a resource. */
+  async release(scope: string, key: string, resourceId: string | null): Promise<void> {
+    const where = this.db
+      .updateTable('idempotency_keys')
+      .where('scope', '=', scope)
+      .where('key', '=', key);
+    if (resourceId) {
+      await where
+        .set({ state: 'retryable', resource_id: resourceId, locked_until: null })
+        .execute();
+    } else {
+      await this.db
+        .deleteFrom('idempotency_keys')
+        .where('scope', '=', scope)
+        .where('key', '=', key)
+        .execute();
+    }
+  }
+
+  /** Drops expired keys; resolves to how many. */
+  async purge(now: Date): Promise<number> {
+    const r = await this.db
+      .deleteFrom('idempotency_keys')
+      .where('expires_at', '<=', now.toISOString())
+      .executeTakeFirst();
+    return Number(r.numDeletedRows);
+  }
+}
+
+const inProgress = () =>
+  new DomainError(
+    409,
+    'IDEMPOTENCY_IN_PROGRESS',
+    'a request with this Idempotency-Key is still being processed; retry in a moment',
+  );

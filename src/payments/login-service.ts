@@ -1,0 +1,119 @@
+/**
+ * Mini program login: a `wx.login` code is exchanged with WeChat (jscode2session) for the
+ * user's openid; the user is upserted and gets an opaque session token. Only the token's
+ * sha256 is stored; `session_key` stays in the database and never leaves the server.
+ */
+import { createHash } from 'node:crypto';
+import type { PaymentsContext } from './context.js';
+import { DomainError, validation } from './errors.js';
+import { newId, newToken } from './ids.js';
+
+/** What the server needs from WeChat's login API. */
+export interface WechatLogin {
+  /** Throws LoginCodeRejected for a bad/used/expired code; anything else is "unavailable". */
+  code2Session(code: string): Promise<{ openid: string; unionid?: string; sessionKey: string }>;
+}
+
+/** WeChat refused the code (invalid, already used or expired). */
+export class LoginCodeRejected extends Error {
+  override readonly name = 'LoginCodeRejected';
+}
+
+export interface LoginResult {
+  token: string;
+  expiresAt: string;
+  user: { id: string };
+}
+
+export interface SessionUser {
+  id: string;
+  openid: string;
+}
+
+const hashToken = (token: string) => createHash('sha256').update(token).digest('hex');
+
+export class LoginService {
+  constructor(
+    private readonly ctx: PaymentsContext,
+    private readonly wechat: WechatLogin,
+  ) {}
+
+  async login(code: string): Promise<LoginResult> {
+    if (code.length === 0 || code.length > 128 || !/^[\x21-\x7e]+$/.test(code)) {
+      throw validation('code must be the 1-128 character string wx.login returned');
+    }
+    const session = await this.exchange(code);
+    const now = this.ctx.clock();
+    const iso = now.toISOString();
+    const { db } = this.ctx;
+    await db
+      .insertInto('users')
+      .values({
+        id: newId('usr'),
+        openid: session.openid,
+        unionid: session.unionid ?? null,
+        session_key: session.sessionKey,
+        created_at: iso,
+        updated_at: iso,
+      })
+      .onConflict((oc) =>
+        oc.column('openid').doUpdateSet({
+          session_key: session.sessionKey,
+          unionid: session.unionid ?? null,
+          updated_at: iso,
+        }),
+      )
+      .execute();
+    const user = await db
+      .selectFrom('users')
+      .select('id')
+      .where('openid', '=', session.openid)
+      .executeTakeFirstOrThrow();
+    const token = newToken();
+    const expiresAt = new Date(now.getTime() + this.ctx.settings.sessionTtlMs).toISOString();
+    await db
+      .insertInto('sessions')
+      .values({
+        token_hash: hashToken(token),
+        user_id: user.id,
+        created_at: iso,
+        expires_at: expiresAt,
+      })
+      .execute();
+    this.ctx.metrics.inc('minipay_logins_total');
+    return { token, expiresAt, user: { id: user.id } };
+  }
+
+  /** The user behind a bearer token, or null when it is unknown or expired. */
+  async authenticate(token: string): Promise<SessionUser | null> {
+    if (token.length === 0 || token.length > 256) return null;
+    const row = await this.ctx.db
+      .selectFrom('sessions')
+      .innerJoin('users', 'users.id', 'sessions.user_id')
+      .select(['users.id as id', 'users.openid as openid', 'sessions.expires_at as expiresAt'])
+      .where('sessions.token_hash', '=', hashToken(token))
+      .executeTakeFirst();
+    if (!row || row.expiresAt <= this.ctx.clock().toISOString()) return null;
+    return { id: row.id, openid: row.openid };
+  }
+
+  private async exchange(code: string) {
+    try {
+      return await this.wechat.code2Session(code);
+    } catch (err) {
+      if (err instanceof LoginCodeRejected) {
+        throw new DomainError(
+          401,
+          'UNAUTHORIZED',
+          'WeChat refused this login code (invalid, used or expired); call wx.login again and send the new code',
+        );
+      }
+      this.ctx.logger.warn({ err }, 'jscode2session failed');
+      throw new DomainError(
+        502,
+        'WECHAT_UNAVAILABLE',
+        'WeChat login did not answer; retry in a moment',
+      );
+    }
+  }
+}

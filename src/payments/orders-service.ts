@@ -1,0 +1,161 @@
+/**
+ * A user's orders: list, read (optionally asking WeChat first), re-issue payment parameters,
+ * cancel. Every read is scoped to the caller: another user's order is "not found".
+ */
+
+import type { Checkout } from './checkout.js';
+import type { PaymentsContext } from './context.js';
+import { DomainError, notFound, validation, wechatUnavailable } from './errors.js';
+import { GatewayError, type PaymentParams } from './gateway.js';
+import type { SessionUser } from './login-service.js';
+import type { OrderRow, OrderView } from './order-view.js';
+import { findOrder, loadOrderView } from './orders-repo.js';
+import type { TradeSync } from './trade-sync.js';
+
+/** A prepay_id this close to its end is replaced before its parameters are handed out. */
+const PREPAY_MARGIN_MS = 5 * 60_000;
+
+export interface OrderPage {
+  orders: OrderView[];
+  nextCursor: string | null;
+}
+
+export class OrdersService {
+  constructor(
+    private readonly ctx: PaymentsContext,
+    private readonly checkout: Checkout,
+    private readonly trades: TradeSync,
+  ) {}
+
+  async list(user: SessionUser, limit = 20, cursor?: string): Promise<OrderPage> {
+    if (!Number.isInteger(limit) || limit < 1 || limit > 100)
+      throw validation('limit must be 1 to 100');
+    let q = this.ctx.db
+      .selectFrom('orders')
+      .selectAll()
+      .where('user_id', '=', user.id)
+      .orderBy('created_at', 'desc')
+      .orderBy('id', 'desc')
+      .limit(limit + 1);
+    if (cursor) {
+      const [createdAt, id] = decodeCursor(cursor);
+      q = q.where((eb) =>
+        eb.or([
+          eb('created_at', '<', createdAt),
+          eb.and([eb('created_at', '=', createdAt), eb('id', '<', id)]),
+        ]),
+      );
+    }
+    const rows = await q.execute();
+    const page = rows.slice(0, limit);
+    const orders = await Promise.all(page.map((o) => loadOrderView(this.ctx.db, o)));
+    const last = page.at(-1);
+    const nextCursor = rows.length > limit && last ? encodeCursor(last) : null;
+    return { orders, nextCursor };
+  }
+
+  /** The caller's order; with `sync`, a PENDING order is first checked with WeChat. */
+  async get(user: SessionUser, id: string, sync = false): Promise<OrderView> {
+    let order = await this.own(user, id);
+    if (sync && order.status === 'PENDING') {
+      try {
+        order = await this.trades.sync(order);
+      } catch (err) {
+        if (!(err instanceof GatewayError)) throw err;
+        // WeChat did not answer: the local state is still true, the client asks again later.
+        this.ctx.logger.warn({ orderId: id, code: err.code }, 'sync=1 could not reach WeChat');
+      }
+    }
+    return loadOrderView(this.ctx.db, order);
+  }
+
+  async payment(
+    user: SessionUser,
+    id: string,
+  ): Promise<{ order: OrderView; payment: PaymentParams }> {
+    let order = await this.own(user, id);
+    const now = this.ctx.clock();
+    if (order.status === 'PENDING' && order.expires_at <= now.toISOString()) {
+      throw new DomainError(
+        409,
+        'ORDER_EXPIRED',
+        'this order expired before it was paid; place a new order',
+      );
+    }
+    if (order.status !== 'PENDING') throw notPending(order);
+    const renewBy = new Date(now.getTime() + PREPAY_MARGIN_MS).toISOString();
+    if (!order.prepay_id || (order.prepay_expires_at ?? '') <= renewBy) {
+      order = await this.renewPrepay(order);
+    }
+    this.ctx.metrics.inc('minipay_payment_params_issued_total');
+    return {
+      order: await loadOrderView(this.ctx.db, order),
+      payment: this.ctx.gateway.paymentParams(order.prepay_id!),
+    };
+  }
+
+  async cancel(user: SessionUser, id: string): Promise<OrderView> {
+    const order = await this.own(user, id);
+    if (order.status === 'CLOSED') return loadOrderView(this.ctx.db, order);
+    if (order.status !== 'PENDING') throw notPending(order);
+    return loadOrderView(this.ctx.db, await this.trades.close(order, 'cancelled'));
+  }
+
+  private async renewPrepay(order: OrderRow): Promise<OrderRow> {
+    try {
+      const prepay = await this.checkout.requestPrepay(order);
+      await this.ctx.db
+        .updateTable('orders')
+        .set((eb) => ({
+          prepay_id: prepay.prepayId,
+          prepay_expires_at: prepay.prepayExpiresAt.toISOString(),
+          version: eb('version', '+', 1),
+          updated_at: this.ctx.clock().toISOString(),
+        }))
+        .where('id', '=', order.id)
+        .where('status', '=', 'PENDING')
+        .execute();
+    } catch (err) {
+      if (!(err instanceof GatewayError)) throw err;
+      if (err.kind === 'ambiguous' || err.kind === 'invalid') throw wechatUnavailable();
+      // ORDERPAID / ORDERCLOSED: WeChat knows better; bring the order up to date.
+      const synced = await this.trades.sync(order);
+      if (synced.status !== 'PENDING') throw notPending(synced);
+      throw new DomainError(
+        502,
+        'WECHATPAY_REFUSED',
+        `WeChat Pay refused a new prepay: ${err.code}`,
+      );
+    }
+    const fresh = (await findOrder(this.ctx.db, order.id))!;
+    if (fresh.status !== 'PENDING') throw notPending(fresh);
+    return fresh;
+  }
+
+  private async own(user: SessionUser, id: string): Promise<OrderRow> {
+    const order = await findOrder(this.ctx.db, id);
+    if (!order || order.user_id !== user.id) throw notFound('order');
+    return order;
+  }
+}
+
+export function notPending(order: OrderRow): DomainError {
+  return new DomainError(
+    409,
+    'ORDER_NOT_PENDING',
+    `the order is ${order.status}; only a PENDING order can be paid or cancelled`,
+  );
+}
+
+export function encodeCursor(order: OrderRow): string {
+  return Buffer.from(`${order.created_at}|${order.id}`).toString('base64url');
+}
+
+export function decodeCursor(cursor: string): [string, string] {
+  const text = Buffer.from(cursor, 'base64url').toString('utf8');
+  const [createdAt, id] = text.split('|');
+  if (!createdAt || !id || Number.isNaN(Date.parse(createdAt))) {
+    throw validation('cursor is not one this server issued; start again without it');
+  }
+  return [createdAt, id];
+}

@@ -1,0 +1,115 @@
+/**
+ * The merchant server: a Fastify app over the payments domain. `buildServer()` returns it
+ * ready to `listen()`; it owns no background work (see src/jobs) and no process signals.
+ */
+import { randomUUID } from 'node:crypto';
+import swagger from '@fastify/swagger';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import type { Payments, SessionUser } from '../payments/index.js';
+import type { Store } from '../store/index.js';
+import { sendError } from './errors.js';
+import type { Metrics } from './metrics.js';
+import { adminRoutes } from './routes/admin.js';
+import { apiRoutes } from './routes/api.js';
+import { healthRoutes } from './routes/health.js';
+import { notifyRoutes } from './routes/notify.js';
+import { AdminOrder, ErrorBody, Order, PaymentParams, Product } from './schemas.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    user: SessionUser | null;
+  }
+}
+
+export interface ServerOptions {
+  payments: Payments;
+  store: Store;
+  metrics: Metrics;
+  logger: Logger;
+  /** Bearer token for /admin/v1; the admin API answers 403 to everything without one. */
+  adminToken: string | undefined;
+  mode: 'demo' | 'live';
+  trustProxy?: boolean;
+  /** Extra plugins (the web pages, later features) registered after the core routes. */
+  plugins?: ((app: FastifyInstance) => Promise<void>)[];
+}
+
+/** Body limit of every JSON route (the notify route has its own, 64 KiB). */
+export const JSON_BODY_LIMIT = 16 * 1024;
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
+
+export async function buildServer(options: ServerOptions): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: options.logger as FastifyBaseLogger,
+    bodyLimit: JSON_BODY_LIMIT,
+    trustProxy: options.trustProxy ?? false,
+    genReqId: (req) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+    },
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
+    return503OnClosing: true,
+    forceCloseConnections: false,
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  app.decorateRequest('user', null);
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    const route = request.routeOptions.url ?? 'unmatched';
+    options.metrics.inc('minipay_http_requests_total', {
+      method: request.method,
+      route,
+      status: String(reply.statusCode),
+    });
+  });
+
+  const jsonParser = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    if (body === '') return done(null, undefined);
+    jsonParser(request, body as string, done);
+  });
+
+  for (const schema of [ErrorBody, Product, Order, AdminOrder, PaymentParams])
+    app.addSchema(schema);
+  await app.register(swagger, {
+    openapi: {
+      info: {
+        title: 'minipay',
+        version: '1',
+        description:
+          'WeChat Mini Program payments: the mini program API, WeChat callbacks and the admin API.',
+      },
+      components: {
+        securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } },
+      },
+    },
+  });
+
+  app.setErrorHandler((err, request, reply) => sendError(request, reply, err as Error));
+  app.setNotFoundHandler((request, reply) =>
+    reply.code(404).send({
+      error: {
+        code: 'NOT_FOUND',
+        message: `no route ${request.method} ${request.url.split('?')[0]}`,
+      },
+    }),
+  );
+
+  await app.register(healthRoutes, options);
+  await app.register(apiRoutes, options);
+  await app.register(notifyRoutes, options);
+  await app.register(adminRoutes, options);
+  for (const plugin of options.plugins ?? []) await app.register(plugin);
+
+  const openapi = async () => app.swagger();
+  app.get('/openapi.json', { schema: { hide: true } }, openapi);
+  app.get('/docs/openapi.json', { schema: { hide: true } }, openapi);
+  return app;
+}
+
+export type App = Awaited<ReturnType<typeof buildServer>>;

@@ -1,0 +1,50 @@
+/** A few Prometheus counters, rendered in the text exposition format at /metrics. */
+import type { PaymentsMetrics } from '../payments/index.js';
+
+const HELP: Record<string, string> = {
+  minipay_http_requests_total: 'HTTP requests answered, by method, route and status',
+  minipay_logins_total: 'Successful mini program logins',
+  minipay_orders_created_total: 'Orders created',
+  minipay_orders_paid_total: 'Orders that became PAID, by how we learned it',
+  minipay_orders_failed_total: 'Orders whose prepay WeChat refused',
+  minipay_orders_closed_total: 'Orders closed, by reason',
+  minipay_notifies_total: 'Payment notifications, by result',
+  minipay_gateway_calls_total: 'Calls to WeChat Pay, by operation and outcome',
+  minipay_payment_params_issued_total: 'requestPayment parameters re-issued',
+  minipay_job_runs_total: 'Background job runs, by job and outcome',
+};
+
+export class Metrics implements PaymentsMetrics {
+  private readonly counters = new Map<string, Map<string, number>>();
+
+  inc(name: string, labels: Record<string, string> = {}): void {
+    const series = this.counters.get(name) ?? new Map<string, number>();
+    this.counters.set(name, series);
+    const key = Object.entries(labels)
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([k, v]) => `${k}="${escape(v)}"`)
+      .join(',');
+    series.set(key, (series.get(key) ?? 0) + 1);
+  }
+
+  value(name: string, labels: Record<string, string> = {}): number {
+    const key = Object.entries(labels)
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([k, v]) => `${k}="${escape(v)}"`)
+      .join(',');
+    return this.counters.get(name)?.get(key) ?? 0;
+  }
+
+  render(): string {
+    const lines: string[] = [];
+    for (const [name, series] of [...this.counters].sort(([a], [b]) => a.localeCompare(b))) {
+      lines.push(`# HELP ${name} ${HELP[name] ?? name}`, `# TYPE ${name} counter`);
+      for (const [labels, v] of series) lines.push(`${name}${labels ? `{${labels}}` : ''} ${v}`);
+    }
+    return `${lines.join('\n')}\n`;
+  }
+}
+
+function escape(value: string): string {
+  return value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
+}

@@ -1,0 +1,71 @@
+/** The admin API, /admin/v1 (docs/http-api.md): bearer MINIPAY_ADMIN_TOKEN on every route. */
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from '@fastify/type-provider-typebox';
+import type { ServerOptions } from '../app.js';
+import {
+  errorResponses,
+  ProductAnswer,
+  ProductCreate,
+  ProductList,
+  ProductPatch,
+} from '../schemas.js';
+import { requireAdmin } from './auth.js';
+
+const secured = [{ bearer: [] }];
+const ProductIdParams = Type.Object({ id: Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$' }) });
+
+export const adminRoutes: FastifyPluginAsyncTypebox<ServerOptions> = async (app, options) => {
+  const { payments, adminToken, mode } = options;
+  const { catalogue, context } = payments;
+
+  app.addHook('onRequest', async (request) => {
+    if (request.url.startsWith('/admin/v1/')) requireAdmin(request, adminToken);
+  });
+
+  app.get('/admin/v1/session', { schema: { tags: ['admin'], security: secured } }, async () => ({
+    ok: true,
+    mode,
+    appId: context.gateway.appId,
+    mchId: context.gateway.mchId,
+  }));
+
+  app.get(
+    '/admin/v1/products',
+    {
+      schema: {
+        tags: ['admin'],
+        security: secured,
+        response: { 200: ProductList, ...errorResponses },
+      },
+    },
+    async () => ({ products: await catalogue.list(true) }),
+  );
+
+  app.post(
+    '/admin/v1/products',
+    {
+      schema: {
+        tags: ['admin'],
+        security: secured,
+        body: ProductCreate,
+        response: { 201: ProductAnswer, ...errorResponses },
+      },
+    },
+    async (request, reply) =>
+      reply.code(201).send({ product: await catalogue.create(request.body) }),
+  );
+
+  app.patch(
+    '/admin/v1/products/:id',
+    {
+      schema: {
+        tags: ['admin'],
+        security: secured,
+        params: ProductIdParams,
+        body: ProductPatch,
+        response: { 200: ProductAnswer, ...errorResponses },
+      },
+    },
+    async (request) => ({ product: await catalogue.update(request.params.id, request.body) }),
+  );
+};

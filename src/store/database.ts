@@ -1,0 +1,98 @@
+/**
+ * Opens the store: Kysely over better-sqlite3 (the embedded default, WAL) or PostgreSQL
+ * (a `pg` Pool), chosen by the URL: `sqlite:./data/minipay.sqlite`, `sqlite::memory:` or
+ * `postgres://user:pass@host:5432/db`.
+ */
+import { mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import SQLite from 'better-sqlite3';
+import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely';
+import pg from 'pg';
+import { migrateToLatest } from './migrations.js';
+import type { Database } from './schema.js';
+
+export type Dialect = 'sqlite' | 'postgres';
+
+export interface Store {
+  readonly db: Kysely<Database>;
+  readonly dialect: Dialect;
+  /** Where it points, without any password (for logs and the console). */
+  readonly description: string;
+  /** Runs pending migrations; resolves to the names applied. */
+  migrate(): Promise<string[]>;
+  /** true when the database answers. */
+  ping(): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+export interface StoreOptions {
+  /** PostgreSQL pool size (default 10). */
+  poolSize?: number;
+}
+
+/** Opens (but does not migrate) the database at `url`; throws a message saying what to fix. */
+export function openStore(url: string, options: StoreOptions = {}): Store {
+  if (url.startsWith('sqlite:')) return openSqlite(url.slice('sqlite:'.length));
+  if (url.startsWith('postgres://') || url.startsWith('postgresql://')) {
+    return openPostgres(url, options.poolSize ?? 10);
+  }
+  throw new Error(
+    'MINIPAY_DATABASE_URL must start with sqlite: (e.g. sqlite:./data/minipay.sqlite) or postgres:// (e.g. postgres://user:pass@localhost:5432/minipay)',
+  );
+}
+
+function openSqlite(path: string): Store {
+  if (path === '')
+    throw new Error('a sqlite: URL needs a file path, e.g. sqlite:./data/minipay.sqlite');
+  const memory = path === ':memory:';
+  const file = memory ? path : resolve(path);
+  if (!memory) mkdirSync(dirname(file), { recursive: true });
+  const database = new SQLite(file);
+  database.pragma('journal_mode = WAL');
+  database.pragma('busy_timeout = 5000');
+  database.pragma('foreign_keys = ON');
+  database.pragma('synchronous = NORMAL');
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database }) });
+  return makeStore(db, 'sqlite', `sqlite:${file}`);
+}
+
+function openPostgres(url: string, max: number): Store {
+  const pool = new pg.Pool({ connectionString: url, max });
+  // An idle client's error (the server restarted) must not crash the process; queries retry.
+  pool.on('error', () => undefined);
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  return makeStore(db, 'postgres', redactUrl(url));
+}
+
+function makeStore(db: Kysely<Database>, dialect: Dialect, description: string): Store {
+  let closed: Promise<void> | undefined;
+  return {
+    db,
+    dialect,
+    description,
+    migrate: () => migrateToLatest(db as Kysely<unknown>, dialect),
+    async ping() {
+      try {
+        await sql`select 1`.execute(db);
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    close() {
+      closed ??= db.destroy();
+      return closed;
+    },
+  };
+}
+
+/** `postgres://user:secret@host/db` → `postgres://user:***@host/db`. */
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return 'postgres://(unparseable URL)';
+  }
+}

@@ -1,0 +1,221 @@
+/**
+ * The one migration set, for SQLite and PostgreSQL alike. Append new migrations; never edit
+ * one that has shipped.
+ */
+import { type Kysely, type Migration, type MigrationProvider, Migrator } from 'kysely';
+import type { Dialect } from './database.js';
+
+type Db = Kysely<unknown>;
+
+function initial(dialect: Dialect): Migration {
+  const seq = dialect === 'postgres' ? 'serial' : 'integer';
+  return {
+    async up(db: Db) {
+      await db.schema
+        .createTable('users')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('openid', 'text', (c) => c.notNull().unique())
+        .addColumn('unionid', 'text')
+        .addColumn('session_key', 'text')
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('updated_at', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable('sessions')
+        .addColumn('token_hash', 'text', (c) => c.primaryKey())
+        .addColumn('user_id', 'text', (c) => c.notNull().references('users.id'))
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('expires_at', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable('products')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('description', 'text', (c) => c.notNull().defaultTo(''))
+        .addColumn('price_fen', 'integer', (c) => c.notNull())
+        .addColumn('image_url', 'text')
+        .addColumn('active', 'integer', (c) => c.notNull().defaultTo(1))
+        .addColumn('stock', 'integer')
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('updated_at', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable('orders')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('out_trade_no', 'text', (c) => c.notNull().unique())
+        .addColumn('user_id', 'text', (c) => c.notNull().references('users.id'))
+        .addColumn('openid', 'text', (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('description', 'text', (c) => c.notNull())
+        .addColumn('total_fen', 'integer', (c) => c.notNull())
+        .addColumn('currency', 'text', (c) => c.notNull())
+        .addColumn('attach', 'text')
+        .addColumn('payer_ip', 'text', (c) => c.notNull())
+        .addColumn('prepay_id', 'text')
+        .addColumn('prepay_expires_at', 'text')
+        .addColumn('transaction_id', 'text', (c) => c.unique())
+        .addColumn('paid_at', 'text')
+        .addColumn('closed_at', 'text')
+        .addColumn('refunded_fen', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('failure_code', 'text')
+        .addColumn('failure_message', 'text')
+        .addColumn('refund_required', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('query_attempts', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('next_query_at', 'text')
+        .addColumn('expires_at', 'text', (c) => c.notNull())
+        .addColumn('version', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('updated_at', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createIndex('orders_user_created')
+        .on('orders')
+        .columns(['user_id', 'created_at'])
+        .execute();
+      await db.schema
+        .createIndex('orders_status_created')
+        .on('orders')
+        .columns(['status', 'created_at'])
+        .execute();
+      await db.schema
+        .createTable('order_items')
+        .addColumn('order_id', 'text', (c) => c.notNull().references('orders.id'))
+        .addColumn('line_no', 'integer', (c) => c.notNull())
+        .addColumn('product_id', 'text', (c) => c.notNull())
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('unit_price_fen', 'integer', (c) => c.notNull())
+        .addColumn('quantity', 'integer', (c) => c.notNull())
+        .addColumn('amount_fen', 'integer', (c) => c.notNull())
+        .addPrimaryKeyConstraint('order_items_pk', ['order_id', 'line_no'])
+        .execute();
+      await db.schema
+        .createTable('idempotency_keys')
+        .addColumn('scope', 'text', (c) => c.notNull())
+        .addColumn('key', 'text', (c) => c.notNull())
+        .addColumn('request_hash', 'text', (c) => c.notNull())
+        .addColumn('state', 'text', (c) => c.notNull())
+        .addColumn('resource_id', 'text')
+        .addColumn('response_status', 'integer')
+        .addColumn('response_body', 'text')
+        .addColumn('locked_until', 'text')
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('expires_at', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('idempotency_keys_pk', ['scope', 'key'])
+        .execute();
+      await db.schema
+        .createTable('order_events')
+        .addColumn('seq', seq, (c) =>
+          dialect === 'sqlite' ? c.primaryKey().autoIncrement() : c.primaryKey(),
+        )
+        .addColumn('id', 'text', (c) => c.notNull().unique())
+        .addColumn('order_id', 'text', (c) => c.notNull())
+        .addColumn('type', 'text', (c) => c.notNull())
+        .addColumn('payload', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createIndex('order_events_order')
+        .on('order_events')
+        .columns(['order_id', 'seq'])
+        .execute();
+      await db.schema
+        .createTable('notifications')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('kind', 'text', (c) => c.notNull())
+        .addColumn('identity', 'text', (c) => c.notNull())
+        .addColumn('order_id', 'text')
+        .addColumn('out_trade_no', 'text')
+        .addColumn('outcome', 'text', (c) => c.notNull())
+        .addColumn('detail', 'text')
+        .addColumn('received_count', 'integer', (c) => c.notNull().defaultTo(1))
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('updated_at', 'text', (c) => c.notNull())
+        .addUniqueConstraint('notifications_identity', ['kind', 'identity'])
+        .execute();
+      await db.schema
+        .createTable('anomalies')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('kind', 'text', (c) => c.notNull())
+        .addColumn('order_id', 'text')
+        .addColumn('out_trade_no', 'text')
+        .addColumn('dedupe_key', 'text', (c) => c.notNull().unique())
+        .addColumn('detail', 'text', (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('resolved_at', 'text')
+        .addColumn('resolution', 'text')
+        .execute();
+      await db.schema
+        .createTable('gateway_calls')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('order_id', 'text')
+        .addColumn('operation', 'text', (c) => c.notNull())
+        .addColumn('outcome', 'text', (c) => c.notNull())
+        .addColumn('detail', 'text')
+        .addColumn('duration_ms', 'integer', (c) => c.notNull())
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createIndex('gateway_calls_order')
+        .on('gateway_calls')
+        .columns(['order_id', 'created_at'])
+        .execute();
+      await db.schema
+        .createTable('refunds')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('order_id', 'text', (c) => c.notNull().references('orders.id'))
+        .addColumn('out_refund_no', 'text', (c) => c.notNull().unique())
+        .addColumn('refund_id', 'text')
+        .addColumn('amount_fen', 'integer', (c) => c.notNull())
+        .addColumn('reason', 'text')
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('source', 'text', (c) => c.notNull())
+        .addColumn('failure_code', 'text')
+        .addColumn('failure_message', 'text')
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('updated_at', 'text', (c) => c.notNull())
+        .addColumn('succeeded_at', 'text')
+        .execute();
+      await db.schema
+        .createTable('webhook_deliveries')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('event_id', 'text', (c) => c.notNull())
+        .addColumn('event_type', 'text', (c) => c.notNull())
+        .addColumn('url', 'text', (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('attempts', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('last_attempt_at', 'text')
+        .addColumn('next_attempt_at', 'text')
+        .addColumn('last_status_code', 'integer')
+        .addColumn('last_error', 'text')
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addUniqueConstraint('webhook_deliveries_event_url', ['event_id', 'url'])
+        .execute();
+    },
+  };
+}
+
+/** Every migration, by name (names sort in the order they run). */
+export function migrations(dialect: Dialect): Record<string, Migration> {
+  return { '0001_initial': initial(dialect) };
+}
+
+/** Runs the pending migrations; throws with the failing migration's name. */
+export async function migrateToLatest(db: Kysely<unknown>, dialect: Dialect): Promise<string[]> {
+  const provider: MigrationProvider = { getMigrations: async () => migrations(dialect) };
+  const migrator = new Migrator({
+    db,
+    provider,
+    migrationTableName: 'minipay_migrations',
+    migrationLockTableName: 'minipay_migrations_lock',
+  });
+  const { error, results } = await migrator.migrateToLatest();
+  const failed = results?.find((r) => r.status === 'Error');
+  if (error) {
+    const name = failed ? ` (${failed.migrationName})` : '';
+    throw new Error(`database migration failed${name}: ${(error as Error).message}`, {
+      cause: error,
+    });
+  }
+  return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+}

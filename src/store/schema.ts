@@ -1,0 +1,195 @@
+import type { Generated } from 'kysely';
+
+/**
+ * The database schema as Kysely sees it. Portable across SQLite and PostgreSQL: ids and times
+ * are text (times ISO-8601 UTC, so they sort), money is integer fen, flags are 0/1 integers,
+ * JSON is text.
+ */
+
+export interface UsersTable {
+  id: string;
+  openid: string;
+  unionid: string | null;
+  /** WeChat's session_key: kept for decrypting user data later, never sent anywhere. */
+  session_key: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface SessionsTable {
+  /** sha256 of the token, hex; the token itself is never stored. */
+  token_hash: string;
+  user_id: string;
+  created_at: string;
+  expires_at: string;
+}
+
+export interface ProductsTable {
+  id: string;
+  name: string;
+  description: string;
+  price_fen: number;
+  image_url: string | null;
+  active: number;
+  stock: number | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export type OrderStatus =
+  | 'CREATED'
+  | 'PENDING'
+  | 'PAID'
+  | 'PARTIALLY_REFUNDED'
+  | 'REFUNDED'
+  | 'CLOSED'
+  | 'FAILED';
+
+export interface OrdersTable {
+  id: string;
+  out_trade_no: string;
+  user_id: string;
+  openid: string;
+  status: OrderStatus;
+  description: string;
+  total_fen: number;
+  currency: string;
+  attach: string | null;
+  payer_ip: string;
+  prepay_id: string | null;
+  prepay_expires_at: string | null;
+  transaction_id: string | null;
+  paid_at: string | null;
+  closed_at: string | null;
+  refunded_fen: number;
+  failure_code: string | null;
+  failure_message: string | null;
+  /** Set when money arrived for an order we had closed: it must be refunded. */
+  refund_required: number;
+  /** The pending sweep: how many queries so far and when the next one is due. */
+  query_attempts: number;
+  next_query_at: string | null;
+  expires_at: string;
+  version: number;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface OrderItemsTable {
+  order_id: string;
+  line_no: number;
+  product_id: string;
+  name: string;
+  unit_price_fen: number;
+  quantity: number;
+  amount_fen: number;
+}
+
+export interface IdempotencyKeysTable {
+  /** Who the key belongs to, e.g. `user:<id>:orders` or `admin:refunds`. */
+  scope: string;
+  key: string;
+  request_hash: string;
+  /** in_progress, done or retryable (the first attempt failed after creating `resource_id`). */
+  state: string;
+  resource_id: string | null;
+  response_status: number | null;
+  response_body: string | null;
+  locked_until: string | null;
+  created_at: string;
+  expires_at: string;
+}
+
+/** The transactional outbox: one row per transition, written in the same transaction. */
+export interface OrderEventsTable {
+  id: string;
+  /** Insertion order (for the outbox cursor); assigned by the store. */
+  seq: Generated<number>;
+  order_id: string;
+  type: string;
+  payload: string;
+  created_at: string;
+}
+
+export interface NotificationsTable {
+  id: string;
+  kind: string;
+  /** Stable identity of the message (payment: transaction_id, else out_trade_no + nonce). */
+  identity: string;
+  order_id: string | null;
+  out_trade_no: string | null;
+  outcome: string;
+  detail: string | null;
+  received_count: number;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface AnomaliesTable {
+  id: string;
+  kind: string;
+  order_id: string | null;
+  out_trade_no: string | null;
+  /** De-duplicates the same anomaly reported again (e.g. WeChat retrying a notify). */
+  dedupe_key: string;
+  detail: string;
+  status: string;
+  created_at: string;
+  resolved_at: string | null;
+  resolution: string | null;
+}
+
+export interface GatewayCallsTable {
+  id: string;
+  order_id: string | null;
+  operation: string;
+  outcome: string;
+  detail: string | null;
+  duration_ms: number;
+  created_at: string;
+}
+
+export interface RefundsTable {
+  id: string;
+  order_id: string;
+  out_refund_no: string;
+  refund_id: string | null;
+  amount_fen: number;
+  reason: string | null;
+  status: string;
+  source: string;
+  failure_code: string | null;
+  failure_message: string | null;
+  created_at: string;
+  updated_at: string;
+  succeeded_at: string | null;
+}
+
+export interface WebhookDeliveriesTable {
+  id: string;
+  event_id: string;
+  event_type: string;
+  url: string;
+  status: string;
+  attempts: number;
+  last_attempt_at: string | null;
+  next_attempt_at: string | null;
+  last_status_code: number | null;
+  last_error: string | null;
+  created_at: string;
+}
+
+export interface Database {
+  users: UsersTable;
+  sessions: SessionsTable;
+  products: ProductsTable;
+  orders: OrdersTable;
+  order_items: OrderItemsTable;
+  idempotency_keys: IdempotencyKeysTable;
+  order_events: OrderEventsTable;
+  notifications: NotificationsTable;
+  anomalies: AnomaliesTable;
+  gateway_calls: GatewayCallsTable;
+  refunds: RefundsTable;
+  webhook_deliveries: WebhookDeliveriesTable;
+}
