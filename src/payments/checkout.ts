@@ -150,6 +150,11 @@ export class Checkout {
     return id;
   }
 
+  /** Drops idempotency keys past their 24 hours. */
+  purgeKeys(): Promise<number> {
+    return this.keys.purge(this.ctx.clock());
+  }
+
   /** CREATED → PENDING (or FAILED); a PENDING order (a resumed key) just gets fresh params. */
   private async prepay(orderId: string): Promise<CheckoutAnswer> {
     const order = (await findOrder(this.ctx.db, orderId))!;

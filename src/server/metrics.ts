@@ -20,18 +20,12 @@ export class Metrics implements PaymentsMetrics {
   inc(name: string, labels: Record<string, string> = {}): void {
     const series = this.counters.get(name) ?? new Map<string, number>();
     this.counters.set(name, series);
-    const key = Object.entries(labels)
-      .sort(([a], [b]) => a.localeCompare(b))
-      .map(([k, v]) => `${k}="${escape(v)}"`)
-      .join(',');
+    const key = labelKey(labels);
     series.set(key, (series.get(key) ?? 0) + 1);
   }
 
   value(name: string, labels: Record<string, string> = {}): number {
-    const key = Object.entries(labels)
-      .sort(([a], [b]) => a.localeCompare(b))
-      .map(([k, v]) => `${k}="${escape(v)}"`)
-      .join(',');
+    const key = labelKey(labels);
     return this.counters.get(name)?.get(key) ?? 0;
   }
 
@@ -45,6 +39,13 @@ export class Metrics implements PaymentsMetrics {
   }
 }
 
-function escape(value: string): string {
+function labelKey(labels: Record<string, string>): string {
+  return Object.entries(labels)
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([k, v]) => `${k}="${escapeLabel(v)}"`)
+    .join(',');
+}
+
+function escapeLabel(value: string): string {
   return value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
 }

@@ -15,6 +15,8 @@ export interface StoreFactory {
   kind: StoreKind;
   /** A fresh, migrated, empty store. */
   fresh(): Promise<Store>;
+  /** The URL of a fresh, empty (not migrated) database, for code that opens its own store. */
+  freshUrl(): Promise<string>;
 }
 
 /** `describe(name [sqlite])` and `describe(name [postgres])`, each with its own factory. */
@@ -34,6 +36,9 @@ export function describeOnStores(name: string, suite: (stores: StoreFactory) => 
         opened.push(store);
         await store.migrate();
         return store;
+      },
+      async freshUrl() {
+        return `sqlite:${join(dir, `db${++n}.sqlite`)}`;
       },
     });
   });
@@ -56,6 +61,10 @@ export function describeOnStores(name: string, suite: (stores: StoreFactory) => 
         opened.push(store);
         await store.migrate();
         return store;
+      },
+      async freshUrl() {
+        if (!cluster) throw new Error('postgres did not start');
+        return cluster.createDatabase();
       },
     });
   });

@@ -1,0 +1,30 @@
+/** The merchant server's background jobs and how they are run. */
+import type { Payments } from '../payments/index.js';
+import type { Store } from '../store/index.js';
+import { PgBossRunner } from './pg-boss-runner.js';
+import type { Job, JobHooks, JobRunner } from './runner.js';
+import { TimerRunner } from './timer-runner.js';
+
+export { PgBossRunner } from './pg-boss-runner.js';
+export type { Job, JobHooks, JobRunner } from './runner.js';
+export { TimerRunner } from './timer-runner.js';
+
+/** The order jobs: expiry-close, pending sweep, and the idempotency-key clean-up. */
+export function orderJobs(payments: Payments, intervalMs: number): Job[] {
+  return [
+    { name: 'minipay-expire-orders', intervalMs, run: () => payments.maintenance.expire() },
+    { name: 'minipay-sweep-pending', intervalMs, run: () => payments.maintenance.sweep() },
+    {
+      name: 'minipay-purge-idempotency-keys',
+      intervalMs: Math.max(intervalMs, 3600_000),
+      run: () => payments.checkout.purgeKeys(),
+    },
+  ];
+}
+
+/** pg-boss on PostgreSQL, timers on SQLite. */
+export function createRunner(store: Store, databaseUrl: string, hooks: JobHooks): JobRunner {
+  return store.dialect === 'postgres'
+    ? new PgBossRunner(databaseUrl, hooks)
+    : new TimerRunner(hooks);
+}

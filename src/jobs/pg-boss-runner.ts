@@ -1,0 +1,63 @@
+/**
+ * Job runner on PostgreSQL with pg-boss: every instance offers a job each interval with a
+ * singleton slot (`singletonSeconds`), so one job per slot exists however many instances run;
+ * the queue's `singleton` policy keeps one run active at a time. Any instance may work it.
+ */
+import PgBoss from 'pg-boss';
+import { type Job, type JobHooks, type JobRunner, runJob } from './runner.js';
+
+export class PgBossRunner implements JobRunner {
+  readonly kind = 'pg-boss';
+  private readonly boss: PgBoss;
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private started = false;
+
+  constructor(
+    connectionString: string,
+    private readonly hooks: JobHooks,
+  ) {
+    this.boss = new PgBoss({ connectionString, schema: 'minipay_jobs', max: 3, schedule: false });
+    this.boss.on('error', (err) => hooks.logger.error({ err }, 'pg-boss error'));
+  }
+
+  async start(jobs: Job[]): Promise<void> {
+    await this.boss.start();
+    this.started = true;
+    for (const job of jobs) {
+      const seconds = Math.max(1, Math.round(job.intervalMs / 1000));
+      if (!(await this.boss.getQueue(job.name))) {
+        await this.boss.createQueue(job.name, {
+          name: job.name,
+          policy: 'singleton',
+          expireInSeconds: 15 * 60,
+        });
+      }
+      await this.boss.work(job.name, { pollingIntervalSeconds: Math.min(seconds, 2) }, async () => {
+        await runJob(job, this.hooks);
+      });
+      const offer = () => {
+        this.boss
+          .send(job.name, {}, { singletonKey: job.name, singletonSeconds: seconds })
+          .catch((err: unknown) =>
+            this.hooks.logger.warn({ err, job: job.name }, 'could not queue a job'),
+          );
+      };
+      offer();
+      const timer = setInterval(offer, job.intervalMs);
+      timer.unref();
+      this.timers.add(timer);
+    }
+  }
+
+  /** Queues one run now (tests, `minipay` admin actions); resolves to the job id. */
+  async trigger(name: string): Promise<string | null> {
+    return this.boss.send(name, {});
+  }
+
+  async stop(): Promise<void> {
+    for (const t of this.timers) clearInterval(t);
+    this.timers.clear();
+    if (this.started) await this.boss.stop({ graceful: true, wait: true, timeout: 15_000 });
+    this.started = false;
+  }
+}
