@@ -1,0 +1,136 @@
+/// <reference path="../../node_modules/miniprogram-api-typings/types/wx/lib.wx.api.d.ts" />
+/**
+ * Platform adapters: the native `wx` object, Taro and uni-app. The platform object is passed
+ * in (never read from a global), so the same library runs in a mini program, under Taro or
+ * uni-app, and in Node tests with a shim. All three share WeChat's callback style
+ * (`success` / `fail` with an `errMsg`), which is what these adapters use.
+ */
+import { PlatformCallError } from './errors.js';
+import type {
+  Platform,
+  PlatformRequest,
+  PlatformResponse,
+  RequestPaymentParams,
+} from './platform.js';
+
+type Fail = (err: { errMsg: string }) => void;
+
+/** The part of `wx` the client uses, typed by miniprogram-api-typings. */
+export type WxApi = Pick<
+  WechatMiniprogram.Wx,
+  'login' | 'request' | 'requestPayment' | 'getStorageSync' | 'setStorageSync' | 'removeStorageSync'
+>;
+
+/**
+ * The same calls on Taro (`import Taro from '@tarojs/taro'`) or uni-app (`uni`): they take
+ * wx's options plus, on uni-app, a `provider`. Method syntax keeps this compatible with their
+ * own, slightly different, typings.
+ */
+export interface CallbackApi {
+  login(options: {
+    provider?: string;
+    success?: (res: { code: string }) => void;
+    fail?: Fail;
+  }): unknown;
+  request(options: {
+    url: string;
+    method?: WechatMiniprogram.RequestOption['method'];
+    header?: Record<string, string>;
+    data?: WechatMiniprogram.RequestOption['data'];
+    timeout?: number;
+    dataType?: string;
+    success?: (res: { statusCode: number; data: unknown; header: object }) => void;
+    fail?: Fail;
+  }): unknown;
+  requestPayment(
+    options: RequestPaymentParams & { provider?: string; success?: () => void; fail?: Fail },
+  ): unknown;
+  getStorageSync(key: string): unknown;
+  setStorageSync(key: string, data: string): unknown;
+  removeStorageSync(key: string): unknown;
+}
+
+/** The native mini program API: `createMinipayClient({ platform: fromWx(wx), ... })`. */
+export function fromWx(wx: WxApi): Platform {
+  return fromCallbackApi(wx as unknown as CallbackApi, {});
+}
+
+/** Taro: `fromTaro(Taro)` with `import Taro from '@tarojs/taro'`. */
+export function fromTaro(taro: CallbackApi): Platform {
+  return fromCallbackApi(taro, {});
+}
+
+/** uni-app: `fromUni(uni)`; logs in with provider `weixin` and pays with `wxpay`. */
+export function fromUni(uni: CallbackApi): Platform {
+  return fromCallbackApi(uni, { loginProvider: 'weixin', paymentProvider: 'wxpay' });
+}
+
+interface Providers {
+  loginProvider?: string;
+  paymentProvider?: string;
+}
+
+function failed(reject: (e: unknown) => void): Fail {
+  return (err) => reject(new PlatformCallError(err?.errMsg ?? 'fail (no errMsg)'));
+}
+
+function fromCallbackApi(api: CallbackApi, providers: Providers): Platform {
+  return {
+    login: () =>
+      new Promise((resolve, reject) => {
+        api.login({
+          ...(providers.loginProvider ? { provider: providers.loginProvider } : {}),
+          success: (res) => resolve(res.code),
+          fail: failed(reject),
+        });
+      }),
+    requestPayment: (params) =>
+      new Promise((resolve, reject) => {
+        api.requestPayment({
+          ...(providers.paymentProvider ? { provider: providers.paymentProvider } : {}),
+          timeStamp: params.timeStamp,
+          nonceStr: params.nonceStr,
+          package: params.package,
+          signType: params.signType,
+          paySign: params.paySign,
+          success: () => resolve(),
+          fail: failed(reject),
+        });
+      }),
+    request: (request) => callRequest(api, request),
+    storage: {
+      get: (key) => {
+        const value = api.getStorageSync(key);
+        return typeof value === 'string' && value !== '' ? value : undefined;
+      },
+      set: (key, value) => {
+        api.setStorageSync(key, value);
+      },
+      remove: (key) => {
+        api.removeStorageSync(key);
+      },
+    },
+  };
+}
+
+function callRequest(api: CallbackApi, request: PlatformRequest): Promise<PlatformResponse> {
+  return new Promise((resolve, reject) => {
+    api.request({
+      url: request.url,
+      method: request.method,
+      header: request.header,
+      ...(request.data === undefined
+        ? {}
+        : { data: request.data as WechatMiniprogram.RequestOption['data'] }),
+      timeout: request.timeoutMs,
+      dataType: 'json',
+      success: (res) =>
+        resolve({
+          statusCode: res.statusCode,
+          data: res.data,
+          header: (res.header ?? {}) as Record<string, string>,
+        }),
+      fail: failed(reject),
+    });
+  });
+}

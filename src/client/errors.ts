@@ -1,0 +1,58 @@
+/** The errors the client library raises: the server's coded errors and its own. */
+
+/** Codes the client raises itself; every other code is the server's (docs/http-api.md). */
+export type ClientErrorCode =
+  /** No answer from the server (offline, timeout, DNS): safe to retry the same call. */
+  | 'NETWORK_ERROR'
+  /** The server answered something that is not minipay's API (wrong baseUrl, a proxy page). */
+  | 'BAD_RESPONSE'
+  /** `wx.login` failed, so there is no code to log in with. */
+  | 'LOGIN_FAILED'
+  /** `wx.requestPayment` failed for a reason other than the user cancelling. */
+  | 'PAYMENT_FAILED'
+  /** The order cannot be paid (FAILED or no payment parameters). */
+  | 'NOT_PAYABLE';
+
+/** An error with a stable machine-readable `code`; `message` is for people. */
+export class MinipayError extends Error {
+  override readonly name = 'MinipayError';
+  /** The server's `error.code` (e.g. `ORDER_NOT_PENDING`) or a ClientErrorCode. */
+  readonly code: string;
+  /** HTTP status of the server's answer; 0 when there was none. */
+  readonly status: number;
+  /** The server's `x-request-id`, to quote when reporting a problem. */
+  readonly requestId: string | undefined;
+  /** The platform's `errMsg` when a wx call failed (e.g. `requestPayment:fail ...`). */
+  readonly errMsg: string | undefined;
+
+  constructor(
+    code: string,
+    message: string,
+    details: { status?: number; requestId?: string; errMsg?: string; cause?: unknown } = {},
+  ) {
+    super(message, details.cause === undefined ? undefined : { cause: details.cause });
+    this.code = code;
+    this.status = details.status ?? 0;
+    this.requestId = details.requestId;
+    this.errMsg = details.errMsg;
+  }
+}
+
+/** A platform API (wx.login, wx.request, wx.requestPayment) called its `fail` callback. */
+export class PlatformCallError extends Error {
+  override readonly name = 'PlatformCallError';
+  constructor(
+    /** The platform's errMsg, e.g. `requestPayment:fail cancel`. */
+    readonly errMsg: string,
+  ) {
+    super(errMsg);
+  }
+}
+
+/** The errMsg of `wx.requestPayment` when the user closed the payment sheet. */
+export const PAYMENT_CANCEL_ERRMSG = 'requestPayment:fail cancel';
+
+/** True when a requestPayment failure means the user cancelled (not an error). */
+export function isUserCancel(errMsg: string): boolean {
+  return errMsg.trim() === PAYMENT_CANCEL_ERRMSG;
+}

@@ -1,0 +1,47 @@
+/**
+ * What the client library needs from the mini program platform. Adapters build it from the
+ * injected `wx`, `Taro` or `uni` object (./adapters.ts); tests build it from a script.
+ */
+
+export type HttpMethod = 'GET' | 'POST';
+
+export interface PlatformRequest {
+  url: string;
+  method: HttpMethod;
+  header: Record<string, string>;
+  /** A JSON-serialisable body (POST only). */
+  data?: unknown;
+  /** Give up after this many ms (the platform rejects with a `request:fail` errMsg). */
+  timeoutMs: number;
+}
+
+export interface PlatformResponse {
+  statusCode: number;
+  /** The parsed JSON body (a string when the body was not JSON). */
+  data: unknown;
+  header: Record<string, string>;
+}
+
+/** Exactly what `wx.requestPayment` takes: the server's signed parameters without `appId`. */
+export interface RequestPaymentParams {
+  timeStamp: string;
+  nonceStr: string;
+  package: string;
+  signType: 'MD5' | 'HMAC-SHA256';
+  paySign: string;
+}
+
+export interface Platform {
+  /** `wx.login`: a one-time code; rejects with a PlatformCallError. */
+  login(): Promise<string>;
+  /** `wx.requestPayment`: resolves on `requestPayment:ok`, rejects with a PlatformCallError. */
+  requestPayment(params: RequestPaymentParams): Promise<void>;
+  /** `wx.request`: resolves with any HTTP answer, rejects (PlatformCallError) with none. */
+  request(request: PlatformRequest): Promise<PlatformResponse>;
+  /** Key-value storage that survives restarts of the mini program. */
+  storage: {
+    get(key: string): string | undefined;
+    set(key: string, value: string): void;
+    remove(key: string): void;
+  };
+}

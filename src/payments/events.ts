@@ -1,0 +1,89 @@
+/**
+ * Fulfilment events: what the outbox stores and what webhooks and in-process subscribers
+ * receive (docs/http-api.md "Event"). An event is written in the same transaction as the
+ * state change it reports, is delivered at least once, and is deduplicated on `id`.
+ */
+import { randomBytes } from 'node:crypto';
+
+export const EVENT_TYPES = [
+  'order.created',
+  'order.pending',
+  'order.paid',
+  'order.failed',
+  'order.closed',
+  'order.partially_refunded',
+  'order.refunded',
+  'refund.created',
+  'refund.succeeded',
+  'refund.failed',
+  'anomaly.detected',
+] as const;
+
+export type EventType = (typeof EVENT_TYPES)[number];
+
+export function isEventType(value: string): value is EventType {
+  return (EVENT_TYPES as readonly string[]).includes(value);
+}
+
+/** What each event carries besides the order after the transition. */
+export interface EventData<Order, Refund, Anomaly> {
+  order: Order;
+  refund?: Refund;
+  anomaly?: Anomaly;
+}
+
+export interface MinipayEvent<Order = unknown, Refund = unknown, Anomaly = unknown> {
+  id: string;
+  type: EventType;
+  createdAt: string;
+  data: EventData<Order, Refund, Anomaly>;
+}
+
+/** Which events carry a refund or an anomaly beside the order. */
+const NEEDS: Partial<Record<EventType, 'refund' | 'anomaly'>> = {
+  'refund.created': 'refund',
+  'refund.succeeded': 'refund',
+  'refund.failed': 'refund',
+  'anomaly.detected': 'anomaly',
+};
+
+/** A fresh event id: `evt_` + 20 random bytes in base64url (opaque, never sequential). */
+export function newEventId(): string {
+  return `evt_${randomBytes(20).toString('base64url')}`;
+}
+
+/** Builds an event, refusing one that lacks the refund or anomaly its type promises. */
+export function buildEvent<O, R, A>(
+  type: EventType,
+  data: EventData<O, R, A>,
+  now: Date = new Date(),
+  id: string = newEventId(),
+): MinipayEvent<O, R, A> {
+  const need = NEEDS[type];
+  if (need && data[need] === undefined) {
+    throw new TypeError(`a ${type} event must carry data.${need}`);
+  }
+  return { id, type, createdAt: now.toISOString(), data };
+}
+
+/** The order event that reports an order entering `status` (null: no event for it). */
+export function orderEventType(status: string): EventType | null {
+  const type = `order.${status.toLowerCase()}`;
+  return isEventType(type) ? type : null;
+}
+
+/** The refund event for a refund entering `status`. */
+export function refundEventType(status: string): EventType | null {
+  switch (status) {
+    case 'PROCESSING':
+      return 'refund.created';
+    case 'SUCCESS':
+      return 'refund.succeeded';
+    case 'CHANGE':
+    case 'REFUNDCLOSE':
+    case 'FAILED':
+      return 'refund.failed';
+    default:
+      return null;
+  }
+}
