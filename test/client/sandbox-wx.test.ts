@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { fromWx } from '../../src/client/adapters.js';
 import { PlatformCallError } from '../../src/client/errors.js';
+import { SANDBOX_OPENID_KEY, sandboxed } from '../../src/client/sandbox-platform.js';
 import { createSandboxWx } from '../../src/client/sandbox-wx.js';
 import { payParams, prepay, sandboxFor } from '../sandbox/support.js';
 
@@ -99,5 +100,32 @@ describe('sandbox wx shim', () => {
       platform.request({ url: `${sandbox.url}/x`, method: 'GET', header: {}, timeoutMs: 5000 }),
     );
     assert.match(errMsg, /^request:fail /);
+  });
+});
+
+describe('sandboxed platform (a real mini program against the sandbox)', () => {
+  test('logs in and pays through the sandbox over the platform request, keeping the user', async (t) => {
+    const sandbox = await sandboxFor(t);
+    // The base platform's own login and requestPayment must not be used.
+    const base = fromWx(createSandboxWx({ sandboxUrl: 'http://127.0.0.1:9', appId: 'wx0' }));
+    const choices: ('pay' | 'cancel')[] = ['cancel', 'pay'];
+    const platform = sandboxed(base, {
+      sandboxUrl: sandbox.url,
+      appId: sandbox.credentials.appId,
+      payer: async () => choices.shift() ?? 'pay',
+    });
+    await platform.login();
+    const openid = platform.storage.get(SANDBOX_OPENID_KEY);
+    assert.match(openid ?? '', /^o/);
+    await platform.login();
+    assert.equal(platform.storage.get(SANDBOX_OPENID_KEY), openid, 'the same user again');
+    const p = await prepay(sandbox, NOTIFY_URL, { openid });
+    const args = paymentArgs(payParams(sandbox, p.prepayId));
+    assert.equal(await failure(platform.requestPayment(args)), 'requestPayment:fail cancel');
+    assert.equal(sandbox.trade(p.outTradeNo)?.tradeState, 'NOTPAY');
+    await platform.requestPayment(args);
+    assert.equal(sandbox.trade(p.outTradeNo)?.tradeState, 'SUCCESS');
+    const again = await failure(platform.requestPayment(args));
+    assert.match(again, /^requestPayment:fail ORDER_PAID: /);
   });
 });
