@@ -1,0 +1,133 @@
+/**
+ * Notify throughput: unique, validly signed APIv2 payment notifies for PENDING orders, sent by
+ * autocannon to each target in its own process, side by side in one run:
+ *   - bare-fastify: a Fastify route that answers SUCCESS and does nothing (the ceiling);
+ *   - seed-koa: the seed-style handler (Koa + raw-body + xml2js + MD5 + a SQLite UPDATE);
+ * Every target gets a warm-up of its own orders first; afterwards the script checks that every
+ * order of a storing target is PAID (a fast wrong answer is not a result).
+ *
+ * The machine is shared, so targets run interleaved for several rounds and each is reported by
+ * its median round (every round's req/s is printed too).
+ *
+ *   node --import tsx bench/notify.bench.ts [notifies per target, default 10000] [connections, default 10] [rounds, default 3]
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { DEMO_CREDENTIALS } from '../src/sandbox/credentials.js';
+import { type ChildServer, startChildServer } from './support/child-server.js';
+import { medians, type Row, sendAll, table } from './support/load.js';
+import { type Merchant, type PendingOrder, paymentNotifyXml } from './support/notify-bodies.js';
+
+const count = Number(process.argv[2] ?? 10_000);
+const connections = Number(process.argv[3] ?? 10);
+const rounds = Number(process.argv[4] ?? 3);
+const warmup = Math.min(2000, Math.ceil(count / 5));
+const merchant: Merchant = DEMO_CREDENTIALS;
+const NOTIFY_PATH = '/wechatpay/v2/notify';
+
+/** A server under test: how to start it with `n` PENDING orders, and how to count PAID ones. */
+interface Target {
+  name: string;
+  start(orders: readonly PendingOrder[]): Promise<ChildServer>;
+  paidCount?(): Promise<number>;
+  cleanup(): Promise<void>;
+}
+
+function orders(prefix: string, n: number): PendingOrder[] {
+  return Array.from({ length: n }, (_, i) => ({
+    outTradeNo: `${prefix}${String(i).padStart(12, '0')}`,
+    totalFen: 100 + (i % 900),
+    openid: `oBench${String(i % 1000).padStart(6, '0')}`,
+  }));
+}
+
+function bareFastify(): Target {
+  return {
+    name: 'bare-fastify',
+    start: () => startChildServer(process.execPath, ['bench/baselines/bare-fastify.mjs']),
+    cleanup: async () => undefined,
+  };
+}
+
+function seedKoa(): Target {
+  let dir = '';
+  let file = '';
+  return {
+    name: 'seed-koa',
+    async start(list) {
+      dir = mkdtempSync(join(tmpdir(), 'minipay-bench-seed-'));
+      file = join(dir, 'orders.sqlite');
+      const db = new Database(file);
+      db.pragma('journal_mode = WAL');
+      db.exec(`CREATE TABLE orders (
+        id INTEGER PRIMARY KEY, out_trade_no TEXT NOT NULL UNIQUE, status TEXT NOT NULL,
+        total_fen INTEGER NOT NULL, transaction_id TEXT, paid_at TEXT, updated_at TEXT)`);
+      const insert = db.prepare(
+        "INSERT INTO orders (out_trade_no, status, total_fen) VALUES (?, 'PENDING', ?)",
+      );
+      db.transaction(() => {
+        for (const o of list) insert.run(o.outTradeNo, o.totalFen);
+      })();
+      db.close();
+      return startChildServer(process.execPath, ['bench/baselines/seed-notify-koa.mjs'], {
+        BENCH_DB: file,
+        BENCH_MCH_KEY: merchant.mchKey,
+        BENCH_APPID: merchant.appId,
+        BENCH_MCHID: merchant.mchId,
+      });
+    },
+    async paidCount() {
+      const db = new Database(file, { readonly: true });
+      const row = db.prepare("SELECT count(*) AS n FROM orders WHERE status = 'PAID'").get() as {
+        n: number;
+      };
+      db.close();
+      return row.n;
+    },
+    cleanup: async () => rmSync(dir, { recursive: true, force: true }),
+  };
+}
+
+async function measure(target: Target, index: number): Promise<Row> {
+  const all = orders(`BN${index}${process.pid}`, warmup + count);
+  const server = await target.start(all);
+  try {
+    const url = `${server.url}${NOTIFY_PATH}`;
+    const headers = { 'content-type': 'text/xml' };
+    const bodies = all.map((o) => paymentNotifyXml(merchant, o));
+    await sendAll({ url, bodies: bodies.slice(0, warmup), connections, headers });
+    const stopRss = server.watchRss();
+    const result = await sendAll({ url, bodies: bodies.slice(warmup), connections, headers });
+    const peakRssMiB = stopRss();
+    if (target.paidCount) {
+      const paid = await target.paidCount();
+      if (paid !== all.length) {
+        throw new Error(`${target.name}: ${paid} of ${all.length} orders PAID after the run`);
+      }
+    }
+    return { name: target.name, result, peakRssMiB };
+  } finally {
+    await server.stop();
+    await target.cleanup();
+  }
+}
+
+const targets = [bareFastify(), seedKoa()];
+const runs = new Map<string, Row[]>();
+for (let round = 0; round < rounds; round++) {
+  for (const [i, target] of targets.entries()) {
+    const row = await measure(target, round * 10 + i);
+    runs.set(target.name, [...(runs.get(target.name) ?? []), row]);
+  }
+}
+console.log(
+  `notify: ${count} unique signed notifies per target after ${warmup} warm-up, ${connections} connections, median of ${rounds} interleaved rounds (Node ${process.versions.node})`,
+);
+console.log(table(medians(runs), ['seed-koa', 'bare-fastify']));
+for (const [name, list] of runs) {
+  console.log(
+    `${name} req/s by round: ${list.map((r) => r.result.perSecond.toFixed(0)).join(', ')}`,
+  );
+}

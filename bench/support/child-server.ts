@@ -1,0 +1,93 @@
+/**
+ * A server under benchmark, in its own process: started, waited for until it prints its URL,
+ * watched for resident memory, stopped. Separate processes keep the load generator's CPU and
+ * memory out of the server's figures.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+
+export interface ChildServer {
+  readonly url: string;
+  readonly pid: number;
+  /** Starts sampling resident memory every 100 ms; the returned function stops and gives the peak (MiB). */
+  watchRss(): () => number;
+  /** Resident memory right now, MiB. */
+  rss(): number;
+  stop(): Promise<void>;
+}
+
+const URL_IN_OUTPUT = /https?:\/\/(?:127\.0\.0\.1|localhost|\[::1\]):\d+/;
+
+/** Spawns `command args`, resolves once a line of its output names a loopback URL. */
+export async function startChildServer(
+  command: string,
+  args: string[],
+  env: Record<string, string> = {},
+  timeoutMs = 60_000,
+): Promise<ChildServer> {
+  const child = spawn(command, args, {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const output: string[] = [];
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => fail(new Error(`no URL within ${timeoutMs} ms`)), timeoutMs);
+    const fail = (err: Error) => {
+      clearTimeout(timer);
+      child.kill('SIGKILL');
+      reject(new Error(`${command} ${args.join(' ')}: ${err.message}\n${output.join('')}`));
+    };
+    const look = (chunk: Buffer) => {
+      const text = chunk.toString('utf8');
+      if (output.length < 200) output.push(text);
+      const m = URL_IN_OUTPUT.exec(text);
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[0]);
+      }
+    };
+    child.stdout?.on('data', look);
+    child.stderr?.on('data', look);
+    child.once('exit', (code) => fail(new Error(`exited with ${code} before listening`)));
+    child.once('error', fail);
+  });
+  // Keep draining output so a chatty server never blocks on a full pipe.
+  child.stdout?.resume();
+  child.stderr?.resume();
+  const pid = child.pid as number;
+  return {
+    url,
+    pid,
+    rss: () => rssMiB(pid),
+    watchRss() {
+      let peak = rssMiB(pid);
+      const timer = setInterval(() => {
+        peak = Math.max(peak, rssMiB(pid));
+      }, 100);
+      return () => {
+        clearInterval(timer);
+        return Math.max(peak, rssMiB(pid));
+      };
+    },
+    stop: () => stopChild(child),
+  };
+}
+
+function rssMiB(pid: number): number {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const kb = /VmRSS:\s+(\d+) kB/.exec(status)?.[1];
+    return kb === undefined ? 0 : Number(kb) / 1024;
+  } catch {
+    return 0;
+  }
+}
+
+async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+  await exited;
+  clearTimeout(timer);
+}
