@@ -18,6 +18,7 @@ import { CLOCK_OFFSET_KEY, type NotifyFormat, SandboxEngine } from './engine.js'
 import type { Faults } from './faults.js';
 import { buildSandboxApp, type SandboxTls } from './http/app.js';
 import type { NotificationLogEntry } from './notifier.js';
+import { WECHAT_NOTIFY_FORMAT } from './notify-format.js';
 import { SandboxState } from './state.js';
 import type { UserPaymentRequest, UserPaymentResult } from './user-payment.js';
 import type { RefundView, TradeView } from './views.js';
@@ -100,8 +101,8 @@ export interface Sandbox {
 }
 
 const DEFAULT_NOTIFY_TIMEOUT_MS = 5000;
-/** The protocol layer's notify builders; undefined until issue 2 lands them. */
-const NOTIFY_FORMAT: NotifyFormat | undefined = undefined;
+/** Notifications are built and replies judged with the protocol layer (notify-format.ts). */
+const NOTIFY_FORMAT: NotifyFormat = WECHAT_NOTIFY_FORMAT;
 
 /** Starts a sandbox and resolves once it listens. */
 export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbox> {

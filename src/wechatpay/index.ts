@@ -2,6 +2,15 @@
  * minipay's WeChat Pay protocol layer: pure, typed, usable on its own.
  * `import { signV2, decodeXml, ... } from 'minipay/wechatpay'`.
  */
+
+export * from './amounts.js';
+export * from './bill.js';
+export * from './client-v2.js';
+export * from './errors.js';
 export * from './ids.js';
+export * from './login.js';
+export * from './notify.js';
+export * from './refund-notify.js';
+export * from './request-payment.js';
 export * from './sign.js';
 export * from './xml.js';

@@ -6,6 +6,7 @@
 import type { TLSSocket } from 'node:tls';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { encodeXml } from '../../wechatpay/index.js';
+import { downloadBill } from '../bills.js';
 import type { SandboxEngine } from '../engine.js';
 import type { FaultEndpoint } from '../faults.js';
 import { type Code2SessionQuery, code2Session, error as loginError } from '../login.js';
@@ -22,6 +23,7 @@ export const V2_ROUTES: ReadonlyArray<readonly [FaultEndpoint, V2Handler]> = [
   ['/pay/closeorder', (e, r) => closeOrder(e.core, r)],
   ['/secapi/pay/refund', (e, r) => e.refunds.handleRefund(r)],
   ['/pay/refundquery', (e, r) => e.refunds.handleRefundQuery(r)],
+  ['/pay/downloadbill', (e, r) => downloadBill(e.core, r)],
 ];
 
 const ALL_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;

@@ -1,0 +1,118 @@
+/**
+ * Checkout throughput: one user logs in once, then POST /api/v1/orders (price from the
+ * catalogue, unifiedorder against the sandbox, signed payment parameters) with a new
+ * Idempotency-Key each time, sent by autocannon. Each target runs in its own process against
+ * a fresh sandbox in another process, side by side in one run:
+ *   - seed-koa: the seed-style baseline (Koa + raw-body + fetch + xml2js + MD5 + SQLite);
+ * Every answer must be 201 with payment parameters (autocannon counts anything else).
+ * The machine is shared, so targets run interleaved for several rounds and each is reported by
+ * its median round.
+ *
+ *   node --import tsx bench/checkout.bench.ts [orders per target, default 3000] [connections, default 10] [rounds, default 3]
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type ChildServer, startChildServer } from './support/child-server.js';
+import { medians, type Row, sendAll, table } from './support/load.js';
+import {
+  ensureBuilt,
+  loginCode,
+  SANDBOX_CREDENTIALS,
+  startSandboxProcess,
+} from './support/sandbox-process.js';
+
+const count = Number(process.argv[2] ?? 3000);
+const connections = Number(process.argv[3] ?? 10);
+const rounds = Number(process.argv[4] ?? 3);
+const warmup = Math.min(500, Math.ceil(count / 5));
+
+/** A merchant server under test, started against the sandbox at `wechatUrl`. */
+interface Target {
+  name: string;
+  start(wechatUrl: string, dir: string): Promise<ChildServer>;
+  /** A product id to order. */
+  productId(server: ChildServer): Promise<string>;
+}
+
+function seedKoa(): Target {
+  const c = SANDBOX_CREDENTIALS;
+  return {
+    name: 'seed-koa',
+    start: (wechatUrl, dir) =>
+      startChildServer(process.execPath, ['bench/baselines/seed-checkout-koa.mjs'], {
+        BENCH_DB: join(dir, 'shop.sqlite'),
+        BENCH_WECHAT_URL: wechatUrl,
+        BENCH_APPID: c.appId,
+        BENCH_APPSECRET: c.appSecret,
+        BENCH_MCHID: c.mchId,
+        BENCH_MCH_KEY: c.mchKey,
+      }),
+    productId: async () => 'prd_tea',
+  };
+}
+
+async function login(server: ChildServer, sandboxUrl: string): Promise<string> {
+  const res = await fetch(`${server.url}/api/v1/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ code: await loginCode(sandboxUrl) }),
+  });
+  if (!res.ok) throw new Error(`login: ${res.status} ${await res.text()}`);
+  return ((await res.json()) as { token: string }).token;
+}
+
+async function measure(target: Target, round: number): Promise<Row> {
+  const dir = mkdtempSync(join(tmpdir(), 'minipay-bench-checkout-'));
+  const sandbox = await startSandboxProcess();
+  let server: ChildServer | undefined;
+  try {
+    server = await target.start(sandbox.url, dir);
+    const token = await login(server, sandbox.url);
+    const productId = await target.productId(server);
+    const body = JSON.stringify({ items: [{ productId, quantity: 2 }] });
+    const url = `${server.url}/api/v1/orders`;
+    const headers = { 'content-type': 'application/json', authorization: `Bearer ${token}` };
+    const key = (offset: number) => (i: number) => ({
+      'idempotency-key': `bench-${round}-${offset + i}`,
+    });
+    const bodies = (n: number) => Array.from({ length: n }, () => body);
+    await sendAll({ url, bodies: bodies(warmup), connections, headers, headersFor: key(0) });
+    const stopRss = server.watchRss();
+    const result = await sendAll({
+      url,
+      bodies: bodies(count),
+      connections,
+      headers,
+      headersFor: key(warmup),
+    });
+    const peakRssMiB = stopRss();
+    if (result.non2xx > 0 || result.errors > 0) {
+      throw new Error(`${target.name}: ${result.non2xx} non-2xx answers, ${result.errors} errors`);
+    }
+    return { name: target.name, result, peakRssMiB };
+  } finally {
+    await server?.stop();
+    await sandbox.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+ensureBuilt();
+const targets = [seedKoa()];
+const runs = new Map<string, Row[]>();
+for (let round = 0; round < rounds; round++) {
+  for (const target of targets) {
+    const row = await measure(target, round);
+    runs.set(target.name, [...(runs.get(target.name) ?? []), row]);
+  }
+}
+console.log(
+  `checkout: ${count} orders per target after ${warmup} warm-up, ${connections} connections, median of ${rounds} interleaved rounds (Node ${process.versions.node})`,
+);
+console.log(table(medians(runs), ['seed-koa']));
+for (const [name, list] of runs) {
+  console.log(
+    `${name} req/s by round: ${list.map((r) => r.result.perSecond.toFixed(0)).join(', ')}`,
+  );
+}

@@ -1,0 +1,69 @@
+/**
+ * `POST /pay/downloadbill`: the day's rows (bill-records.ts) in WeChat's text format
+ * (the protocol layer's `formatBill`), gzipped when `tar_type=GZIP`. Errors use the bill
+ * style of v2-endpoint.ts: `return_code=FAIL`, `return_msg`, `error_code` 20002 for
+ * "No Bill Exist" and 20001 for the rest.
+ */
+import { gzipSync } from 'node:zlib';
+import { type BillRow, formatBill } from '../wechatpay/index.js';
+import { BILL_TYPES, type BillRecord, type BillType, billRecords } from './bill-records.js';
+import type { SandboxCore } from './core.js';
+import { refuse, type V2Answer, type V2Request } from './v2-endpoint.js';
+
+const REASONS = {
+  invalid_date: 'invalid bill_date (yyyyMMdd)',
+  future: 'invalid bill_date (a day that has not started)',
+  expired: 'invalid bill_date (bills are kept for 3 months)',
+} as const;
+
+export function downloadBill(core: SandboxCore, { fields }: V2Request): V2Answer {
+  if (!fields.bill_date) refuse('LACK_PARAMS', 'missing parameter: bill_date', '20001');
+  const type = (fields.bill_type || 'ALL') as BillType;
+  if (!BILL_TYPES.includes(type)) refuse('PARAM_ERROR', 'invalid bill_type', '20001');
+  const tar = fields.tar_type;
+  if (tar && tar !== 'GZIP') refuse('PARAM_ERROR', 'invalid tar_type (GZIP or none)', '20001');
+  const selection = billRecords(core, fields.bill_date, type);
+  if (!selection.ok) refuse('PARAM_ERROR', REASONS[selection.reason], '20001');
+  if (selection.records.length === 0) refuse('NO_BILL', 'No Bill Exist', '20002');
+  const text = formatBill(type, selection.records.map(billRow));
+  if (tar === 'GZIP') {
+    return { type: 'raw', contentType: 'application/x-gzip', body: gzipSync(Buffer.from(text)) };
+  }
+  return { type: 'raw', contentType: 'text/plain; charset=utf-8', body: text };
+}
+
+/** A sandbox record as a bill row; a refund row carries its amounts in the refund columns. */
+export function billRow(r: BillRecord): BillRow {
+  const refund = r.kind === 'refund';
+  return {
+    tradeTime: new Date(r.tradeTime),
+    appId: r.appId,
+    mchId: r.mchId,
+    subMchId: '0',
+    deviceInfo: '',
+    transactionId: r.transactionId,
+    outTradeNo: r.outTradeNo,
+    openid: r.openid,
+    tradeType: r.tradeType,
+    tradeState: r.tradeState,
+    bankType: r.bankType,
+    currency: r.currency,
+    settlementFen: refund ? 0 : r.totalFen,
+    couponFen: 0,
+    refundRequestedAt: r.refundRequestedAt === null ? undefined : new Date(r.refundRequestedAt),
+    refundSucceededAt: r.refundSucceededAt === null ? undefined : new Date(r.refundSucceededAt),
+    refundId: r.refundId ?? undefined,
+    outRefundNo: r.outRefundNo ?? undefined,
+    refundFen: r.refundFen,
+    rechargeCouponRefundFen: 0,
+    refundType: r.refundType ?? undefined,
+    refundState: r.refundState ?? undefined,
+    productName: r.productName,
+    attach: r.attach,
+    feeMilliFen: r.feeMilliFen,
+    rate: r.rate,
+    orderFen: refund ? 0 : r.totalFen,
+    requestedRefundFen: refund ? r.refundFen : 0,
+    rateNote: '',
+  };
+}

@@ -1,0 +1,607 @@
+/**
+ * The APIv2 client: unifiedorder, orderquery, closeorder, refund, refundquery, downloadbill.
+ *
+ * - Every request carries appid, mch_id, a fresh nonce_str, `sign_type` when HMAC-SHA256, and
+ *   its signature; values with leading/trailing whitespace are refused before sending.
+ * - Every `return_code=SUCCESS` answer is signature-checked with the client's sign type and
+ *   checked to be this merchant's before any field is read; one that fails is `invalid`.
+ * - Errors are `WechatPayError` (errors.ts): transport failures, HTTP 5xx and SYSTEMERROR are
+ *   `ambiguous`; err_codes map through `V2_ERR_CODES`.
+ * - Retries: only orderquery, refundquery and downloadbill, which change nothing, are retried
+ *   here (on `ambiguous`, `retry.attempts` more times, backing off). unifiedorder, closeorder
+ *   and refund are never retried silently: the caller (the domain) retries them with the same
+ *   out_trade_no / out_refund_no and parameters, which WeChat treats as the same request, and
+ *   decides when to settle by a query instead.
+ * - Answers are capped (64 KiB of XML; bills `maxBillBytes`, default 32 MiB after gunzip).
+ * - The client certificate is used for `/secapi/pay/refund` only, through its own undici
+ *   Agent: PEM cert + key, or PKCS#12. WeChat's `apiclient_cert.p12` is encrypted with RC2-40,
+ *   which OpenSSL 3 (Node ≥ 17) refuses without the legacy provider; the constructor checks
+ *   the certificate at once and says so. Use `apiclient_cert.pem` + `apiclient_key.pem`
+ *   (WeChat ships both), or re-export the p12 with modern ciphers (docs/wechatpay.md).
+ */
+import { createSecureContext } from 'node:tls';
+import { gunzipSync } from 'node:zlib';
+import { Agent, type Dispatcher } from 'undici';
+import { parseFen, parseOptionalFen } from './amounts.js';
+import { errCodeError, returnFailError, WechatPayError } from './errors.js';
+import { exchange } from './http.js';
+import {
+  beijingCompact,
+  nonce,
+  OUT_REFUND_NO_PATTERN,
+  OUT_TRADE_NO_PATTERN,
+  parseBeijingTime,
+} from './ids.js';
+import { assertWireSafe, type SignType, signV2, type V2Fields, verifyV2 } from './sign.js';
+import { decodeXml, encodeXml, XML_MAX_BYTES, XmlError, type XmlFields } from './xml.js';
+
+export type V2ClientTls =
+  | { pfx: Buffer; passphrase?: string; ca?: string | Buffer }
+  | { cert: string | Buffer; key: string | Buffer; ca?: string | Buffer };
+
+export interface WechatPayV2ClientOptions {
+  /** Default https://api.mch.weixin.qq.com */
+  baseUrl?: string;
+  appId: string;
+  mchId: string;
+  /** The APIv2 key (32 characters). */
+  key: string;
+  /** Default MD5. */
+  signType?: SignType;
+  /** Deadline of one HTTP exchange, default 10,000 ms. */
+  timeoutMs?: number;
+  /** Merchant API client certificate, for refunds. */
+  tls?: V2ClientTls;
+  /** Trust this CA for every path (a private sandbox over HTTPS). */
+  ca?: string | Buffer;
+  /** Retries of the read-only calls. Default 2 more attempts, 200 ms then 400 ms apart. */
+  retry?: { attempts?: number; delayMs?: number };
+  /** Largest bill accepted, after gunzip. Default 32 MiB. */
+  maxBillBytes?: number;
+}
+
+export interface UnifiedOrderRequest {
+  body: string;
+  outTradeNo: string;
+  totalFee: number;
+  spbillCreateIp: string;
+  notifyUrl: string;
+  /** Default JSAPI (mini programs). */
+  tradeType?: 'JSAPI' | 'NATIVE' | 'APP' | 'MWEB';
+  openid?: string;
+  attach?: string;
+  detail?: string;
+  deviceInfo?: string;
+  feeType?: string;
+  timeStart?: Date;
+  timeExpire?: Date;
+  goodsTag?: string;
+  limitPay?: 'no_credit';
+  sceneInfo?: string;
+  profitSharing?: 'Y' | 'N';
+}
+
+export interface UnifiedOrderResponse {
+  prepayId: string;
+  tradeType: string;
+  codeUrl?: string;
+  fields: Readonly<XmlFields>;
+}
+
+export type TradeLookup = { outTradeNo: string } | { transactionId: string };
+
+export interface OrderQueryResponse {
+  tradeState: string;
+  tradeStateDesc?: string;
+  outTradeNo: string;
+  transactionId?: string;
+  totalFee?: number;
+  cashFee?: number;
+  feeType?: string;
+  openid?: string;
+  tradeType?: string;
+  bankType?: string;
+  attach?: string;
+  isSubscribe?: string;
+  timeEnd?: Date;
+  fields: Readonly<XmlFields>;
+}
+
+export type RefundRequest = TradeLookup & {
+  outRefundNo: string;
+  totalFee: number;
+  refundFee: number;
+  refundDesc?: string;
+  notifyUrl?: string;
+  refundAccount?: 'REFUND_SOURCE_UNSETTLED_FUNDS' | 'REFUND_SOURCE_RECHARGE_FUNDS';
+};
+
+export interface RefundResponse {
+  refundId: string;
+  outRefundNo: string;
+  outTradeNo: string;
+  transactionId: string;
+  refundFee: number;
+  totalFee: number;
+  cashFee?: number;
+  fields: Readonly<XmlFields>;
+}
+
+export type RefundLookup =
+  | { outRefundNo: string }
+  | { refundId: string }
+  | { outTradeNo: string }
+  | { transactionId: string };
+
+export interface RefundQueryItem {
+  outRefundNo: string;
+  refundId: string;
+  refundFee: number;
+  status: string;
+  channel?: string;
+  refundAccount?: string;
+  recvAccount?: string;
+  successTime?: Date;
+}
+
+export interface RefundQueryResponse {
+  outTradeNo: string;
+  transactionId: string;
+  totalFee: number;
+  totalRefundCount?: number;
+  refunds: RefundQueryItem[];
+  fields: Readonly<XmlFields>;
+}
+
+export interface DownloadBillRequest {
+  /** `yyyyMMdd`, Beijing. */
+  billDate: string;
+  billType?: 'ALL' | 'SUCCESS' | 'REFUND' | 'RECHARGE_REFUND';
+  /** Ask for `tar_type=GZIP` (the answer is gunzipped here). */
+  gzip?: boolean;
+}
+
+const DEFAULT_BASE_URL = 'https://api.mch.weixin.qq.com';
+const MAX_BILL_BYTES = 32 * 1024 * 1024;
+
+export class WechatPayV2Client {
+  readonly appId: string;
+  readonly mchId: string;
+  readonly signType: SignType;
+  private readonly baseUrl: string;
+  private readonly key: string;
+  private readonly timeoutMs: number;
+  private readonly attempts: number;
+  private readonly delayMs: number;
+  private readonly maxBillBytes: number;
+  private readonly plain: Dispatcher | undefined;
+  private readonly secure: Dispatcher | undefined;
+
+  constructor(options: WechatPayV2ClientOptions) {
+    if (!options.appId) throw config('appId is empty: set the mini program AppID');
+    if (!/^[0-9]{1,32}$/.test(options.mchId ?? '')) {
+      throw config('mchId must be the digits of the WeChat Pay merchant number');
+    }
+    if (!options.key) throw config('the APIv2 key is empty: set MINIPAY_MCH_KEY');
+    const signType = options.signType ?? 'MD5';
+    if (signType !== 'MD5' && signType !== 'HMAC-SHA256') {
+      throw config('signType must be MD5 or HMAC-SHA256');
+    }
+    this.appId = options.appId;
+    this.mchId = options.mchId;
+    this.key = options.key;
+    this.signType = signType;
+    this.baseUrl = (options.baseUrl ?? DEFAULT_BASE_URL).replace(/\/+$/, '');
+    this.timeoutMs = options.timeoutMs ?? 10_000;
+    this.attempts = 1 + (options.retry?.attempts ?? 2);
+    this.delayMs = options.retry?.delayMs ?? 200;
+    this.maxBillBytes = options.maxBillBytes ?? MAX_BILL_BYTES;
+    const ca = options.ca ?? options.tls?.ca;
+    this.plain = ca ? new Agent({ connect: { ca } }) : undefined;
+    this.secure = options.tls ? certificateAgent(options.tls, ca) : undefined;
+  }
+
+  /** Releases the connection pools. */
+  async close(): Promise<void> {
+    await Promise.all([this.plain?.close(), this.secure?.close()]);
+  }
+
+  /** `POST /pay/unifiedorder`: a prepay_id (valid 2 hours). Never retried here. */
+  async unifiedOrder(req: UnifiedOrderRequest): Promise<UnifiedOrderResponse> {
+    const tradeType = req.tradeType ?? 'JSAPI';
+    checkOutTradeNo(req.outTradeNo);
+    checkFen('totalFee', req.totalFee, 1);
+    if (!req.body || [...req.body].length > 127) argument('body must be 1 to 127 characters');
+    if (!/^https?:\/\/[^?#]{1,248}$/.test(req.notifyUrl)) {
+      argument('notifyUrl must be an http(s) URL of at most 256 characters without a query');
+    }
+    if (tradeType === 'JSAPI' && !req.openid) argument('openid is required for JSAPI');
+    if (!req.spbillCreateIp) argument('spbillCreateIp is required');
+    const f = await this.call('/pay/unifiedorder', {
+      body: req.body,
+      out_trade_no: req.outTradeNo,
+      total_fee: req.totalFee,
+      spbill_create_ip: req.spbillCreateIp,
+      notify_url: req.notifyUrl,
+      trade_type: tradeType,
+      openid: req.openid,
+      attach: req.attach,
+      detail: req.detail,
+      device_info: req.deviceInfo,
+      fee_type: req.feeType,
+      time_start: req.timeStart && beijingCompact(req.timeStart),
+      time_expire: req.timeExpire && beijingCompact(req.timeExpire),
+      goods_tag: req.goodsTag,
+      limit_pay: req.limitPay,
+      scene_info: req.sceneInfo,
+      profit_sharing: req.profitSharing,
+    });
+    const prepayId = field(f, 'prepay_id', '/pay/unifiedorder');
+    return {
+      prepayId,
+      tradeType: f.trade_type ?? tradeType,
+      codeUrl: f.code_url || undefined,
+      fields: f,
+    };
+  }
+
+  /** `POST /pay/orderquery` (retried on ambiguous failures). */
+  async orderQuery(lookup: TradeLookup): Promise<OrderQueryResponse> {
+    const f = await this.call('/pay/orderquery', tradeLookupFields(lookup), { retry: true });
+    const tradeState = field(f, 'trade_state', '/pay/orderquery');
+    return typed('/pay/orderquery', () => ({
+      tradeState,
+      tradeStateDesc: f.trade_state_desc || undefined,
+      outTradeNo: field(f, 'out_trade_no', '/pay/orderquery'),
+      transactionId: f.transaction_id || undefined,
+      totalFee: parseOptionalFen('total_fee', f.total_fee),
+      cashFee: parseOptionalFen('cash_fee', f.cash_fee),
+      feeType: f.fee_type || undefined,
+      openid: f.openid || undefined,
+      tradeType: f.trade_type || undefined,
+      bankType: f.bank_type || undefined,
+      attach: f.attach || undefined,
+      isSubscribe: f.is_subscribe || undefined,
+      timeEnd: f.time_end ? parseBeijingTime(f.time_end) : undefined,
+      fields: f,
+    }));
+  }
+
+  /** `POST /pay/closeorder`. Never retried here; ORDERCLOSED / ORDERPAID come back as errors. */
+  async closeOrder(outTradeNo: string): Promise<void> {
+    checkOutTradeNo(outTradeNo);
+    await this.call('/pay/closeorder', { out_trade_no: outTradeNo });
+  }
+
+  /** `POST /secapi/pay/refund` with the client certificate: accepted, not yet refunded. */
+  async refund(req: RefundRequest): Promise<RefundResponse> {
+    if (!OUT_REFUND_NO_PATTERN.test(req.outRefundNo)) {
+      argument('outRefundNo must be 1 to 64 of 0-9 a-z A-Z _ - | * @');
+    }
+    checkFen('totalFee', req.totalFee, 1);
+    checkFen('refundFee', req.refundFee, 1);
+    if (req.refundFee > req.totalFee) argument('refundFee must not exceed totalFee');
+    if (req.refundDesc !== undefined && [...req.refundDesc].length > 80) {
+      argument('refundDesc must be at most 80 characters');
+    }
+    if ('outTradeNo' in req) checkOutTradeNo(req.outTradeNo);
+    const f = await this.call(
+      '/secapi/pay/refund',
+      {
+        ...tradeLookupFields(req),
+        out_refund_no: req.outRefundNo,
+        total_fee: req.totalFee,
+        refund_fee: req.refundFee,
+        refund_desc: req.refundDesc,
+        notify_url: req.notifyUrl,
+        refund_account: req.refundAccount,
+      },
+      { certificate: true },
+    );
+    const at = '/secapi/pay/refund';
+    return typed(at, () => ({
+      refundId: field(f, 'refund_id', at),
+      outRefundNo: field(f, 'out_refund_no', at),
+      outTradeNo: field(f, 'out_trade_no', at),
+      transactionId: field(f, 'transaction_id', at),
+      refundFee: parseFen('refund_fee', f.refund_fee),
+      totalFee: parseFen('total_fee', f.total_fee),
+      cashFee: parseOptionalFen('cash_fee', f.cash_fee),
+      fields: f,
+    }));
+  }
+
+  /** `POST /pay/refundquery` (retried on ambiguous failures). */
+  async refundQuery(lookup: RefundLookup, offset?: number): Promise<RefundQueryResponse> {
+    const at = '/pay/refundquery';
+    const fields: Record<string, string | number | undefined> = {
+      out_refund_no: 'outRefundNo' in lookup ? lookup.outRefundNo : undefined,
+      refund_id: 'refundId' in lookup ? lookup.refundId : undefined,
+      out_trade_no: 'outTradeNo' in lookup ? lookup.outTradeNo : undefined,
+      transaction_id: 'transactionId' in lookup ? lookup.transactionId : undefined,
+      offset,
+    };
+    const f = await this.call(at, fields, { retry: true });
+    return typed(at, () => {
+      const count = parseFen('refund_count', f.refund_count);
+      const refunds: RefundQueryItem[] = [];
+      for (let i = 0; i < count; i++) {
+        refunds.push({
+          outRefundNo: field(f, `out_refund_no_${i}`, at),
+          refundId: field(f, `refund_id_${i}`, at),
+          refundFee: parseFen(`refund_fee_${i}`, f[`refund_fee_${i}`]),
+          status: field(f, `refund_status_${i}`, at),
+          channel: f[`refund_channel_${i}`] || undefined,
+          refundAccount: f[`refund_account_${i}`] || undefined,
+          recvAccount: f[`refund_recv_accout_${i}`] || undefined,
+          successTime: f[`refund_success_time_${i}`]
+            ? parseBeijingTime(f[`refund_success_time_${i}`]!)
+            : undefined,
+        });
+      }
+      return {
+        outTradeNo: field(f, 'out_trade_no', at),
+        transactionId: field(f, 'transaction_id', at),
+        totalFee: parseFen('total_fee', f.total_fee),
+        totalRefundCount: parseOptionalFen('total_refund_count', f.total_refund_count),
+        refunds,
+        fields: f,
+      };
+    });
+  }
+
+  /**
+   * `POST /pay/downloadbill`: the bill's text, or `null` when WeChat has no bill for the day
+   * ("No Bill Exist"). Retried on ambiguous failures. Parse it with `parseBill`.
+   */
+  async downloadBill(req: DownloadBillRequest): Promise<string | null> {
+    const at = '/pay/downloadbill';
+    if (!/^[0-9]{8}$/.test(req.billDate)) argument('billDate must be yyyyMMdd');
+    const message = this.signed({
+      bill_date: req.billDate,
+      bill_type: req.billType ?? 'ALL',
+      tar_type: req.gzip ? 'GZIP' : undefined,
+    });
+    return this.withRetry(true, async () => {
+      const res = await exchange({
+        method: 'POST',
+        url: this.baseUrl + at,
+        body: message,
+        headers: { 'content-type': 'text/xml; charset=utf-8' },
+        timeoutMs: this.timeoutMs,
+        maxBytes: this.maxBillBytes,
+        dispatcher: this.plain,
+        what: at,
+      });
+      checkStatus(res.status, at);
+      let body = res.body;
+      if (body[0] === 0x1f && body[1] === 0x8b) {
+        try {
+          body = gunzipSync(body, { maxOutputLength: this.maxBillBytes });
+        } catch (err) {
+          throw new WechatPayError(
+            'invalid',
+            'BAD_GZIP',
+            `${at}: the gzip answer does not inflate`,
+            {
+              cause: err,
+            },
+          );
+        }
+      }
+      const text = utf8(body, at);
+      if (!text.trimStart().startsWith('<xml>')) return text;
+      const f = decodeAnswer(text, at);
+      if (/^no bill exist$/i.test(f.return_msg ?? '')) return null;
+      if (f.return_code === 'FAIL') throw returnFailError(at, f.return_msg);
+      throw new WechatPayError(
+        'invalid',
+        'MALFORMED_RESPONSE',
+        `${at}: an XML answer without FAIL`,
+      );
+    });
+  }
+
+  /** Signs `fields` with the merchant's identity and a fresh nonce; returns the XML. */
+  private signed(fields: V2Fields): string {
+    const message: Record<string, string | number | null | undefined> = {
+      appid: this.appId,
+      mch_id: this.mchId,
+      nonce_str: nonce(),
+      sign_type: this.signType === 'MD5' ? undefined : this.signType,
+      ...fields,
+    };
+    try {
+      assertWireSafe(message);
+    } catch (err) {
+      argument((err as Error).message);
+    }
+    message.sign = signV2(message, this.key, this.signType);
+    return encodeXml(message);
+  }
+
+  private async call(
+    path: string,
+    fields: V2Fields,
+    options: { retry?: boolean; certificate?: boolean } = {},
+  ): Promise<XmlFields> {
+    if (options.certificate && !this.secure && this.baseUrl.startsWith('https:')) {
+      throw config(`${path} needs the merchant API client certificate: configure tls`);
+    }
+    return this.withRetry(options.retry === true, async () => {
+      const res = await exchange({
+        method: 'POST',
+        url: this.baseUrl + path,
+        body: this.signed(fields),
+        headers: { 'content-type': 'text/xml; charset=utf-8' },
+        timeoutMs: this.timeoutMs,
+        maxBytes: XML_MAX_BYTES,
+        dispatcher: options.certificate ? (this.secure ?? this.plain) : this.plain,
+        what: path,
+      });
+      checkStatus(res.status, path);
+      return this.verified(decodeAnswer(utf8(res.body, path), path), path);
+    });
+  }
+
+  /** return_code → signature → merchant → result_code. */
+  private verified(f: XmlFields, path: string): XmlFields {
+    if (f.return_code === 'FAIL') throw returnFailError(path, f.return_msg);
+    if (f.return_code !== 'SUCCESS') {
+      throw new WechatPayError(
+        'invalid',
+        'MALFORMED_RESPONSE',
+        `${path}: no return_code in the answer`,
+      );
+    }
+    if (!verifyV2(f, this.key, this.signType)) {
+      throw new WechatPayError(
+        'invalid',
+        'BAD_SIGNATURE',
+        `${path}: the answer's signature does not verify; it was not trusted (a proxy or a wrong baseUrl?)`,
+      );
+    }
+    if (f.mch_id !== this.mchId) {
+      throw wrongMerchant(path, `mch_id ${f.mch_id ?? '(none)'}, not ${this.mchId}`);
+    }
+    if (f.result_code === 'FAIL') throw errCodeError(path, f.err_code ?? 'UNKNOWN', f.err_code_des);
+    if (f.result_code !== 'SUCCESS') {
+      throw new WechatPayError(
+        'invalid',
+        'MALFORMED_RESPONSE',
+        `${path}: no result_code in the answer`,
+      );
+    }
+    // A refusal may echo another appid (APPID_MCHID_NOT_MATCH); a success must be for ours.
+    if (f.appid !== undefined && f.appid !== this.appId) {
+      throw wrongMerchant(path, `appid ${f.appid}, not ${this.appId}`);
+    }
+    return f;
+  }
+
+  private async withRetry<T>(retry: boolean, attempt: () => Promise<T>): Promise<T> {
+    for (let i = 1; ; i++) {
+      try {
+        return await attempt();
+      } catch (err) {
+        const again = retry && i < this.attempts && err instanceof WechatPayError && err.retryable;
+        if (!again) throw err;
+        await new Promise((r) => setTimeout(r, this.delayMs * 2 ** (i - 1)));
+      }
+    }
+  }
+}
+
+function certificateAgent(tls: V2ClientTls, ca: string | Buffer | undefined): Agent {
+  const connect =
+    'pfx' in tls
+      ? { pfx: tls.pfx, passphrase: tls.passphrase, ca }
+      : { cert: tls.cert, key: tls.key, ca };
+  try {
+    createSecureContext(connect);
+  } catch (err) {
+    const legacy = /unsupported|RC2|legacy/i.test((err as Error).message);
+    throw config(
+      legacy
+        ? 'the PKCS#12 certificate uses a legacy cipher (RC2) that OpenSSL 3 refuses: use apiclient_cert.pem + apiclient_key.pem, or re-export it (docs/wechatpay.md)'
+        : `the merchant API certificate cannot be loaded: ${(err as Error).message} (check the file and its passphrase, which is the mch_id for WeChat's p12)`,
+      err,
+    );
+  }
+  return new Agent({ connect });
+}
+
+function tradeLookupFields(lookup: TradeLookup): Record<string, string | undefined> {
+  return 'transactionId' in lookup
+    ? { transaction_id: lookup.transactionId }
+    : { out_trade_no: lookup.outTradeNo };
+}
+
+function wrongMerchant(path: string, what: string): WechatPayError {
+  return new WechatPayError(
+    'invalid',
+    'WRONG_MERCHANT',
+    `${path}: the answer is for ${what}; not trusted`,
+  );
+}
+
+function checkStatus(status: number, path: string): void {
+  if (status >= 500) {
+    throw new WechatPayError(
+      'ambiguous',
+      `HTTP_${status}`,
+      `${path}: HTTP ${status}; retry or query`,
+    );
+  }
+  if (status !== 200) {
+    throw new WechatPayError(
+      'config',
+      `HTTP_${status}`,
+      `${path}: HTTP ${status}; check the base URL`,
+    );
+  }
+}
+
+function utf8(body: Buffer, path: string): string {
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(body);
+  } catch (err) {
+    throw new WechatPayError('invalid', 'NOT_UTF8', `${path}: the answer is not UTF-8`, {
+      cause: err,
+    });
+  }
+}
+
+function decodeAnswer(text: string, path: string): XmlFields {
+  try {
+    return decodeXml(text);
+  } catch (err) {
+    if (!(err instanceof XmlError)) throw err;
+    throw new WechatPayError(
+      'invalid',
+      `XML_${err.code}`,
+      `${path}: the answer is not WeChat XML: ${err.message}`,
+      {
+        cause: err,
+      },
+    );
+  }
+}
+
+function field(f: XmlFields, name: string, path: string): string {
+  const v = f[name];
+  if (!v)
+    throw new WechatPayError('invalid', 'MALFORMED_RESPONSE', `${path}: the answer has no ${name}`);
+  return v;
+}
+
+function typed<T>(path: string, build: () => T): T {
+  try {
+    return build();
+  } catch (err) {
+    if (err instanceof RangeError) {
+      throw new WechatPayError('invalid', 'MALFORMED_RESPONSE', `${path}: ${err.message}`, {
+        cause: err,
+      });
+    }
+    throw err;
+  }
+}
+
+function checkOutTradeNo(value: string): void {
+  if (!OUT_TRADE_NO_PATTERN.test(value))
+    argument('outTradeNo must be 6 to 32 of 0-9 a-z A-Z _ - | *');
+}
+
+function checkFen(name: string, value: number, min: number): void {
+  if (!Number.isSafeInteger(value) || value < min)
+    argument(`${name} must be a whole number of fen ≥ ${min}`);
+}
+
+function argument(message: string): never {
+  throw new WechatPayError('rejected', 'INVALID_ARGUMENT', message);
+}
+
+function config(message: string, cause?: unknown): WechatPayError {
+  return new WechatPayError('config', 'CONFIG', message, { cause });
+}

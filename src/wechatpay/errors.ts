@@ -1,0 +1,134 @@
+/**
+ * Typed WeChat Pay errors. Every failure of the protocol layer is a `WechatPayError` whose
+ * `kind` says what the caller may do next (the same four kinds as the domain's GatewayError):
+ * - `ambiguous`: timeout, network error, SYSTEMERROR, HTTP 5xx: WeChat may have acted; retry
+ *   with the same ids, or settle it with a query;
+ * - `rejected`: a business refusal (ORDERPAID, NOTENOUGH, ...): the same call will not succeed;
+ * - `config`: the merchant setup is wrong (SIGNERROR, APPID_MCHID_NOT_MATCH, NOAUTH, a bad key);
+ * - `invalid`: an answer or callback failed verification (bad signature, malformed, another
+ *   merchant's): never trusted.
+ */
+
+export type WechatPayErrorKind = 'ambiguous' | 'rejected' | 'config' | 'invalid';
+
+export class WechatPayError extends Error {
+  override readonly name = 'WechatPayError';
+  constructor(
+    readonly kind: WechatPayErrorKind,
+    /** err_code, errcode, or a stable code of minipay's own (TIMEOUT, BAD_SIGNATURE, ...). */
+    readonly code: string,
+    message: string,
+    options?: { cause?: unknown; description?: string },
+  ) {
+    super(message, options);
+    this.description = options?.description;
+  }
+
+  /** WeChat's own words (err_code_des, return_msg, errmsg), when it gave any. */
+  readonly description: string | undefined;
+
+  get retryable(): boolean {
+    return this.kind === 'ambiguous';
+  }
+}
+
+interface Advice {
+  kind: WechatPayErrorKind;
+  advice: string;
+}
+
+const CHECK_KEY = 'check MINIPAY_MCH_KEY (the APIv2 key) and the sign type';
+
+/** Every documented v2 err_code: its kind and what to do about it. */
+export const V2_ERR_CODES: Readonly<Record<string, Advice>> = {
+  SYSTEMERROR: { kind: 'ambiguous', advice: 'WeChat is busy; retry with the same parameters' },
+  BIZERR_NEED_RETRY: { kind: 'ambiguous', advice: 'retry the refund with the same out_refund_no' },
+  INVALID_REQUEST: {
+    kind: 'rejected',
+    advice: 'the parameters are wrong, or differ from an earlier call with the same number',
+  },
+  NOAUTH: { kind: 'config', advice: 'the merchant lacks this API permission; apply for it' },
+  NOTENOUGH: { kind: 'rejected', advice: 'the balance is not enough' },
+  ORDERPAID: { kind: 'rejected', advice: 'the order is already paid; query it' },
+  ORDERCLOSED: { kind: 'rejected', advice: 'the order is closed; use a new out_trade_no' },
+  ORDERNOTEXIST: { kind: 'rejected', advice: 'WeChat has no such order; check out_trade_no' },
+  TRADE_STATE_ERROR: { kind: 'rejected', advice: 'the order is in a state that forbids this' },
+  APPID_NOT_EXIST: { kind: 'config', advice: 'check MINIPAY_APP_ID' },
+  MCHID_NOT_EXIST: { kind: 'config', advice: 'check MINIPAY_MCH_ID' },
+  APPID_MCHID_NOT_MATCH: {
+    kind: 'config',
+    advice: 'the AppID is not bound to this merchant; check MINIPAY_APP_ID and MINIPAY_MCH_ID',
+  },
+  LACK_PARAMS: { kind: 'rejected', advice: 'a required parameter is missing' },
+  OUT_TRADE_NO_USED: {
+    kind: 'rejected',
+    advice: 'this out_trade_no was used for another order; use a new one',
+  },
+  SIGNERROR: { kind: 'config', advice: CHECK_KEY },
+  XML_FORMAT_ERROR: { kind: 'rejected', advice: 'the request XML was refused' },
+  REQUIRE_POST_METHOD: { kind: 'rejected', advice: 'use POST' },
+  POST_DATA_EMPTY: { kind: 'rejected', advice: 'the request body was empty' },
+  NOT_UTF8: { kind: 'rejected', advice: 'send UTF-8' },
+  TRADE_OVERDUE: { kind: 'rejected', advice: 'the order is too old to refund (1 year)' },
+  ERROR: { kind: 'rejected', advice: 'WeChat refused the refund; see the description' },
+  USER_ACCOUNT_ABNORMAL: {
+    kind: 'rejected',
+    advice: "the payer's account is abnormal; refund offline",
+  },
+  INVALID_REQ_TOO_MUCH: { kind: 'rejected', advice: 'too many invalid requests; slow down' },
+  INVALID_TRANSACTIONID: { kind: 'rejected', advice: 'check transaction_id' },
+  PARAM_ERROR: { kind: 'rejected', advice: 'a parameter is wrong' },
+  FREQUENCY_LIMITED: {
+    kind: 'rejected',
+    advice: 'too frequent; refunds of one order must be at least a minute apart',
+  },
+  REFUNDNOTEXIST: { kind: 'rejected', advice: 'WeChat has no such refund; check out_refund_no' },
+  REFUND_FEE_MISMATCH: {
+    kind: 'rejected',
+    advice: 'the amounts differ from an earlier refund with this out_refund_no',
+  },
+};
+
+/** A `result_code=FAIL` answer as a typed error. Unknown codes are `rejected`. */
+export function errCodeError(endpoint: string, errCode: string, des?: string): WechatPayError {
+  const known = V2_ERR_CODES[errCode];
+  const kind = known?.kind ?? 'rejected';
+  const advice = known?.advice ?? 'see WeChat Pay’s error table';
+  const said = des ? ` (${des})` : '';
+  return new WechatPayError(kind, errCode, `${endpoint}: ${errCode}${said}: ${advice}`, {
+    description: des,
+  });
+}
+
+/**
+ * A `return_code=FAIL` answer (unsigned, before WeChat authenticated us) as a typed error.
+ * The code is derived from `return_msg`: 签名错误 / SIGN ERROR → SIGNERROR (config), a busy
+ * system → SYSTEMERROR (ambiguous); anything else is a refusal of the request (`rejected`).
+ */
+export function returnFailError(endpoint: string, returnMsg: string | undefined): WechatPayError {
+  const msg = returnMsg ?? '';
+  if (/签名错误|sign\s*error/i.test(msg)) {
+    return new WechatPayError('config', 'SIGNERROR', `${endpoint}: ${msg}: ${CHECK_KEY}`, {
+      description: msg,
+    });
+  }
+  if (/mch_id|appid|证书|certificate/i.test(msg)) {
+    return new WechatPayError(
+      'config',
+      'RETURN_FAIL',
+      `${endpoint}: ${msg}: check the merchant setup (AppID, mch_id, client certificate)`,
+      { description: msg },
+    );
+  }
+  if (/SYSTEMERROR|系统繁忙|system error/i.test(msg)) {
+    return new WechatPayError('ambiguous', 'SYSTEMERROR', `${endpoint}: ${msg}: retry`, {
+      description: msg,
+    });
+  }
+  return new WechatPayError(
+    'rejected',
+    'RETURN_FAIL',
+    `${endpoint}: WeChat refused the request: ${msg || '(no return_msg)'}`,
+    { description: msg },
+  );
+}

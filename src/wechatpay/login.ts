@@ -1,0 +1,108 @@
+/**
+ * Mini program login: `code2Session` (`GET /sns/jscode2session` on api.weixin.qq.com) turns
+ * the code of `wx.login()` into the user's openid. Errors arrive as HTTP 200 JSON
+ * `{errcode, errmsg}`; success may carry `errcode: 0` or none. The `session_key` is a secret:
+ * keep it server-side, never log it.
+ */
+import { WechatPayError, type WechatPayErrorKind } from './errors.js';
+import { exchange } from './http.js';
+
+export interface Code2SessionOptions {
+  /** Default https://api.weixin.qq.com */
+  baseUrl?: string;
+  appId: string;
+  appSecret: string;
+  /** Default 5000. */
+  timeoutMs?: number;
+}
+
+export interface Session {
+  openid: string;
+  unionid?: string;
+  sessionKey: string;
+}
+
+const ERRCODES: Readonly<Record<number, { kind: WechatPayErrorKind; advice: string }>> = {
+  [-1]: { kind: 'ambiguous', advice: 'WeChat is busy; retry shortly with a new wx.login code' },
+  40029: { kind: 'rejected', advice: 'the code is invalid or expired; call wx.login() again' },
+  40163: { kind: 'rejected', advice: 'the code was already used; call wx.login() again' },
+  45011: { kind: 'rejected', advice: 'too many logins; slow down and retry in a minute' },
+  40226: { kind: 'rejected', advice: 'WeChat blocked this high-risk user from logging in' },
+  40013: { kind: 'config', advice: 'the AppID is wrong; check MINIPAY_APP_ID' },
+  40125: { kind: 'config', advice: 'the AppSecret is wrong; check MINIPAY_APP_SECRET' },
+  41002: { kind: 'config', advice: 'the AppID is missing; set MINIPAY_APP_ID' },
+  41004: { kind: 'config', advice: 'the AppSecret is missing; set MINIPAY_APP_SECRET' },
+  41008: { kind: 'rejected', advice: 'the code is missing; send the code of wx.login()' },
+};
+
+const CODE = /^[A-Za-z0-9_-]{1,128}$/;
+
+/** Exchanges a `wx.login()` code for the user's openid; throws `WechatPayError`. */
+export async function code2Session(options: Code2SessionOptions, code: string): Promise<Session> {
+  if (!CODE.test(code)) {
+    throw new WechatPayError(
+      'rejected',
+      '40029',
+      'the login code is malformed; send the code of wx.login() as it is',
+    );
+  }
+  const base = (options.baseUrl ?? 'https://api.weixin.qq.com').replace(/\/+$/, '');
+  const query = new URLSearchParams({
+    appid: options.appId,
+    secret: options.appSecret,
+    js_code: code,
+    grant_type: 'authorization_code',
+  });
+  const res = await exchange({
+    method: 'GET',
+    url: `${base}/sns/jscode2session?${query}`,
+    timeoutMs: options.timeoutMs ?? 5000,
+    maxBytes: 16 * 1024,
+    what: 'code2Session',
+  });
+  if (res.status >= 500) {
+    throw new WechatPayError(
+      'ambiguous',
+      `HTTP_${res.status}`,
+      `code2Session: HTTP ${res.status}; retry`,
+    );
+  }
+  let json: Record<string, unknown>;
+  try {
+    json = JSON.parse(res.body.toString('utf8')) as Record<string, unknown>;
+  } catch (err) {
+    throw new WechatPayError(
+      'invalid',
+      'MALFORMED_RESPONSE',
+      'code2Session: the answer is not JSON',
+      {
+        cause: err,
+      },
+    );
+  }
+  const errcode = json.errcode;
+  if (errcode !== undefined && errcode !== 0) {
+    const n = typeof errcode === 'number' ? errcode : Number.NaN;
+    const known = ERRCODES[n];
+    const errmsg = typeof json.errmsg === 'string' ? json.errmsg : '';
+    throw new WechatPayError(
+      known?.kind ?? 'rejected',
+      String(errcode),
+      `code2Session: ${errcode} ${errmsg}: ${known?.advice ?? 'see the code2Session error table'}`,
+      { description: errmsg },
+    );
+  }
+  const { openid, session_key: sessionKey, unionid } = json;
+  if (typeof openid !== 'string' || !openid || typeof sessionKey !== 'string' || !sessionKey) {
+    throw new WechatPayError(
+      'invalid',
+      'MALFORMED_RESPONSE',
+      'code2Session: the answer has no openid or session_key',
+    );
+  }
+  return {
+    openid,
+    sessionKey,
+    unionid: typeof unionid === 'string' && unionid ? unionid : undefined,
+  };
+}
