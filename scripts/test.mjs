@@ -49,6 +49,7 @@ if (files.length === 0) {
 if (!process.env.MINIPAY_TEST_FAST) {
   step('lint and format (biome)', bin('biome'), ['check', '.']);
   step('typecheck (tsc --noEmit)', bin('tsc'), ['-p', 'tsconfig.json']);
+  step('typecheck the sample mini program', bin('tsc'), ['-p', 'miniprogram/tsconfig.json']);
 }
 step(
   `tests (${files.length} files, node --test)`,

@@ -39,4 +39,5 @@ export type {
   RequestPaymentParams,
 } from './platform.js';
 export { DEFAULT_RETRY, type RetryPolicy } from './retry.js';
+export { SANDBOX_OPENID_KEY, type SandboxedOptions, sandboxed } from './sandbox-platform.js';
 export { SESSION_STORAGE_KEY } from './transport.js';
