@@ -88,12 +88,13 @@ const MAX_ATTACH = 127;
 
 export function createMinipayClient(options: MinipayClientOptions): MinipayClient {
   const baseUrl = checkBaseUrl(options.baseUrl);
+  const sleep = options.sleep ?? ((ms) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
   const transport = new Transport({
     baseUrl,
     platform: options.platform,
     retry: retryPolicy(options.retry),
     timeoutMs: options.timeoutMs ?? 15_000,
-    sleep: options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms))),
+    sleep,
     random: options.random ?? Math.random,
   });
   const confirmAttempts = options.confirm?.attempts ?? 5;
@@ -101,7 +102,6 @@ export function createMinipayClient(options: MinipayClientOptions): MinipayClien
   if (!Number.isInteger(confirmAttempts) || confirmAttempts < 1 || confirmAttempts > 30) {
     throw new RangeError('confirm.attempts must be a whole number from 1 to 30');
   }
-  const sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
 
   const getOrder = async (id: string, sync: boolean): Promise<Order> => {
     const path = `/api/v1/orders/${encodeURIComponent(id)}${sync ? '?sync=1' : ''}`;
@@ -172,7 +172,7 @@ export function createMinipayClient(options: MinipayClientOptions): MinipayClien
     login: () => transport.login(),
     logout: () => transport.logout(),
     listProducts: async () => {
-      const data = await transport.public<{ products?: Product[] }>({
+      const data = await transport.anonymous<{ products?: Product[] }>({
         method: 'GET',
         path: '/api/v1/products',
       });
@@ -181,7 +181,7 @@ export function createMinipayClient(options: MinipayClientOptions): MinipayClien
     },
     checkout: async (items, checkoutOptions = {}) => {
       const body = checkoutBody(items, checkoutOptions.attach);
-      const key = checkoutOptions.idempotencyKey ?? newIdempotencyKey();
+      const key = checkKey(checkoutOptions.idempotencyKey) ?? newIdempotencyKey();
       return checkoutOf(
         await transport.authed({
           method: 'POST',
@@ -270,6 +270,18 @@ function checkoutBody(items: CheckoutItem[], attach: string | undefined) {
     throw invalid(`attach must be a string of at most ${MAX_ATTACH} characters`);
   }
   return attach === undefined ? { items: lines } : { items: lines, attach };
+}
+
+/** The server takes keys of 1 to 255 characters. */
+function checkKey(key: string | undefined): string | undefined {
+  if (key === undefined) return undefined;
+  if (typeof key !== 'string' || !/^[\x21-\x7e]{1,255}$/.test(key)) {
+    throw new MinipayError(
+      'VALIDATION_FAILED',
+      'idempotencyKey must be 1 to 255 printable ASCII characters (use newIdempotencyKey())',
+    );
+  }
+  return key;
 }
 
 function shapeError(field: string): MinipayError {

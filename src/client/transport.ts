@@ -68,8 +68,8 @@ export class Transport {
     }
   }
 
-  /** A call without a session (login, products). */
-  public<T>(call: ApiCall): Promise<T> {
+  /** A call without a session (products). */
+  anonymous<T>(call: ApiCall): Promise<T> {
     return this.withRetries(async () => call).then((res) => res.data as T);
   }
 

@@ -163,6 +163,13 @@ describe('client: checkout and retries', () => {
       idempotencyKey: 'kept-key-1',
     });
     assert.equal(platform.to('POST', '/api/v1/orders')[0]?.header['Idempotency-Key'], 'kept-key-1');
+    for (const bad of ['', 'x'.repeat(256), 'has space', 'ключ']) {
+      await rejects(
+        client(platform).checkout([{ productId: 'prd_tea', quantity: 1 }], { idempotencyKey: bad }),
+        'VALIDATION_FAILED',
+      );
+    }
+    assert.equal(platform.to('POST', '/api/v1/orders').length, 1, 'bad keys are never sent');
   });
 
   test('retries are bounded, back off exponentially up to the cap, then NETWORK_ERROR', async () => {
