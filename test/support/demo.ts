@@ -33,7 +33,7 @@ export async function startDemo(
     },
   );
   const launched = await launch(config, {
-    logger: pino({ level: 'silent' }),
+    logger: options.logger ?? pino({ level: 'silent' }),
     sandbox: { timeScale: 1000, stateFile: null, ...options.sandbox },
     jobs: options.jobs,
     plugins: options.plugins,

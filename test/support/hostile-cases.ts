@@ -873,13 +873,38 @@ function jsonCases(): Spec[] {
       'a __proto__ key in the order body',
       '{"items":[{"productId":"{productId}","quantity":1}],"__proto__":{"isAdmin":true}}',
     ),
-    invalid('attach-huge', 'a 100,000-character attach', order(1, { attach: 'A'.repeat(100_000) })),
     api(
+      'attach-huge',
+      'a 100,000-character attach (over the 16 KiB body limit before any validation)',
+      order(1, { attach: 'A'.repeat(100_000) }),
+      413,
+      'PAYLOAD_TOO_LARGE',
+    ),
+    invalid(
+      'attach-over-wechat-limit',
+      "a 128-byte attach (WeChat's attach holds 127)",
+      order(1, { attach: 'A'.repeat(128) }),
+    ),
+    invalid(
       'product-id-sql',
-      'SQL in productId',
+      'SQL in productId (refused by the productId pattern before any query)',
       JSON.stringify({ items: [{ productId: "prd' OR '1'='1", quantity: 1 }] }),
-      422,
-      'PRODUCT_UNAVAILABLE',
+    ),
+    invalid(
+      'quantity-minus-zero',
+      'a quantity of -0',
+      order(-0).replace('"quantity":0', '"quantity":-0'),
+    ),
+    invalid(
+      'quantity-max-safe-plus-two',
+      'a quantity of 2^53 + 1 written out',
+      order(1).replace('"quantity":1', '"quantity":9007199254740993'),
+    ),
+    invalid('quantity-null', 'a null quantity', order(null)),
+    invalid(
+      'amount-negative-in-body',
+      'a negative amount the client hopes is credited',
+      order(1, { amountFen: -1000 }),
     ),
     api(
       'product-unknown',
@@ -910,6 +935,20 @@ function jsonCases(): Spec[] {
         'idempotency-key': 'hostile-forged-token',
         authorization: 'Bearer forged.token.value',
       },
+    }),
+    api('unknown-order-id', 'an order id that does not exist', '', 404, 'NOT_FOUND', {
+      method: 'GET',
+      path: '/api/v1/orders/ord_NoSuchOrder0000000000',
+      contentType: undefined,
+      headers: {},
+      ext: 'txt',
+    }),
+    api('order-id-sql', 'SQL in the order id of the path', '', 404, 'NOT_FOUND', {
+      method: 'GET',
+      path: "/api/v1/orders/ord'%20OR%20'1'='1",
+      contentType: undefined,
+      headers: {},
+      ext: 'txt',
     }),
     api('other-user-order', "reading another user's order by id", '', 404, 'NOT_FOUND', {
       method: 'GET',
