@@ -34,7 +34,6 @@ export {
 export type { RunSummary } from './maintenance.js';
 export type { AdminOrderView, OrderItemView, OrderView } from './order-view.js';
 export type { RefundNotifyHandling, RefundNotifyResult } from './refund-notifications.js';
-export type { RefundAnswer, RefundInput, RefundPage } from './refunds.js';
 export {
   REFUND_STATUSES,
   type RefundSource,
@@ -42,6 +41,7 @@ export {
   type RefundView,
   refundView,
 } from './refund-view.js';
+export type { RefundAnswer, RefundInput, RefundPage } from './refunds.js';
 
 export interface Payments {
   readonly context: PaymentsContext;

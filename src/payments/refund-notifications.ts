@@ -8,13 +8,18 @@
 import { createHash } from 'node:crypto';
 import { recordAnomaly } from './anomalies.js';
 import type { PaymentsContext } from './context.js';
-import { GatewayError, type NotifyHttpRequest, type NotifyOutcome, type RefundStatus } from './gateway.js';
+import {
+  GatewayError,
+  type NotifyHttpRequest,
+  type NotifyOutcome,
+  type RefundStatus,
+} from './gateway.js';
 import { newId } from './ids.js';
 import type { OrderRow } from './order-view.js';
 import { findOrderByOutTradeNo } from './orders-repo.js';
+import type { RefundRow } from './refund-view.js';
 import type { Refunds } from './refunds.js';
 import { findRefundByOutRefundNo, insertRefund } from './refunds-repo.js';
-import type { RefundRow } from './refund-view.js';
 import type { TradeSync } from './trade-sync.js';
 
 export type RefundNotifyResult =
@@ -54,7 +59,13 @@ export class RefundNotifications {
       await this.record(identity, notice.outTradeNo);
       let order = await findOrderByOutTradeNo(this.ctx.db, notice.outTradeNo);
       if (!order) {
-        await this.anomaly('unknown_order', null, notice, identity, 'no order has this out_trade_no');
+        await this.anomaly(
+          'unknown_order',
+          null,
+          notice,
+          identity,
+          'no order has this out_trade_no',
+        );
         return this.finish(identity, 'reject', 'unknown out_trade_no', 'unknown_order');
       }
       await this.link(identity, order.id);

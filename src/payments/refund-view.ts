@@ -9,7 +9,13 @@ export type RefundRow = Selectable<RefundsTable>;
  * request's answer was lost); SUCCESS / CHANGE / REFUNDCLOSE: WeChat's outcome; FAILED: WeChat
  * refused the request outright.
  */
-export type RefundStatus = 'PENDING' | 'PROCESSING' | 'SUCCESS' | 'CHANGE' | 'REFUNDCLOSE' | 'FAILED';
+export type RefundStatus =
+  | 'PENDING'
+  | 'PROCESSING'
+  | 'SUCCESS'
+  | 'CHANGE'
+  | 'REFUNDCLOSE'
+  | 'FAILED';
 
 export const REFUND_STATUSES: readonly RefundStatus[] = [
   'PENDING',

@@ -10,8 +10,8 @@ import { type Kysely, sql, type Transaction } from 'kysely';
 import type { Database, OrderStatus } from '../store/schema.js';
 import { DomainError } from './errors.js';
 import { newId } from './ids.js';
-import { type AdminOrderView, adminOrderView, type OrderRow } from './order-view.js';
 import { canTransition, eventTypeFor } from './order-states.js';
+import { type AdminOrderView, adminOrderView, type OrderRow } from './order-view.js';
 import { appendEvent, findOrder, loadOrderView } from './orders-repo.js';
 import { type RefundLedger, refundedStatus } from './refund-amounts.js';
 import { type RefundRow, type RefundStatus, refundView } from './refund-view.js';
@@ -245,7 +245,13 @@ export async function settleRefund(
       if (Number(moved.numUpdatedRows) !== 1) throw new VersionConflict();
       order = (await findOrder(trx, order.id))!;
       const view = await loadOrderView(trx, order);
-      await appendEvent(trx, order.id, eventTypeFor(to), { order: view, refund: refundView(settled) }, at);
+      await appendEvent(
+        trx,
+        order.id,
+        eventTypeFor(to),
+        { order: view, refund: refundView(settled) },
+        at,
+      );
     }
     const type = outcome.status === 'SUCCESS' ? 'refund.succeeded' : 'refund.failed';
     const view = await loadOrderView(trx, order);

@@ -20,6 +20,13 @@ import { findOrder } from './orders-repo.js';
 import { decodeCursor } from './orders-service.js';
 import { MAX_REFUND_REASON_CHARS, refusalFor } from './refund-amounts.js';
 import {
+  REFUND_STATUSES,
+  type RefundRow,
+  type RefundStatus,
+  type RefundView,
+  refundView,
+} from './refund-view.js';
+import {
   findRefund,
   insertRefund,
   loadAdminOrder,
@@ -31,13 +38,6 @@ import {
   settleRefund,
   UNSETTLED,
 } from './refunds-repo.js';
-import {
-  REFUND_STATUSES,
-  type RefundRow,
-  type RefundStatus,
-  type RefundView,
-  refundView,
-} from './refund-view.js';
 
 const BATCH = 50;
 /** A PENDING refund is left to its request this long before the follow-up takes it over. */
@@ -333,7 +333,9 @@ export class Refunds {
       const statuses = options.status.split(',');
       for (const s of statuses) {
         if (!(REFUND_STATUSES as readonly string[]).includes(s)) {
-          throw validation(`status must be a comma-separated list of ${REFUND_STATUSES.join(', ')}`);
+          throw validation(
+            `status must be a comma-separated list of ${REFUND_STATUSES.join(', ')}`,
+          );
         }
       }
       q = q.where('status', 'in', statuses);

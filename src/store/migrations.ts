@@ -216,7 +216,11 @@ const refundsAndOutbox: Migration = {
       .on('refunds')
       .columns(['status', 'next_query_at'])
       .execute();
-    await db.schema.createIndex('refunds_created').on('refunds').columns(['created_at', 'id']).execute();
+    await db.schema
+      .createIndex('refunds_created')
+      .on('refunds')
+      .columns(['created_at', 'id'])
+      .execute();
     await db.schema.alterTable('order_events').addColumn('dispatched_at', 'text').execute();
     // Events written before the relay existed are not sent now, a day or a year late.
     await db
@@ -228,7 +232,10 @@ const refundsAndOutbox: Migration = {
       .on('order_events')
       .columns(['dispatched_at', 'seq'])
       .execute();
-    await db.schema.alterTable('webhook_deliveries').addColumn('first_attempt_at', 'text').execute();
+    await db.schema
+      .alterTable('webhook_deliveries')
+      .addColumn('first_attempt_at', 'text')
+      .execute();
     await db.schema
       .createIndex('webhook_deliveries_due')
       .on('webhook_deliveries')

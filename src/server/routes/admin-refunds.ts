@@ -2,7 +2,13 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@fastify/type-provider-typebox';
 import type { ServerOptions } from '../app.js';
-import { errorResponses, RefundAnswer, RefundBody, RefundList, RefundListQuery } from '../schemas.js';
+import {
+  errorResponses,
+  RefundAnswer,
+  RefundBody,
+  RefundList,
+  RefundListQuery,
+} from '../schemas.js';
 import { requireAdmin } from './auth.js';
 
 const secured = [{ bearer: [] }];
