@@ -8,8 +8,8 @@ import { test } from 'node:test';
 import { FIRST_QUERY_MS } from '../../src/payments/checkout.js';
 import type { PaymentParams } from '../../src/payments/index.js';
 import { buildPaymentNotify } from '../../src/wechatpay/index.js';
-import { TestClock } from '../support/payments.js';
 import { type Demo, eventually, startDemo } from '../support/demo.js';
+import { TestClock } from '../support/payments.js';
 import { describeOnStores } from '../support/stores.js';
 
 let keys = 0;
