@@ -4,6 +4,7 @@
  * up front with messages that say what to set. No merchant credentials at all → demo mode.
  */
 import { readFileSync } from 'node:fs';
+import { CRASH_POINTS } from './payments/crash-points.js';
 
 export type SignType = 'MD5' | 'HMAC-SHA256';
 
@@ -130,6 +131,12 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     );
   }
   const host = get('MINIPAY_HOST') ?? '127.0.0.1';
+  const crashAt = get('MINIPAY_CRASH_AT');
+  if (crashAt !== undefined && !(CRASH_POINTS as readonly string[]).includes(crashAt)) {
+    problems.push(
+      `MINIPAY_CRASH_AT (a reliability-test hook; leave it unset) must be one of ${CRASH_POINTS.join(', ')}`,
+    );
+  }
 
   const config: Config = {
     mode,

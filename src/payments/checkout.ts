@@ -5,6 +5,7 @@
  */
 import { outTradeNo } from '../wechatpay/ids.js';
 import { type PaymentsContext, sleep } from './context.js';
+import { crashPoint } from './crash-points.js';
 import { DomainError, validation, wechatUnavailable } from './errors.js';
 import { GatewayError, type PaymentParams } from './gateway.js';
 import { logged } from './gateway-log.js';
@@ -160,7 +161,9 @@ export class Checkout {
     const order = (await findOrder(this.ctx.db, orderId))!;
     if (order.status !== 'CREATED') return this.answer(order);
     try {
+      crashPoint('checkout-before-prepay');
       const prepay = await this.requestPrepay(order);
+      crashPoint('checkout-after-prepay');
       const now = this.ctx.clock();
       const done = await transition(this.ctx.db, order.id, ['CREATED'], 'PENDING', now, {
         prepay_id: prepay.prepayId,

@@ -5,6 +5,7 @@
  */
 import { type Kysely, sql, type Transaction, type Updateable } from 'kysely';
 import type { Database, OrderStatus, OrdersTable } from '../store/schema.js';
+import { crashPoint } from './crash-points.js';
 import { newId } from './ids.js';
 import { canTransition, eventTypeFor } from './order-states.js';
 import { type OrderRow, type OrderView, orderView } from './order-view.js';
@@ -78,7 +79,7 @@ export async function transition(
   for (const f of from) {
     if (!canTransition(f, to)) throw new Error(`order transition ${f} → ${to} is not allowed`);
   }
-  return db.transaction().execute(async (trx) => {
+  const done = await db.transaction().execute(async (trx) => {
     const result = await trx
       .updateTable('orders')
       .set({
@@ -94,6 +95,9 @@ export async function transition(
     const order = (await findOrder(trx, id))!;
     const view = await loadOrderView(trx, order);
     await appendEvent(trx, id, eventTypeFor(to), { order: view, ...extra }, at);
+    if (to === 'PAID') crashPoint('order-paid-before-commit');
     return { order, view };
   });
+  if (done && to === 'PAID') crashPoint('order-paid-after-commit');
+  return done;
 }

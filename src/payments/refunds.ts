@@ -10,6 +10,7 @@
  */
 import { outRefundNo } from '../wechatpay/ids.js';
 import { type PaymentsContext, sleep } from './context.js';
+import { crashPoint } from './crash-points.js';
 import { DomainError, notFound, validation } from './errors.js';
 import { GatewayError, type RefundStatus as WechatRefundStatus } from './gateway.js';
 import { logged } from './gateway-log.js';
@@ -166,6 +167,7 @@ export class Refunds {
   async submit(refund: RefundRow): Promise<void> {
     const order = (await findOrder(this.ctx.db, refund.order_id))!;
     const { settings } = this.ctx;
+    crashPoint('refund-before-wechat');
     for (let attempt = 1; ; attempt++) {
       try {
         const accepted = await logged(
@@ -183,6 +185,7 @@ export class Refunds {
             }),
           (a) => ({ outRefundNo: a.outRefundNo, refundId: a.refundId, refundFen: a.refundFen }),
         );
+        crashPoint('refund-after-wechat');
         await markProcessing(this.ctx.db, refund, accepted.refundId, this.nextQuery(0), this.now());
         this.ctx.metrics.inc('minipay_refunds_total', { outcome: 'accepted' });
         return;

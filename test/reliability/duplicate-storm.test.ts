@@ -1,5 +1,5 @@
 /**
- * Duplicate storm, quick version (100 orders × 10 concurrent copies of each genuine notify) on
+ * Duplicate storm, quick version (50 orders × 10 concurrent copies of each genuine notify) on
  * SQLite and PostgreSQL. The 1,000-order run is `npm run reliability` (RELIABILITY.md).
  */
 import assert from 'node:assert/strict';
@@ -8,7 +8,7 @@ import { startDemo } from '../support/demo.js';
 import { describeOnStores } from '../support/stores.js';
 import { duplicateStorm } from './support/storm.js';
 
-const ORDERS = 100;
+const ORDERS = 50;
 const COPIES = 10;
 
 describeOnStores('duplicate storm', (stores) => {
