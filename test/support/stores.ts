@@ -19,8 +19,20 @@ export interface StoreFactory {
   freshUrl(): Promise<string>;
 }
 
-/** `describe(name [sqlite])` and `describe(name [postgres])`, each with its own factory. */
-export function describeOnStores(name: string, suite: (stores: StoreFactory) => void): void {
+/**
+ * `describe(name [sqlite])` and `describe(name [postgres])`, each with its own factory (or only
+ * the `kinds` given: a heavy suite can give each store a file, and so its own time limit).
+ */
+export function describeOnStores(
+  name: string,
+  suite: (stores: StoreFactory) => void,
+  kinds: readonly StoreKind[] = ['sqlite', 'postgres'],
+): void {
+  if (kinds.includes('sqlite')) describeOnSqlite(name, suite);
+  if (kinds.includes('postgres')) describeOnPostgres(name, suite);
+}
+
+function describeOnSqlite(name: string, suite: (stores: StoreFactory) => void): void {
   describe(`${name} [sqlite]`, () => {
     const dir = mkdtempSync(join(tmpdir(), 'minipay-sqlite-'));
     const opened: Store[] = [];
@@ -42,6 +54,9 @@ export function describeOnStores(name: string, suite: (stores: StoreFactory) => 
       },
     });
   });
+}
+
+function describeOnPostgres(name: string, suite: (stores: StoreFactory) => void): void {
   const skip = postgresSkipReason();
   describe(`${name} [postgres]`, { skip: skip ?? false }, () => {
     let cluster: PgCluster | null = null;

@@ -8,20 +8,20 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { DEMO_CREDENTIALS } from '../../src/sandbox/credentials.js';
-import { decodeXml, encodeXml, signV2 } from '../../src/wechatpay/index.js';
-import { type Demo, startDemo } from '../support/demo.js';
+import { DEMO_CREDENTIALS } from '../../../src/sandbox/credentials.js';
+import { decodeXml, encodeXml, signV2 } from '../../../src/wechatpay/index.js';
+import { type Demo, startDemo } from '../../support/demo.js';
 import {
   buildHostileCases,
   DEFAULT_HOSTILE_CONTEXT,
   genuineNotifyFields,
   type HostileCase,
   type HostileContext,
-} from '../support/hostile-cases.js';
-import { describeOnStores } from '../support/stores.js';
-import { capturedLogger } from './support/captured-logger.js';
-import { businessState } from './support/snapshot.js';
-import { acknowledged } from './support/storm.js';
+} from '../../support/hostile-cases.js';
+import { describeOnStores, type StoreKind } from '../../support/stores.js';
+import { capturedLogger } from './captured-logger.js';
+import { businessState } from './snapshot.js';
+import { acknowledged } from './storm.js';
 
 const NOTIFY = '/wechatpay/v2/notify';
 const REFUND_NOTIFY = '/wechatpay/v2/refund-notify';
@@ -166,62 +166,69 @@ async function anomalyCount(db: Demo['launched']['server']['store']['db']): Prom
   return Number(row.n);
 }
 
-describeOnStores('hostile corpus over HTTP', (stores) => {
-  let w: World;
-  before(async () => {
-    w = await setUp(await stores.freshUrl());
-  });
-  after(() => w?.demo.launched.close());
-
-  describe('each case', () => {
-    for (const c of buildHostileCases()) {
-      test(`${c.target} ${c.name}: ${c.expect}`, async (t) => {
-        const live = casesFor(w).find((x) => x.name === c.name)!;
-        if (live.target === 'refund-notify' && !w.refundRoute) {
-          t.skip('no refund-notify route on this server yet');
-          return;
-        }
-        const { db } = w.demo.launched.server.store;
-        const beforeState = await businessState(db);
-        const anomaliesBefore = await anomalyCount(db);
-        const logFrom = w.lines.length;
-        const { status, text } = await send(w, live);
-        if (live.target === 'json-api') checkJsonAnswer(live, status, text);
-        else checkNotifyAnswer(live, status, text);
-        assert.equal(await businessState(db), beforeState, 'no order or business row changed');
-        const grew = (await anomalyCount(db)) - anomaliesBefore;
-        if (live.target === 'json-api') assert.equal(grew, 0, 'a refused request is no anomaly');
-        else if (NEEDS_A_PERSON.includes(live.name) || NEEDS_A_PERSON.includes(live.expect))
-          assert.equal(grew, 1, 'a correctly signed but wrong message is one anomaly');
-        else assert.ok(grew <= 1, 'at most one audit row per message');
-        const logged = w.lines.slice(logFrom).join('');
-        for (const secret of w.secrets) {
-          assert.ok(!text.includes(secret), 'nothing secret in the answer');
-          assert.ok(!logged.includes(secret), 'nothing secret in the log');
-        }
-        const health = await fetch(`${w.demo.url}/healthz`);
-        assert.equal(health.status, 200, 'still serving');
+export function hostileHttpSuite(kind: StoreKind) {
+  describeOnStores(
+    'hostile corpus over HTTP',
+    (stores) => {
+      let w: World;
+      before(async () => {
+        w = await setUp(await stores.freshUrl());
       });
-    }
-  });
+      after(() => w?.demo.launched.close());
 
-  test('afterwards: the pending order is still PENDING, the paid one PAID once', async () => {
-    const { db } = w.demo.launched.server.store;
-    const rows = await db
-      .selectFrom('orders')
-      .select(['id', 'status', 'transaction_id'])
-      .where('id', 'in', [w.pendingOrderId, w.paidOrderId])
-      .execute();
-    const byId = new Map(rows.map((r) => [r.id, r]));
-    assert.equal(byId.get(w.pendingOrderId)?.status, 'PENDING');
-    assert.equal(byId.get(w.paidOrderId)?.status, 'PAID');
-    assert.equal(byId.get(w.paidOrderId)?.transaction_id, w.paid.transactionId);
-    const paidEvents = await db
-      .selectFrom('order_events')
-      .select('id')
-      .where('order_id', '=', w.paidOrderId)
-      .where('type', '=', 'order.paid')
-      .execute();
-    assert.equal(paidEvents.length, 1);
-  });
-});
+      describe('each case', () => {
+        for (const c of buildHostileCases()) {
+          test(`${c.target} ${c.name}: ${c.expect}`, async (t) => {
+            const live = casesFor(w).find((x) => x.name === c.name)!;
+            if (live.target === 'refund-notify' && !w.refundRoute) {
+              t.skip('no refund-notify route on this server yet');
+              return;
+            }
+            const { db } = w.demo.launched.server.store;
+            const beforeState = await businessState(db);
+            const anomaliesBefore = await anomalyCount(db);
+            const logFrom = w.lines.length;
+            const { status, text } = await send(w, live);
+            if (live.target === 'json-api') checkJsonAnswer(live, status, text);
+            else checkNotifyAnswer(live, status, text);
+            assert.equal(await businessState(db), beforeState, 'no order or business row changed');
+            const grew = (await anomalyCount(db)) - anomaliesBefore;
+            if (live.target === 'json-api')
+              assert.equal(grew, 0, 'a refused request is no anomaly');
+            else if (NEEDS_A_PERSON.includes(live.name) || NEEDS_A_PERSON.includes(live.expect))
+              assert.equal(grew, 1, 'a correctly signed but wrong message is one anomaly');
+            else assert.ok(grew <= 1, 'at most one audit row per message');
+            const logged = w.lines.slice(logFrom).join('');
+            for (const secret of w.secrets) {
+              assert.ok(!text.includes(secret), 'nothing secret in the answer');
+              assert.ok(!logged.includes(secret), 'nothing secret in the log');
+            }
+            const health = await fetch(`${w.demo.url}/healthz`);
+            assert.equal(health.status, 200, 'still serving');
+          });
+        }
+      });
+
+      test('afterwards: the pending order is still PENDING, the paid one PAID once', async () => {
+        const { db } = w.demo.launched.server.store;
+        const rows = await db
+          .selectFrom('orders')
+          .select(['id', 'status', 'transaction_id'])
+          .where('id', 'in', [w.pendingOrderId, w.paidOrderId])
+          .execute();
+        const byId = new Map(rows.map((r) => [r.id, r]));
+        assert.equal(byId.get(w.pendingOrderId)?.status, 'PENDING');
+        assert.equal(byId.get(w.paidOrderId)?.status, 'PAID');
+        assert.equal(byId.get(w.paidOrderId)?.transaction_id, w.paid.transactionId);
+        const paidEvents = await db
+          .selectFrom('order_events')
+          .select('id')
+          .where('order_id', '=', w.paidOrderId)
+          .where('type', '=', 'order.paid')
+          .execute();
+        assert.equal(paidEvents.length, 1);
+      });
+    },
+    [kind],
+  );
+}
