@@ -12,6 +12,7 @@ export const ErrorBody = Type.Object(
 export const errorResponses = {
   400: Type.Ref('Error'),
   401: Type.Ref('Error'),
+  403: Type.Ref('Error'),
   404: Type.Ref('Error'),
   409: Type.Ref('Error'),
   413: Type.Ref('Error'),
@@ -190,3 +191,35 @@ export const ProductPatch = Type.Partial(Type.Object(productFields), {
 
 export const ProductList = Type.Object({ products: Type.Array(Type.Ref('Product')) });
 export const ProductAnswer = Type.Object({ product: Type.Ref('Product') });
+
+export const Refund = Type.Object(
+  {
+    id: Type.String(),
+    orderId: Type.String(),
+    outRefundNo: Type.String(),
+    refundId: Nullable(Type.String()),
+    amountFen: Type.Integer(),
+    reason: Nullable(Type.String()),
+    status: Type.String(),
+    source: Type.String(),
+    createdAt: Type.String({ format: 'date-time' }),
+    succeededAt: Nullable(Type.String({ format: 'date-time' })),
+    failure: Nullable(Type.Object({ code: Type.String(), message: Type.String() })),
+  },
+  { $id: 'Refund' },
+);
+
+export const Anomaly = Type.Object(
+  {
+    id: Type.String(),
+    kind: Type.String(),
+    orderId: Nullable(Type.String()),
+    outTradeNo: Nullable(Type.String()),
+    detail: Type.Unknown({ description: 'what was seen (free-form JSON, no secrets)' }),
+    status: Type.Union([Type.Literal('open'), Type.Literal('resolved')]),
+    createdAt: Type.String({ format: 'date-time' }),
+    resolvedAt: Nullable(Type.String({ format: 'date-time' })),
+    resolution: Nullable(Type.String()),
+  },
+  { $id: 'Anomaly' },
+);
