@@ -1,9 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { type Command, UsageError } from './command.js';
 import { sandboxCommand } from './commands/sandbox.js';
+import { startCommand } from './commands/start.js';
 
 /** Every sub-command; each lives in ./commands/<name>.ts. */
-const commands: Command[] = [sandboxCommand];
+const commands: Command[] = [startCommand, sandboxCommand];
 
 function version(): string {
   const pkg = new URL('../../../package.json', import.meta.url);

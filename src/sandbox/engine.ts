@@ -19,8 +19,8 @@ import { type RefundView, refundView, type TradeView, tradeView } from './views.
 
 /**
  * How notifications are worded and how replies are judged: the protocol layer's
- * `buildPaymentNotify`, `buildRefundNotify` and `isNotifyReplySuccess` (notify-bodies.ts).
- * Undefined while those have not landed: then trades are paid but no notification is sent.
+ * `buildPaymentNotify`, `buildRefundNotify` and `isNotifyReplySuccess` (notify-format.ts).
+ * Undefined only for tests of the engine alone: then trades are paid but nothing is sent.
  */
 export interface NotifyFormat {
   payment(core: SandboxCore, trade: TradeRow): string;

@@ -24,10 +24,12 @@ export const REDACT_PATHS = [
   '*.paySign',
 ];
 
-export function createLogger(level: string): Logger {
-  return pino({
+/** A redacting logger; writes to stdout unless given another destination (the CLI: stderr). */
+export function createLogger(level: string, destination?: pino.DestinationStream): Logger {
+  const options = {
     level,
     redact: { paths: REDACT_PATHS, censor: '[redacted]' },
     base: { service: 'minipay' },
-  });
+  };
+  return destination ? pino(options, destination) : pino(options);
 }

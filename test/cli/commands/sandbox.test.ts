@@ -1,45 +1,12 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { UsageError } from '../../../src/cli/command.js';
 import { sandboxOptions } from '../../../src/cli/commands/sandbox.js';
-
-const root = fileURLToPath(new URL('../../../', import.meta.url));
-
-/** Runs `minipay <args>` from the TypeScript sources in a child process. */
-function minipay(args: string[]) {
-  const script = `import('./src/cli/main.ts').then(async (m) => { process.exitCode = await m.main(${JSON.stringify(args)}); })`;
-  const child = spawn(process.execPath, ['--import', 'tsx', '-e', script], {
-    cwd: root,
-    env: { ...process.env, MINIPAY_LOG_LEVEL: 'warn' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d) => {
-    stdout += d;
-  });
-  child.stderr.on('data', (d) => {
-    stderr += d;
-  });
-  return {
-    child,
-    output: () => ({ stdout, stderr }),
-    async waitFor(pattern: RegExp): Promise<RegExpExecArray> {
-      for (;;) {
-        const m = pattern.exec(stdout);
-        if (m) return m;
-        if (child.exitCode !== null) throw new Error(`exited early: ${stderr}`);
-        await new Promise((r) => setTimeout(r, 20));
-      }
-    },
-  };
-}
+import { minipay } from '../../support/cli.js';
 
 describe('minipay sandbox (command line)', () => {
   test('parses every option', () => {

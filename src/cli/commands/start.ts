@@ -1,0 +1,116 @@
+/**
+ * `minipay start`: the merchant server. Configuration comes from MINIPAY_* environment
+ * variables (see docs/configuration.md); with no merchant credentials it runs demo mode.
+ */
+import { parseArgs } from 'node:util';
+import pino from 'pino';
+import { type Config, ConfigError, loadConfig } from '../../config.js';
+import { type Launched, launch } from '../../server/launch.js';
+import { createLogger } from '../../server/logger.js';
+import { type Command, UsageError } from '../command.js';
+
+const usage = `Usage: minipay start [options]
+
+Starts the merchant server: the mini program API (/api/v1), WeChat Pay notifications
+(/wechatpay/v2/*), the admin API (/admin/v1) and the web pages (/demo/, /admin/).
+
+With no merchant credentials in the environment it runs demo mode: an in-process WeChat Pay
+sandbox, a demo catalogue and SQLite under ./data/. For real, set MINIPAY_APPID,
+MINIPAY_APPSECRET, MINIPAY_MCHID, MINIPAY_MCH_KEY and MINIPAY_NOTIFY_BASE_URL (and
+MINIPAY_DATABASE_URL=postgres://… for PostgreSQL). Every variable: docs/configuration.md.
+
+Options (each overrides its environment variable):
+  --port N       port to listen on (MINIPAY_PORT, default 8080; 0 picks a free one)
+  --host H       interface to listen on (MINIPAY_HOST, default 127.0.0.1)
+  -h, --help     show this help`;
+
+/** Command-line overrides of the configuration (throws UsageError on a bad one). */
+export function startOverrides(argv: string[]): Record<string, string> {
+  let values: { port?: string; host?: string };
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      strict: true,
+      allowPositionals: false,
+      options: { port: { type: 'string' }, host: { type: 'string' } },
+    }));
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  const env: Record<string, string> = {};
+  if (values.port !== undefined) env.MINIPAY_PORT = values.port;
+  if (values.host !== undefined) env.MINIPAY_HOST = values.host;
+  return env;
+}
+
+function banner(launched: Launched): string {
+  const { url } = launched.server;
+  const c: Config = launched.config;
+  const lines =
+    c.mode === 'demo'
+      ? [
+          'minipay is running in demo mode (no merchant credentials: WeChat is the local sandbox)',
+          '',
+          `  Admin API token     ${launched.adminToken}   (Authorization: Bearer …)`,
+          `  Sandbox (WeChat)    ${launched.sandbox?.url}   cashier: ${launched.sandbox?.url}/sandbox/v1/cashier`,
+          '',
+        ]
+      : ['minipay is running (live: WeChat Pay merchant credentials configured)', ''];
+  return [
+    ...lines,
+    `  Mini program API    ${url}/api/v1`,
+    `  Notify URL          ${c.notifyBaseUrl ?? url}/wechatpay/v2/notify`,
+    `  API description     ${url}/openapi.json`,
+    `  Health              ${url}/healthz  ${url}/readyz  ${url}/metrics`,
+    `  Database            ${c.databaseUrl.replace(/\/\/[^@/]*@/, '//***@')}`,
+    '',
+    'Press Ctrl-C to stop.',
+    '',
+  ].join('\n');
+}
+
+export const startCommand: Command = {
+  name: 'start',
+  summary: 'Run the merchant server (demo mode with an in-process sandbox when unconfigured)',
+  usage,
+  async run(argv) {
+    const overrides = startOverrides(argv);
+    let config: Config;
+    try {
+      config = loadConfig({ ...process.env, ...overrides });
+    } catch (err) {
+      if (err instanceof ConfigError) {
+        process.stderr.write(`minipay start: ${err.message}\n`);
+        return 1;
+      }
+      throw err;
+    }
+    // Logs go to stderr, so stdout carries only the banner (scripts read the URLs from it).
+    const logger = createLogger(config.logLevel, pino.destination(2));
+    let launched: Launched;
+    try {
+      launched = await launch(config, { logger });
+    } catch (err) {
+      const e = err as NodeJS.ErrnoException;
+      const reason =
+        e.code === 'EADDRINUSE'
+          ? `port ${config.port} is in use; pick another with --port or MINIPAY_PORT`
+          : e.message;
+      process.stderr.write(`minipay start: could not start: ${reason}\n`);
+      return 1;
+    }
+    process.stdout.write(banner(launched));
+    await new Promise<void>((resolve) => {
+      const stop = () => {
+        process.off('SIGINT', stop);
+        process.off('SIGTERM', stop);
+        resolve();
+      };
+      process.on('SIGINT', stop);
+      process.on('SIGTERM', stop);
+    });
+    process.stderr.write('minipay start: stopping (finishing requests in flight)\n');
+    await launched.close();
+    return 0;
+  },
+};

@@ -1,0 +1,151 @@
+/**
+ * Starts minipay as `minipay start` does: with merchant credentials, the server against WeChat
+ * (or whatever MINIPAY_WECHATPAY_BASE_URL / MINIPAY_WECHAT_API_BASE_URL name); without any,
+ * demo mode: the sandbox in-process playing WeChat with its demo credentials, a seeded demo
+ * catalogue and a generated admin token.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import type { Config, MerchantCredentials } from '../config.js';
+import type { ProductInput } from '../payments/index.js';
+import { WechatPayV2Gateway } from '../payments/wechatpay-v2-gateway.js';
+import { DEMO_CREDENTIALS, type Sandbox, startSandbox } from '../sandbox/index.js';
+import { type RunningServer, startServer } from './runtime.js';
+import { wechatLogin } from './wechat-login.js';
+
+/** What demo mode sells. */
+export const DEMO_CATALOGUE: ProductInput[] = [
+  {
+    id: 'prd_jasmine_tea',
+    name: '茉莉花茶 Jasmine tea',
+    description: '250 g, Fujian',
+    priceFen: 3800,
+  },
+  { id: 'prd_mooncake', name: '广式月饼 Mooncake box', description: '6 pieces', priceFen: 12800 },
+  {
+    id: 'prd_tea_cup',
+    name: '青瓷茶杯 Celadon cup',
+    description: 'Longquan, 120 ml',
+    priceFen: 6600,
+  },
+  {
+    id: 'prd_sample',
+    name: '一分钱体验 One-fen sample',
+    description: 'for trying the flow',
+    priceFen: 1,
+  },
+];
+
+export interface Launched {
+  readonly server: RunningServer;
+  /** The in-process sandbox (demo mode only). */
+  readonly sandbox: Sandbox | undefined;
+  readonly config: Config;
+  /** The admin token in force (generated in demo mode when MINIPAY_ADMIN_TOKEN is unset). */
+  readonly adminToken: string | undefined;
+  close(): Promise<void>;
+}
+
+export interface LaunchOptions {
+  logger: Logger;
+  /** Extra Fastify plugins (web pages); they get the launch context. */
+  plugins?: ((app: FastifyInstance, context: LaunchContext) => Promise<void>)[];
+  /** Run the background jobs (default true). */
+  jobs?: boolean;
+  /** The server's clock (tests move it to reach expiry and sweep times). */
+  clock?: () => Date;
+  /** Demo mode: options for the in-process sandbox (tests speed up its clock). */
+  sandbox?: { timeScale?: number; stateFile?: string | null };
+}
+
+/** What plugins learn about the running system before it listens. */
+export interface LaunchContext {
+  config: Config;
+  sandbox: Sandbox | undefined;
+}
+
+export async function launch(config: Config, options: LaunchOptions): Promise<Launched> {
+  const { logger } = options;
+  let sandbox: Sandbox | undefined;
+  let merchant: MerchantCredentials;
+  let effective = config;
+  if (config.mode === 'demo') {
+    sandbox = await startSandbox({
+      host: '127.0.0.1',
+      port: 0,
+      logger: logger.child({ component: 'sandbox' }),
+      stateFile: sandboxStateFile(config.databaseUrl, options.sandbox?.stateFile),
+      timeScale: options.sandbox?.timeScale,
+    });
+    merchant = { ...DEMO_CREDENTIALS };
+    effective = {
+      ...config,
+      wechatPayBaseUrl: sandbox.url,
+      wechatApiBaseUrl: sandbox.url,
+      adminToken: config.adminToken ?? randomBytes(18).toString('base64url'),
+    };
+  } else {
+    merchant = config.merchant as MerchantCredentials;
+  }
+  const gateway = new WechatPayV2Gateway({
+    appId: merchant.appId,
+    mchId: merchant.mchId,
+    mchKey: merchant.mchKey,
+    signType: effective.signType,
+    payBaseUrl: effective.wechatPayBaseUrl,
+    timeoutMs: effective.gatewayTimeoutMs,
+  });
+  const context: LaunchContext = { config: effective, sandbox };
+  let server: RunningServer;
+  try {
+    server = await startServer({
+      config: effective,
+      gateway,
+      wechatLogin: wechatLogin({
+        baseUrl: effective.wechatApiBaseUrl,
+        appId: merchant.appId,
+        appSecret: merchant.appSecret,
+        timeoutMs: effective.gatewayTimeoutMs,
+      }),
+      logger,
+      seedProducts: effective.mode === 'demo' ? DEMO_CATALOGUE : undefined,
+      jobs: options.jobs,
+      clock: options.clock,
+      plugins: (options.plugins ?? []).map((plugin) => (app) => plugin(app, context)),
+    });
+  } catch (err) {
+    await gateway.close();
+    await sandbox?.close();
+    throw err;
+  }
+  let closing: Promise<void> | undefined;
+  return {
+    server,
+    sandbox,
+    config: effective,
+    adminToken: effective.adminToken,
+    close() {
+      closing ??= (async () => {
+        await server.close();
+        await gateway.close();
+        await sandbox?.close();
+      })();
+      return closing;
+    },
+  };
+}
+
+/**
+ * The demo sandbox keeps its state beside the demo SQLite database, so a restarted demo still
+ * knows the trades its orders point at; in memory for PostgreSQL or an in-memory database.
+ */
+function sandboxStateFile(databaseUrl: string, given: string | null | undefined) {
+  if (given !== undefined) return given ?? undefined;
+  if (!databaseUrl.startsWith('sqlite:') || databaseUrl === 'sqlite::memory:') return undefined;
+  const dir = dirname(databaseUrl.slice('sqlite:'.length));
+  mkdirSync(dir, { recursive: true });
+  return join(dir, 'sandbox.sqlite');
+}

@@ -1,0 +1,55 @@
+import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, test } from 'node:test';
+import { UsageError } from '../../../src/cli/command.js';
+import { startOverrides } from '../../../src/cli/commands/start.js';
+import { minipay } from '../../support/cli.js';
+
+describe('minipay start (command line)', () => {
+  test('--port and --host override the environment; anything else is a usage error', () => {
+    assert.deepEqual(startOverrides(['--port', '0', '--host', '0.0.0.0']), {
+      MINIPAY_PORT: '0',
+      MINIPAY_HOST: '0.0.0.0',
+    });
+    assert.throws(() => startOverrides(['--bogus']), UsageError);
+    assert.throws(() => startOverrides(['x']), UsageError);
+  });
+
+  test('demo mode: prints the URLs and the admin token, serves, stops cleanly on SIGTERM', async (t) => {
+    const dir = mkdtempSync(join(tmpdir(), 'minipay-start-'));
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    const run = minipay(['start', '--port', '0'], {
+      MINIPAY_DATABASE_URL: `sqlite:${join(dir, 'data', 'minipay.sqlite')}`,
+    });
+    t.after(() => run.child.kill('SIGKILL'));
+    const [, api] = await run.waitFor(/Mini program API\s+(http:\/\/127\.0\.0\.1:\d+)\/api\/v1/);
+    const [, token] = await run.waitFor(/Admin API token\s+(\S+)/);
+    const { stdout } = run.output();
+    assert.match(stdout, /demo mode/);
+    assert.match(stdout, /Sandbox \(WeChat\)\s+http:\/\/127\.0\.0\.1:\d+/);
+    assert.doesNotMatch(stdout, /"level"/, 'logs go to stderr, not into the banner');
+    assert.equal((await fetch(`${api}/readyz`)).status, 200);
+    const products = await fetch(`${api}/api/v1/products`);
+    assert.equal(products.status, 200);
+    const session = await fetch(`${api}/admin/v1/session`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
+    assert.equal(session.status, 200);
+    run.child.kill('SIGTERM');
+    const [exitCode] = await once(run.child, 'exit');
+    assert.equal(exitCode, 0);
+  });
+
+  test('half-configured credentials stop start-up with every problem listed, exit code 1', async () => {
+    const run = minipay(['start'], { MINIPAY_APPID: 'wx0123456789abcdef', MINIPAY_PORT: 'x' });
+    const [exitCode] = await once(run.child, 'exit');
+    assert.equal(exitCode, 1);
+    const { stderr } = run.output();
+    assert.match(stderr, /MINIPAY_MCH_KEY is not set/);
+    assert.match(stderr, /MINIPAY_PORT must be a whole number/);
+    assert.match(stderr, /MINIPAY_NOTIFY_BASE_URL is not set/);
+  });
+});

@@ -1,0 +1,71 @@
+/**
+ * Starts minipay the way `minipay start` does in demo mode (server + in-process sandbox over
+ * loopback), for integration tests. The sandbox's clock runs 1000× faster so retries and
+ * refund delays take milliseconds.
+ */
+import type { TestContext } from 'node:test';
+import pino from 'pino';
+import { loadConfig } from '../../src/config.js';
+import type { Sandbox } from '../../src/sandbox/index.js';
+import { type Launched, type LaunchOptions, launch } from '../../src/server/launch.js';
+import { client } from './server.js';
+
+export interface Demo {
+  launched: Launched;
+  sandbox: Sandbox;
+  url: string;
+  api: ReturnType<typeof client>;
+  /** Logs in a sandbox user through `wx.login` → POST /api/v1/login; returns the token. */
+  login(openid?: string): Promise<{ token: string; openid: string }>;
+}
+
+export async function startDemo(
+  t: TestContext | undefined,
+  databaseUrl: string,
+  options: Partial<LaunchOptions> & { env?: Record<string, string> } = {},
+): Promise<Demo> {
+  const config = loadConfig(
+    { MINIPAY_JOB_INTERVAL_SECONDS: '1', ...options.env },
+    {
+      host: '127.0.0.1',
+      port: 0,
+      databaseUrl,
+    },
+  );
+  const launched = await launch(config, {
+    logger: pino({ level: 'silent' }),
+    sandbox: { timeScale: 1000, stateFile: null, ...options.sandbox },
+    jobs: options.jobs,
+    clock: options.clock,
+    plugins: options.plugins,
+  });
+  t?.after(() => launched.close());
+  const sandbox = launched.sandbox as Sandbox;
+  const api = client(launched.server.url);
+  return {
+    launched,
+    sandbox,
+    url: launched.server.url,
+    api,
+    async login(openid) {
+      const code = sandbox.loginCode(openid);
+      const res = await api('POST', '/api/v1/login', { body: { code: code.code } });
+      if (res.status !== 200 || !res.json.token)
+        throw new Error(`login: ${res.status} ${res.text}`);
+      return { token: res.json.token, openid: code.openid };
+    },
+  };
+}
+
+/** Polls an async condition every 20 ms until it holds; fails after `limitMs`. */
+export async function eventually(
+  predicate: () => Promise<boolean>,
+  limitMs = 10_000,
+  what = 'condition',
+): Promise<void> {
+  const deadline = Date.now() + limitMs;
+  while (!(await predicate())) {
+    if (Date.now() > deadline) throw new Error(`${what} not reached within ${limitMs} ms`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
