@@ -11,6 +11,8 @@ import type { PaymentsContext } from './context.js';
 import { LoginService, type WechatLogin } from './login-service.js';
 import { Maintenance } from './maintenance.js';
 import { OrdersService } from './orders-service.js';
+import { RefundNotifications } from './refund-notifications.js';
+import { Refunds } from './refunds.js';
 import { TradeSync } from './trade-sync.js';
 
 export type {
@@ -43,7 +45,15 @@ export {
 export type { RunSummary } from './maintenance.js';
 export type { TimelineEntry } from './order-timeline.js';
 export type { AdminOrderView, OrderItemView, OrderView } from './order-view.js';
-export type { RefundView } from './refund-view.js';
+export type { RefundNotifyHandling, RefundNotifyResult } from './refund-notifications.js';
+export {
+  REFUND_STATUSES,
+  type RefundSource,
+  type RefundStatus,
+  type RefundView,
+  refundView,
+} from './refund-view.js';
+export type { RefundAnswer, RefundInput, RefundPage } from './refunds.js';
 
 export interface Payments {
   readonly context: PaymentsContext;
@@ -58,6 +68,8 @@ export interface Payments {
   readonly admin: AdminQueries;
   /** What the admin console changes (sync, close, resolve an anomaly). */
   readonly adminActions: AdminActions;
+  readonly refunds: Refunds;
+  readonly refundNotifications: RefundNotifications;
 }
 
 export function createPayments(context: PaymentsContext, wechatLogin: WechatLogin): Payments {
@@ -65,6 +77,7 @@ export function createPayments(context: PaymentsContext, wechatLogin: WechatLogi
   const trades = new TradeSync(context, confirmation);
   const checkout = new Checkout(context);
   const admin = new AdminQueries(context);
+  const refunds = new Refunds(context);
   return {
     context,
     login: new LoginService(context, wechatLogin),
@@ -76,5 +89,7 @@ export function createPayments(context: PaymentsContext, wechatLogin: WechatLogi
     maintenance: new Maintenance(context, trades),
     admin,
     adminActions: new AdminActions(context, trades, admin),
+    refunds,
+    refundNotifications: new RefundNotifications(context, refunds, trades),
   };
 }

@@ -4,6 +4,31 @@ import type { RefundsTable } from '../store/schema.js';
 
 export type RefundRow = Selectable<RefundsTable>;
 
+/**
+ * PENDING: recorded, WeChat not yet known to have it; PROCESSING: accepted by WeChat (or the
+ * request's answer was lost); SUCCESS / CHANGE / REFUNDCLOSE: WeChat's outcome; FAILED: WeChat
+ * refused the request outright.
+ */
+export type RefundStatus =
+  | 'PENDING'
+  | 'PROCESSING'
+  | 'SUCCESS'
+  | 'CHANGE'
+  | 'REFUNDCLOSE'
+  | 'FAILED';
+
+export const REFUND_STATUSES: readonly RefundStatus[] = [
+  'PENDING',
+  'PROCESSING',
+  'SUCCESS',
+  'CHANGE',
+  'REFUNDCLOSE',
+  'FAILED',
+];
+
+/** `minipay`: asked for through minipay; `merchant_portal`: made outside, learnt by notify. */
+export type RefundSource = 'minipay' | 'merchant_portal';
+
 export interface RefundView {
   id: string;
   orderId: string;
@@ -11,28 +36,28 @@ export interface RefundView {
   refundId: string | null;
   amountFen: number;
   reason: string | null;
-  status: string;
-  source: string;
+  status: RefundStatus;
+  source: RefundSource;
   createdAt: string;
+  updatedAt: string;
   succeededAt: string | null;
   failure: { code: string; message: string } | null;
 }
 
-export function refundView(row: RefundRow): RefundView {
+export function refundView(r: RefundRow): RefundView {
   return {
-    id: row.id,
-    orderId: row.order_id,
-    outRefundNo: row.out_refund_no,
-    refundId: row.refund_id,
-    amountFen: row.amount_fen,
-    reason: row.reason,
-    status: row.status,
-    source: row.source,
-    createdAt: row.created_at,
-    succeededAt: row.succeeded_at,
+    id: r.id,
+    orderId: r.order_id,
+    outRefundNo: r.out_refund_no,
+    refundId: r.refund_id,
+    amountFen: r.amount_fen,
+    reason: r.reason,
+    status: r.status as RefundStatus,
+    source: r.source as RefundSource,
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+    succeededAt: r.succeeded_at,
     failure:
-      row.failure_code === null
-        ? null
-        : { code: row.failure_code, message: row.failure_message ?? '' },
+      r.failure_code === null ? null : { code: r.failure_code, message: r.failure_message ?? '' },
   };
 }

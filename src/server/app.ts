@@ -14,6 +14,7 @@ import type { Metrics } from './metrics.js';
 import { adminRoutes } from './routes/admin.js';
 import { adminAnomalyRoutes } from './routes/admin-anomalies.js';
 import { adminOrderRoutes } from './routes/admin-orders.js';
+import { adminRefundRoutes } from './routes/admin-refunds.js';
 import { adminStatsRoutes } from './routes/admin-stats.js';
 import { apiRoutes } from './routes/api.js';
 import { healthRoutes } from './routes/health.js';
@@ -115,6 +116,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   await app.register(apiRoutes, options);
   await app.register(notifyRoutes, options);
   await app.register(adminRoutes, options);
+  await app.register(adminRefundRoutes, options);
   await app.register(adminOrderRoutes, options);
   await app.register(adminAnomalyRoutes, options);
   await app.register(adminStatsRoutes, options);

@@ -45,6 +45,8 @@ describeOnStores('admin API: daily stats', (stores) => {
       created_at: '2026-11-21T01:00:00.000Z',
       updated_at: '2026-11-21T01:00:00.000Z',
       succeeded_at: at,
+      query_attempts: 0,
+      next_query_at: null,
     });
     await h.server.store.db
       .insertInto('refunds')
