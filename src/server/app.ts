@@ -50,12 +50,19 @@ export interface ServerOptions {
 
 /** Body limit of every JSON route (the notify route has its own, 64 KiB). */
 export const JSON_BODY_LIMIT = 16 * 1024;
+/**
+ * The longest a client may take to send a whole request (Node cuts it, checking every 30 s).
+ * Fastify's default, 0, switches Node's own limit off, so a body sent one byte at a time would
+ * hold its socket forever.
+ */
+export const REQUEST_TIMEOUT_MS = 30_000;
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
 
 export async function buildServer(options: ServerOptions): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: options.logger as FastifyBaseLogger,
     bodyLimit: JSON_BODY_LIMIT,
+    requestTimeout: REQUEST_TIMEOUT_MS,
     trustProxy: options.trustProxy ?? false,
     genReqId: (req) => {
       const given = req.headers['x-request-id'];
