@@ -20,8 +20,10 @@ import { eventually } from '../../support/demo.js';
 import { freePort, type LiveServer, openShop, PRODUCT, readDb, startLive } from './live-server.js';
 
 export interface ChaosOptions {
-  /** How long payments flow while the server is being killed (real ms). */
+  /** Payments flow at least this long (real ms) while the server is being killed … */
   flowMs: number;
+  /** … and until it has been killed at least this often (restarts are slow on a busy machine). */
+  minKills: number;
   /** Kill the server this often: a pause drawn from [min, max] ms after each restart. */
   killEveryMs: [number, number];
   buyers: number;
@@ -165,6 +167,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
     const flowStart = performance.now();
     const work = [...buyers.map((b, i) => buyer(b, i)), killer()];
     await sleep(o.flowMs);
+    while (kills < o.minKills) await sleep(100);
     flowing = false;
     await Promise.all(work);
     const flowMs = Math.round(performance.now() - flowStart);
