@@ -79,6 +79,7 @@ async function measure(target: Target, round: number): Promise<Row> {
     const bodies = (n: number) => Array.from({ length: n }, () => body);
     await sendAll({ url, bodies: bodies(warmup), connections, headers, headersFor: key(0) });
     const stopRss = server.watchRss();
+    const cpuBefore = server.cpuSeconds();
     const result = await sendAll({
       url,
       bodies: bodies(count),
@@ -87,10 +88,11 @@ async function measure(target: Target, round: number): Promise<Row> {
       headersFor: key(warmup),
     });
     const peakRssMiB = stopRss();
+    const cpuUsPerRequest = ((server.cpuSeconds() - cpuBefore) * 1e6) / result.requests;
     if (result.non2xx > 0 || result.errors > 0) {
       throw new Error(`${target.name}: ${result.non2xx} non-2xx answers, ${result.errors} errors`);
     }
-    return { name: target.name, result, peakRssMiB };
+    return { name: target.name, result, peakRssMiB, cpuUsPerRequest };
   } finally {
     await server?.stop();
     await sandbox.stop();

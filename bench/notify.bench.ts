@@ -152,11 +152,13 @@ async function measure(target: Target, index: number): Promise<Row> {
     const bodies = all.map((o) => paymentNotifyXml(merchant, o));
     await sendAll({ url, bodies: bodies.slice(0, warmup), connections, headers });
     const stopRss = server.watchRss();
+    const cpuBefore = server.cpuSeconds();
     const result = await sendAll({ url, bodies: bodies.slice(warmup), connections, headers });
     const peakRssMiB = stopRss();
+    const cpuUsPerRequest = ((server.cpuSeconds() - cpuBefore) * 1e6) / result.requests;
     await server.stop();
     await target.verify?.(all.length);
-    return { name: target.name, result, peakRssMiB };
+    return { name: target.name, result, peakRssMiB, cpuUsPerRequest };
   } finally {
     await server.stop();
     await target.cleanup();

@@ -26,7 +26,8 @@ const where = (cf) => {
   const url = cf.url.replace(/^file:\/\//, '');
   const pkg = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url)?.[1];
   if (pkg) return pkg;
-  if (url.includes('/dist/src/')) return url.slice(url.indexOf('/dist/src/') + 1);
+  const own = /\/(?:dist\/)?src\/[^?]*/.exec(url)?.[0];
+  if (own) return own.slice(1);
   if (url.startsWith('node:')) return url;
   return url || '(native)';
 };
@@ -42,7 +43,7 @@ for (const [id, t] of self) {
   const seen = new Set();
   for (let n = id; n !== undefined; n = parent.get(n)) {
     const f = nodes.get(n).callFrame;
-    if (!f.url.includes('/dist/src/')) continue;
+    if (!/\/(?:dist\/)?src\//.test(f.url) || f.url.includes('node_modules')) continue;
     const key = `${f.functionName || '(anonymous)'} ${where(f)}:${f.lineNumber + 1}`;
     if (seen.has(key)) continue;
     seen.add(key);

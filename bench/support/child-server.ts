@@ -13,6 +13,8 @@ export interface ChildServer {
   watchRss(): () => number;
   /** Resident memory right now, MiB. */
   rss(): number;
+  /** CPU time the process has used so far (user + system), seconds, 10 ms resolution. */
+  cpuSeconds(): number;
   stop(): Promise<void>;
 }
 
@@ -73,6 +75,7 @@ export async function startChildServer(
     url,
     pid,
     rss: () => rssMiB(pid),
+    cpuSeconds: () => cpuSeconds(pid),
     watchRss() {
       let peak = rssMiB(pid);
       const timer = setInterval(() => {
@@ -92,6 +95,18 @@ function rssMiB(pid: number): number {
     const status = readFileSync(`/proc/${pid}/status`, 'utf8');
     const kb = /VmRSS:\s+(\d+) kB/.exec(status)?.[1];
     return kb === undefined ? 0 : Number(kb) / 1024;
+  } catch {
+    return 0;
+  }
+}
+
+/** utime + stime from /proc/<pid>/stat (fields 14 and 15, in clock ticks of 1/100 s). */
+function cpuSeconds(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The command name (field 2) may hold spaces; count fields after its closing parenthesis.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
   } catch {
     return 0;
   }

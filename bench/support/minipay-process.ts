@@ -85,11 +85,23 @@ export async function seedPendingOrders(
         updated_at: iso,
       }));
       for (let i = 0; i < users.length; i += 500) {
+        const batch = users.slice(i, i + 500);
         await trx
           .insertInto('users')
-          .values(users.slice(i, i + 500))
+          .values(batch)
           .onConflict((oc) => oc.column('openid').doNothing())
           .execute();
+        // An openid already there keeps its user.
+        const rows = await trx
+          .selectFrom('users')
+          .select(['id', 'openid'])
+          .where(
+            'openid',
+            'in',
+            batch.map((u) => u.openid),
+          )
+          .execute();
+        for (const row of rows) userIds.set(row.openid, row.id);
       }
       for (let i = 0; i < orders.length; i += 500) {
         const batch = orders.slice(i, i + 500).map((o) => ({ ...o, id: newId('ord') }));
