@@ -160,6 +160,7 @@ export class Confirmation {
    * one commit per notify, and a crash leaves either all of it or none (WeChat retries).
    */
   async handleNotify(request: NotifyHttpRequest): Promise<NotifyHandling> {
+    const received = this.ctx.clock();
     let notice: PaymentNotice;
     try {
       notice = await this.ctx.gateway.readPaymentNotify(request);
@@ -169,7 +170,7 @@ export class Confirmation {
     try {
       const { handling, known } = await this.ctx.db
         .transaction()
-        .execute((trx) => this.settleNotify(trx, notice));
+        .execute((trx) => this.settleNotify(trx, notice, received));
       if (handling.result !== 'unknown_order' && handling.result !== 'not_paid') {
         this.ctx.metrics.inc('minipay_notifies_total', {
           result: known ? `${handling.result}_again` : (handling.result as string),
@@ -181,7 +182,9 @@ export class Confirmation {
       this.ctx.metrics.inc('minipay_notifies_total', { result: 'retry' });
       const retry: NotifyHandling = { outcome: 'retry', message: 'temporarily unable to process' };
       // Best effort: the notification's record says it came and what we answered.
-      await this.recordNotification(this.ctx.db, notice, retry, null).catch(() => undefined);
+      await this.recordNotification(this.ctx.db, notice, received, retry, null).catch(
+        () => undefined,
+      );
       return retry;
     }
   }
@@ -189,6 +192,7 @@ export class Confirmation {
   private async settleNotify(
     trx: Transaction<Database>,
     notice: PaymentNotice,
+    received: Date,
   ): Promise<{ handling: NotifyHandling; known: boolean }> {
     const order = await findOrderByOutTradeNo(trx, notice.outTradeNo);
     let handling: NotifyHandling;
@@ -226,7 +230,7 @@ export class Confirmation {
       const rejected = result === 'amount_mismatch' || result === 'merchant_mismatch';
       handling = { outcome: rejected ? 'reject' : 'ok', message: rejected ? result : 'OK', result };
     }
-    const known = await this.recordNotification(trx, notice, handling, order?.id ?? null);
+    const known = await this.recordNotification(trx, notice, received, handling, order?.id ?? null);
     return { handling, known };
   }
 
@@ -257,16 +261,18 @@ export class Confirmation {
   }
 
   /**
-   * Records a payment notification (its identity, the order, what we answered); a repeat of
-   * one already recorded counts up. Resolves true when it was seen before.
+   * Records a payment notification (its identity, the order, what we answered), dated when it
+   * arrived (before whatever it caused); a repeat of one already recorded counts up. Resolves
+   * true when it was seen before.
    */
   private async recordNotification(
     db: Db,
     notice: PaymentNotice,
+    received: Date,
     handling: NotifyHandling,
     orderId: string | null,
   ): Promise<boolean> {
-    const iso = this.ctx.clock().toISOString();
+    const iso = received.toISOString();
     const outcome = handling.result ?? handling.outcome;
     const inserted = await db
       .insertInto('notifications')
