@@ -10,7 +10,15 @@ import { newId } from './ids.js';
 import { canTransition, eventTypeFor } from './order-states.js';
 import { type OrderRow, type OrderView, orderView } from './order-view.js';
 
-type Db = Kysely<Database> | Transaction<Database>;
+export type Db = Kysely<Database> | Transaction<Database>;
+
+/** Runs `work` in the caller's transaction when `db` is one, else in a new transaction. */
+export function inTransaction<T>(
+  db: Db,
+  work: (trx: Transaction<Database>) => Promise<T>,
+): Promise<T> {
+  return db.isTransaction ? work(db as Transaction<Database>) : db.transaction().execute(work);
+}
 
 export async function findOrder(db: Db, id: string): Promise<OrderRow | undefined> {
   return db.selectFrom('orders').selectAll().where('id', '=', id).executeTakeFirst();
@@ -68,7 +76,7 @@ export interface TransitionResult {
  * Resolves `null` when the order was not in `from` (someone else moved it first).
  */
 export async function transition(
-  db: Kysely<Database>,
+  db: Db,
   id: string,
   from: readonly OrderStatus[],
   to: OrderStatus,
@@ -79,8 +87,9 @@ export async function transition(
   for (const f of from) {
     if (!canTransition(f, to)) throw new Error(`order transition ${f} → ${to} is not allowed`);
   }
-  const done = await db.transaction().execute(async (trx) => {
-    const result = await trx
+  const done = await inTransaction(db, async (trx) => {
+    // RETURNING gives the row as updated: no second read of it.
+    const order = await trx
       .updateTable('orders')
       .set({
         ...set,
@@ -90,14 +99,15 @@ export async function transition(
       })
       .where('id', '=', id)
       .where('status', 'in', [...from])
+      .returningAll()
       .executeTakeFirst();
-    if (Number(result.numUpdatedRows) !== 1) return null;
-    const order = (await findOrder(trx, id))!;
+    if (order === undefined) return null;
     const view = await loadOrderView(trx, order);
     await appendEvent(trx, id, eventTypeFor(to), { order: view, ...extra }, at);
     if (to === 'PAID') crashPoint('order-paid-before-commit');
     return { order, view };
   });
-  if (done && to === 'PAID') crashPoint('order-paid-after-commit');
+  // Inside a caller's transaction this is before ITS commit; the notify path passes none.
+  if (done && to === 'PAID' && !db.isTransaction) crashPoint('order-paid-after-commit');
   return done;
 }
