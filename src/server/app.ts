@@ -12,10 +12,11 @@ import type { Store } from '../store/index.js';
 import { sendError } from './errors.js';
 import type { Metrics } from './metrics.js';
 import { adminRoutes } from './routes/admin.js';
+import { adminRefundRoutes } from './routes/admin-refunds.js';
 import { apiRoutes } from './routes/api.js';
 import { healthRoutes } from './routes/health.js';
 import { notifyRoutes } from './routes/notify.js';
-import { AdminOrder, ErrorBody, Order, PaymentParams, Product } from './schemas.js';
+import { AdminOrder, ErrorBody, Order, PaymentParams, Product, Refund } from './schemas.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -74,7 +75,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     jsonParser(request, body as string, done);
   });
 
-  for (const schema of [ErrorBody, Product, Order, AdminOrder, PaymentParams])
+  for (const schema of [ErrorBody, Product, Order, AdminOrder, PaymentParams, Refund])
     app.addSchema(schema);
   await app.register(swagger, {
     openapi: {
@@ -104,6 +105,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   await app.register(apiRoutes, options);
   await app.register(notifyRoutes, options);
   await app.register(adminRoutes, options);
+  await app.register(adminRefundRoutes, options);
   for (const plugin of options.plugins ?? []) await app.register(plugin);
 
   const openapi = async () => app.swagger();
