@@ -25,6 +25,10 @@ export default defineConfig({
     // echarts is big; one chunk of it loaded only by the console is fine.
     chunkSizeWarningLimit: 1200,
     rollupOptions: {
+      output: {
+        // Vue's runtime in a chunk of its own, shared by both pages.
+        manualChunks: (id) => (/node_modules\/(@vue|vue)\//.test(id) ? 'vue' : undefined),
+      },
       input: Object.fromEntries(
         PAGES.map((page) => [page, resolve(here, page, 'index.html')]).filter(([, html]) =>
           existsSync(html as string),
