@@ -97,7 +97,7 @@ describe('admin console (/admin/) in Chromium', { skip: skip ?? false }, () => {
     assert.deepEqual(errors, []);
   });
 
-  test('orders table → the paid order → its timeline → a partial refund', async (t) => {
+  test('overview chart, orders table → the paid order → its timeline → a partial refund', async (t) => {
     const demo = await demoFor(t);
     const probe = await demo.api('GET', '/admin/v1/orders', { token: demo.launched.adminToken });
     if (probe.status === 404 && probe.json.error?.message?.startsWith('no route')) {
@@ -106,8 +106,15 @@ describe('admin console (/admin/) in Chromium', { skip: skip ?? false }, () => {
     }
     const order = await paidOrder(demo);
     const browser = await launchBrowser(t);
-    const { page, errors } = await openPage(browser, `${demo.url}/admin/#/orders`);
+    const { page, errors } = await openPage(browser, `${demo.url}/admin/`);
     await signIn(page, demo.launched.adminToken!);
+
+    // The overview: today's takings and the chart (echarts draws on a canvas).
+    await seeText(page.getByTestId('total-paid'), '¥128.00');
+    await seeText(page.getByTestId('total-count'), '1');
+    await page.getByTestId('chart').locator('canvas').waitFor();
+
+    await page.getByTestId('tab-orders').click();
 
     const row = page.getByTestId(`order-row-${order.id}`);
     await seeText(row, order.outTradeNo);

@@ -53,12 +53,18 @@ function banner(launched: Launched): string {
           'minipay is running in demo mode (no merchant credentials: WeChat is the local sandbox)',
           '',
           `  Demo (mini program) ${url}/demo/`,
+          `  Admin console       ${url}/admin/   (sign in with the admin token below)`,
           '',
           `  Admin API token     ${launched.adminToken}   (Authorization: Bearer …)`,
           `  Sandbox (WeChat)    ${launched.sandbox?.url}   cashier: ${launched.sandbox?.url}/sandbox/v1/cashier`,
           '',
         ]
-      : ['minipay is running (live: WeChat Pay merchant credentials configured)', ''];
+      : [
+          'minipay is running (live: WeChat Pay merchant credentials configured)',
+          '',
+          `  Admin console       ${url}/admin/   (sign in with MINIPAY_ADMIN_TOKEN)`,
+          '',
+        ];
   return [
     ...lines,
     `  Mini program API    ${url}/api/v1`,

@@ -30,7 +30,11 @@ describe('minipay start (command line)', () => {
     const { stdout } = run.output();
     assert.match(stdout, /demo mode/);
     const urls = stdout.match(/http:\/\/\S+/g) ?? [];
-    assert.equal(urls[0], `${api}/demo/`, 'the demo comes first');
+    assert.deepEqual(
+      urls.slice(0, 2),
+      [`${api}/demo/`, `${api}/admin/`],
+      'the demo and the console come first',
+    );
     assert.equal((await fetch(`${api}/demo/config.json`)).status, 200);
     assert.match(stdout, /Sandbox \(WeChat\)\s+http:\/\/127\.0\.0\.1:\d+/);
     assert.doesNotMatch(stdout, /"level"/, 'logs go to stderr, not into the banner');
