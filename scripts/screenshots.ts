@@ -41,9 +41,13 @@ async function api(method: string, path: string, body?: unknown, headers = {}) {
   });
   return (await res.json()) as {
     token?: string;
+    order?: { id: string };
     payment?: RequestPaymentParams & { appId: string };
   };
 }
+
+/** The mooncake order, refunded in part by seed(). */
+let refundable: string | undefined;
 
 /** A few orders so the console has something to show: paid, paid and refunded, open. */
 async function seed() {
@@ -67,8 +71,19 @@ async function seed() {
       },
     );
     if (i < 3 && created.payment) sandbox.pay({ openid: code.openid, ...created.payment });
+    if (i === 1) refundable = created.order?.id;
   }
   await new Promise((r) => setTimeout(r, 1500));
+  // A partial refund, so an order's timeline shows the whole story.
+  if (refundable) {
+    await api(
+      'POST',
+      `/admin/v1/orders/${refundable}/refunds`,
+      { amountFen: 2800, reason: '包装破损 damaged box' },
+      { authorization: `Bearer ${token}`, 'idempotency-key': 'screenshot-refund' },
+    );
+    await new Promise((r) => setTimeout(r, 1500));
+  }
 }
 
 async function shoot(page: Page, name: string) {
@@ -89,6 +104,8 @@ try {
       await browser.newContext({ viewport: { width: 860, height: 780 } })
     ).newPage();
     await demo.goto(`${url}/demo/`);
+    await demo.getByTestId('login').waitFor();
+    await shoot(demo, 'demo-login');
     await demo.getByTestId('login').click();
     await demo.getByTestId('buy-prd_jasmine_tea').click();
     await demo.frameLocator('[data-testid=cashier]').locator('#pay:not([disabled])').waitFor();
@@ -109,11 +126,14 @@ try {
     await admin.getByTestId('tab-orders').click();
     await admin.waitForTimeout(1000);
     await shoot(admin, 'admin-orders');
-    const first = admin.locator('[data-testid^=order-row-]').first();
-    if (await first.count()) {
-      await first.click();
+    if (refundable) {
+      await admin.goto(`${url}/admin/#/orders/${refundable}`);
       await admin.getByTestId('timeline').waitFor();
       await shoot(admin, 'admin-order');
+      await admin.getByTestId('refund').click();
+      await admin.getByTestId('refund-partial').check();
+      await admin.getByTestId('refund-amount').fill('20');
+      await shoot(admin, 'admin-refund');
     }
   } finally {
     await browser.close();

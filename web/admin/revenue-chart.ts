@@ -32,8 +32,8 @@ export function mountRevenueChart(element: HTMLElement): RevenueChart {
       chart.setOption({
         animation: false,
         tooltip: { trigger: 'axis' },
-        legend: { data: [labels.paidFen, labels.refundedFen, labels.paidCount] },
-        grid: { left: 56, right: 48, top: 40, bottom: 32 },
+        legend: { top: 0, data: [labels.paidFen, labels.refundedFen, labels.paidCount] },
+        grid: { left: 56, right: 48, top: 56, bottom: 32 },
         xAxis: { type: 'category', data: days.map((d) => d.date.slice(5)) },
         yAxis: [
           { type: 'value', name: '¥' },
