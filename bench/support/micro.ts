@@ -1,16 +1,28 @@
 /**
- * In-process micro-benchmarks on a shared machine: every contender is calibrated to a sample
- * of about `sampleMs`, then the contenders run interleaved (A, B, C, A, B, C, ...) for
- * `rounds` rounds, and each is reported by its median round, so a neighbour's burst of load
- * hits every contender alike instead of one of them. Samples are timed in CPU time of this
- * process (`process.cpuUsage`), not wall time: on 2 cores shared with other work, wall time
- * mostly measures the neighbours.
+ * Micro-benchmarks on a shared machine: every contender is calibrated to a sample of about
+ * `sampleMs`, then the contenders run interleaved (A, B, C, A, B, C, ...) for `rounds`
+ * rounds, and each is reported by its median round, so a neighbour's burst of load hits every
+ * contender alike instead of one of them. Samples are timed in CPU time (`process.cpuUsage`),
+ * not wall time: on 2 cores shared with other work, wall time mostly measures the neighbours.
+ *
+ * CPU time is per process and includes V8's background GC threads, so contenders that make
+ * very different amounts of garbage are each run in a process of their own (`sampler` in
+ * bench/support/sample-worker.ts): in one process, a lean contender's samples would pay for
+ * the collection of a wasteful one's garbage.
  */
-
 export interface Contender {
   name: string;
   /** One operation; may return a promise (then each call is awaited before the next). */
   run(): unknown;
+}
+
+/** A contender as the rounds see it: calibrate once, then time samples on demand. */
+export interface Sampler {
+  name: string;
+  /** Warms up and fixes the number of calls per sample. */
+  calibrate(sampleMs: number): Promise<void>;
+  /** Runs one sample; operations per CPU second. */
+  sample(): Promise<number>;
 }
 
 export interface MicroOptions {
@@ -28,59 +40,63 @@ export interface MicroResult {
 
 let sink = 0;
 
-/** `global.gc` when node runs with --expose-gc: each sample then starts with an empty heap
- * instead of paying for the garbage the previous contender left. */
-const collect = (globalThis as { gc?: () => void }).gc ?? (() => undefined);
-
 function isThenable(value: unknown): value is PromiseLike<unknown> {
   return typeof (value as { then?: unknown } | null)?.then === 'function';
 }
 
-/** CPU milliseconds that `count` calls take. */
-async function timeCalls(c: Contender, count: number, isAsync: boolean): Promise<number> {
+/** CPU milliseconds this process spends on `count` calls. */
+async function timeCalls(run: () => unknown, count: number, isAsync: boolean): Promise<number> {
   const start = process.cpuUsage();
   if (isAsync) {
-    for (let i = 0; i < count; i++) if (await c.run()) sink++;
+    for (let i = 0; i < count; i++) if (await run()) sink++;
   } else {
-    for (let i = 0; i < count; i++) if (c.run()) sink++;
+    for (let i = 0; i < count; i++) if (run()) sink++;
   }
   const used = process.cpuUsage(start);
+  if (sink < 0) console.log(sink);
   return (used.user + used.system) / 1000;
 }
 
-/** Runs the contenders interleaved and returns their medians, in the order given. */
+/** A contender run in this process. */
+export function inProcess(c: Contender): Sampler {
+  let isAsync = false;
+  let count = 1;
+  return {
+    name: c.name,
+    async calibrate(sampleMs) {
+      isAsync = isThenable(c.run());
+      // Warm up: double the count until a batch takes a tenth of a sample.
+      let n = 1;
+      let ms = 0;
+      while (ms < sampleMs / 10) {
+        n *= 2;
+        ms = await timeCalls(c.run, n, isAsync);
+      }
+      count = Math.max(1, Math.round((sampleMs * n) / Math.max(ms, 0.001)));
+      await timeCalls(c.run, count, isAsync); // one untimed sample more, so the JIT has settled
+    },
+    async sample() {
+      const ms = await timeCalls(c.run, count, isAsync);
+      return (count / Math.max(ms, 0.001)) * 1000;
+    },
+  };
+}
+
+/** Calibrates every sampler, runs the rounds interleaved, and returns medians in order. */
 export async function interleaved(
-  contenders: readonly Contender[],
+  samplers: readonly Sampler[],
   options: MicroOptions,
 ): Promise<MicroResult[]> {
-  const plans = [];
-  for (const c of contenders) {
-    const isAsync = isThenable(c.run());
-    // Warm up and calibrate: double the count until a batch takes a tenth of a sample.
-    let count = 1;
-    let ms = 0;
-    while (ms < options.sampleMs / 10) {
-      count *= 2;
-      ms = await timeCalls(c, count, isAsync);
-    }
-    const perCall = ms / count;
-    const planned = Math.max(1, Math.round(options.sampleMs / perCall));
-    await timeCalls(c, planned, isAsync); // one untimed sample more, so the JIT has settled
-    plans.push({ c, isAsync, count: planned });
-  }
-  const perRound = new Map<string, number[]>(contenders.map((c) => [c.name, []]));
+  for (const s of samplers) await s.calibrate(options.sampleMs);
+  const perRound = samplers.map(() => [] as number[]);
   for (let round = 0; round < options.rounds; round++) {
-    for (const { c, isAsync, count } of plans) {
-      collect();
-      const ms = await timeCalls(c, count, isAsync);
-      perRound.get(c.name)!.push((count / ms) * 1000);
-    }
+    for (const [i, s] of samplers.entries()) perRound[i]!.push(await s.sample());
   }
-  if (sink < 0) console.log(sink);
-  return contenders.map((c) => {
-    const list = perRound.get(c.name)!;
-    return { name: c.name, opsPerSecond: median(list), rounds: list };
-  });
+  return samplers.map((s, i) => ({
+    name: s.name,
+    opsPerSecond: median(perRound[i]!),
+    rounds: perRound[i]!,
+  }));
 }
 
 export function median(values: readonly number[]): number {

@@ -9,7 +9,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { encodeXml, readPaymentNotify, type SignType, signV2 } from '../../src/wechatpay/index.js';
-import type { BenchMerchant } from './notify-cases.js';
+import { type BenchMerchant, MD5_MERCHANT, notifyFields, validNotify } from './notify-cases.js';
 
 export const PEERS_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', 'peers');
 
@@ -182,3 +182,29 @@ export function wxJsUtils(): Library {
 export function allLibraries(): Library[] {
   return [minipay(), tenpay(), wechatpayAxiosPlugin(), wxJsUtils()];
 }
+
+export function libraryByName(name: string): Library {
+  const lib = allLibraries().find((l) => l.name === name);
+  if (!lib) throw new Error(`no library ${name}`);
+  return lib;
+}
+
+/** The timed operations, each on the same inputs for every library. */
+export const SPEED_OPERATIONS: Readonly<Record<string, (lib: Library) => () => unknown>> = {
+  'notify decode+verify (MD5)': (lib) => {
+    const body = validNotify(MD5_MERCHANT);
+    return () => lib.readNotify(body, MD5_MERCHANT);
+  },
+  'sign MD5': (lib) => {
+    const fields = notifyFields(MD5_MERCHANT);
+    return () => lib.sign(fields, MD5_MERCHANT.key, 'MD5');
+  },
+  'sign HMAC-SHA256': (lib) => {
+    const fields = notifyFields(MD5_MERCHANT);
+    return () => lib.sign(fields, MD5_MERCHANT.key, 'HMAC-SHA256');
+  },
+  'XML encode': (lib) => {
+    const fields = notifyFields(MD5_MERCHANT);
+    return () => lib.encode(fields);
+  },
+};

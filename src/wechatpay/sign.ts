@@ -16,7 +16,7 @@
  *   readings agree on everything minipay emits, and a received message is verified over
  *   exactly the bytes that arrived.
  */
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac, hash, timingSafeEqual } from 'node:crypto';
 
 export type SignType = 'MD5' | 'HMAC-SHA256';
 export const SIGN_TYPES: readonly SignType[] = ['MD5', 'HMAC-SHA256'];
@@ -45,8 +45,8 @@ export function v2SignString(fields: V2Fields, key: string): string {
 /** Uppercase hex MD5 or HMAC-SHA256 of `v2SignString(fields, key)`. */
 export function signV2(fields: V2Fields, key: string, signType: SignType = 'MD5'): string {
   const message = v2SignString(fields, key);
-  if (signType === 'MD5')
-    return createHash('md5').update(message, 'utf8').digest('hex').toUpperCase();
+  // One-shot `hash` (UTF-8 for a string): half the cost of a createHash object for ~500 bytes.
+  if (signType === 'MD5') return hash('md5', message, 'hex').toUpperCase();
   if (signType === 'HMAC-SHA256') {
     return createHmac('sha256', key).update(message, 'utf8').digest('hex').toUpperCase();
   }

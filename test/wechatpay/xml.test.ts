@@ -98,3 +98,89 @@ describe('decodeXml: hostile input', () => {
     refuses('<?xml version="1.0" encoding="GBK"?><xml></xml>', 'NOT_UTF8');
   });
 });
+
+describe('decodeXml: the common-shape fast path', () => {
+  // decodeXml reads messages of the common shape with one regex and leaves everything else to
+  // the full reader. A leading space always takes the full reader, so `' ' + m` is the full
+  // reader's verdict on `m`: on thousands of mutated messages the two must agree exactly.
+  const seeds = [
+    '<xml><appid><![CDATA[wx2421b1c4370ec43b]]></appid><attach><![CDATA[支付 测试 ]]></attach><total_fee>1</total_fee><sign><![CDATA[B552ED6B279343CB493C5DD0D78AB241]]></sign></xml>',
+    '<xml>\n  <a>1</a>\n  <b><![CDATA[]]></b>\n  <c></c>\n</xml>\n',
+    '<xml><a>x &amp; y</a><b><![CDATA[p]]><![CDATA[q]]></b><c/></xml>',
+    '<root><out_refund_no>R1</out_refund_no><refund_fee>100</refund_fee></root>',
+  ];
+  const tokens = [
+    '<',
+    '>',
+    '/',
+    ']',
+    ']]>',
+    '&',
+    '&amp;',
+    '&#x41;',
+    '<![CDATA[',
+    ' ',
+    '\n',
+    '\t',
+    '\u0001',
+    '中',
+    '😀',
+    '\uFFFE',
+    '\uE000',
+    '<a>',
+    '</a>',
+    '<a/>',
+    '<b>2</b>',
+    '__proto__',
+    'xml',
+    '<!DOCTYPE x>',
+    '<?xml version="1.0"?>',
+    'n'.repeat(70),
+    '<a x="1">',
+    '</xml>',
+    'root',
+  ];
+  let state = 7;
+  const random = (n: number) => {
+    state = (state * 1103515245 + 12345) % 2147483648;
+    return state % n;
+  };
+  function mutate(s: string): string {
+    let out = s;
+    for (let k = random(3); k > 0; k--) {
+      const at = random(out.length + 1);
+      const what = random(3);
+      if (what === 0) out = out.slice(0, at) + tokens[random(tokens.length)] + out.slice(at);
+      else if (what === 1) out = out.slice(0, at) + out.slice(at + 1 + random(6));
+      else {
+        const from = random(out.length);
+        out = out.slice(0, at) + out.slice(from, from + random(20)) + out.slice(at);
+      }
+    }
+    return out;
+  }
+  function outcome(input: string, options: object): unknown {
+    try {
+      const f = decodeXml(input, options);
+      return { proto: Object.getPrototypeOf(f), entries: Object.entries(f) };
+    } catch (err) {
+      if (err instanceof XmlError) return { code: err.code };
+      throw err;
+    }
+  }
+
+  it('agrees with the full reader on mutated messages, under every option', () => {
+    const optionSets = [{}, { maxFields: 3 }, { maxValueLength: 4 }, { root: 'root' }];
+    let accepted = 0;
+    let refused = 0;
+    for (let i = 0; i < 4000; i++) {
+      const input = mutate(seeds[i % seeds.length]!);
+      const options = optionSets[random(optionSets.length)]!;
+      const fast = outcome(input, options);
+      assert.deepEqual(fast, outcome(` ${input}`, options), JSON.stringify({ input, options }));
+      if ('code' in (fast as object)) refused++;
+      else accepted++;
+    }
+    assert.ok(accepted > 400 && refused > 400, `${accepted} accepted, ${refused} refused`);
+  });
+});

@@ -1,0 +1,71 @@
+/**
+ * One library's timed operations in a process of its own, driven over IPC by the peer
+ * benchmark so that each library's CPU time, GC included, is its own (bench/support/micro.ts).
+ * `librarySamplers` starts the process from the parent; run as the child, this module answers
+ * `calibrate` and `sample` for the operations of bench/support/peer-sdks.ts.
+ */
+import { type ChildProcess, fork } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { inProcess, type Sampler } from './micro.js';
+import { libraryByName, SPEED_OPERATIONS } from './peer-sdks.js';
+
+type Ask = { cmd: 'calibrate'; op: string; sampleMs: number } | { cmd: 'sample'; op: string };
+type Request = Ask & { id: number };
+type Reply = { id: number; value?: number; error?: string };
+
+/** A sampler per operation for `library`, all in one child process, and a way to stop it. */
+export function librarySamplers(library: string): {
+  samplers: (op: string) => Sampler;
+  stop: () => void;
+} {
+  const child: ChildProcess = fork(fileURLToPath(import.meta.url), [library], {
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  let next = 0;
+  const waiting = new Map<number, { resolve: (v: number) => void; reject: (e: Error) => void }>();
+  child.on('message', (m: Reply) => {
+    const w = waiting.get(m.id);
+    waiting.delete(m.id);
+    if (m.error !== undefined) w?.reject(new Error(`${library}: ${m.error}`));
+    else w?.resolve(m.value ?? 0);
+  });
+  child.on('exit', (code) => {
+    for (const w of waiting.values()) w.reject(new Error(`${library} worker exited (${code})`));
+  });
+  const ask = (req: Ask) =>
+    new Promise<number>((resolve, reject) => {
+      const id = next++;
+      waiting.set(id, { resolve, reject });
+      child.send({ ...req, id });
+    });
+  return {
+    samplers: (op) => ({
+      name: library,
+      calibrate: async (sampleMs) => {
+        await ask({ cmd: 'calibrate', op, sampleMs });
+      },
+      sample: () => ask({ cmd: 'sample', op }),
+    }),
+    stop: () => child.disconnect(),
+  };
+}
+
+if (process.send && process.argv[1] === fileURLToPath(import.meta.url)) {
+  const lib = libraryByName(process.argv[2] ?? '');
+  const samplers = new Map<string, Sampler>();
+  process.on('message', async (req: Request) => {
+    try {
+      let sampler = samplers.get(req.op);
+      if (!sampler) {
+        const make = SPEED_OPERATIONS[req.op];
+        if (!make) throw new Error(`no operation ${req.op}`);
+        sampler = inProcess({ name: lib.name, run: make(lib) });
+        samplers.set(req.op, sampler);
+      }
+      if (req.cmd === 'calibrate') await sampler.calibrate(req.sampleMs);
+      process.send!({ id: req.id, value: req.cmd === 'sample' ? await sampler.sample() : 0 });
+    } catch (err) {
+      process.send!({ id: req.id, error: (err as Error).message });
+    }
+  });
+}
