@@ -13,10 +13,19 @@ import { sendError } from './errors.js';
 import type { Metrics } from './metrics.js';
 import { adminRoutes } from './routes/admin.js';
 import { adminRefundRoutes } from './routes/admin-refunds.js';
+import { adminWebhookRoutes } from './routes/admin-webhooks.js';
 import { apiRoutes } from './routes/api.js';
 import { healthRoutes } from './routes/health.js';
 import { notifyRoutes } from './routes/notify.js';
-import { AdminOrder, ErrorBody, Order, PaymentParams, Product, Refund } from './schemas.js';
+import {
+  AdminOrder,
+  Delivery,
+  ErrorBody,
+  Order,
+  PaymentParams,
+  Product,
+  Refund,
+} from './schemas.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -75,7 +84,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     jsonParser(request, body as string, done);
   });
 
-  for (const schema of [ErrorBody, Product, Order, AdminOrder, PaymentParams, Refund])
+  for (const schema of [ErrorBody, Product, Order, AdminOrder, PaymentParams, Refund, Delivery])
     app.addSchema(schema);
   await app.register(swagger, {
     openapi: {
@@ -106,6 +115,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   await app.register(notifyRoutes, options);
   await app.register(adminRoutes, options);
   await app.register(adminRefundRoutes, options);
+  await app.register(adminWebhookRoutes, options);
   for (const plugin of options.plugins ?? []) await app.register(plugin);
 
   const openapi = async () => app.swagger();

@@ -5,7 +5,7 @@
  */
 import type { TestContext } from 'node:test';
 import type { Config } from '../../src/config.js';
-import type { OrderView, PaymentParams } from '../../src/payments/index.js';
+import type { OrderView, PaymentParams, RetrySchedule } from '../../src/payments/index.js';
 import { WechatPayV2Gateway } from '../../src/payments/wechatpay-v2-gateway.js';
 import { type Sandbox, type SandboxOptions, startSandbox } from '../../src/sandbox/index.js';
 import type { RunningServer } from '../../src/server/runtime.js';
@@ -33,7 +33,12 @@ let keys = 0;
 export async function startSandboxServer(
   t: TestContext,
   databaseUrl: string,
-  options: { sandbox?: SandboxOptions; config?: Partial<Config> } = {},
+  options: {
+    sandbox?: SandboxOptions;
+    config?: Partial<Config>;
+    jobs?: boolean;
+    webhookRetry?: RetrySchedule;
+  } = {},
 ): Promise<SandboxServer> {
   const sandbox = await startSandbox({ timeScale: 1000, ...options.sandbox });
   t.after(() => sandbox.close());
@@ -54,6 +59,8 @@ export async function startSandboxServer(
     gateway,
     clock: clock.now,
     config: options.config,
+    jobs: options.jobs,
+    webhookRetry: options.webhookRetry,
   });
   t.after(() => server.close());
   const api = client(server.url);
