@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { RefundView } from '../../src/payments/index.js';
 import { insertRefund } from '../../src/payments/refunds-repo.js';
+import { buildHostileCases } from '../support/hostile-cases.js';
 import { type SandboxServer, startSandboxServer, until } from '../support/sandbox-server.js';
 import { ADMIN_TOKEN } from '../support/server.js';
 import { describeOnStores } from '../support/stores.js';
@@ -288,6 +289,37 @@ describeOnStores('refunds against the sandbox', (stores) => {
     await s.server.payments.refunds.followUp();
     assert.ok(s.sandbox.refund(row.out_refund_no), 'WeChat has it, under the recorded number');
     await until(async () => (await orderRow(s, order.id)).status === 'REFUNDED');
+  });
+
+  test('every hostile refund notify of the corpus is refused and changes nothing', async (t) => {
+    const s = await startSandboxServer(t, await stores.freshUrl());
+    const order = await s.paidOrder(2);
+    const c = s.sandbox.credentials;
+    const cases = buildHostileCases({
+      appId: c.appId,
+      mchId: c.mchId,
+      mchKey: c.mchKey,
+      outTradeNo: order.outTradeNo,
+      totalFee: order.totalFen,
+      openid: 'o-hostile',
+      transactionId: order.transactionId!,
+      outRefundNo: `RFHOSTILE${process.pid}`,
+      refundId: '50000000002026112200000000009',
+    }).filter((x) => x.target === 'refund-notify');
+    assert.ok(cases.length >= 8);
+    for (const hostile of cases) {
+      const res = await fetch(`${s.server.url}/wechatpay/v2/refund-notify`, {
+        method: 'POST',
+        headers: { 'content-type': 'text/xml' },
+        body: hostile.body,
+      });
+      const text = await res.text();
+      assert.ok(res.status >= 400 || /<return_code><!\[CDATA\[FAIL|FAIL/.test(text), hostile.name);
+      assert.doesNotMatch(text, /SUCCESS/, hostile.name);
+    }
+    assert.equal((await refundsOf(s, order.id)).length, 0);
+    const row = await orderRow(s, order.id);
+    assert.deepEqual([row.status, row.refunded_fen], ['PAID', 0]);
   });
 
   test('bad requests are refused clearly and change nothing; admin token required; no secrets', async (t) => {
