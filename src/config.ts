@@ -38,6 +38,10 @@ export interface Config {
   logLevel: string;
   /** Trust X-Forwarded-For (behind a reverse proxy). */
   trustProxy: boolean;
+  /** Where events are POSTed (MINIPAY_WEBHOOK_URLS, or MINIPAY_WEBHOOK_URL for one). */
+  webhookUrls: string[];
+  /** Signing secret(s), new first while rotating (MINIPAY_WEBHOOK_SECRET, comma-separated). */
+  webhookSecrets: string[];
 }
 
 export class ConfigError extends Error {
@@ -137,6 +141,7 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
       `MINIPAY_CRASH_AT (a reliability-test hook; leave it unset) must be one of ${CRASH_POINTS.join(', ')}`,
     );
   }
+  const { webhookUrls, webhookSecrets } = webhookConfig(get, problems);
 
   const config: Config = {
     mode,
@@ -155,10 +160,56 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     jobIntervalSeconds: int('MINIPAY_JOB_INTERVAL_SECONDS', 30, 1, 3600),
     logLevel,
     trustProxy: get('MINIPAY_TRUST_PROXY') === '1' || get('MINIPAY_TRUST_PROXY') === 'true',
+    webhookUrls,
+    webhookSecrets,
     ...overrides,
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
+}
+
+const MAX_WEBHOOK_URLS = 10;
+const MIN_WEBHOOK_SECRET = 16;
+
+/** MINIPAY_WEBHOOK_URLS (or _URL) and MINIPAY_WEBHOOK_SECRET, checked together. */
+function webhookConfig(
+  get: (name: string) => string | undefined,
+  problems: string[],
+): { webhookUrls: string[]; webhookSecrets: string[] } {
+  const list = (v: string | undefined) =>
+    (v ?? '')
+      .split(',')
+      .map((x) => x.trim())
+      .filter((x) => x !== '');
+  const many = get('MINIPAY_WEBHOOK_URLS');
+  const one = get('MINIPAY_WEBHOOK_URL');
+  if (many !== undefined && one !== undefined) {
+    problems.push('set MINIPAY_WEBHOOK_URLS or MINIPAY_WEBHOOK_URL, not both');
+  }
+  const webhookUrls = [...new Set(list(many ?? one))];
+  for (const u of webhookUrls) {
+    if (!/^https?:\/\/[^\s,]+$/.test(u) || !URL.canParse(u)) {
+      problems.push(`MINIPAY_WEBHOOK_URLS: "${u.slice(0, 100)}" is not an http(s) URL`);
+    }
+  }
+  if (webhookUrls.length > MAX_WEBHOOK_URLS) {
+    problems.push(`MINIPAY_WEBHOOK_URLS: at most ${MAX_WEBHOOK_URLS} URLs`);
+  }
+  const webhookSecrets = list(get('MINIPAY_WEBHOOK_SECRET'));
+  if (webhookUrls.length > 0 && webhookSecrets.length === 0) {
+    problems.push(
+      'MINIPAY_WEBHOOK_SECRET is not set: webhooks are signed; set a random secret of at least 16 characters (e.g. `openssl rand -hex 32`) and give it to the receivers',
+    );
+  }
+  if (webhookSecrets.length > 2) {
+    problems.push('MINIPAY_WEBHOOK_SECRET: at most two secrets (the new one, then the old one)');
+  }
+  if (webhookSecrets.some((x) => x.length < MIN_WEBHOOK_SECRET)) {
+    problems.push(
+      `MINIPAY_WEBHOOK_SECRET must be at least ${MIN_WEBHOOK_SECRET} characters per secret`,
+    );
+  }
+  return { webhookUrls, webhookSecrets };
 }
 
 function definedOnly(env: Env): Record<string, string> {

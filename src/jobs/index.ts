@@ -23,6 +23,16 @@ export function orderJobs(payments: Payments, intervalMs: number): Job[] {
   ];
 }
 
+/** The outbox jobs: relay events to webhooks and subscribers, deliver the webhooks. */
+export function outboxJobs(payments: Payments, intervalMs: number): Job[] {
+  // Fulfilment waits on these: they run at least every 2 s whatever the order jobs do.
+  const every = Math.min(intervalMs, 2000);
+  return [
+    { name: 'minipay-relay-events', intervalMs: every, run: () => payments.outbox.relay() },
+    { name: 'minipay-deliver-webhooks', intervalMs: every, run: () => payments.webhooks.deliver() },
+  ];
+}
+
 /** pg-boss on PostgreSQL, timers on SQLite. */
 export function createRunner(store: Store, databaseUrl: string, hooks: JobHooks): JobRunner {
   return store.dialect === 'postgres'

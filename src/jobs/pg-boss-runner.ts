@@ -15,8 +15,13 @@ export class PgBossRunner implements JobRunner {
   constructor(
     connectionString: string,
     private readonly hooks: JobHooks,
+    jobCount = 8,
   ) {
-    this.boss = new PgBoss({ connectionString, schema: 'minipay_jobs', max: 3, schedule: false });
+    // One connection per worker and room for pg-boss's own queries: a worker whose fetch waits
+    // for a connection when stop() ends the pool never finishes (pg-pool drops its waiters),
+    // and pg-boss then polls for it every second forever, keeping the process alive.
+    const max = jobCount + 4;
+    this.boss = new PgBoss({ connectionString, schema: 'minipay_jobs', max, schedule: false });
     this.boss.on('error', (err) => hooks.logger.error({ err }, 'pg-boss error'));
   }
 

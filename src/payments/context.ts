@@ -3,6 +3,7 @@ import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { Database } from '../store/schema.js';
 import type { PaymentGateway } from './gateway.js';
+import type { WebhookSettings } from './webhooks.js';
 
 export interface PaymentsSettings {
   /** Where WeChat sends payment notifications (…/wechatpay/v2/notify). */
@@ -21,6 +22,8 @@ export interface PaymentsSettings {
   retryDelayMs: number;
   /** Currency of every order (WeChat mini program payments: CNY). */
   currency: string;
+  /** Where events are POSTed, and the signing secret(s); no webhooks when absent. */
+  webhooks?: WebhookSettings;
 }
 
 export const DEFAULT_SETTINGS: Omit<PaymentsSettings, 'notifyUrl'> = {

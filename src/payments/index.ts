@@ -11,9 +11,11 @@ import type { PaymentsContext } from './context.js';
 import { LoginService, type WechatLogin } from './login-service.js';
 import { Maintenance } from './maintenance.js';
 import { OrdersService } from './orders-service.js';
+import { EventBus, Outbox } from './outbox.js';
 import { RefundNotifications } from './refund-notifications.js';
 import { Refunds } from './refunds.js';
 import { TradeSync } from './trade-sync.js';
+import { type WebhookSender, Webhooks } from './webhooks.js';
 
 export type {
   AdminEventView,
@@ -35,6 +37,7 @@ export {
   type PaymentsSettings,
 } from './context.js';
 export { DomainError } from './errors.js';
+export type { EventType, MinipayEvent } from './events.js';
 export * from './gateway.js';
 export {
   LoginCodeRejected,
@@ -45,6 +48,7 @@ export {
 export type { RunSummary } from './maintenance.js';
 export type { TimelineEntry } from './order-timeline.js';
 export type { AdminOrderView, OrderItemView, OrderView } from './order-view.js';
+export { EventBus, type EventListener, Outbox } from './outbox.js';
 export type { RefundNotifyHandling, RefundNotifyResult } from './refund-notifications.js';
 export {
   REFUND_STATUSES,
@@ -54,6 +58,16 @@ export {
   refundView,
 } from './refund-view.js';
 export type { RefundAnswer, RefundInput, RefundPage } from './refunds.js';
+export { DEFAULT_WEBHOOK_RETRY, type RetrySchedule, scaleSchedule } from './webhook-retry.js';
+export {
+  DELIVERY_STATUSES,
+  type DeliveryStatus,
+  type DeliveryView,
+  fetchSender,
+  type WebhookSender,
+  type WebhookSettings,
+  Webhooks,
+} from './webhooks.js';
 
 export interface Payments {
   readonly context: PaymentsContext;
@@ -70,14 +84,23 @@ export interface Payments {
   readonly adminActions: AdminActions;
   readonly refunds: Refunds;
   readonly refundNotifications: RefundNotifications;
+  /** In-process subscribers: `payments.events.subscribe(event => …)` (at least once). */
+  readonly events: EventBus;
+  readonly outbox: Outbox;
+  readonly webhooks: Webhooks;
 }
 
-export function createPayments(context: PaymentsContext, wechatLogin: WechatLogin): Payments {
+export function createPayments(
+  context: PaymentsContext,
+  wechatLogin: WechatLogin,
+  options: { webhookSender?: WebhookSender } = {},
+): Payments {
   const confirmation = new Confirmation(context);
   const trades = new TradeSync(context, confirmation);
   const checkout = new Checkout(context);
   const admin = new AdminQueries(context);
   const refunds = new Refunds(context);
+  const events = new EventBus();
   return {
     context,
     login: new LoginService(context, wechatLogin),
@@ -91,5 +114,8 @@ export function createPayments(context: PaymentsContext, wechatLogin: WechatLogi
     adminActions: new AdminActions(context, trades, admin),
     refunds,
     refundNotifications: new RefundNotifications(context, refunds, trades),
+    events,
+    outbox: new Outbox(context, events),
+    webhooks: new Webhooks(context, options.webhookSender),
   };
 }

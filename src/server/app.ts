@@ -16,12 +16,14 @@ import { adminAnomalyRoutes } from './routes/admin-anomalies.js';
 import { adminOrderRoutes } from './routes/admin-orders.js';
 import { adminRefundRoutes } from './routes/admin-refunds.js';
 import { adminStatsRoutes } from './routes/admin-stats.js';
+import { adminWebhookRoutes } from './routes/admin-webhooks.js';
 import { apiRoutes } from './routes/api.js';
 import { healthRoutes } from './routes/health.js';
 import { notifyRoutes } from './routes/notify.js';
 import {
   AdminOrder,
   Anomaly,
+  Delivery,
   ErrorBody,
   Order,
   PaymentParams,
@@ -104,7 +106,16 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     jsonParser(request, body as string, done);
   });
 
-  for (const schema of [ErrorBody, Product, Order, AdminOrder, PaymentParams, Refund, Anomaly])
+  for (const schema of [
+    ErrorBody,
+    Product,
+    Order,
+    AdminOrder,
+    PaymentParams,
+    Refund,
+    Anomaly,
+    Delivery,
+  ])
     app.addSchema(schema);
   await app.register(swagger, {
     openapi: {
@@ -135,6 +146,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   await app.register(notifyRoutes, options);
   await app.register(adminRoutes, options);
   await app.register(adminRefundRoutes, options);
+  await app.register(adminWebhookRoutes, options);
   await app.register(adminOrderRoutes, options);
   await app.register(adminAnomalyRoutes, options);
   await app.register(adminStatsRoutes, options);

@@ -12,6 +12,10 @@ const HELP: Record<string, string> = {
   minipay_gateway_calls_total: 'Calls to WeChat Pay, by operation and outcome',
   minipay_payment_params_issued_total: 'requestPayment parameters re-issued',
   minipay_job_runs_total: 'Background job runs, by job and outcome',
+  minipay_refunds_total: 'Refund requests sent to WeChat, by outcome',
+  minipay_refunds_settled_total: 'Refunds settled, by WeChat status',
+  minipay_refund_notifies_total: 'Refund notifications, by result',
+  minipay_webhook_deliveries_total: 'Webhook delivery attempts, by resulting status',
 };
 
 export class Metrics implements PaymentsMetrics {

@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
-import { createRunner, type JobRunner, orderJobs } from '../jobs/index.js';
+import { createRunner, type JobRunner, orderJobs, outboxJobs } from '../jobs/index.js';
 import {
   createPayments,
   DEFAULT_SETTINGS,
@@ -15,6 +15,8 @@ import {
   type Payments,
   type PaymentsSettings,
   type ProductInput,
+  type RetrySchedule,
+  type WebhookSender,
   type WechatLogin,
 } from '../payments/index.js';
 import { openStore, type Store } from '../store/index.js';
@@ -29,8 +31,12 @@ export interface StartOptions {
   /** Products inserted when missing (demo mode). */
   seedProducts?: ProductInput[];
   clock?: () => Date;
-  /** Run the expiry and sweep jobs (default true). */
+  /** Run the background jobs (default true). */
   jobs?: boolean;
+  /** Webhook retry schedule (tests shrink it; default about a day). */
+  webhookRetry?: RetrySchedule;
+  /** How webhooks are sent (default fetch). */
+  webhookSender?: WebhookSender;
   plugins?: ((app: FastifyInstance) => Promise<void>)[];
 }
 
@@ -63,6 +69,13 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
       refundNotifyUrl: config.notifyBaseUrl ? `${config.notifyBaseUrl}${REFUND_NOTIFY_PATH}` : '',
       orderTtlMs: config.orderTtlSeconds * 1000,
       storeName: config.storeName,
+      ...(config.webhookUrls.length > 0 && {
+        webhooks: {
+          urls: config.webhookUrls,
+          secrets: config.webhookSecrets,
+          ...(options.webhookRetry && { retry: options.webhookRetry }),
+        },
+      }),
     };
     const payments = createPayments(
       {
@@ -74,6 +87,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
         metrics,
       },
       options.wechatLogin,
+      { webhookSender: options.webhookSender },
     );
     if (options.seedProducts) await payments.catalogue.seed(options.seedProducts);
     app = await buildServer({
@@ -98,7 +112,8 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
         logger,
         onRun: (job, outcome) => metrics.inc('minipay_job_runs_total', { job, outcome }),
       });
-      await runner.start(orderJobs(payments, config.jobIntervalSeconds * 1000));
+      const intervalMs = config.jobIntervalSeconds * 1000;
+      await runner.start([...orderJobs(payments, intervalMs), ...outboxJobs(payments, intervalMs)]);
     }
     const started = app;
     let closing: Promise<void> | undefined;

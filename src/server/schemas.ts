@@ -256,3 +256,37 @@ export const RefundList = Type.Object({
   refunds: Type.Array(Type.Ref('Refund')),
   nextCursor: Nullable(Type.String()),
 });
+
+export const Delivery = Type.Object(
+  {
+    id: Type.String(),
+    eventId: Type.String(),
+    eventType: Type.String(),
+    url: Type.String(),
+    status: Type.Union(['pending', 'delivered', 'failed', 'dead'].map((s) => Type.Literal(s))),
+    attempts: Type.Integer(),
+    lastAttemptAt: Nullable(Type.String({ format: 'date-time' })),
+    nextAttemptAt: Nullable(Type.String({ format: 'date-time' })),
+    lastStatusCode: Nullable(Type.Integer()),
+    lastError: Nullable(Type.String()),
+    createdAt: Type.String({ format: 'date-time' }),
+  },
+  { $id: 'Delivery' },
+);
+
+export const DeliveryListQuery = Type.Object(
+  {
+    status: Type.Optional(Type.String({ maxLength: 100 })),
+    eventId: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+    limit: Type.Optional(Type.String({ pattern: '^[0-9]{1,3}$' })),
+    cursor: Type.Optional(Type.String({ maxLength: 200 })),
+  },
+  { additionalProperties: false },
+);
+
+export const DeliveryList = Type.Object({
+  deliveries: Type.Array(Type.Ref('Delivery')),
+  nextCursor: Nullable(Type.String()),
+});
+
+export const DeliveryAnswer = Type.Object({ delivery: Type.Ref('Delivery') });

@@ -6,6 +6,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { RefundView } from '../../src/payments/index.js';
+import { insertRefund } from '../../src/payments/refunds-repo.js';
+import { buildHostileCases } from '../support/hostile-cases.js';
 import { type SandboxServer, startSandboxServer, until } from '../support/sandbox-server.js';
 import { ADMIN_TOKEN } from '../support/server.js';
 import { describeOnStores } from '../support/stores.js';
@@ -242,6 +244,82 @@ describeOnStores('refunds against the sandbox', (stores) => {
     const rest = await refund(s, order.id, 900);
     assert.equal(rest.status, 201, rest.text);
     await until(async () => (await orderRow(s, order.id)).status === 'REFUNDED');
+  });
+
+  test('a portal refund notify that overtakes the payment notify: the order is queried, PAID, then refunded', async (t) => {
+    const s = await startSandboxServer(t, await stores.freshUrl());
+    const order = await s.silentlyPaidOrder(2);
+    assert.equal((await orderRow(s, order.id)).status, 'PENDING');
+    const res = await fetch(`${s.sandbox.url}/sandbox/v1/trades/${order.outTradeNo}/refunds`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        refundFen: 1200,
+        notifyUrl: `${s.server.url}/wechatpay/v2/refund-notify`,
+      }),
+    });
+    assert.equal(res.status, 201);
+    await until(async () => (await orderRow(s, order.id)).status === 'REFUNDED');
+    const types = await eventTypes(s, order.id);
+    assert.ok(types.includes('order.paid'), types.join());
+    assert.ok(types.indexOf('order.paid') < types.indexOf('order.refunded'), types.join());
+    assert.equal((await refundsOf(s, order.id))[0]?.source, 'merchant_portal');
+  });
+
+  test('a crash after recording a refund, before asking WeChat: the follow-up sends it', async (t) => {
+    const s = await startSandboxServer(t, await stores.freshUrl());
+    const order = await s.paidOrder(1);
+    // What a request leaves behind when the process dies right after the reservation commits.
+    const row = await insertRefund(
+      s.server.store.db,
+      order.id,
+      {
+        outRefundNo: `RFCRASH${process.pid}${Date.now()}`,
+        amountFen: 600,
+        reason: null,
+        source: 'minipay',
+        status: 'PENDING',
+        nextQueryAt: new Date(s.clock.now().getTime() + 2 * 60_000),
+      },
+      s.clock.now(),
+      () => undefined,
+    );
+    assert.equal((await refund(s, order.id, 1)).json.error?.code, 'ORDER_FULLY_REFUNDED');
+    s.clock.advance(3 * 60_000);
+    await s.server.payments.refunds.followUp();
+    assert.ok(s.sandbox.refund(row.out_refund_no), 'WeChat has it, under the recorded number');
+    await until(async () => (await orderRow(s, order.id)).status === 'REFUNDED');
+  });
+
+  test('every hostile refund notify of the corpus is refused and changes nothing', async (t) => {
+    const s = await startSandboxServer(t, await stores.freshUrl());
+    const order = await s.paidOrder(2);
+    const c = s.sandbox.credentials;
+    const cases = buildHostileCases({
+      appId: c.appId,
+      mchId: c.mchId,
+      mchKey: c.mchKey,
+      outTradeNo: order.outTradeNo,
+      totalFee: order.totalFen,
+      openid: 'o-hostile',
+      transactionId: order.transactionId!,
+      outRefundNo: `RFHOSTILE${process.pid}`,
+      refundId: '50000000002026112200000000009',
+    }).filter((x) => x.target === 'refund-notify');
+    assert.ok(cases.length >= 8);
+    for (const hostile of cases) {
+      const res = await fetch(`${s.server.url}/wechatpay/v2/refund-notify`, {
+        method: 'POST',
+        headers: { 'content-type': 'text/xml' },
+        body: hostile.body,
+      });
+      const text = await res.text();
+      assert.ok(res.status >= 400 || /<return_code><!\[CDATA\[FAIL|FAIL/.test(text), hostile.name);
+      assert.doesNotMatch(text, /SUCCESS/, hostile.name);
+    }
+    assert.equal((await refundsOf(s, order.id)).length, 0);
+    const row = await orderRow(s, order.id);
+    assert.deepEqual([row.status, row.refunded_fen], ['PAID', 0]);
   });
 
   test('bad requests are refused clearly and change nothing; admin token required; no secrets', async (t) => {

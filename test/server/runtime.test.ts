@@ -53,7 +53,11 @@ test('close() lets a request in flight finish, then refuses new ones', async (t)
     body: { items: [{ productId: 'prd_tea', quantity: 1 }] },
     headers: { 'idempotency-key': 'graceful-1' },
   });
-  await new Promise((r) => setTimeout(r, 100));
+  // Close only once the request is inside the server (waiting on WeChat), however slow the machine.
+  const deadline = Date.now() + 10_000;
+  while (!gateway.calls.some((c) => c.op === 'prepay') && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 5));
+  }
   const closed = server.close();
   const answer = await inFlight;
   assert.equal(answer.status, 201, answer.text);

@@ -5,7 +5,7 @@
  */
 import type { TestContext } from 'node:test';
 import type { Config } from '../../src/config.js';
-import type { OrderView, PaymentParams } from '../../src/payments/index.js';
+import type { OrderView, PaymentParams, RetrySchedule } from '../../src/payments/index.js';
 import { WechatPayV2Gateway } from '../../src/payments/wechatpay-v2-gateway.js';
 import { type Sandbox, type SandboxOptions, startSandbox } from '../../src/sandbox/index.js';
 import type { RunningServer } from '../../src/server/runtime.js';
@@ -25,6 +25,8 @@ export interface SandboxServer {
   ) => ReturnType<ReturnType<typeof client>>;
   /** A user logs in, orders `quantity` × prd_tea (600 fen), pays in the sandbox: PAID order. */
   paidOrder(quantity?: number): Promise<OrderView>;
+  /** Paid in the sandbox, but WeChat never notifies: the order is still PENDING here. */
+  silentlyPaidOrder(quantity?: number): Promise<OrderView>;
 }
 
 let users = 0;
@@ -33,7 +35,12 @@ let keys = 0;
 export async function startSandboxServer(
   t: TestContext,
   databaseUrl: string,
-  options: { sandbox?: SandboxOptions; config?: Partial<Config> } = {},
+  options: {
+    sandbox?: SandboxOptions;
+    config?: Partial<Config>;
+    jobs?: boolean;
+    webhookRetry?: RetrySchedule;
+  } = {},
 ): Promise<SandboxServer> {
   const sandbox = await startSandbox({ timeScale: 1000, ...options.sandbox });
   t.after(() => sandbox.close());
@@ -54,29 +61,39 @@ export async function startSandboxServer(
     gateway,
     clock: clock.now,
     config: options.config,
+    jobs: options.jobs,
+    webhookRetry: options.webhookRetry,
   });
   t.after(() => server.close());
   const api = client(server.url);
   const admin: SandboxServer['admin'] = (method, path, o = {}) =>
     api(method, path, { ...o, token: ADMIN_TOKEN });
+  const checkout = async (quantity: number) => {
+    const openid = `o${process.pid}u${++users}${Date.now()}`;
+    const login = await api('POST', '/api/v1/login', { body: { code: `code:${openid}` } });
+    const token = login.json.token!;
+    const res = await api('POST', '/api/v1/orders', {
+      token,
+      body: { items: [{ productId: 'prd_tea', quantity }] },
+      headers: { 'idempotency-key': `sandbox-server-${++keys}` },
+    });
+    if (res.status !== 201) throw new Error(`checkout: ${res.status} ${res.text}`);
+    return { order: res.json.order!, payment: res.json.payment as PaymentParams, openid, token };
+  };
   return {
     sandbox,
     server,
     clock,
     api,
     admin,
+    async silentlyPaidOrder(quantity = 2) {
+      const { order, payment, openid } = await checkout(quantity);
+      sandbox.pay({ ...payment, openid, notify: false });
+      return order;
+    },
     async paidOrder(quantity = 2) {
-      const openid = `o${process.pid}u${++users}${Date.now()}`;
-      const login = await api('POST', '/api/v1/login', { body: { code: `code:${openid}` } });
-      const token = login.json.token!;
-      const res = await api('POST', '/api/v1/orders', {
-        token,
-        body: { items: [{ productId: 'prd_tea', quantity }] },
-        headers: { 'idempotency-key': `sandbox-server-${++keys}` },
-      });
-      if (res.status !== 201) throw new Error(`checkout: ${res.status} ${res.text}`);
-      const order = res.json.order!;
-      sandbox.pay({ ...(res.json.payment as PaymentParams), openid });
+      const { order, payment, openid, token } = await checkout(quantity);
+      sandbox.pay({ ...payment, openid });
       const deadline = Date.now() + 10_000;
       for (;;) {
         const now = await api('GET', `/api/v1/orders/${order.id}`, { token });

@@ -6,6 +6,7 @@ import type {
   PaymentGateway,
   PaymentParams,
   ProductView,
+  RetrySchedule,
   WechatLogin,
 } from '../../src/payments/index.js';
 import { type RunningServer, startServer } from '../../src/server/runtime.js';
@@ -19,6 +20,9 @@ export async function startTestServer(options: {
   wechatLogin?: WechatLogin;
   clock?: () => Date;
   config?: Partial<Config>;
+  /** Run the background jobs (default false: tests call the job bodies themselves). */
+  jobs?: boolean;
+  webhookRetry?: RetrySchedule;
 }): Promise<RunningServer> {
   const config = loadConfig(
     {},
@@ -37,7 +41,8 @@ export async function startTestServer(options: {
     logger: pino({ level: 'silent' }),
     seedProducts: DEMO_PRODUCTS,
     clock: options.clock,
-    jobs: false,
+    jobs: options.jobs ?? false,
+    webhookRetry: options.webhookRetry,
   });
 }
 

@@ -1,0 +1,146 @@
+/**
+ * The outbox relay. Every order change wrote its `order_events` row in its own transaction;
+ * the relay picks up rows not yet dispatched, in order, queues one webhook delivery per
+ * configured URL (idempotent: one row per event and URL) and hands the event to in-process
+ * subscribers, then marks it dispatched. A crash anywhere in between repeats work, never loses
+ * it: events are delivered at least once, and carry an `id` to deduplicate on.
+ */
+import type { Selectable } from 'kysely';
+import type { OrderEventsTable } from '../store/schema.js';
+import type { PaymentsContext } from './context.js';
+import type { EventType, MinipayEvent } from './events.js';
+import { newId } from './ids.js';
+import type { RunSummary } from './maintenance.js';
+
+const BATCH = 100;
+/** A subscriber that keeps failing on one event gets it this many times, then it is passed. */
+const SUBSCRIBER_ATTEMPTS = 5;
+
+export type EventRow = Selectable<OrderEventsTable>;
+export type EventListener = (event: MinipayEvent) => void | Promise<void>;
+
+/** The event as webhooks and subscribers receive it (docs/http-api.md "Event"). */
+export function eventFromRow(row: EventRow): MinipayEvent {
+  return {
+    id: row.id,
+    type: row.type as EventType,
+    createdAt: row.created_at,
+    data: JSON.parse(row.payload) as MinipayEvent['data'],
+  };
+}
+
+/** In-process subscribers (library users): `payments.events.subscribe(fn)`. */
+export class EventBus {
+  private readonly listeners = new Set<EventListener>();
+
+  /** Calls `listener` with every event from now on, at least once; returns an unsubscribe. */
+  subscribe(listener: EventListener): () => void {
+    this.listeners.add(listener);
+    return () => {
+      this.listeners.delete(listener);
+    };
+  }
+
+  get size(): number {
+    return this.listeners.size;
+  }
+
+  /** Awaits every listener; throws the first failure after all have run. */
+  async publish(event: MinipayEvent): Promise<void> {
+    let failure: unknown;
+    for (const listener of [...this.listeners]) {
+      try {
+        await listener(event);
+      } catch (err) {
+        failure ??= err;
+      }
+    }
+    if (failure !== undefined) throw failure;
+  }
+}
+
+export class Outbox {
+  private readonly failures = new Map<string, number>();
+
+  constructor(
+    private readonly ctx: PaymentsContext,
+    readonly events: EventBus,
+  ) {}
+
+  /** The relay job: dispatches undispatched events, oldest first. */
+  async relay(): Promise<RunSummary> {
+    const rows = await this.ctx.db
+      .selectFrom('order_events')
+      .selectAll()
+      .where('dispatched_at', 'is', null)
+      .orderBy('seq')
+      .limit(BATCH)
+      .execute();
+    const summary: RunSummary = { examined: rows.length, changed: 0, errors: 0 };
+    for (const row of rows) {
+      const event = eventFromRow(row);
+      await this.queueDeliveries(event);
+      if (!(await this.publish(event))) {
+        summary.errors++;
+        break; // keep the order: this event (and what follows) is tried again next run
+      }
+      await this.ctx.db
+        .updateTable('order_events')
+        .set({ dispatched_at: this.ctx.clock().toISOString() })
+        .where('id', '=', row.id)
+        .where('dispatched_at', 'is', null)
+        .execute();
+      summary.changed++;
+    }
+    return summary;
+  }
+
+  private async queueDeliveries(event: MinipayEvent): Promise<void> {
+    const urls = this.ctx.settings.webhooks?.urls ?? [];
+    if (urls.length === 0) return;
+    const iso = this.ctx.clock().toISOString();
+    await this.ctx.db
+      .insertInto('webhook_deliveries')
+      .values(
+        urls.map((url) => ({
+          id: newId('whd'),
+          event_id: event.id,
+          event_type: event.type,
+          url,
+          status: 'pending',
+          attempts: 0,
+          last_attempt_at: null,
+          next_attempt_at: iso,
+          last_status_code: null,
+          last_error: null,
+          created_at: iso,
+          first_attempt_at: null,
+        })),
+      )
+      .onConflict((oc) => oc.columns(['event_id', 'url']).doNothing())
+      .execute();
+  }
+
+  /** Resolves false when a subscriber failed and the event should be tried again. */
+  private async publish(event: MinipayEvent): Promise<boolean> {
+    if (this.events.size === 0) return true;
+    try {
+      await this.events.publish(event);
+      this.failures.delete(event.id);
+      return true;
+    } catch (err) {
+      const n = (this.failures.get(event.id) ?? 0) + 1;
+      this.failures.set(event.id, n);
+      if (n < SUBSCRIBER_ATTEMPTS) {
+        this.ctx.logger.warn({ err, eventId: event.id, attempt: n }, 'an event subscriber failed');
+        return false;
+      }
+      this.failures.delete(event.id);
+      this.ctx.logger.error(
+        { err, eventId: event.id },
+        `an event subscriber failed ${n} times; moving past the event`,
+      );
+      return true;
+    }
+  }
+}
