@@ -9,11 +9,12 @@ export { PgBossRunner } from './pg-boss-runner.js';
 export type { Job, JobHooks, JobRunner } from './runner.js';
 export { TimerRunner } from './timer-runner.js';
 
-/** The order jobs: expiry-close, pending sweep, and the idempotency-key clean-up. */
+/** The order jobs: expiry-close, pending sweep, refund follow-up, idempotency-key clean-up. */
 export function orderJobs(payments: Payments, intervalMs: number): Job[] {
   return [
     { name: 'minipay-expire-orders', intervalMs, run: () => payments.maintenance.expire() },
     { name: 'minipay-sweep-pending', intervalMs, run: () => payments.maintenance.sweep() },
+    { name: 'minipay-follow-up-refunds', intervalMs, run: () => payments.refunds.followUp() },
     {
       name: 'minipay-purge-idempotency-keys',
       intervalMs: Math.max(intervalMs, 3600_000),

@@ -15,7 +15,8 @@ export type AnomalyKind =
   | 'invalid_notify'
   | 'paid_after_close'
   | 'paid_in_unexpected_state'
-  | 'duplicate_payment';
+  | 'duplicate_payment'
+  | 'refund_mismatch';
 
 export interface AnomalyInput {
   kind: AnomalyKind;

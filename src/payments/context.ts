@@ -7,6 +7,8 @@ import type { PaymentGateway } from './gateway.js';
 export interface PaymentsSettings {
   /** Where WeChat sends payment notifications (…/wechatpay/v2/notify). */
   notifyUrl: string;
+  /** Where WeChat sends refund notifications (…/wechatpay/v2/refund-notify); unset: the portal's. */
+  refundNotifyUrl?: string;
   /** An unpaid order is closed after this long (WeChat needs at least 5 minutes). */
   orderTtlMs: number;
   /** How long a login token lasts. */

@@ -9,6 +9,8 @@ import type { PaymentsContext } from './context.js';
 import { LoginService, type WechatLogin } from './login-service.js';
 import { Maintenance } from './maintenance.js';
 import { OrdersService } from './orders-service.js';
+import { RefundNotifications } from './refund-notifications.js';
+import { Refunds } from './refunds.js';
 import { TradeSync } from './trade-sync.js';
 
 export { Catalogue, type ProductInput, type ProductView } from './catalogue.js';
@@ -31,6 +33,15 @@ export {
 } from './login-service.js';
 export type { RunSummary } from './maintenance.js';
 export type { AdminOrderView, OrderItemView, OrderView } from './order-view.js';
+export type { RefundNotifyHandling, RefundNotifyResult } from './refund-notifications.js';
+export {
+  REFUND_STATUSES,
+  type RefundSource,
+  type RefundStatus,
+  type RefundView,
+  refundView,
+} from './refund-view.js';
+export type { RefundAnswer, RefundInput, RefundPage } from './refunds.js';
 
 export interface Payments {
   readonly context: PaymentsContext;
@@ -41,12 +52,15 @@ export interface Payments {
   readonly confirmation: Confirmation;
   readonly trades: TradeSync;
   readonly maintenance: Maintenance;
+  readonly refunds: Refunds;
+  readonly refundNotifications: RefundNotifications;
 }
 
 export function createPayments(context: PaymentsContext, wechatLogin: WechatLogin): Payments {
   const confirmation = new Confirmation(context);
   const trades = new TradeSync(context, confirmation);
   const checkout = new Checkout(context);
+  const refunds = new Refunds(context);
   return {
     context,
     login: new LoginService(context, wechatLogin),
@@ -56,5 +70,7 @@ export function createPayments(context: PaymentsContext, wechatLogin: WechatLogi
     confirmation,
     trades,
     maintenance: new Maintenance(context, trades),
+    refunds,
+    refundNotifications: new RefundNotifications(context, refunds, trades),
   };
 }

@@ -12,10 +12,11 @@ import type { Store } from '../store/index.js';
 import { sendError } from './errors.js';
 import type { Metrics } from './metrics.js';
 import { adminRoutes } from './routes/admin.js';
+import { adminRefundRoutes } from './routes/admin-refunds.js';
 import { apiRoutes } from './routes/api.js';
 import { healthRoutes } from './routes/health.js';
 import { notifyRoutes } from './routes/notify.js';
-import { AdminOrder, ErrorBody, Order, PaymentParams, Product } from './schemas.js';
+import { AdminOrder, ErrorBody, Order, PaymentParams, Product, Refund } from './schemas.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -51,19 +52,20 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     },
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
     return503OnClosing: true,
-    forceCloseConnections: false,
+    // 'idle': close() ends idle keep-alive sockets at once and waits for requests in flight
+    // (false made a shutdown wait out the 72 s keep-alive of every idle client).
+    forceCloseConnections: 'idle',
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   app.decorateRequest('user', null);
-  // A request still running when close() starts answers with Connection: close; otherwise
-  // its keep-alive socket holds close() open for keepAliveTimeout (72 s).
+  // Shutting down: answers still in flight close their connection, so close() need not wait
+  // for those clients' keep-alive to run out.
   let closing = false;
   app.addHook('preClose', async () => {
     closing = true;
   });
-  app.addHook('onSend', async (_request, reply, payload) => {
+  app.addHook('onSend', async (_request, reply) => {
     if (closing) reply.header('connection', 'close');
-    return payload;
   });
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
@@ -84,7 +86,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     jsonParser(request, body as string, done);
   });
 
-  for (const schema of [ErrorBody, Product, Order, AdminOrder, PaymentParams])
+  for (const schema of [ErrorBody, Product, Order, AdminOrder, PaymentParams, Refund])
     app.addSchema(schema);
   await app.register(swagger, {
     openapi: {
@@ -114,6 +116,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   await app.register(apiRoutes, options);
   await app.register(notifyRoutes, options);
   await app.register(adminRoutes, options);
+  await app.register(adminRefundRoutes, options);
   for (const plugin of options.plugins ?? []) await app.register(plugin);
 
   const openapi = async () => app.swagger();

@@ -55,6 +55,8 @@ export interface LaunchOptions {
   plugins?: ((app: FastifyInstance, context: LaunchContext) => Promise<void>)[];
   /** Run the background jobs (default true). */
   jobs?: boolean;
+  /** The server's clock (tests move it to reach expiry and sweep times). */
+  clock?: () => Date;
   /** Demo mode: options for the in-process sandbox (tests speed up its clock). */
   sandbox?: { timeScale?: number; stateFile?: string | null };
 }
@@ -111,6 +113,7 @@ export async function launch(config: Config, options: LaunchOptions): Promise<La
       logger,
       seedProducts: effective.mode === 'demo' ? DEMO_CATALOGUE : undefined,
       jobs: options.jobs,
+      clock: options.clock,
       plugins: (options.plugins ?? []).map((plugin) => (app) => plugin(app, context)),
     });
   } catch (err) {

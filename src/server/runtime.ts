@@ -46,6 +46,7 @@ export interface RunningServer {
 }
 
 export const NOTIFY_PATH = '/wechatpay/v2/notify';
+export const REFUND_NOTIFY_PATH = '/wechatpay/v2/refund-notify';
 
 export async function startServer(options: StartOptions): Promise<RunningServer> {
   const { config, logger } = options;
@@ -59,6 +60,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     const settings: PaymentsSettings = {
       ...DEFAULT_SETTINGS,
       notifyUrl: config.notifyBaseUrl ? `${config.notifyBaseUrl}${NOTIFY_PATH}` : '',
+      refundNotifyUrl: config.notifyBaseUrl ? `${config.notifyBaseUrl}${REFUND_NOTIFY_PATH}` : '',
       orderTtlMs: config.orderTtlSeconds * 1000,
       storeName: config.storeName,
     };
@@ -90,6 +92,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     const url = `http://${host}:${address.port}`;
     // Without a public URL (demo, tests) WeChat is the local sandbox: it reaches us here.
     if (!settings.notifyUrl) settings.notifyUrl = `${url}${NOTIFY_PATH}`;
+    if (!settings.refundNotifyUrl) settings.refundNotifyUrl = `${url}${REFUND_NOTIFY_PATH}`;
     if (options.jobs !== false) {
       runner = createRunner(store, config.databaseUrl, {
         logger,

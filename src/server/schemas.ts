@@ -190,3 +190,53 @@ export const ProductPatch = Type.Partial(Type.Object(productFields), {
 
 export const ProductList = Type.Object({ products: Type.Array(Type.Ref('Product')) });
 export const ProductAnswer = Type.Object({ product: Type.Ref('Product') });
+
+export const Refund = Type.Object(
+  {
+    id: Type.String(),
+    orderId: Type.String(),
+    outRefundNo: Type.String(),
+    refundId: Nullable(Type.String()),
+    amountFen: Type.Integer(),
+    reason: Nullable(Type.String()),
+    status: Type.Union(
+      ['PENDING', 'PROCESSING', 'SUCCESS', 'CHANGE', 'REFUNDCLOSE', 'FAILED'].map((s) =>
+        Type.Literal(s),
+      ),
+    ),
+    source: Type.Union([Type.Literal('minipay'), Type.Literal('merchant_portal')]),
+    createdAt: Type.String({ format: 'date-time' }),
+    updatedAt: Type.String({ format: 'date-time' }),
+    succeededAt: Nullable(Type.String({ format: 'date-time' })),
+    failure: Nullable(Type.Object({ code: Type.String(), message: Type.String() })),
+  },
+  { $id: 'Refund' },
+);
+
+export const RefundBody = Type.Object(
+  {
+    amountFen: Type.Integer({ minimum: 1, maximum: 10_000_000_000 }),
+    reason: Type.Optional(Nullable(Type.String({ maxLength: 80 }))),
+  },
+  { additionalProperties: false },
+);
+
+export const RefundAnswer = Type.Object({
+  refund: Type.Ref('Refund'),
+  order: Type.Ref('AdminOrder'),
+});
+
+export const RefundListQuery = Type.Object(
+  {
+    status: Type.Optional(Type.String({ maxLength: 100 })),
+    orderId: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+    limit: Type.Optional(Type.String({ pattern: '^[0-9]{1,3}$' })),
+    cursor: Type.Optional(Type.String({ maxLength: 200 })),
+  },
+  { additionalProperties: false },
+);
+
+export const RefundList = Type.Object({
+  refunds: Type.Array(Type.Ref('Refund')),
+  nextCursor: Nullable(Type.String()),
+});

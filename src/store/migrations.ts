@@ -2,7 +2,7 @@
  * The one migration set, for SQLite and PostgreSQL alike. Append new migrations; never edit
  * one that has shipped.
  */
-import { type Kysely, type Migration, type MigrationProvider, Migrator } from 'kysely';
+import { type Kysely, type Migration, type MigrationProvider, Migrator, sql } from 'kysely';
 import type { Dialect } from './database.js';
 
 type Db = Kysely<unknown>;
@@ -195,9 +195,63 @@ function initial(dialect: Dialect): Migration {
   };
 }
 
+/**
+ * Refund follow-up and the outbox relay: when a refund is queried next, which events have been
+ * handed to webhooks and subscribers, and when a delivery's retry window started.
+ */
+const refundsAndOutbox: Migration = {
+  async up(db: Db) {
+    await db.schema
+      .alterTable('refunds')
+      .addColumn('query_attempts', 'integer', (c) => c.notNull().defaultTo(0))
+      .execute();
+    await db.schema.alterTable('refunds').addColumn('next_query_at', 'text').execute();
+    await db.schema
+      .createIndex('refunds_order')
+      .on('refunds')
+      .columns(['order_id', 'created_at'])
+      .execute();
+    await db.schema
+      .createIndex('refunds_status_next_query')
+      .on('refunds')
+      .columns(['status', 'next_query_at'])
+      .execute();
+    await db.schema
+      .createIndex('refunds_created')
+      .on('refunds')
+      .columns(['created_at', 'id'])
+      .execute();
+    await db.schema.alterTable('order_events').addColumn('dispatched_at', 'text').execute();
+    // Events written before the relay existed are not sent now, a day or a year late.
+    await db
+      .updateTable('order_events' as never)
+      .set({ dispatched_at: sql`created_at` } as never)
+      .execute();
+    await db.schema
+      .createIndex('order_events_undispatched')
+      .on('order_events')
+      .columns(['dispatched_at', 'seq'])
+      .execute();
+    await db.schema
+      .alterTable('webhook_deliveries')
+      .addColumn('first_attempt_at', 'text')
+      .execute();
+    await db.schema
+      .createIndex('webhook_deliveries_due')
+      .on('webhook_deliveries')
+      .columns(['status', 'next_attempt_at'])
+      .execute();
+    await db.schema
+      .createIndex('webhook_deliveries_created')
+      .on('webhook_deliveries')
+      .columns(['created_at', 'id'])
+      .execute();
+  },
+};
+
 /** Every migration, by name (names sort in the order they run). */
 export function migrations(dialect: Dialect): Record<string, Migration> {
-  return { '0001_initial': initial(dialect) };
+  return { '0001_initial': initial(dialect), '0002_refunds_outbox': refundsAndOutbox };
 }
 
 /** Runs the pending migrations; throws with the failing migration's name. */

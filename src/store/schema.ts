@@ -109,6 +109,8 @@ export interface OrderEventsTable {
   type: string;
   payload: string;
   created_at: string;
+  /** When the relay handed it to the webhook deliveries and subscribers; null until then. */
+  dispatched_at: string | null;
 }
 
 export interface NotificationsTable {
@@ -163,6 +165,9 @@ export interface RefundsTable {
   created_at: string;
   updated_at: string;
   succeeded_at: string | null;
+  /** The refund follow-up: how many refundqueries so far and when the next one is due. */
+  query_attempts: number;
+  next_query_at: string | null;
 }
 
 export interface WebhookDeliveriesTable {
@@ -177,6 +182,8 @@ export interface WebhookDeliveriesTable {
   last_status_code: number | null;
   last_error: string | null;
   created_at: string;
+  /** Start of the retry window (the first attempt, or the last replay). */
+  first_attempt_at: string | null;
 }
 
 export interface Database {

@@ -36,6 +36,7 @@ export async function startDemo(
     logger: pino({ level: 'silent' }),
     sandbox: { timeScale: 1000, stateFile: null, ...options.sandbox },
     jobs: options.jobs,
+    clock: options.clock,
     plugins: options.plugins,
   });
   t?.after(() => launched.close());

@@ -1,5 +1,5 @@
 /**
- * WeChat's payment notification, POST /wechatpay/v2/notify. The body is read raw (any
+ * WeChat's payment and refund notifications, POST /wechatpay/v2/notify and /refund-notify. The body is read raw (any
  * content type, at most 64 KiB) and handed to the gateway to verify; the reply is in WeChat's
  * format: ok for handled and duplicate messages, retry when our side failed, reject otherwise.
  */
@@ -36,6 +36,18 @@ export const notifyRoutes: FastifyPluginAsync<ServerOptions> = async (app, { pay
       const handled = await payments.confirmation.handleNotify({ headers: request.headers, body });
       request.log.info({ outcome: handled.outcome, result: handled.result }, 'payment notify');
       const r = gateway.notifyReply(handled.outcome as NotifyOutcome, handled.message);
+      return reply.code(r.statusCode).type(r.contentType).send(r.body);
+    },
+  );
+
+  app.post(
+    '/wechatpay/v2/refund-notify',
+    { bodyLimit: NOTIFY_BODY_LIMIT, schema: { tags: ['wechat callbacks'] } },
+    async (request, reply) => {
+      const body = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
+      const handled = await payments.refundNotifications.handle({ headers: request.headers, body });
+      request.log.info({ outcome: handled.outcome, result: handled.result }, 'refund notify');
+      const r = gateway.notifyReply(handled.outcome, handled.message);
       return reply.code(r.statusCode).type(r.contentType).send(r.body);
     },
   );

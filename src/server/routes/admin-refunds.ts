@@ -1,0 +1,62 @@
+/** Admin refunds (docs/http-api.md): ask for one on an order, list them. */
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from '@fastify/type-provider-typebox';
+import type { ServerOptions } from '../app.js';
+import {
+  errorResponses,
+  RefundAnswer,
+  RefundBody,
+  RefundList,
+  RefundListQuery,
+} from '../schemas.js';
+import { requireAdmin } from './auth.js';
+
+const secured = [{ bearer: [] }];
+const OrderIdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) });
+
+export const adminRefundRoutes: FastifyPluginAsyncTypebox<ServerOptions> = async (app, options) => {
+  const { payments, adminToken } = options;
+
+  app.addHook('onRequest', async (request) => requireAdmin(request, adminToken));
+
+  app.post(
+    '/admin/v1/orders/:id/refunds',
+    {
+      schema: {
+        tags: ['admin'],
+        security: secured,
+        params: OrderIdParams,
+        body: RefundBody,
+        response: { 201: RefundAnswer, ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      const key = request.headers['idempotency-key'];
+      const { status, body } = await payments.refunds.request(
+        request.params.id,
+        { amountFen: request.body.amountFen, reason: request.body.reason ?? null },
+        typeof key === 'string' ? key : undefined,
+      );
+      return reply.code(status).send(body);
+    },
+  );
+
+  app.get(
+    '/admin/v1/refunds',
+    {
+      schema: {
+        tags: ['admin'],
+        security: secured,
+        querystring: RefundListQuery,
+        response: { 200: RefundList, ...errorResponses },
+      },
+    },
+    async (request) =>
+      payments.refunds.list({
+        status: request.query.status,
+        orderId: request.query.orderId,
+        limit: request.query.limit === undefined ? 50 : Number(request.query.limit),
+        cursor: request.query.cursor,
+      }),
+  );
+};

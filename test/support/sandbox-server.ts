@@ -1,0 +1,102 @@
+/**
+ * The real merchant server against the real sandbox over loopback, with a clock the test moves
+ * (so the follow-up jobs can be run "later" without waiting) and jobs off unless asked for:
+ * the test calls the job bodies itself.
+ */
+import type { TestContext } from 'node:test';
+import type { Config } from '../../src/config.js';
+import type { OrderView, PaymentParams } from '../../src/payments/index.js';
+import { WechatPayV2Gateway } from '../../src/payments/wechatpay-v2-gateway.js';
+import { type Sandbox, type SandboxOptions, startSandbox } from '../../src/sandbox/index.js';
+import type { RunningServer } from '../../src/server/runtime.js';
+import { TestClock } from './payments.js';
+import { ADMIN_TOKEN, client, startTestServer } from './server.js';
+
+export interface SandboxServer {
+  sandbox: Sandbox;
+  server: RunningServer;
+  clock: TestClock;
+  api: ReturnType<typeof client>;
+  /** An admin call (bearer ADMIN_TOKEN). */
+  admin: (
+    method: string,
+    path: string,
+    options?: { body?: unknown; headers?: Record<string, string> },
+  ) => ReturnType<ReturnType<typeof client>>;
+  /** A user logs in, orders `quantity` × prd_tea (600 fen), pays in the sandbox: PAID order. */
+  paidOrder(quantity?: number): Promise<OrderView>;
+}
+
+let users = 0;
+let keys = 0;
+
+export async function startSandboxServer(
+  t: TestContext,
+  databaseUrl: string,
+  options: { sandbox?: SandboxOptions; config?: Partial<Config> } = {},
+): Promise<SandboxServer> {
+  const sandbox = await startSandbox({ timeScale: 1000, ...options.sandbox });
+  t.after(() => sandbox.close());
+  const c = sandbox.credentials;
+  const gateway = new WechatPayV2Gateway({
+    appId: c.appId,
+    mchId: c.mchId,
+    mchKey: c.mchKey,
+    signType: 'MD5',
+    payBaseUrl: sandbox.url,
+    timeoutMs: 5000,
+    retry: { attempts: 1, delayMs: 10 },
+  });
+  t.after(() => gateway.close());
+  const clock = new TestClock();
+  const server = await startTestServer({
+    databaseUrl,
+    gateway,
+    clock: clock.now,
+    config: options.config,
+  });
+  t.after(() => server.close());
+  const api = client(server.url);
+  const admin: SandboxServer['admin'] = (method, path, o = {}) =>
+    api(method, path, { ...o, token: ADMIN_TOKEN });
+  return {
+    sandbox,
+    server,
+    clock,
+    api,
+    admin,
+    async paidOrder(quantity = 2) {
+      const openid = `o${process.pid}u${++users}${Date.now()}`;
+      const login = await api('POST', '/api/v1/login', { body: { code: `code:${openid}` } });
+      const token = login.json.token!;
+      const res = await api('POST', '/api/v1/orders', {
+        token,
+        body: { items: [{ productId: 'prd_tea', quantity }] },
+        headers: { 'idempotency-key': `sandbox-server-${++keys}` },
+      });
+      if (res.status !== 201) throw new Error(`checkout: ${res.status} ${res.text}`);
+      const order = res.json.order!;
+      sandbox.pay({ ...(res.json.payment as PaymentParams), openid });
+      const deadline = Date.now() + 10_000;
+      for (;;) {
+        const now = await api('GET', `/api/v1/orders/${order.id}`, { token });
+        if (now.json.order?.status === 'PAID') return now.json.order;
+        if (Date.now() > deadline) throw new Error('the payment notify never made the order PAID');
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    },
+  };
+}
+
+/** Polls an async condition every 20 ms until it holds; fails after `limitMs`. */
+export async function until(
+  predicate: () => Promise<boolean> | boolean,
+  limitMs = 10_000,
+  what = 'condition',
+): Promise<void> {
+  const deadline = Date.now() + limitMs;
+  while (!(await predicate())) {
+    if (Date.now() > deadline) throw new Error(`${what} not reached within ${limitMs} ms`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
