@@ -60,7 +60,7 @@ step(
     '--test',
     '--test-reporter=spec',
     `--test-concurrency=${process.env.MINIPAY_TEST_CONCURRENCY ?? '4'}`,
-    '--test-timeout=300000',
+    '--test-timeout=600000',
     ...passThrough,
     ...files,
   ],

@@ -3,9 +3,11 @@
  * loopback), for integration tests. The sandbox's clock runs 1000× faster so retries and
  * refund delays take milliseconds.
  */
+import assert from 'node:assert/strict';
 import type { TestContext } from 'node:test';
 import pino from 'pino';
 import { loadConfig } from '../../src/config.js';
+import type { PaymentParams } from '../../src/payments/index.js';
 import type { Sandbox } from '../../src/sandbox/index.js';
 import { type Launched, type LaunchOptions, launch } from '../../src/server/launch.js';
 import { client } from './server.js';
@@ -60,7 +62,7 @@ export async function startDemo(
 /** Polls an async condition every 20 ms until it holds; fails after `limitMs`. */
 export async function eventually(
   predicate: () => Promise<boolean>,
-  limitMs = 10_000,
+  limitMs = 30_000,
   what = 'condition',
 ): Promise<void> {
   const deadline = Date.now() + limitMs;
@@ -68,4 +70,28 @@ export async function eventually(
     if (Date.now() > deadline) throw new Error(`${what} not reached within ${limitMs} ms`);
     await new Promise((r) => setTimeout(r, 20));
   }
+}
+
+let keys = 0;
+/** POST /api/v1/orders with a fresh Idempotency-Key; asserts 201. */
+export async function checkout(
+  demo: Demo,
+  token: string,
+  productId = 'prd_jasmine_tea',
+  quantity = 2,
+) {
+  const res = await demo.api('POST', '/api/v1/orders', {
+    token,
+    body: { items: [{ productId, quantity }] },
+    headers: { 'idempotency-key': `demo-flow-${process.pid}-${++keys}` },
+  });
+  assert.equal(res.status, 201, res.text);
+  return { order: res.json.order!, payment: res.json.payment as PaymentParams };
+}
+
+/** The order's status as its owner sees it (`sync`: ?sync=1). */
+export async function status(demo: Demo, token: string, id: string, sync = false) {
+  const res = await demo.api('GET', `/api/v1/orders/${id}${sync ? '?sync=1' : ''}`, { token });
+  assert.equal(res.status, 200, res.text);
+  return res.json.order!.status;
 }

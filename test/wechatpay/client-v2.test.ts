@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { beijingDate, outRefundNo, outTradeNo, parseBill } from '../../src/wechatpay/index.js';
+import { until } from '../sandbox/support.js';
 import {
   clientFor,
   FAKE,
@@ -171,6 +172,8 @@ describe('v2 client against the sandbox: faults', () => {
     };
     await sandbox.setFaults({ timeoutRate: { '/pay/unifiedorder': 1 } });
     await rejectsWith(client.unifiedOrder(request), 'ambiguous', 'TIMEOUT');
+    // On a loaded machine the client can give up before the sandbox has even read the request.
+    await until(() => sandbox.trade(request.outTradeNo) !== undefined);
     await sandbox.setFaults({ timeoutRate: { '/pay/unifiedorder': 0 } });
     const acted = sandbox.trade(request.outTradeNo);
     assert.ok(acted, 'the sandbox created the trade although the answer was lost');
