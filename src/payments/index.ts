@@ -2,6 +2,8 @@
  * The payments domain: everything a merchant server does with orders, usable without the
  * HTTP server. `createPayments(context, login)` wires the services together.
  */
+import { AdminActions } from './admin-actions.js';
+import { AdminQueries } from './admin-queries.js';
 import { Catalogue } from './catalogue.js';
 import { Checkout } from './checkout.js';
 import { Confirmation } from './confirmation.js';
@@ -13,6 +15,15 @@ import { RefundNotifications } from './refund-notifications.js';
 import { Refunds } from './refunds.js';
 import { TradeSync } from './trade-sync.js';
 
+export type {
+  AdminEventView,
+  AdminOrderDetail,
+  AdminOrderPage,
+  DailyTotals,
+  EventListQuery,
+  OrderListQuery,
+} from './admin-queries.js';
+export type { AnomalyView } from './anomaly-view.js';
 export { Catalogue, type ProductInput, type ProductView } from './catalogue.js';
 export type { CheckoutAnswer, CheckoutInput } from './checkout.js';
 export type { NotifyHandling, PaidResult, PaymentEvidence } from './confirmation.js';
@@ -32,6 +43,7 @@ export {
   type WechatLogin,
 } from './login-service.js';
 export type { RunSummary } from './maintenance.js';
+export type { TimelineEntry } from './order-timeline.js';
 export type { AdminOrderView, OrderItemView, OrderView } from './order-view.js';
 export type { RefundNotifyHandling, RefundNotifyResult } from './refund-notifications.js';
 export {
@@ -52,6 +64,10 @@ export interface Payments {
   readonly confirmation: Confirmation;
   readonly trades: TradeSync;
   readonly maintenance: Maintenance;
+  /** What the admin console reads. */
+  readonly admin: AdminQueries;
+  /** What the admin console changes (sync, close, resolve an anomaly). */
+  readonly adminActions: AdminActions;
   readonly refunds: Refunds;
   readonly refundNotifications: RefundNotifications;
 }
@@ -60,6 +76,7 @@ export function createPayments(context: PaymentsContext, wechatLogin: WechatLogi
   const confirmation = new Confirmation(context);
   const trades = new TradeSync(context, confirmation);
   const checkout = new Checkout(context);
+  const admin = new AdminQueries(context);
   const refunds = new Refunds(context);
   return {
     context,
@@ -70,6 +87,8 @@ export function createPayments(context: PaymentsContext, wechatLogin: WechatLogi
     confirmation,
     trades,
     maintenance: new Maintenance(context, trades),
+    admin,
+    adminActions: new AdminActions(context, trades, admin),
     refunds,
     refundNotifications: new RefundNotifications(context, refunds, trades),
   };

@@ -12,11 +12,22 @@ import type { Store } from '../store/index.js';
 import { sendError } from './errors.js';
 import type { Metrics } from './metrics.js';
 import { adminRoutes } from './routes/admin.js';
+import { adminAnomalyRoutes } from './routes/admin-anomalies.js';
+import { adminOrderRoutes } from './routes/admin-orders.js';
 import { adminRefundRoutes } from './routes/admin-refunds.js';
+import { adminStatsRoutes } from './routes/admin-stats.js';
 import { apiRoutes } from './routes/api.js';
 import { healthRoutes } from './routes/health.js';
 import { notifyRoutes } from './routes/notify.js';
-import { AdminOrder, ErrorBody, Order, PaymentParams, Product, Refund } from './schemas.js';
+import {
+  AdminOrder,
+  Anomaly,
+  ErrorBody,
+  Order,
+  PaymentParams,
+  Product,
+  Refund,
+} from './schemas.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -86,7 +97,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     jsonParser(request, body as string, done);
   });
 
-  for (const schema of [ErrorBody, Product, Order, AdminOrder, PaymentParams, Refund])
+  for (const schema of [ErrorBody, Product, Order, AdminOrder, PaymentParams, Refund, Anomaly])
     app.addSchema(schema);
   await app.register(swagger, {
     openapi: {
@@ -117,6 +128,9 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   await app.register(notifyRoutes, options);
   await app.register(adminRoutes, options);
   await app.register(adminRefundRoutes, options);
+  await app.register(adminOrderRoutes, options);
+  await app.register(adminAnomalyRoutes, options);
+  await app.register(adminStatsRoutes, options);
   for (const plugin of options.plugins ?? []) await app.register(plugin);
 
   const openapi = async () => app.swagger();

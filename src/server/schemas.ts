@@ -12,6 +12,7 @@ export const ErrorBody = Type.Object(
 export const errorResponses = {
   400: Type.Ref('Error'),
   401: Type.Ref('Error'),
+  403: Type.Ref('Error'),
   404: Type.Ref('Error'),
   409: Type.Ref('Error'),
   413: Type.Ref('Error'),
@@ -211,6 +212,21 @@ export const Refund = Type.Object(
     failure: Nullable(Type.Object({ code: Type.String(), message: Type.String() })),
   },
   { $id: 'Refund' },
+);
+
+export const Anomaly = Type.Object(
+  {
+    id: Type.String(),
+    kind: Type.String(),
+    orderId: Nullable(Type.String()),
+    outTradeNo: Nullable(Type.String()),
+    detail: Type.Unknown({ description: 'what was seen (free-form JSON, no secrets)' }),
+    status: Type.Union([Type.Literal('open'), Type.Literal('resolved')]),
+    createdAt: Type.String({ format: 'date-time' }),
+    resolvedAt: Nullable(Type.String({ format: 'date-time' })),
+    resolution: Nullable(Type.String()),
+  },
+  { $id: 'Anomaly' },
 );
 
 export const RefundBody = Type.Object(

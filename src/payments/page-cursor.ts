@@ -1,0 +1,70 @@
+/**
+ * Opaque cursors for newest-first keyset pagination. A cursor names the last row of a page
+ * (its time and id, or its sequence number) and the list it belongs to, so a page is never
+ * shifted by rows inserted meanwhile and a cursor from another list is refused.
+ */
+import { validation } from './errors.js';
+
+const ISO_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+const ID = /^[A-Za-z0-9_-]{1,64}$/;
+const CURSOR = /^[A-Za-z0-9_-]{1,300}$/;
+
+export interface TimeKey {
+  at: string;
+  id: string;
+}
+
+function encode(list: string, parts: (string | number)[]): string {
+  return Buffer.from(JSON.stringify([list, ...parts])).toString('base64url');
+}
+
+function decode(list: string, cursor: string): unknown[] {
+  const refused = validation('cursor is not one this list issued; start again without it');
+  if (!CURSOR.test(cursor)) throw refused;
+  let parts: unknown;
+  try {
+    parts = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch {
+    throw refused;
+  }
+  if (!Array.isArray(parts) || parts[0] !== list) throw refused;
+  return parts.slice(1);
+}
+
+/** A cursor after the row created at `at` with id `id` (ties on time are broken by id). */
+export function encodeTimeCursor(list: string, key: TimeKey): string {
+  return encode(list, [key.at, key.id]);
+}
+
+export function decodeTimeCursor(list: string, cursor: string): TimeKey {
+  const [at, id, ...rest] = decode(list, cursor);
+  if (typeof at !== 'string' || !ISO_UTC.test(at) || typeof id !== 'string' || !ID.test(id)) {
+    throw validation('cursor is not one this list issued; start again without it');
+  }
+  if (rest.length > 0)
+    throw validation('cursor is not one this list issued; start again without it');
+  return { at, id };
+}
+
+/** A cursor after the row with sequence number `seq`. */
+export function encodeSeqCursor(list: string, seq: number): string {
+  return encode(list, [seq]);
+}
+
+export function decodeSeqCursor(list: string, cursor: string): number {
+  const [seq, ...rest] = decode(list, cursor);
+  if (typeof seq !== 'number' || !Number.isSafeInteger(seq) || seq < 1 || rest.length > 0) {
+    throw validation('cursor is not one this list issued; start again without it');
+  }
+  return seq;
+}
+
+/** `?limit=`: a whole number from 1 to `max` (default `fallback`). */
+export function parseLimit(value: string | number | undefined, fallback = 50, max = 100): number {
+  if (value === undefined) return fallback;
+  const n = typeof value === 'number' ? value : /^[0-9]{1,6}$/.test(value) ? Number(value) : NaN;
+  if (!Number.isInteger(n) || n < 1 || n > max) {
+    throw validation(`limit must be a whole number from 1 to ${max}, got ${String(value)}`);
+  }
+  return n;
+}

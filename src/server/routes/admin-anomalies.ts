@@ -1,0 +1,52 @@
+/** Admin anomalies (docs/http-api.md "Admin API"): list, and resolve with a note. */
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import {
+  AnomalyAnswer,
+  AnomalyIdParams,
+  AnomalyList,
+  AnomalyListQuery,
+  ResolveBody,
+} from '../admin-schemas.js';
+import type { ServerOptions } from '../app.js';
+import { errorResponses } from '../schemas.js';
+import { requireAdmin } from './auth.js';
+
+const secured = [{ bearer: [] }];
+const tags = ['admin'];
+
+export const adminAnomalyRoutes: FastifyPluginAsyncTypebox<ServerOptions> = async (
+  app,
+  options,
+) => {
+  const { admin, adminActions } = options.payments;
+  app.addHook('onRequest', async (request) => requireAdmin(request, options.adminToken));
+
+  app.get(
+    '/admin/v1/anomalies',
+    {
+      schema: {
+        tags,
+        security: secured,
+        querystring: AnomalyListQuery,
+        response: { 200: AnomalyList, ...errorResponses },
+      },
+    },
+    async (request) => admin.listAnomalies(request.query),
+  );
+
+  app.post(
+    '/admin/v1/anomalies/:id/resolve',
+    {
+      schema: {
+        tags,
+        security: secured,
+        params: AnomalyIdParams,
+        body: ResolveBody,
+        response: { 200: AnomalyAnswer, ...errorResponses },
+      },
+    },
+    async (request) => ({
+      anomaly: await adminActions.resolveAnomaly(request.params.id, request.body.note),
+    }),
+  );
+};

@@ -1,0 +1,24 @@
+/** Admin stats (docs/http-api.md "Admin API"): paid and refunded totals per Beijing day. */
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { DailyStats, DailyStatsQuery } from '../admin-schemas.js';
+import type { ServerOptions } from '../app.js';
+import { errorResponses } from '../schemas.js';
+import { requireAdmin } from './auth.js';
+
+export const adminStatsRoutes: FastifyPluginAsyncTypebox<ServerOptions> = async (app, options) => {
+  const { admin } = options.payments;
+  app.addHook('onRequest', async (request) => requireAdmin(request, options.adminToken));
+
+  app.get(
+    '/admin/v1/stats/daily',
+    {
+      schema: {
+        tags: ['admin'],
+        security: [{ bearer: [] }],
+        querystring: DailyStatsQuery,
+        response: { 200: DailyStats, ...errorResponses },
+      },
+    },
+    async (request) => admin.dailyStats(request.query),
+  );
+};
