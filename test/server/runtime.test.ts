@@ -8,6 +8,7 @@ import { test } from 'node:test';
 import { loadConfig } from '../../src/config.js';
 import { createLogger } from '../../src/server/logger.js';
 import { startServer } from '../../src/server/runtime.js';
+import { eventually } from '../support/demo.js';
 import { MemoryGateway } from '../support/memory-gateway.js';
 import { codeLogin, DEMO_PRODUCTS } from '../support/payments.js';
 import { ADMIN_TOKEN, client } from '../support/server.js';
@@ -53,7 +54,8 @@ test('close() lets a request in flight finish, then refuses new ones', async (t)
     body: { items: [{ productId: 'prd_tea', quantity: 1 }] },
     headers: { 'idempotency-key': 'graceful-1' },
   });
-  await new Promise((r) => setTimeout(r, 100));
+  // Close once the request is inside the handler (a fixed sleep lost that race at high load).
+  await eventually(async () => gateway.calls.some((c) => c.op === 'prepay'), 10_000, 'prepay');
   const closed = server.close();
   const answer = await inFlight;
   assert.equal(answer.status, 201, answer.text);
