@@ -246,8 +246,15 @@ function fromCall(c: CallRow): TimelineEntry {
   }
 }
 
-/** How a payment notify was handled (notifications.outcome) when it was refused. */
-const REJECTED = new Set(['amount_mismatch', 'merchant_mismatch', 'unknown_order', 'invalid']);
+/** How a notify was handled (notifications.outcome) when it was refused. */
+const REJECTED = new Set([
+  'amount_mismatch',
+  'merchant_mismatch',
+  'unknown_order',
+  'invalid',
+  'mismatch',
+  'order_not_paid',
+]);
 
 function fromNotification(n: NotificationRow): TimelineEntry[] {
   const what = n.kind === 'payment' ? 'Payment notify' : `${n.kind} notify`;

@@ -249,9 +249,38 @@ const refundsAndOutbox: Migration = {
   },
 };
 
+/**
+ * Indexes for the admin console's reads: orders newest first (all, by openid), daily stats by
+ * paid_at, events by type, an order's notifications and anomalies (its timeline), anomalies
+ * by status.
+ */
+const adminIndexes: Migration = {
+  async up(db: Db) {
+    const indexes: [string, string, string[]][] = [
+      ['orders_created', 'orders', ['created_at', 'id']],
+      ['orders_openid_created', 'orders', ['openid', 'created_at']],
+      ['orders_paid_at', 'orders', ['paid_at']],
+      ['refunds_status_succeeded', 'refunds', ['status', 'succeeded_at']],
+      ['order_events_type_seq', 'order_events', ['type', 'seq']],
+      ['notifications_order', 'notifications', ['order_id']],
+      ['anomalies_order', 'anomalies', ['order_id']],
+      ['anomalies_out_trade_no', 'anomalies', ['out_trade_no']],
+      ['anomalies_created', 'anomalies', ['created_at', 'id']],
+      ['anomalies_status_created', 'anomalies', ['status', 'created_at']],
+    ];
+    for (const [name, table, columns] of indexes) {
+      await db.schema.createIndex(name).on(table).columns(columns).execute();
+    }
+  },
+};
+
 /** Every migration, by name (names sort in the order they run). */
 export function migrations(dialect: Dialect): Record<string, Migration> {
-  return { '0001_initial': initial(dialect), '0002_refunds_outbox': refundsAndOutbox };
+  return {
+    '0001_initial': initial(dialect),
+    '0002_refunds_outbox': refundsAndOutbox,
+    '0003_admin_indexes': adminIndexes,
+  };
 }
 
 /** Runs the pending migrations; throws with the failing migration's name. */
