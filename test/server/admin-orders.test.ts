@@ -166,6 +166,32 @@ describeOnStores('admin API: orders and events', (stores) => {
     assert.match(failed.summary, /SYSTEMERROR/);
   });
 
+  test('sync of a CLOSED order that WeChat says was paid: stays CLOSED, an anomaly, refund required', async () => {
+    const placed = await h.placeOrder(bob);
+    await h.admin('POST', `/admin/v1/orders/${placed.id}/close`);
+    const trade = h.gateway.trades.get(placed.outTradeNo)!;
+    Object.assign(trade, { state: 'SUCCESS', transactionId: '4200closedpaid', paidAt: new Date() });
+    const synced = await h.admin('POST', `/admin/v1/orders/${placed.id}/sync`);
+    assert.equal(synced.status, 200, synced.text);
+    const order = synced.json.order as AdminOrderView;
+    assert.equal(order.status, 'CLOSED');
+    assert.equal(order.refundRequired, true);
+    const { timeline } = await detail(placed.id);
+    assert.deepEqual(
+      timeline.slice(-2).map((e) => e.kind),
+      ['query.made', 'anomaly.detected'],
+    );
+    const anomaly = timeline.at(-1)!;
+    assert.equal(anomaly.data.anomalyKind, 'paid_after_close');
+    assert.deepEqual(
+      [
+        (anomaly.data.detail as { source: string }).source,
+        (anomaly.data.detail as { transactionId: string }).transactionId,
+      ],
+      ['query', '4200closedpaid'],
+    );
+  });
+
   test("close: any user's PENDING order, idempotent once CLOSED; PAID is 409; a payment that wins the race stays PAID", async () => {
     const placed = await h.placeOrder(bob);
     const closed = await h.admin('POST', `/admin/v1/orders/${placed.id}/close`);
@@ -374,6 +400,23 @@ describeOnStores('admin API: orders and events', (stores) => {
     }
     assert.equal(h.gateway.calls.length, calls);
     assert.equal((await detail(placed.id)).order.status, 'PENDING');
+  });
+
+  test('the admin routes are in the OpenAPI document, behind the bearer scheme', async () => {
+    const doc = await h.call('GET', '/docs/openapi.json');
+    const paths = doc.json.paths as Record<string, Record<string, { security?: unknown[] }>>;
+    for (const [path, method] of [
+      ['/admin/v1/orders', 'get'],
+      ['/admin/v1/orders/{id}', 'get'],
+      ['/admin/v1/orders/{id}/sync', 'post'],
+      ['/admin/v1/orders/{id}/close', 'post'],
+      ['/admin/v1/events', 'get'],
+      ['/admin/v1/anomalies', 'get'],
+      ['/admin/v1/anomalies/{id}/resolve', 'post'],
+      ['/admin/v1/stats/daily', 'get'],
+    ] as const) {
+      assert.deepEqual(paths[path]?.[method]?.security, [{ bearer: [] }], `${method} ${path}`);
+    }
   });
 
   test('no admin answer carries a session key, a token, a token hash or a key', async () => {
