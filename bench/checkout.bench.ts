@@ -4,17 +4,27 @@
  * Idempotency-Key each time, sent by autocannon. Each target runs in its own process against
  * a fresh sandbox in another process, side by side in one run:
  *   - seed-koa: the seed-style baseline (Koa + raw-body + fetch + xml2js + MD5 + SQLite);
+ *   - minipay-sqlite: `minipay start` with the sandbox's credentials as a live merchant (so
+ *     WeChat is the sandbox process, as for the baseline), its product created through the
+ *     admin API; minipay-postgres too when BENCH_TARGETS names it (PostgreSQL installed);
  * Every answer must be 201 with payment parameters (autocannon counts anything else).
  * The machine is shared, so targets run interleaved for several rounds and each is reported by
  * its median round.
  *
- *   node --import tsx bench/checkout.bench.ts [orders per target, default 3000] [connections, default 10] [rounds, default 3]
+ *   node --import tsx bench/checkout.bench.ts [orders per target, default 1500] [connections, default 10] [rounds, default 3]
+ *
+ * BENCH_TARGETS=minipay-sqlite,seed-koa runs only those; BENCH_CPU_PROF=<dir> writes a CPU
+ * profile of every minipay process there; BENCH_LOG_LEVEL sets minipay's (default info).
  */
+
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { type PgCluster, startPostgres } from '../test/support/postgres.js';
 import { type ChildServer, startChildServer } from './support/child-server.js';
 import { medians, type Row, sendAll, table } from './support/load.js';
+import { startMinipay } from './support/minipay-process.js';
 import {
   ensureBuilt,
   loginCode,
@@ -22,10 +32,11 @@ import {
   startSandboxProcess,
 } from './support/sandbox-process.js';
 
-const count = Number(process.argv[2] ?? 3000);
+const count = Number(process.argv[2] ?? 1500);
 const connections = Number(process.argv[3] ?? 10);
 const rounds = Number(process.argv[4] ?? 3);
 const warmup = Math.min(500, Math.ceil(count / 5));
+const logLevel = process.env.BENCH_LOG_LEVEL ?? 'info';
 
 /** A merchant server under test, started against the sandbox at `wechatUrl`. */
 interface Target {
@@ -49,6 +60,40 @@ function seedKoa(): Target {
         BENCH_MCH_KEY: c.mchKey,
       }),
     productId: async () => 'prd_tea',
+  };
+}
+
+/** `minipay start` as a live merchant whose WeChat is the sandbox at `wechatUrl`. */
+function minipay(name: string, databaseUrl: (dir: string) => Promise<string>): Target {
+  const c = SANDBOX_CREDENTIALS;
+  const adminToken = randomBytes(18).toString('base64url');
+  return {
+    name,
+    start: async (wechatUrl, dir) =>
+      startMinipay(
+        {
+          MINIPAY_APPID: c.appId,
+          MINIPAY_APPSECRET: c.appSecret,
+          MINIPAY_MCHID: c.mchId,
+          MINIPAY_MCH_KEY: c.mchKey,
+          MINIPAY_NOTIFY_BASE_URL: 'http://127.0.0.1:9',
+          MINIPAY_WECHATPAY_BASE_URL: wechatUrl,
+          MINIPAY_WECHAT_API_BASE_URL: wechatUrl,
+          MINIPAY_DATABASE_URL: await databaseUrl(dir),
+          MINIPAY_ADMIN_TOKEN: adminToken,
+          MINIPAY_LOG_LEVEL: logLevel,
+        },
+        name,
+      ),
+    async productId(server) {
+      const res = await fetch(`${server.url}/admin/v1/products`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${adminToken}` },
+        body: JSON.stringify({ id: 'prd_tea', name: 'Jasmine tea', priceFen: 600 }),
+      });
+      if (res.status !== 201) throw new Error(`create product: ${res.status} ${await res.text()}`);
+      return 'prd_tea';
+    },
   };
 }
 
@@ -79,6 +124,7 @@ async function measure(target: Target, round: number): Promise<Row> {
     const bodies = (n: number) => Array.from({ length: n }, () => body);
     await sendAll({ url, bodies: bodies(warmup), connections, headers, headersFor: key(0) });
     const stopRss = server.watchRss();
+    const cpuBefore = server.cpuSeconds();
     const result = await sendAll({
       url,
       bodies: bodies(count),
@@ -87,10 +133,11 @@ async function measure(target: Target, round: number): Promise<Row> {
       headersFor: key(warmup),
     });
     const peakRssMiB = stopRss();
+    const cpuUsPerRequest = ((server.cpuSeconds() - cpuBefore) * 1e6) / result.requests;
     if (result.non2xx > 0 || result.errors > 0) {
       throw new Error(`${target.name}: ${result.non2xx} non-2xx answers, ${result.errors} errors`);
     }
-    return { name: target.name, result, peakRssMiB };
+    return { name: target.name, result, peakRssMiB, cpuUsPerRequest };
   } finally {
     await server?.stop();
     await sandbox.stop();
@@ -99,7 +146,20 @@ async function measure(target: Target, round: number): Promise<Row> {
 }
 
 ensureBuilt();
-const targets = [seedKoa()];
+const chosen = process.env.BENCH_TARGETS?.split(',');
+const wanted = (name: string) =>
+  chosen ? chosen.includes(name) : ['seed-koa', 'minipay-sqlite'].includes(name);
+let cluster: PgCluster | null = null;
+if (wanted('minipay-postgres')) {
+  cluster = await startPostgres();
+  if (!cluster) console.log('minipay-postgres skipped: PostgreSQL server binaries not found');
+}
+const pg = cluster;
+const targets = [
+  seedKoa(),
+  minipay('minipay-sqlite', async (dir) => `sqlite:${join(dir, 'minipay.sqlite')}`),
+  ...(pg ? [minipay('minipay-postgres', () => pg.createDatabase())] : []),
+].filter((t) => wanted(t.name));
 const runs = new Map<string, Row[]>();
 for (let round = 0; round < rounds; round++) {
   for (const target of targets) {
@@ -108,9 +168,10 @@ for (let round = 0; round < rounds; round++) {
   }
 }
 console.log(
-  `checkout: ${count} orders per target after ${warmup} warm-up, ${connections} connections, median of ${rounds} interleaved rounds (Node ${process.versions.node})`,
+  `checkout: ${count} orders per target after ${warmup} warm-up, ${connections} connections, median of ${rounds} interleaved rounds, minipay logging at ${logLevel} (Node ${process.versions.node})`,
 );
 console.log(table(medians(runs), ['seed-koa']));
+await cluster?.stop();
 for (const [name, list] of runs) {
   console.log(
     `${name} req/s by round: ${list.map((r) => r.result.perSecond.toFixed(0)).join(', ')}`,

@@ -13,18 +13,27 @@ export interface ChildServer {
   watchRss(): () => number;
   /** Resident memory right now, MiB. */
   rss(): number;
+  /** CPU time the process has used so far (user + system), seconds, 10 ms resolution. */
+  cpuSeconds(): number;
   stop(): Promise<void>;
 }
 
 const URL_IN_OUTPUT = /https?:\/\/(?:127\.0\.0\.1|localhost|\[::1\]):\d+/;
 
-/** Spawns `command args`, resolves once a line of its output names a loopback URL. */
+export interface ChildOptions {
+  timeoutMs?: number;
+  /** Where the server's URL is in its output: group 1, else the whole match (default: the first loopback URL). */
+  urlPattern?: RegExp;
+}
+
+/** Spawns `command args`, resolves once a line of its output names its URL. */
 export async function startChildServer(
   command: string,
   args: string[],
   env: Record<string, string> = {},
-  timeoutMs = 60_000,
+  options: ChildOptions = {},
 ): Promise<ChildServer> {
+  const { timeoutMs = 60_000, urlPattern = URL_IN_OUTPUT } = options;
   const child = spawn(command, args, {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -37,21 +46,28 @@ export async function startChildServer(
       child.kill('SIGKILL');
       reject(new Error(`${command} ${args.join(' ')}: ${err.message}\n${output.join('')}`));
     };
+    let seen = '';
     const look = (chunk: Buffer) => {
       const text = chunk.toString('utf8');
       if (output.length < 200) output.push(text);
-      const m = URL_IN_OUTPUT.exec(text);
+      seen = (seen + text).slice(-8192);
+      const m = urlPattern.exec(seen);
       if (m) {
         clearTimeout(timer);
-        resolve(m[0]);
+        child.stdout?.off('data', look);
+        child.stderr?.off('data', look);
+        child.off('exit', exited);
+        resolve(m[1] ?? m[0]);
       }
     };
+    const exited = (code: number | null) => fail(new Error(`exited with ${code} before listening`));
     child.stdout?.on('data', look);
     child.stderr?.on('data', look);
-    child.once('exit', (code) => fail(new Error(`exited with ${code} before listening`)));
+    child.once('exit', exited);
     child.once('error', fail);
   });
-  // Keep draining output so a chatty server never blocks on a full pipe.
+  // Keep draining output (unread: a chatty server's logs cost the load generator nothing) so it
+  // never blocks on a full pipe.
   child.stdout?.resume();
   child.stderr?.resume();
   const pid = child.pid as number;
@@ -59,6 +75,7 @@ export async function startChildServer(
     url,
     pid,
     rss: () => rssMiB(pid),
+    cpuSeconds: () => cpuSeconds(pid),
     watchRss() {
       let peak = rssMiB(pid);
       const timer = setInterval(() => {
@@ -78,6 +95,18 @@ function rssMiB(pid: number): number {
     const status = readFileSync(`/proc/${pid}/status`, 'utf8');
     const kb = /VmRSS:\s+(\d+) kB/.exec(status)?.[1];
     return kb === undefined ? 0 : Number(kb) / 1024;
+  } catch {
+    return 0;
+  }
+}
+
+/** utime + stime from /proc/<pid>/stat (fields 14 and 15, in clock ticks of 1/100 s). */
+function cpuSeconds(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The command name (field 2) may hold spaces; count fields after its closing parenthesis.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
   } catch {
     return 0;
   }

@@ -68,12 +68,22 @@ export interface Row {
   name: string;
   result: LoadResult;
   peakRssMiB: number;
+  /** The server process's CPU time per request (user + system, µs): steadier than req/s when the machine is shared. */
+  cpuUsPerRequest: number;
 }
 
 /** A Markdown table, each row also as a ratio to the named reference rows. */
 export function table(rows: readonly Row[], references: readonly string[]): string {
   const refs = references.map((name) => rows.find((r) => r.name === name));
-  const head = ['target', 'req/s', 'p50 ms', 'p99 ms', 'peak RSS MiB', 'non-2xx/errors'];
+  const head = [
+    'target',
+    'req/s',
+    'p50 ms',
+    'p99 ms',
+    'server CPU µs/req',
+    'peak RSS MiB',
+    'non-2xx/errors',
+  ];
   for (const name of references) head.push(`× ${name}`);
   const lines = [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`];
   for (const row of rows) {
@@ -83,6 +93,7 @@ export function table(rows: readonly Row[], references: readonly string[]): stri
       r.perSecond.toFixed(0),
       String(r.p50Ms),
       String(r.p99Ms),
+      row.cpuUsPerRequest.toFixed(0),
       row.peakRssMiB.toFixed(0),
       `${r.non2xx}/${r.errors}`,
     ];

@@ -2,15 +2,10 @@
  * A sandbox in its own process (`minipay sandbox`, quiet), so the WeChat side of a benchmark
  * costs neither the load generator nor the server under test any CPU.
  */
-import { spawnSync } from 'node:child_process';
 import { DEMO_CREDENTIALS } from '../../src/sandbox/credentials.js';
 import { type ChildServer, startChildServer } from './child-server.js';
 
-/** Builds dist/ when it is missing or stale (the CLI runs from it). */
-export function ensureBuilt(): void {
-  const r = spawnSync(process.execPath, ['scripts/bootstrap.mjs'], { stdio: 'inherit' });
-  if (r.status !== 0) throw new Error('scripts/bootstrap.mjs failed');
-}
+export { ensureBuilt } from './minipay-process.js';
 
 export function startSandboxProcess(args: string[] = []): Promise<ChildServer> {
   return startChildServer(process.execPath, ['bin/minipay.js', 'sandbox', ...args], {

@@ -3,10 +3,8 @@
  * amount we never asked for, money for a closed order, …). Recorded once per `dedupeKey`;
  * an anomaly about an order also writes an `anomaly.detected` event in the same transaction.
  */
-import type { Kysely } from 'kysely';
-import type { Database } from '../store/schema.js';
 import { newId } from './ids.js';
-import { appendEvent } from './orders-repo.js';
+import { appendEvent, type Db, inTransaction } from './orders-repo.js';
 
 export type AnomalyKind =
   | 'amount_mismatch'
@@ -30,12 +28,8 @@ export interface AnomalyInput {
 }
 
 /** Records an anomaly; resolves true when it is new. */
-export async function recordAnomaly(
-  db: Kysely<Database>,
-  input: AnomalyInput,
-  at: Date,
-): Promise<boolean> {
-  return db.transaction().execute(async (trx) => {
+export async function recordAnomaly(db: Db, input: AnomalyInput, at: Date): Promise<boolean> {
+  return inTransaction(db, async (trx) => {
     const id = newId('anm');
     const result = await trx
       .insertInto('anomalies')

@@ -5,12 +5,19 @@
  * duplicates and racing confirmations change nothing.
  */
 import { createHash } from 'node:crypto';
+import type { Transaction } from 'kysely';
+import type { Database } from '../store/schema.js';
 import { recordAnomaly } from './anomalies.js';
 import type { PaymentsContext } from './context.js';
-import { GatewayError, type NotifyHttpRequest, type NotifyOutcome } from './gateway.js';
+import {
+  GatewayError,
+  type NotifyHttpRequest,
+  type NotifyOutcome,
+  type PaymentNotice,
+} from './gateway.js';
 import { newId } from './ids.js';
 import type { OrderRow } from './order-view.js';
-import { findOrder, findOrderByOutTradeNo, transition } from './orders-repo.js';
+import { type Db, findOrder, findOrderByOutTradeNo, transition } from './orders-repo.js';
 
 /** Proof that WeChat holds the money for an order (a verified notify or an orderquery). */
 export interface PaymentEvidence {
@@ -40,7 +47,12 @@ export interface NotifyHandling {
 export class Confirmation {
   constructor(private readonly ctx: PaymentsContext) {}
 
-  async applyPaid(order: OrderRow, evidence: PaymentEvidence): Promise<PaidResult> {
+  /** `db`: the caller's transaction, when the change must commit with the caller's writes. */
+  async applyPaid(
+    order: OrderRow,
+    evidence: PaymentEvidence,
+    db: Db = this.ctx.db,
+  ): Promise<PaidResult> {
     const { gateway } = this.ctx;
     const now = this.ctx.clock();
     const base = { orderId: order.id, outTradeNo: order.out_trade_no };
@@ -49,7 +61,7 @@ export class Confirmation {
       (evidence.mchId !== undefined && evidence.mchId !== gateway.mchId)
     ) {
       await recordAnomaly(
-        this.ctx.db,
+        db,
         {
           ...base,
           kind: 'merchant_mismatch',
@@ -63,7 +75,7 @@ export class Confirmation {
     const currency = evidence.currency ?? 'CNY';
     if (evidence.totalFen !== order.total_fen || currency !== order.currency) {
       await recordAnomaly(
-        this.ctx.db,
+        db,
         {
           ...base,
           kind: 'amount_mismatch',
@@ -83,7 +95,7 @@ export class Confirmation {
       return 'amount_mismatch';
     }
     const paid = await transition(
-      this.ctx.db,
+      db,
       order.id,
       ['PENDING'],
       'PAID',
@@ -99,12 +111,16 @@ export class Confirmation {
       this.ctx.metrics.inc('minipay_orders_paid_total', { source: evidence.source });
       return 'paid';
     }
-    const current = (await findOrder(this.ctx.db, order.id))!;
-    return this.alreadySettled(current, evidence);
+    const current = (await findOrder(db, order.id))!;
+    return this.alreadySettled(current, evidence, db);
   }
 
   /** The order was not PENDING: a duplicate, or money for an order that cannot take it. */
-  private async alreadySettled(order: OrderRow, evidence: PaymentEvidence): Promise<PaidResult> {
+  private async alreadySettled(
+    order: OrderRow,
+    evidence: PaymentEvidence,
+    db: Db,
+  ): Promise<PaidResult> {
     const now = this.ctx.clock();
     const base = { orderId: order.id, outTradeNo: order.out_trade_no };
     const settled = ['PAID', 'PARTIALLY_REFUNDED', 'REFUNDED'].includes(order.status);
@@ -115,7 +131,7 @@ export class Confirmation {
         ? 'paid_after_close'
         : 'paid_in_unexpected_state';
     await recordAnomaly(
-      this.ctx.db,
+      db,
       {
         ...base,
         kind,
@@ -138,61 +154,84 @@ export class Confirmation {
     return kind === 'paid_after_close' ? 'paid_after_close' : 'unexpected_state';
   }
 
-  /** Handles one `POST /wechatpay/v2/notify`; never throws. */
+  /**
+   * Handles one `POST /wechatpay/v2/notify`; never throws. After the signature checks, the
+   * order's change, its event, any anomaly and the notification's record are ONE transaction:
+   * one commit per notify, and a crash leaves either all of it or none (WeChat retries).
+   */
   async handleNotify(request: NotifyHttpRequest): Promise<NotifyHandling> {
-    let notice: Awaited<ReturnType<PaymentsContext['gateway']['readPaymentNotify']>>;
+    const received = this.ctx.clock();
+    let notice: PaymentNotice;
     try {
       notice = await this.ctx.gateway.readPaymentNotify(request);
     } catch (err) {
       return this.invalidNotify(request, err);
     }
     try {
-      const known = await this.recordNotification(notice.noticeId, notice.outTradeNo);
-      const order = await findOrderByOutTradeNo(this.ctx.db, notice.outTradeNo);
-      if (!order) {
-        await recordAnomaly(
-          this.ctx.db,
-          {
-            kind: 'unknown_order',
-            outTradeNo: notice.outTradeNo,
-            dedupeKey: notice.noticeId,
-            detail: {
-              transactionId: notice.transactionId ?? null,
-              totalFen: notice.totalFen ?? null,
-            },
-          },
-          this.ctx.clock(),
-        );
-        return this.finish(notice.noticeId, 'reject', 'unknown out_trade_no', 'unknown_order');
+      const { handling, known } = await this.ctx.db
+        .transaction()
+        .execute((trx) => this.settleNotify(trx, notice, received));
+      if (handling.result !== 'unknown_order' && handling.result !== 'not_paid') {
+        this.ctx.metrics.inc('minipay_notifies_total', {
+          result: known ? `${handling.result}_again` : (handling.result as string),
+        });
       }
-      await this.linkNotification(notice.noticeId, order.id);
-      if (!notice.succeeded || !notice.transactionId) {
-        return this.finish(notice.noticeId, 'ok', 'OK', 'not_paid');
-      }
-      const result = await this.applyPaid(order, {
-        source: 'notify',
-        transactionId: notice.transactionId,
-        totalFen: notice.totalFen,
-        currency: notice.currency,
-        appId: notice.appId,
-        mchId: notice.mchId,
-        paidAt: notice.paidAt,
-      });
-      const rejected = result === 'amount_mismatch' || result === 'merchant_mismatch';
-      this.ctx.metrics.inc('minipay_notifies_total', {
-        result: known ? `${result}_again` : result,
-      });
-      return this.finish(
-        notice.noticeId,
-        rejected ? 'reject' : 'ok',
-        rejected ? result : 'OK',
-        result,
-      );
+      return handling;
     } catch (err) {
       this.ctx.logger.error({ err }, 'notify could not be processed; WeChat will retry');
       this.ctx.metrics.inc('minipay_notifies_total', { result: 'retry' });
-      return { outcome: 'retry', message: 'temporarily unable to process' };
+      const retry: NotifyHandling = { outcome: 'retry', message: 'temporarily unable to process' };
+      // Best effort: the notification's record says it came and what we answered.
+      await this.recordNotification(this.ctx.db, notice, received, retry, null).catch(
+        () => undefined,
+      );
+      return retry;
     }
+  }
+
+  private async settleNotify(
+    trx: Transaction<Database>,
+    notice: PaymentNotice,
+    received: Date,
+  ): Promise<{ handling: NotifyHandling; known: boolean }> {
+    const order = await findOrderByOutTradeNo(trx, notice.outTradeNo);
+    let handling: NotifyHandling;
+    if (!order) {
+      await recordAnomaly(
+        trx,
+        {
+          kind: 'unknown_order',
+          outTradeNo: notice.outTradeNo,
+          dedupeKey: notice.noticeId,
+          detail: {
+            transactionId: notice.transactionId ?? null,
+            totalFen: notice.totalFen ?? null,
+          },
+        },
+        this.ctx.clock(),
+      );
+      handling = { outcome: 'reject', message: 'unknown out_trade_no', result: 'unknown_order' };
+    } else if (!notice.succeeded || !notice.transactionId) {
+      handling = { outcome: 'ok', message: 'OK', result: 'not_paid' };
+    } else {
+      const result = await this.applyPaid(
+        order,
+        {
+          source: 'notify',
+          transactionId: notice.transactionId,
+          totalFen: notice.totalFen,
+          currency: notice.currency,
+          appId: notice.appId,
+          mchId: notice.mchId,
+          paidAt: notice.paidAt,
+        },
+        trx,
+      );
+      const rejected = result === 'amount_mismatch' || result === 'merchant_mismatch';
+      handling = { outcome: rejected ? 'reject' : 'ok', message: rejected ? result : 'OK', result };
+    }
+    const known = await this.recordNotification(trx, notice, received, handling, order?.id ?? null);
+    return { handling, known };
   }
 
   private async invalidNotify(request: NotifyHttpRequest, err: unknown): Promise<NotifyHandling> {
@@ -221,19 +260,30 @@ export class Confirmation {
     };
   }
 
-  /** Resolves true when this notification was seen before. */
-  private async recordNotification(identity: string, outTradeNo: string): Promise<boolean> {
-    const iso = this.ctx.clock().toISOString();
-    const inserted = await this.ctx.db
+  /**
+   * Records a payment notification (its identity, the order, what we answered), dated when it
+   * arrived (before whatever it caused); a repeat of one already recorded counts up. Resolves
+   * true when it was seen before.
+   */
+  private async recordNotification(
+    db: Db,
+    notice: PaymentNotice,
+    received: Date,
+    handling: NotifyHandling,
+    orderId: string | null,
+  ): Promise<boolean> {
+    const iso = received.toISOString();
+    const outcome = handling.result ?? handling.outcome;
+    const inserted = await db
       .insertInto('notifications')
       .values({
         id: newId('ntf'),
         kind: 'payment',
-        identity,
-        order_id: null,
-        out_trade_no: outTradeNo,
-        outcome: 'received',
-        detail: null,
+        identity: notice.noticeId,
+        order_id: orderId,
+        out_trade_no: notice.outTradeNo,
+        outcome,
+        detail: handling.message,
         received_count: 1,
         created_at: iso,
         updated_at: iso,
@@ -241,39 +291,14 @@ export class Confirmation {
       .onConflict((oc) =>
         oc.columns(['kind', 'identity']).doUpdateSet((eb) => ({
           received_count: eb('notifications.received_count', '+', 1),
+          ...(orderId !== null && { order_id: orderId }),
+          outcome,
+          detail: handling.message,
           updated_at: iso,
         })),
       )
       .returning('received_count')
       .executeTakeFirst();
     return (inserted?.received_count ?? 1) > 1;
-  }
-
-  private async linkNotification(identity: string, orderId: string): Promise<void> {
-    await this.ctx.db
-      .updateTable('notifications')
-      .set({ order_id: orderId })
-      .where('kind', '=', 'payment')
-      .where('identity', '=', identity)
-      .execute();
-  }
-
-  private async finish(
-    identity: string,
-    outcome: NotifyOutcome,
-    message: string,
-    result: NotifyHandling['result'],
-  ): Promise<NotifyHandling> {
-    await this.ctx.db
-      .updateTable('notifications')
-      .set({
-        outcome: result ?? outcome,
-        detail: message,
-        updated_at: this.ctx.clock().toISOString(),
-      })
-      .where('kind', '=', 'payment')
-      .where('identity', '=', identity)
-      .execute();
-    return { outcome, message, result };
   }
 }

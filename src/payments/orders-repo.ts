@@ -9,7 +9,15 @@ import { newId } from './ids.js';
 import { canTransition, eventTypeFor } from './order-states.js';
 import { type OrderRow, type OrderView, orderView } from './order-view.js';
 
-type Db = Kysely<Database> | Transaction<Database>;
+export type Db = Kysely<Database> | Transaction<Database>;
+
+/** Runs `work` in the caller's transaction when `db` is one, else in a new transaction. */
+export function inTransaction<T>(
+  db: Db,
+  work: (trx: Transaction<Database>) => Promise<T>,
+): Promise<T> {
+  return db.isTransaction ? work(db as Transaction<Database>) : db.transaction().execute(work);
+}
 
 export async function findOrder(db: Db, id: string): Promise<OrderRow | undefined> {
   return db.selectFrom('orders').selectAll().where('id', '=', id).executeTakeFirst();
@@ -67,7 +75,7 @@ export interface TransitionResult {
  * Resolves `null` when the order was not in `from` (someone else moved it first).
  */
 export async function transition(
-  db: Kysely<Database>,
+  db: Db,
   id: string,
   from: readonly OrderStatus[],
   to: OrderStatus,
@@ -78,8 +86,9 @@ export async function transition(
   for (const f of from) {
     if (!canTransition(f, to)) throw new Error(`order transition ${f} → ${to} is not allowed`);
   }
-  return db.transaction().execute(async (trx) => {
-    const result = await trx
+  return inTransaction(db, async (trx) => {
+    // RETURNING gives the row as updated: no second read of it.
+    const order = await trx
       .updateTable('orders')
       .set({
         ...set,
@@ -89,9 +98,9 @@ export async function transition(
       })
       .where('id', '=', id)
       .where('status', 'in', [...from])
+      .returningAll()
       .executeTakeFirst();
-    if (Number(result.numUpdatedRows) !== 1) return null;
-    const order = (await findOrder(trx, id))!;
+    if (order === undefined) return null;
     const view = await loadOrderView(trx, order);
     await appendEvent(trx, id, eventTypeFor(to), { order: view, ...extra }, at);
     return { order, view };
