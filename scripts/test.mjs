@@ -36,6 +36,22 @@ function testFiles(dir) {
   return out.sort();
 }
 
+/** The newest modification time of any file under `dir` (0 when it does not exist). */
+function newest(dir) {
+  let latest = 0;
+  let entries;
+  try {
+    entries = readdirSync(dir, { withFileTypes: true });
+  } catch {
+    return 0;
+  }
+  for (const entry of entries) {
+    const path = join(dir, entry.name);
+    latest = Math.max(latest, entry.isDirectory() ? newest(path) : statSync(path).mtimeMs);
+  }
+  return latest;
+}
+
 const targets = args.filter((a) => !a.startsWith('-'));
 const passThrough = args.filter((a) => a.startsWith('-'));
 const files = (targets.length ? targets : ['test']).flatMap((t) =>
@@ -50,6 +66,20 @@ if (!process.env.MINIPAY_TEST_FAST) {
   step('lint and format (biome)', bin('biome'), ['check', '.']);
   step('typecheck (tsc --noEmit)', bin('tsc'), ['-p', 'tsconfig.json']);
   step('typecheck the sample mini program', bin('tsc'), ['-p', 'miniprogram/tsconfig.json']);
+  step('typecheck the web pages', bin('tsc'), ['-p', 'web/tsconfig.json']);
+}
+// The browser tests load the built pages: rebuild them when web/ or src/client is newer.
+if (
+  newest(join(root, 'web')) > newest(join(root, 'dist', 'web')) ||
+  newest(join(root, 'src', 'client')) > newest(join(root, 'dist', 'web'))
+) {
+  step('build the web pages (vite)', bin('vite'), [
+    'build',
+    '--config',
+    'web/vite.config.ts',
+    '--logLevel',
+    'warn',
+  ]);
 }
 step(
   `tests (${files.length} files, node --test)`,

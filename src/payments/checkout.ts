@@ -11,7 +11,7 @@ import { logged } from './gateway-log.js';
 import { checkKey, IdempotencyKeys, requestHash } from './idempotency.js';
 import { newId } from './ids.js';
 import type { SessionUser } from './login-service.js';
-import type { OrderRow, OrderView } from './order-view.js';
+import { type OrderRow, type OrderView, orderView } from './order-view.js';
 import { appendEvent, findOrder, loadOrderView, transition } from './orders-repo.js';
 
 export const MAX_LINES = 20;
@@ -98,8 +98,18 @@ export class Checkout {
     const iso = now.toISOString();
     const id = newId('ord');
     const description = describe(this.ctx.settings.storeName, priced);
+    const items = priced.map((l, i) => ({
+      order_id: id,
+      line_no: i + 1,
+      product_id: l.productId,
+      name: l.name,
+      unit_price_fen: l.unitPriceFen,
+      quantity: l.quantity,
+      amount_fen: l.amountFen,
+    }));
     await db.transaction().execute(async (trx) => {
-      await trx
+      // RETURNING and the item rows just written give the event its view: no reads back.
+      const order = await trx
         .insertInto('orders')
         .values({
           id,
@@ -128,23 +138,10 @@ export class Checkout {
           created_at: iso,
           updated_at: iso,
         })
-        .execute();
-      await trx
-        .insertInto('order_items')
-        .values(
-          priced.map((l, i) => ({
-            order_id: id,
-            line_no: i + 1,
-            product_id: l.productId,
-            name: l.name,
-            unit_price_fen: l.unitPriceFen,
-            quantity: l.quantity,
-            amount_fen: l.amountFen,
-          })),
-        )
-        .execute();
-      const order = (await findOrder(trx, id))!;
-      await appendEvent(trx, id, 'order.created', { order: await loadOrderView(trx, order) }, now);
+        .returningAll()
+        .executeTakeFirstOrThrow();
+      await trx.insertInto('order_items').values(items).execute();
+      await appendEvent(trx, id, 'order.created', { order: orderView(order, items) }, now);
     });
     this.ctx.metrics.inc('minipay_orders_created_total');
     return id;
@@ -167,7 +164,8 @@ export class Checkout {
         prepay_expires_at: prepay.prepayExpiresAt.toISOString(),
         next_query_at: new Date(now.getTime() + FIRST_QUERY_MS).toISOString(),
       });
-      return this.answer(done?.order ?? (await findOrder(this.ctx.db, order.id))!);
+      if (done) return this.answer(done.order, done.view);
+      return this.answer((await findOrder(this.ctx.db, order.id))!);
     } catch (err) {
       if (!(err instanceof GatewayError)) throw err;
       if (err.kind === 'ambiguous' || err.kind === 'invalid') throw wechatUnavailable();
@@ -221,8 +219,9 @@ export class Checkout {
     }
   }
 
-  private async answer(order: OrderRow): Promise<CheckoutAnswer> {
-    const view = await loadOrderView(this.ctx.db, order);
+  /** `view`: the order's view when the caller has it already (no second read). */
+  private async answer(order: OrderRow, known?: OrderView): Promise<CheckoutAnswer> {
+    const view = known ?? (await loadOrderView(this.ctx.db, order));
     const payment =
       order.status === 'PENDING' && order.prepay_id
         ? this.ctx.gateway.paymentParams(order.prepay_id)

@@ -7,6 +7,7 @@ import pino from 'pino';
 import { type Config, ConfigError, loadConfig } from '../../config.js';
 import { type Launched, launch } from '../../server/launch.js';
 import { createLogger } from '../../server/logger.js';
+import { webPages } from '../../server/web-pages.js';
 import { type Command, UsageError } from '../command.js';
 
 const usage = `Usage: minipay start [options]
@@ -51,11 +52,19 @@ function banner(launched: Launched): string {
       ? [
           'minipay is running in demo mode (no merchant credentials: WeChat is the local sandbox)',
           '',
+          `  Demo (mini program) ${url}/demo/`,
+          `  Admin console       ${url}/admin/   (sign in with the admin token below)`,
+          '',
           `  Admin API token     ${launched.adminToken}   (Authorization: Bearer …)`,
           `  Sandbox (WeChat)    ${launched.sandbox?.url}   cashier: ${launched.sandbox?.url}/sandbox/v1/cashier`,
           '',
         ]
-      : ['minipay is running (live: WeChat Pay merchant credentials configured)', ''];
+      : [
+          'minipay is running (live: WeChat Pay merchant credentials configured)',
+          '',
+          `  Admin console       ${url}/admin/   (sign in with MINIPAY_ADMIN_TOKEN)`,
+          '',
+        ];
   return [
     ...lines,
     `  Mini program API    ${url}/api/v1`,
@@ -89,7 +98,7 @@ export const startCommand: Command = {
     const logger = createLogger(config.logLevel, pino.destination(2));
     let launched: Launched;
     try {
-      launched = await launch(config, { logger });
+      launched = await launch(config, { logger, plugins: [webPages()] });
     } catch (err) {
       const e = err as NodeJS.ErrnoException;
       const reason =

@@ -18,7 +18,7 @@ describe('minipay start (command line)', () => {
     assert.throws(() => startOverrides(['x']), UsageError);
   });
 
-  test('demo mode: prints the URLs and the admin token, serves, stops cleanly on SIGTERM', async (t) => {
+  test('demo mode: prints the page URLs first, the admin token, serves, stops cleanly on SIGTERM', async (t) => {
     const dir = mkdtempSync(join(tmpdir(), 'minipay-start-'));
     t.after(() => rmSync(dir, { recursive: true, force: true }));
     const run = minipay(['start', '--port', '0'], {
@@ -29,6 +29,13 @@ describe('minipay start (command line)', () => {
     const [, token] = await run.waitFor(/Admin API token\s+(\S+)/);
     const { stdout } = run.output();
     assert.match(stdout, /demo mode/);
+    const urls = stdout.match(/http:\/\/\S+/g) ?? [];
+    assert.deepEqual(
+      urls.slice(0, 2),
+      [`${api}/demo/`, `${api}/admin/`],
+      'the demo and the console come first',
+    );
+    assert.equal((await fetch(`${api}/demo/config.json`)).status, 200);
     assert.match(stdout, /Sandbox \(WeChat\)\s+http:\/\/127\.0\.0\.1:\d+/);
     assert.doesNotMatch(stdout, /"level"/, 'logs go to stderr, not into the banner');
     assert.equal((await fetch(`${api}/readyz`)).status, 200);

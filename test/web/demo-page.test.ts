@@ -1,0 +1,71 @@
+/**
+ * The browser demo (/demo/) in headless Chromium: a user logs in, buys, pays in the sandbox's
+ * cashier and watches the order turn PAID; then orders again, closes the cashier and cancels.
+ * What the screen shows is checked against the server's own records.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, test } from 'node:test';
+import { webPages } from '../../src/server/web-pages.js';
+import { browserSkipReason, launchBrowser, openPage, seeText } from '../support/browser.js';
+import { startDemo } from '../support/demo.js';
+
+const skip = browserSkipReason();
+
+describe('demo page (/demo/) in Chromium', { skip: skip ?? false }, () => {
+  test('log in, buy, pay in the cashier → PAID; buy, close the cashier, cancel → CLOSED', async (t) => {
+    const dir = mkdtempSync(join(tmpdir(), 'minipay-web-'));
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    const demo = await startDemo(t, `sqlite:${join(dir, 'demo.sqlite')}`, {
+      plugins: [webPages()],
+    });
+    const browser = await launchBrowser(t);
+    const { page, errors } = await openPage(browser, `${demo.url}/demo/`);
+
+    await page.getByTestId('login').click();
+    const openid = (await page.getByTestId('openid').textContent())?.trim();
+    assert.match(openid ?? '', /^o[A-Za-z0-9_-]+$/, 'the sandbox user the server logged in');
+
+    // Buy two jasmine teas and pay in the sandbox's own cashier page.
+    const tea = page.getByTestId('product-prd_jasmine_tea');
+    await tea.getByRole('button', { name: 'more' }).click();
+    await page.getByTestId('buy-prd_jasmine_tea').click();
+    const cashier = page.frameLocator('[data-testid=cashier]');
+    await seeText(cashier.locator('#amount'), '¥ 76.00');
+    await cashier.locator('#pay').click();
+    await seeText(page.getByTestId('order-status'), '已支付 Paid');
+    await seeText(page.getByTestId('order'), '¥76.00');
+
+    const paid = await demo.launched.server.store.db
+      .selectFrom('orders')
+      .selectAll()
+      .where('status', '=', 'PAID')
+      .execute();
+    assert.equal(paid.length, 1, 'the server has exactly one paid order');
+    assert.equal(paid[0]!.total_fen, 7600);
+    const notified = demo.sandbox
+      .notifications()
+      .filter((n) => n.outTradeNo === paid[0]!.out_trade_no);
+    assert.ok(
+      notified.some((n) => n.status === 'delivered'),
+      'the notify reached the server',
+    );
+
+    // Order a one-fen sample, close the cashier (the order stays open), then cancel it.
+    await page.getByTestId('buy-prd_sample').click();
+    await cashier.locator('#cancel').click();
+    await seeText(page.getByTestId('order-status'), '待支付 Pending');
+    await page.getByTestId('cancel').click();
+    await seeText(page.getByTestId('order-status'), '已关闭 Closed');
+    const closed = await demo.launched.server.store.db
+      .selectFrom('orders')
+      .select(['status', 'out_trade_no'])
+      .where('total_fen', '=', 1)
+      .executeTakeFirstOrThrow();
+    assert.equal(closed.status, 'CLOSED');
+    assert.equal(demo.sandbox.trade(closed.out_trade_no)?.tradeState, 'CLOSED');
+    assert.deepEqual(errors, [], 'no console errors on the page');
+  });
+});

@@ -1,0 +1,220 @@
+/**
+ * The console's view of the admin API (docs/http-api.md "Admin API"): a bearer token, JSON in
+ * and out, and every failure as an AdminApiError. An endpoint this server does not have yet
+ * (Fastify's "no route" 404) is `unavailable`, so a page can say so instead of breaking.
+ */
+import type { Order } from '../../src/client/index.js';
+
+export interface AdminOrder extends Order {
+  openid?: string;
+  userId?: string;
+  refundRequired?: boolean;
+}
+
+export interface Refund {
+  id: string;
+  orderId: string;
+  outRefundNo: string;
+  refundId: string | null;
+  amountFen: number;
+  reason: string | null;
+  status: string;
+  source: string;
+  createdAt: string;
+  succeededAt: string | null;
+  failure: { code: string; message: string } | null;
+}
+
+export interface TimelineEntry {
+  at: string;
+  kind: string;
+  summary: string;
+  data: unknown;
+}
+
+export interface Anomaly {
+  id: string;
+  kind: string;
+  orderId: string | null;
+  outTradeNo: string | null;
+  detail: unknown;
+  status: 'open' | 'resolved';
+  createdAt: string;
+  resolvedAt: string | null;
+  resolution: string | null;
+}
+
+export interface Delivery {
+  id: string;
+  eventId: string;
+  eventType: string;
+  url: string;
+  status: string;
+  attempts: number;
+  lastAttemptAt: string | null;
+  nextAttemptAt: string | null;
+  lastStatusCode: number | null;
+  lastError: string | null;
+  createdAt: string;
+}
+
+export interface DayStats {
+  date: string;
+  paidCount: number;
+  paidFen: number;
+  refundedFen: number;
+}
+
+export interface Session {
+  ok: true;
+  mode: 'demo' | 'live';
+  appId: string;
+  mchId: string;
+}
+
+export class AdminApiError extends Error {
+  constructor(
+    /** HTTP status, 0 when no answer came. */
+    readonly status: number,
+    /** The server's error code, or NETWORK_ERROR / BAD_RESPONSE. */
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'AdminApiError';
+  }
+
+  /** The server has no such route: the feature is not on this server (yet). */
+  get unavailable(): boolean {
+    return this.status === 404 && this.code === 'NOT_FOUND' && this.message.startsWith('no route');
+  }
+
+  /** No answer, or one that does not say what happened: the request may have taken effect. */
+  get ambiguous(): boolean {
+    return (
+      this.status === 0 ||
+      this.status >= 500 ||
+      (this.status === 409 && this.code === 'IDEMPOTENCY_IN_PROGRESS')
+    );
+  }
+}
+
+export interface RequestOptions {
+  body?: unknown;
+  headers?: Record<string, string>;
+  query?: Record<string, string | number | undefined>;
+}
+
+export class AdminApi {
+  constructor(
+    private readonly token: string,
+    private readonly base = '',
+  ) {}
+
+  async call<T>(method: 'GET' | 'POST', path: string, options: RequestOptions = {}): Promise<T> {
+    const query = new URLSearchParams();
+    for (const [name, value] of Object.entries(options.query ?? {})) {
+      if (value !== undefined && value !== '') query.set(name, String(value));
+    }
+    const url = `${this.base}/admin/v1${path}${query.size ? `?${query}` : ''}`;
+    const headers: Record<string, string> = {
+      authorization: `Bearer ${this.token}`,
+      ...options.headers,
+    };
+    if (options.body !== undefined) headers['content-type'] = 'application/json';
+    let res: Response;
+    try {
+      res = await fetch(url, {
+        method,
+        headers,
+        body: options.body === undefined ? undefined : JSON.stringify(options.body),
+      });
+    } catch {
+      throw new AdminApiError(0, 'NETWORK_ERROR', 'no answer from the server');
+    }
+    const text = await res.text();
+    let json: unknown;
+    try {
+      json = text ? JSON.parse(text) : undefined;
+    } catch {
+      throw new AdminApiError(res.status, 'BAD_RESPONSE', `HTTP ${res.status}: not JSON`);
+    }
+    if (!res.ok) {
+      const error = (json as { error?: { code?: string; message?: string } } | undefined)?.error;
+      throw new AdminApiError(
+        res.status,
+        error?.code ?? 'BAD_RESPONSE',
+        error?.message ?? `HTTP ${res.status}`,
+      );
+    }
+    return json as T;
+  }
+
+  session() {
+    return this.call<Session>('GET', '/session');
+  }
+
+  orders(filters: Record<string, string | number | undefined>) {
+    return this.call<{ orders: AdminOrder[]; nextCursor: string | null }>('GET', '/orders', {
+      query: filters,
+    });
+  }
+
+  order(id: string) {
+    return this.call<{ order: AdminOrder; refunds: Refund[]; timeline: TimelineEntry[] }>(
+      'GET',
+      `/orders/${encodeURIComponent(id)}`,
+    );
+  }
+
+  sync(id: string) {
+    return this.call<{ order: AdminOrder }>('POST', `/orders/${encodeURIComponent(id)}/sync`);
+  }
+
+  close(id: string) {
+    return this.call<{ order: AdminOrder }>('POST', `/orders/${encodeURIComponent(id)}/close`);
+  }
+
+  refund(id: string, body: { amountFen: number; reason?: string }, idempotencyKey: string) {
+    return this.call<{ refund: Refund; order: AdminOrder }>(
+      'POST',
+      `/orders/${encodeURIComponent(id)}/refunds`,
+      { body, headers: { 'idempotency-key': idempotencyKey } },
+    );
+  }
+
+  anomalies(query: { status?: string; cursor?: string; limit?: number }) {
+    return this.call<{ anomalies: Anomaly[]; nextCursor: string | null }>('GET', '/anomalies', {
+      query,
+    });
+  }
+
+  resolveAnomaly(id: string, note: string) {
+    return this.call<{ anomaly: Anomaly }>('POST', `/anomalies/${encodeURIComponent(id)}/resolve`, {
+      body: { note },
+    });
+  }
+
+  deliveries(query: { status?: string; cursor?: string; limit?: number }) {
+    return this.call<{ deliveries: Delivery[]; nextCursor: string | null }>(
+      'GET',
+      '/webhooks/deliveries',
+      { query },
+    );
+  }
+
+  replay(id: string) {
+    return this.call<{ delivery: Delivery }>(
+      'POST',
+      `/webhooks/deliveries/${encodeURIComponent(id)}/replay`,
+    );
+  }
+
+  dailyStats(from: string, to: string) {
+    return this.call<{ days: DayStats[] }>('GET', '/stats/daily', { query: { from, to } });
+  }
+
+  reconciliations() {
+    return this.call<{ runs: Record<string, unknown>[] }>('GET', '/reconciliations');
+  }
+}

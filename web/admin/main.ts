@@ -1,0 +1,6 @@
+import { createApp } from 'vue';
+import '../shared/base.css';
+import './console.css';
+import AdminApp from './AdminApp.vue';
+
+createApp(AdminApp).mount('#app');
