@@ -13,7 +13,10 @@ export interface ShopConfig {
   sandbox: { url: string; appId: string } | null;
 }
 
+// A demo server on this computer (`minipay start`, default port 8080). Copy the two URLs from
+// its banner: "Mini program API" (…/api/v1 may be left on) and "Sandbox (WeChat)" (a new port
+// on every start).
 export const config: ShopConfig = {
-  baseUrl: 'http://127.0.0.1:3000',
-  sandbox: { url: 'http://127.0.0.1:3000', appId: 'wx5a5db0c000000001' },
+  baseUrl: 'http://127.0.0.1:8080',
+  sandbox: { url: 'http://127.0.0.1:PORT-FROM-THE-BANNER', appId: 'wx5a5db0c000000001' },
 };

@@ -24,7 +24,10 @@ import { type RetryPolicy, retryPolicy } from './retry.js';
 import { Transport } from './transport.js';
 
 export interface MinipayClientOptions {
-  /** The minipay server, e.g. `https://pay.example.com` (no trailing slash needed). */
+  /**
+   * The minipay server, e.g. `https://pay.example.com`; the "Mini program API" URL that
+   * `minipay start` prints (`…/api/v1`) works too.
+   */
   baseUrl: string;
   /** `fromWx(wx)`, `fromTaro(Taro)`, `fromUni(uni)` or your own. */
   platform: Platform;
@@ -244,11 +247,12 @@ function paymentArgs(payment: PaymentParams) {
   };
 }
 
+/** The server's root; the API URL `minipay start` prints (…/api/v1) is taken as well. */
 function checkBaseUrl(baseUrl: string): string {
   if (typeof baseUrl !== 'string' || !/^https?:\/\/[^/?#]+(\/[^?#]*)?$/.test(baseUrl)) {
     throw new RangeError(`baseUrl must be an http(s) URL such as https://pay.example.com`);
   }
-  return baseUrl.replace(/\/+$/, '');
+  return baseUrl.replace(/\/+$/, '').replace(/\/api\/v1$/, '');
 }
 
 function checkoutBody(items: CheckoutItem[], attach: string | undefined) {

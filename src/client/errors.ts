@@ -1,4 +1,5 @@
 /** The errors the client library raises: the server's coded errors and its own. */
+import { isRetryableStatus } from './retry.js';
 
 /** Codes the client raises itself; every other code is the server's (docs/http-api.md). */
 export type ClientErrorCode =
@@ -55,4 +56,16 @@ export const PAYMENT_CANCEL_ERRMSG = 'requestPayment:fail cancel';
 /** True when a requestPayment failure means the user cancelled (not an error). */
 export function isUserCancel(errMsg: string): boolean {
   return errMsg.trim() === PAYMENT_CANCEL_ERRMSG;
+}
+
+/**
+ * True when the failed call may be sent again unchanged, and a checkout must be sent again
+ * with the SAME Idempotency-Key: there was no answer, the first attempt is still running
+ * (`IDEMPOTENCY_IN_PROGRESS`), or the server was busy or failing. Either of those may have
+ * made the order, so a new key could make a second one.
+ */
+export function isSafeToRetry(err: unknown): boolean {
+  if (!(err instanceof MinipayError)) return false;
+  if (err.code === 'NETWORK_ERROR') return true;
+  return err.status > 0 && isRetryableStatus(err.status, err.code);
 }

@@ -25,6 +25,7 @@ export {
 } from './client.js';
 export {
   type ClientErrorCode,
+  isSafeToRetry,
   isUserCancel,
   MinipayError,
   PAYMENT_CANCEL_ERRMSG,

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { createMinipayClient, type MinipayClient } from '../../src/client/client.js';
-import { MinipayError } from '../../src/client/errors.js';
+import { isSafeToRetry, MinipayError } from '../../src/client/errors.js';
 import type { PlatformRequest, PlatformResponse } from '../../src/client/platform.js';
 import { SESSION_STORAGE_KEY } from '../../src/client/transport.js';
 import {
@@ -110,6 +110,16 @@ describe('client: session', () => {
       platform.to('POST', '/api/v1/login').map((r) => r.data),
       [{ code: 'code-1' }, { code: 'code-2' }],
     );
+  });
+
+  test('baseUrl may be the API URL minipay start prints (…/api/v1), with or without a slash', async () => {
+    for (const baseUrl of [`${BASE}/api/v1`, `${BASE}/api/v1/`, `${BASE}/`]) {
+      const platform = new FakePlatform(
+        server({ 'GET /api/v1/products': () => json(200, { products: [] }) }),
+      );
+      await createMinipayClient({ baseUrl, platform }).listProducts();
+      assert.equal(platform.requests[0]?.url, `${BASE}/api/v1/products`, baseUrl);
+    }
   });
 
   test('a session stored for another server is not sent to this one', async () => {
@@ -227,6 +237,34 @@ describe('client: checkout and retries', () => {
     );
     assert.equal(err.message, 'prd_x is not for sale');
     assert.equal(refusing.to('POST', '/api/v1/orders').length, 1);
+  });
+
+  test('isSafeToRetry: no answer, still in progress or a server failure keep the key; refusals do not', async () => {
+    const failing = async (answer: ReturnType<Handler>) => {
+      const platform = new FakePlatform(server({ 'POST /api/v1/orders': () => answer }));
+      try {
+        await client(platform).checkout([{ productId: 'prd_tea', quantity: 1 }]);
+      } catch (err) {
+        return err;
+      }
+      assert.fail('expected the checkout to fail');
+    };
+    const keep = [
+      'network-error' as const,
+      apiError(409, 'IDEMPOTENCY_IN_PROGRESS'),
+      apiError(503, 'SERVICE_UNAVAILABLE'),
+      apiError(429, 'RATE_LIMITED'),
+    ];
+    for (const answer of keep) assert.equal(isSafeToRetry(await failing(answer)), true);
+    const drop = [
+      apiError(422, 'PRODUCT_UNAVAILABLE'),
+      apiError(422, 'IDEMPOTENCY_KEY_REUSED'),
+      apiError(409, 'ORDER_NOT_PENDING'),
+      apiError(400, 'VALIDATION_FAILED'),
+      json(200, 'not json'),
+    ];
+    for (const answer of drop) assert.equal(isSafeToRetry(await failing(answer)), false);
+    assert.equal(isSafeToRetry(new Error('not from minipay')), false);
   });
 
   test('bad items are refused before anything is sent', async () => {

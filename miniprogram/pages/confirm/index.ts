@@ -3,7 +3,7 @@
 import {
   type Checkout,
   type CheckoutItem,
-  MinipayError,
+  isSafeToRetry,
   newIdempotencyKey,
 } from '../../lib/minipay';
 import { minipay } from '../../services/minipay';
@@ -13,11 +13,6 @@ interface Line {
   name: string;
   quantity: number;
   amount: string;
-}
-
-/** Errors after which the same order may be sent again with the same key. */
-function mayRetrySameKey(err: unknown): boolean {
-  return err instanceof MinipayError && (err.code === 'NETWORK_ERROR' || err.status >= 500);
 }
 
 function parseItems(raw: string | undefined): CheckoutItem[] {
@@ -83,7 +78,9 @@ Page({
       this.setData({
         submitting: false,
         error: errorText(err),
-        idempotencyKey: mayRetrySameKey(err) ? idempotencyKey : '',
+        // No answer, still in progress or a server failure: the order may exist, so the next
+        // tap must send the same key; any other refusal made nothing, so the next is new.
+        idempotencyKey: isSafeToRetry(err) ? idempotencyKey : '',
       });
       return;
     }
