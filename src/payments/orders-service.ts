@@ -147,8 +147,9 @@ export function notPending(order: OrderRow): DomainError {
   );
 }
 
-export function encodeCursor(order: OrderRow): string {
-  return Buffer.from(`${order.created_at}|${order.id}`).toString('base64url');
+/** The cursor after a row of any newest-first list keyed by (created_at, id). */
+export function encodeCursor(row: { created_at: string; id: string }): string {
+  return Buffer.from(`${row.created_at}|${row.id}`).toString('base64url');
 }
 
 export function decodeCursor(cursor: string): [string, string] {

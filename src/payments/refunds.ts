@@ -18,7 +18,7 @@ import { checkKey, IdempotencyKeys, requestHash } from './idempotency.js';
 import type { RunSummary } from './maintenance.js';
 import type { AdminOrderView, OrderRow } from './order-view.js';
 import { findOrder } from './orders-repo.js';
-import { decodeCursor } from './orders-service.js';
+import { decodeCursor, encodeCursor } from './orders-service.js';
 import { MAX_REFUND_REASON_CHARS, refusalFor } from './refund-amounts.js';
 import {
   REFUND_STATUSES,
@@ -358,10 +358,7 @@ export class Refunds {
     const last = page.at(-1);
     return {
       refunds: page.map(refundView),
-      nextCursor:
-        rows.length > limit && last
-          ? Buffer.from(`${last.created_at}|${last.id}`).toString('base64url')
-          : null,
+      nextCursor: rows.length > limit && last ? encodeCursor(last) : null,
     };
   }
 

@@ -10,7 +10,7 @@ import type { WebhookDeliveriesTable } from '../store/schema.js';
 import type { PaymentsContext } from './context.js';
 import { notFound, validation } from './errors.js';
 import type { RunSummary } from './maintenance.js';
-import { decodeCursor } from './orders-service.js';
+import { decodeCursor, encodeCursor } from './orders-service.js';
 import { eventFromRow } from './outbox.js';
 import { DEFAULT_WEBHOOK_RETRY, nextRetryAt, type RetrySchedule } from './webhook-retry.js';
 import {
@@ -270,10 +270,7 @@ export class Webhooks {
     const last = page.at(-1);
     return {
       deliveries: page.map(deliveryView),
-      nextCursor:
-        rows.length > limit && last
-          ? Buffer.from(`${last.created_at}|${last.id}`).toString('base64url')
-          : null,
+      nextCursor: rows.length > limit && last ? encodeCursor(last) : null,
     };
   }
 

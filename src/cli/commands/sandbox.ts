@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import pino from 'pino';
 import { type Sandbox, type SandboxOptions, startSandbox } from '../../sandbox/index.js';
-import { type Command, UsageError } from '../command.js';
+import { type Command, UsageError, untilStopSignal } from '../command.js';
 
 const usage = `Usage: minipay sandbox [options]
 
@@ -177,15 +177,7 @@ export const sandboxCommand: Command = {
       return 1;
     }
     process.stdout.write(banner(sandbox, options));
-    await new Promise<void>((resolve) => {
-      const stop = () => {
-        process.off('SIGINT', stop);
-        process.off('SIGTERM', stop);
-        resolve();
-      };
-      process.on('SIGINT', stop);
-      process.on('SIGTERM', stop);
-    });
+    await untilStopSignal();
     process.stderr.write('minipay sandbox: stopping\n');
     await sandbox.close();
     return 0;

@@ -8,7 +8,7 @@ import { type Config, ConfigError, loadConfig } from '../../config.js';
 import { type Launched, launch } from '../../server/launch.js';
 import { createLogger } from '../../server/logger.js';
 import { webPages } from '../../server/web-pages.js';
-import { type Command, UsageError } from '../command.js';
+import { type Command, UsageError, untilStopSignal } from '../command.js';
 
 const usage = `Usage: minipay start [options]
 
@@ -109,15 +109,7 @@ export const startCommand: Command = {
       return 1;
     }
     process.stdout.write(banner(launched));
-    await new Promise<void>((resolve) => {
-      const stop = () => {
-        process.off('SIGINT', stop);
-        process.off('SIGTERM', stop);
-        resolve();
-      };
-      process.on('SIGINT', stop);
-      process.on('SIGTERM', stop);
-    });
+    await untilStopSignal();
     process.stderr.write('minipay start: stopping (finishing requests in flight)\n');
     await launched.close();
     return 0;
