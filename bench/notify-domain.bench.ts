@@ -15,7 +15,7 @@ import pino from 'pino';
 import { createPayments, DEFAULT_SETTINGS } from '../src/payments/index.js';
 import { WechatPayV2Gateway } from '../src/payments/wechatpay-v2-gateway.js';
 import { DEMO_CREDENTIALS } from '../src/sandbox/credentials.js';
-import { openStore } from '../src/store/index.js';
+import { groupCommit, openStore, transactionPerUnit } from '../src/store/index.js';
 import { countPaid, seedPendingOrders } from './support/minipay-process.js';
 import { type PendingOrder, paymentNotifyXml } from './support/notify-bodies.js';
 
@@ -41,10 +41,15 @@ const counting: KyselyPlugin = {
   transformResult: async (args) => args.result,
 };
 const store = openStore(databaseUrl);
+const countingDb = store.db.withPlugin(counting);
 const gateway = new WechatPayV2Gateway({ ...DEMO_CREDENTIALS, signType: 'MD5' });
 const payments = createPayments(
   {
-    db: store.db.withPlugin(counting),
+    db: countingDb,
+    transact:
+      store.dialect === 'sqlite' && !process.env.BENCH_PLAIN_TX
+        ? groupCommit(countingDb)
+        : transactionPerUnit(countingDb),
     gateway,
     clock: () => new Date(),
     logger: pino({ level: 'silent' }),

@@ -6,6 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { Transaction } from 'kysely';
+import { type Transactor, transactionPerUnit } from '../store/group-commit.js';
 import type { Database } from '../store/schema.js';
 import { recordAnomaly } from './anomalies.js';
 import type { PaymentsContext } from './context.js';
@@ -18,7 +19,13 @@ import {
 } from './gateway.js';
 import { newId } from './ids.js';
 import type { OrderRow } from './order-view.js';
-import { type Db, findOrder, findOrderByOutTradeNo, transition } from './orders-repo.js';
+import {
+  type Db,
+  findOrder,
+  findOrderByOutTradeNo,
+  payPendingOrder,
+  transition,
+} from './orders-repo.js';
 
 /** Proof that WeChat holds the money for an order (a verified notify or an orderquery). */
 export interface PaymentEvidence {
@@ -46,7 +53,11 @@ export interface NotifyHandling {
 }
 
 export class Confirmation {
-  constructor(private readonly ctx: PaymentsContext) {}
+  private readonly transact: Transactor;
+
+  constructor(private readonly ctx: PaymentsContext) {
+    this.transact = ctx.transact ?? transactionPerUnit(ctx.db);
+  }
 
   /** `db`: the caller's transaction, when the change must commit with the caller's writes. */
   async applyPaid(
@@ -54,13 +65,9 @@ export class Confirmation {
     evidence: PaymentEvidence,
     db: Db = this.ctx.db,
   ): Promise<PaidResult> {
-    const { gateway } = this.ctx;
     const now = this.ctx.clock();
     const base = { orderId: order.id, outTradeNo: order.out_trade_no };
-    if (
-      (evidence.appId !== undefined && evidence.appId !== gateway.appId) ||
-      (evidence.mchId !== undefined && evidence.mchId !== gateway.mchId)
-    ) {
+    if (!this.sameMerchant(evidence)) {
       await recordAnomaly(
         db,
         {
@@ -169,9 +176,9 @@ export class Confirmation {
       return this.invalidNotify(request, err);
     }
     try {
-      const { handling, known } = await this.ctx.db
-        .transaction()
-        .execute((trx) => this.settleNotify(trx, notice, received));
+      const { handling, known } = await this.transact((trx) =>
+        this.settleNotify(trx, notice, received),
+      );
       if (handling.result === 'paid') crashPoint('order-paid-after-commit');
       if (handling.result !== 'unknown_order' && handling.result !== 'not_paid') {
         this.ctx.metrics.inc('minipay_notifies_total', {
@@ -196,6 +203,12 @@ export class Confirmation {
     notice: PaymentNotice,
     received: Date,
   ): Promise<{ handling: NotifyHandling; known: boolean }> {
+    const fast = await this.payFromNotice(trx, notice);
+    if (fast) {
+      const handling: NotifyHandling = { outcome: 'ok', message: 'OK', result: 'paid' };
+      const known = await this.recordNotification(trx, notice, received, handling, fast.id);
+      return { handling, known };
+    }
     const order = await findOrderByOutTradeNo(trx, notice.outTradeNo);
     let handling: NotifyHandling;
     if (!order) {
@@ -234,6 +247,45 @@ export class Confirmation {
     }
     const known = await this.recordNotification(trx, notice, received, handling, order?.id ?? null);
     return { handling, known };
+  }
+
+  /**
+   * The usual notify in one statement: a successful payment, for this merchant, of exactly a
+   * PENDING order's amount and currency, made PAID by `payPendingOrder`'s compare-and-set. The
+   * same checks as `applyPaid`, done by the UPDATE's condition; resolves `null` (nothing
+   * written) for anything else, which then takes the full path to be told apart.
+   */
+  private async payFromNotice(
+    trx: Transaction<Database>,
+    notice: PaymentNotice,
+  ): Promise<OrderRow | null> {
+    const { transactionId, totalFen } = notice;
+    if (!notice.succeeded || !transactionId || totalFen === undefined) return null;
+    if (!this.sameMerchant(notice)) return null;
+    const now = this.ctx.clock();
+    const paid = await payPendingOrder(
+      trx,
+      { outTradeNo: notice.outTradeNo, totalFen, currency: notice.currency ?? 'CNY' },
+      now,
+      {
+        transaction_id: transactionId,
+        paid_at: (notice.paidAt ?? now).toISOString(),
+        next_query_at: null,
+      },
+      { source: 'notify' },
+    );
+    if (!paid) return null;
+    this.ctx.metrics.inc('minipay_orders_paid_total', { source: 'notify' });
+    return paid.order;
+  }
+
+  /** Whether evidence names this merchant (an absent field is not a mismatch). */
+  private sameMerchant(evidence: { appId?: string | undefined; mchId?: string | undefined }) {
+    const { gateway } = this.ctx;
+    return (
+      (evidence.appId === undefined || evidence.appId === gateway.appId) &&
+      (evidence.mchId === undefined || evidence.mchId === gateway.mchId)
+    );
   }
 
   private async invalidNotify(request: NotifyHttpRequest, err: unknown): Promise<NotifyHandling> {

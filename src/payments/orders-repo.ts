@@ -75,7 +75,7 @@ export interface TransitionResult {
  * Moves order `id` from one of `from` to `to`, applying `set`, and records the event.
  * Resolves `null` when the order was not in `from` (someone else moved it first).
  */
-export async function transition(
+export function transition(
   db: Db,
   id: string,
   from: readonly OrderStatus[],
@@ -84,12 +84,46 @@ export async function transition(
   set: Updateable<OrdersTable> = {},
   extra: Record<string, unknown> = {},
 ): Promise<TransitionResult | null> {
+  return changeStatus(db, { id }, from, to, at, set, extra);
+}
+
+/** The PENDING order with this out_trade_no, provided it is for exactly this money. */
+export interface PendingPaymentMatch {
+  outTradeNo: string;
+  totalFen: number;
+  currency: string;
+}
+
+/**
+ * PENDING → PAID for the order `match` names, in ONE statement: the compare-and-set also
+ * requires the amount and currency to be the order's. A payment notify's usual case needs no
+ * read of the order first. Resolves `null` when no order matched (unknown, already settled or
+ * other money): the caller reads the order to say which.
+ */
+export function payPendingOrder(
+  db: Db,
+  match: PendingPaymentMatch,
+  at: Date,
+  set: Updateable<OrdersTable>,
+  extra: Record<string, unknown>,
+): Promise<TransitionResult | null> {
+  return changeStatus(db, match, ['PENDING'], 'PAID', at, set, extra);
+}
+
+async function changeStatus(
+  db: Db,
+  match: { id: string } | PendingPaymentMatch,
+  from: readonly OrderStatus[],
+  to: OrderStatus,
+  at: Date,
+  set: Updateable<OrdersTable>,
+  extra: Record<string, unknown>,
+): Promise<TransitionResult | null> {
   for (const f of from) {
     if (!canTransition(f, to)) throw new Error(`order transition ${f} → ${to} is not allowed`);
   }
   const done = await inTransaction(db, async (trx) => {
-    // RETURNING gives the row as updated: no second read of it.
-    const order = await trx
+    let update = trx
       .updateTable('orders')
       .set({
         ...set,
@@ -97,13 +131,19 @@ export async function transition(
         version: sql<number>`version + 1`,
         updated_at: at.toISOString(),
       })
-      .where('id', '=', id)
-      .where('status', 'in', [...from])
-      .returningAll()
-      .executeTakeFirst();
+      .where('status', 'in', [...from]);
+    update =
+      'id' in match
+        ? update.where('id', '=', match.id)
+        : update
+            .where('out_trade_no', '=', match.outTradeNo)
+            .where('total_fen', '=', match.totalFen)
+            .where('currency', '=', match.currency);
+    // RETURNING gives the row as updated: no second read of it.
+    const order = await update.returningAll().executeTakeFirst();
     if (order === undefined) return null;
     const view = await loadOrderView(trx, order);
-    await appendEvent(trx, id, eventTypeFor(to), { order: view, ...extra }, at);
+    await appendEvent(trx, order.id, eventTypeFor(to), { order: view, ...extra }, at);
     if (to === 'PAID') crashPoint('order-paid-before-commit');
     return { order, view };
   });
