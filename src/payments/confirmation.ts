@@ -7,6 +7,7 @@
 import { createHash } from 'node:crypto';
 import type { Transaction } from 'kysely';
 import { type Transactor, transactionPerUnit } from '../store/group-commit.js';
+import { preparedQuery } from '../store/prepared-query.js';
 import type { Database } from '../store/schema.js';
 import { recordAnomaly } from './anomalies.js';
 import type { PaymentsContext } from './context.js';
@@ -26,6 +27,48 @@ import {
   payPendingOrder,
   transition,
 } from './orders-repo.js';
+
+/**
+ * Records a payment notification, or counts a repeat of one (same kind and identity) up and
+ * keeps what was answered last; a repeat without an order keeps the order already recorded.
+ */
+const upsertNotification = preparedQuery<
+  {
+    id: string;
+    identity: string;
+    orderId: string | null;
+    outTradeNo: string;
+    outcome: string;
+    detail: string;
+    at: string;
+  },
+  { received_count: number }
+>((db, p) =>
+  db
+    .insertInto('notifications')
+    .values({
+      id: p('id'),
+      kind: 'payment',
+      identity: p('identity'),
+      order_id: p('orderId'),
+      out_trade_no: p('outTradeNo'),
+      outcome: p('outcome'),
+      detail: p('detail'),
+      received_count: 1,
+      created_at: p('at'),
+      updated_at: p('at'),
+    })
+    .onConflict((oc) =>
+      oc.columns(['kind', 'identity']).doUpdateSet((eb) => ({
+        received_count: eb('notifications.received_count', '+', 1),
+        order_id: eb.fn.coalesce('excluded.order_id', 'notifications.order_id'),
+        outcome: eb.ref('excluded.outcome'),
+        detail: eb.ref('excluded.detail'),
+        updated_at: eb.ref('excluded.updated_at'),
+      })),
+    )
+    .returning('received_count'),
+);
 
 /** Proof that WeChat holds the money for an order (a verified notify or an orderquery). */
 export interface PaymentEvidence {
@@ -267,11 +310,7 @@ export class Confirmation {
       trx,
       { outTradeNo: notice.outTradeNo, totalFen, currency: notice.currency ?? 'CNY' },
       now,
-      {
-        transaction_id: transactionId,
-        paid_at: (notice.paidAt ?? now).toISOString(),
-        next_query_at: null,
-      },
+      { transactionId, paidAt: notice.paidAt ?? now },
       { source: 'notify' },
     );
     if (!paid) return null;
@@ -327,32 +366,15 @@ export class Confirmation {
     orderId: string | null,
   ): Promise<boolean> {
     const iso = received.toISOString();
-    const outcome = handling.result ?? handling.outcome;
-    const inserted = await db
-      .insertInto('notifications')
-      .values({
-        id: newId('ntf'),
-        kind: 'payment',
-        identity: notice.noticeId,
-        order_id: orderId,
-        out_trade_no: notice.outTradeNo,
-        outcome,
-        detail: handling.message,
-        received_count: 1,
-        created_at: iso,
-        updated_at: iso,
-      })
-      .onConflict((oc) =>
-        oc.columns(['kind', 'identity']).doUpdateSet((eb) => ({
-          received_count: eb('notifications.received_count', '+', 1),
-          ...(orderId !== null && { order_id: orderId }),
-          outcome,
-          detail: handling.message,
-          updated_at: iso,
-        })),
-      )
-      .returning('received_count')
-      .executeTakeFirst();
+    const [inserted] = await upsertNotification(db, {
+      id: newId('ntf'),
+      identity: notice.noticeId,
+      orderId,
+      outTradeNo: notice.outTradeNo,
+      outcome: handling.result ?? handling.outcome,
+      detail: handling.message,
+      at: iso,
+    });
     return (inserted?.received_count ?? 1) > 1;
   }
 }

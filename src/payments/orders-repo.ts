@@ -3,8 +3,9 @@
  * (compare-and-set on the current status) plus its outbox event, in one transaction: two
  * racing transitions cannot both win, and no transition exists without its event.
  */
-import { type Kysely, sql, type Transaction, type Updateable } from 'kysely';
-import type { Database, OrderStatus, OrdersTable } from '../store/schema.js';
+import { type Kysely, type Selectable, sql, type Transaction, type Updateable } from 'kysely';
+import { preparedQuery } from '../store/prepared-query.js';
+import type { Database, OrderItemsTable, OrderStatus, OrdersTable } from '../store/schema.js';
 import { crashPoint } from './crash-points.js';
 import { newId } from './ids.js';
 import { canTransition, eventTypeFor } from './order-states.js';
@@ -35,14 +36,26 @@ export async function findOrderByOutTradeNo(
     .executeTakeFirst();
 }
 
+const orderItems = preparedQuery<{ orderId: string }, Selectable<OrderItemsTable>>((db, p) =>
+  db.selectFrom('order_items').selectAll().where('order_id', '=', p('orderId')),
+);
+
 export async function loadOrderView(db: Db, order: OrderRow): Promise<OrderView> {
-  const items = await db
-    .selectFrom('order_items')
-    .selectAll()
-    .where('order_id', '=', order.id)
-    .execute();
-  return orderView(order, items);
+  return orderView(order, await orderItems(db, { orderId: order.id }));
 }
+
+const insertEvent = preparedQuery<
+  { id: string; orderId: string; type: string; payload: string; at: string },
+  never
+>((db, p) =>
+  db.insertInto('order_events').values({
+    id: p('id'),
+    order_id: p('orderId'),
+    type: p('type'),
+    payload: p('payload'),
+    created_at: p('at'),
+  }),
+);
 
 /** Appends an outbox event for an order (inside the caller's transaction). */
 export async function appendEvent(
@@ -53,16 +66,13 @@ export async function appendEvent(
   at: Date,
 ): Promise<string> {
   const id = newId('evt');
-  await trx
-    .insertInto('order_events')
-    .values({
-      id,
-      order_id: orderId,
-      type,
-      payload: JSON.stringify(data),
-      created_at: at.toISOString(),
-    })
-    .execute();
+  await insertEvent(trx, {
+    id,
+    orderId,
+    type,
+    payload: JSON.stringify(data),
+    at: at.toISOString(),
+  });
   return id;
 }
 
@@ -84,15 +94,27 @@ export function transition(
   set: Updateable<OrdersTable> = {},
   extra: Record<string, unknown> = {},
 ): Promise<TransitionResult | null> {
-  return changeStatus(db, { id }, from, to, at, set, extra);
+  for (const f of from) {
+    if (!canTransition(f, to)) throw new Error(`order transition ${f} → ${to} is not allowed`);
+  }
+  // RETURNING gives the row as updated: no second read of it.
+  const update = (trx: Db) =>
+    trx
+      .updateTable('orders')
+      .set({ ...set, status: to, version: sql<number>`version + 1`, updated_at: at.toISOString() })
+      .where('id', '=', id)
+      .where('status', 'in', [...from])
+      .returningAll()
+      .executeTakeFirst();
+  return changeStatus(db, update, to, at, extra);
 }
 
 /** The PENDING order with this out_trade_no, provided it is for exactly this money. */
-export interface PendingPaymentMatch {
+export type PendingPaymentMatch = {
   outTradeNo: string;
   totalFen: number;
   currency: string;
-}
+};
 
 /**
  * PENDING → PAID for the order `match` names, in ONE statement: the compare-and-set also
@@ -104,43 +126,52 @@ export function payPendingOrder(
   db: Db,
   match: PendingPaymentMatch,
   at: Date,
-  set: Updateable<OrdersTable>,
+  paid: { transactionId: string; paidAt: Date },
   extra: Record<string, unknown>,
 ): Promise<TransitionResult | null> {
-  return changeStatus(db, match, ['PENDING'], 'PAID', at, set, extra);
+  const update = async (trx: Db) => {
+    const [order] = await payPending(trx, {
+      ...match,
+      transactionId: paid.transactionId,
+      paidAt: paid.paidAt.toISOString(),
+      at: at.toISOString(),
+    });
+    return order;
+  };
+  return changeStatus(db, update, 'PAID', at, extra);
 }
 
+const payPending = preparedQuery<
+  PendingPaymentMatch & { transactionId: string; paidAt: string; at: string },
+  OrderRow
+>((db, p) =>
+  db
+    .updateTable('orders')
+    .set({
+      transaction_id: p('transactionId'),
+      paid_at: p('paidAt'),
+      next_query_at: null,
+      status: 'PAID',
+      version: sql<number>`version + 1`,
+      updated_at: p('at'),
+    })
+    .where('out_trade_no', '=', p('outTradeNo'))
+    .where('status', '=', 'PENDING')
+    .where('total_fen', '=', p('totalFen'))
+    .where('currency', '=', p('currency'))
+    .returningAll(),
+);
+
+/** Runs `update` (the compare-and-set); when it changed a row, records the event with the order's view. */
 async function changeStatus(
   db: Db,
-  match: { id: string } | PendingPaymentMatch,
-  from: readonly OrderStatus[],
+  update: (trx: Db) => Promise<OrderRow | undefined>,
   to: OrderStatus,
   at: Date,
-  set: Updateable<OrdersTable>,
   extra: Record<string, unknown>,
 ): Promise<TransitionResult | null> {
-  for (const f of from) {
-    if (!canTransition(f, to)) throw new Error(`order transition ${f} → ${to} is not allowed`);
-  }
   const done = await inTransaction(db, async (trx) => {
-    let update = trx
-      .updateTable('orders')
-      .set({
-        ...set,
-        status: to,
-        version: sql<number>`version + 1`,
-        updated_at: at.toISOString(),
-      })
-      .where('status', 'in', [...from]);
-    update =
-      'id' in match
-        ? update.where('id', '=', match.id)
-        : update
-            .where('out_trade_no', '=', match.outTradeNo)
-            .where('total_fen', '=', match.totalFen)
-            .where('currency', '=', match.currency);
-    // RETURNING gives the row as updated: no second read of it.
-    const order = await update.returningAll().executeTakeFirst();
+    const order = await update(trx);
     if (order === undefined) return null;
     const view = await loadOrderView(trx, order);
     await appendEvent(trx, order.id, eventTypeFor(to), { order: view, ...extra }, at);
