@@ -22,8 +22,10 @@ import { freePort, type LiveServer, openShop, PRODUCT, readDb, startLive } from 
 export interface ChaosOptions {
   /** Payments flow at least this long (real ms) while the server is being killed … */
   flowMs: number;
-  /** … and until it has been killed at least this often (restarts are slow on a busy machine). */
+  /** … and until it has been killed at least this often (restarts are slow on a busy machine) … */
   minKills: number;
+  /** … and until WeChat has taken at least this many payments (default 0). */
+  minPaid?: number;
   /** Kill the server this often: a pause drawn from [min, max] ms after each restart. */
   killEveryMs: [number, number];
   buyers: number;
@@ -167,7 +169,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
     const flowStart = performance.now();
     const work = [...buyers.map((b, i) => buyer(b, i)), killer()];
     await sleep(o.flowMs);
-    while (kills < o.minKills) await sleep(100);
+    while (kills < o.minKills || paid.size < (o.minPaid ?? 0)) await sleep(100);
     flowing = false;
     await Promise.all(work);
     const flowMs = Math.round(performance.now() - flowStart);
