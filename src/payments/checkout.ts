@@ -3,17 +3,19 @@
  * (retried with the same out_trade_no when WeChat's answer is ambiguous), then PENDING with
  * the prepay_id, or FAILED with WeChat's reason. Guarded by the caller's Idempotency-Key.
  */
+import type { Updateable } from 'kysely';
+import type { OrdersTable } from '../store/schema.js';
 import { outTradeNo } from '../wechatpay/ids.js';
 import { type PaymentsContext, sleep } from './context.js';
 import { crashPoint } from './crash-points.js';
 import { DomainError, validation, wechatUnavailable } from './errors.js';
-import { GatewayError, type PaymentParams } from './gateway.js';
-import { logged } from './gateway-log.js';
+import { GatewayError, type PaymentParams, type PrepayResult } from './gateway.js';
+import { type GatewayCallRow, logged, loggedLater, writeGatewayCall } from './gateway-log.js';
 import { checkKey, IdempotencyKeys, requestHash } from './idempotency.js';
 import { newId } from './ids.js';
 import type { SessionUser } from './login-service.js';
 import { type OrderRow, type OrderView, orderView } from './order-view.js';
-import { appendEvent, findOrder, loadOrderView, transition } from './orders-repo.js';
+import { appendEvent, type Db, findOrder, loadOrderView, transition } from './orders-repo.js';
 
 export const MAX_LINES = 20;
 export const MAX_QUANTITY = 99;
@@ -30,6 +32,13 @@ export interface CheckoutAnswer {
   payment: PaymentParams | null;
 }
 
+/** The caller's Idempotency-Key: its scope, the key and the request's hash. */
+interface KeyRef {
+  scope: string;
+  key: string;
+  hash: string;
+}
+
 export class Checkout {
   private readonly keys: IdempotencyKeys;
 
@@ -37,7 +46,11 @@ export class Checkout {
     this.keys = new IdempotencyKeys(ctx.db);
   }
 
-  /** Resolves to the HTTP status and body (201 on success, the stored answer on a replay). */
+  /**
+   * Resolves to the HTTP status and body (201 on success, the stored answer on a replay).
+   * A new key takes two commits: key + order + items + `order.created`, then (after
+   * unifiedorder) the gateway call + PENDING + `order.pending` + the key's stored answer.
+   */
   async checkout(
     user: SessionUser,
     input: CheckoutInput,
@@ -47,68 +60,72 @@ export class Checkout {
     const key = checkKey(idempotencyKey);
     const lines = normalizeLines(input);
     const attach = checkAttach(input.attach);
-    const scope = `user:${user.id}:orders`;
-    const hash = requestHash({ lines, attach });
-    const claim = await this.keys.claim(scope, key, hash, this.ctx.clock());
-    if (claim.kind === 'replay')
-      return { status: claim.status, body: claim.body as CheckoutAnswer };
-    let orderId: string | null = claim.kind === 'resume' ? claim.resourceId : null;
-    try {
-      if (!orderId) {
-        orderId = await this.createOrder(user, lines, attach, payerIp);
-        await this.keys.attach(scope, key, orderId);
+    const ref: KeyRef = {
+      scope: `user:${user.id}:orders`,
+      key,
+      hash: requestHash({ lines, attach }),
+    };
+    // The common case, a key never seen: claimed in the transaction that writes the order (a
+    // refusal there, e.g. PRODUCT_UNAVAILABLE, rolls the claim back with it).
+    let order = await this.createOrder(user, lines, attach, payerIp, ref, 'claim');
+    let orderId = order?.id ?? null;
+    if (order === null) {
+      // The key exists: a replay, a 409/422 (the key is not ours to release), or ours again.
+      const claim = await this.keys.claim(ref.scope, ref.key, ref.hash, this.ctx.clock());
+      if (claim.kind === 'replay') {
+        return { status: claim.status, body: claim.body as CheckoutAnswer };
       }
-      const body = await this.prepay(orderId);
-      await this.keys.complete(scope, key, 201, body);
+      if (claim.kind === 'resume') orderId = claim.resourceId;
+    }
+    try {
+      if (orderId === null) {
+        order = (await this.createOrder(user, lines, attach, payerIp, ref, 'attach'))!;
+        orderId = order.id;
+      }
+      order ??= (await findOrder(this.ctx.db, orderId))!;
+      const body = await this.prepay(order, ref);
       return { status: 201, body };
     } catch (err) {
-      await this.keys.release(scope, key, orderId).catch((e: unknown) => {
+      await this.keys.release(ref.scope, ref.key, orderId).catch((e: unknown) => {
         this.ctx.logger.error({ err: e }, 'could not release an idempotency key');
       });
       throw err;
     }
   }
 
+  /**
+   * Writes the order CREATED with its items and `order.created`, and in the same transaction
+   * claims the key for it (`claim`; resolves null, writing nothing, when the key exists) or
+   * attaches it to the key the caller already holds (`attach`).
+   */
   private async createOrder(
     user: SessionUser,
     lines: { productId: string; quantity: number }[],
     attach: string | null,
     payerIp: string,
-  ): Promise<string> {
+    ref: KeyRef,
+    keyStep: 'claim' | 'attach',
+  ): Promise<OrderRow | null> {
     const { db } = this.ctx;
-    const ids = lines.map((l) => l.productId);
-    const products = await db.selectFrom('products').selectAll().where('id', 'in', ids).execute();
-    const priced = lines.map((line) => {
-      const p = products.find((x) => x.id === line.productId);
-      if (p === undefined || p.active !== 1 || (p.stock !== null && p.stock < line.quantity)) {
-        throw new DomainError(
-          422,
-          'PRODUCT_UNAVAILABLE',
-          `product "${line.productId}" is not available${p?.stock != null && p.active === 1 ? ` in quantity ${line.quantity}` : ''}; refresh the product list`,
-        );
-      }
-      return {
-        ...line,
-        name: p.name,
-        unitPriceFen: p.price_fen,
-        amountFen: p.price_fen * line.quantity,
-      };
-    });
-    const totalFen = priced.reduce((sum, l) => sum + l.amountFen, 0);
     const now = this.ctx.clock();
     const iso = now.toISOString();
     const id = newId('ord');
-    const description = describe(this.ctx.settings.storeName, priced);
-    const items = priced.map((l, i) => ({
-      order_id: id,
-      line_no: i + 1,
-      product_id: l.productId,
-      name: l.name,
-      unit_price_fen: l.unitPriceFen,
-      quantity: l.quantity,
-      amount_fen: l.amountFen,
-    }));
-    await db.transaction().execute(async (trx) => {
+    const order = await db.transaction().execute(async (trx) => {
+      if (keyStep === 'attach') await this.keys.attach(ref.scope, ref.key, id, trx);
+      else if (!(await this.keys.claimNew(trx, ref.scope, ref.key, ref.hash, now, id))) {
+        return null;
+      }
+      const priced = await priceLines(trx, lines);
+      const totalFen = priced.reduce((sum, l) => sum + l.amountFen, 0);
+      const items = priced.map((l, i) => ({
+        order_id: id,
+        line_no: i + 1,
+        product_id: l.productId,
+        name: l.name,
+        unit_price_fen: l.unitPriceFen,
+        quantity: l.quantity,
+        amount_fen: l.amountFen,
+      }));
       // RETURNING and the item rows just written give the event its view: no reads back.
       const order = await trx
         .insertInto('orders')
@@ -118,7 +135,7 @@ export class Checkout {
           user_id: user.id,
           openid: user.openid,
           status: 'CREATED',
-          description,
+          description: describe(this.ctx.settings.storeName, priced),
           total_fen: totalFen,
           currency: this.ctx.settings.currency,
           attach,
@@ -143,9 +160,10 @@ export class Checkout {
         .executeTakeFirstOrThrow();
       await trx.insertInto('order_items').values(items).execute();
       await appendEvent(trx, id, 'order.created', { order: orderView(order, items) }, now);
+      return order;
     });
-    this.ctx.metrics.inc('minipay_orders_created_total');
-    return id;
+    if (order) this.ctx.metrics.inc('minipay_orders_created_total');
+    return order;
   }
 
   /** Drops idempotency keys past their 24 hours. */
@@ -153,50 +171,83 @@ export class Checkout {
     return this.keys.purge(this.ctx.clock());
   }
 
-  /** CREATED → PENDING (or FAILED); a PENDING order (a resumed key) just gets fresh params. */
-  private async prepay(orderId: string): Promise<CheckoutAnswer> {
-    const order = (await findOrder(this.ctx.db, orderId))!;
-    if (order.status !== 'CREATED') return this.answer(order);
+  /**
+   * CREATED → PENDING (or FAILED), and the key completed with the answer in the same
+   * transaction; a PENDING order (a resumed key) just gets fresh params.
+   */
+  private async prepay(order: OrderRow, ref: KeyRef): Promise<CheckoutAnswer> {
+    if (order.status !== 'CREATED') {
+      const body = await this.answer(this.ctx.db, order);
+      await this.keys.complete(ref.scope, ref.key, 201, body);
+      return body;
+    }
     try {
       crashPoint('checkout-before-prepay');
-      const prepay = await this.requestPrepay(order);
+      const { value: prepay, record } = await this.prepayOnce(order, loggedLater);
       crashPoint('checkout-after-prepay');
       const now = this.ctx.clock();
-      const done = await transition(this.ctx.db, order.id, ['CREATED'], 'PENDING', now, {
+      return await this.settle(order.id, ref, 'PENDING', now, record, {
         prepay_id: prepay.prepayId,
         prepay_expires_at: prepay.prepayExpiresAt.toISOString(),
         next_query_at: new Date(now.getTime() + FIRST_QUERY_MS).toISOString(),
       });
-      if (done) return this.answer(done.order, done.view);
-      return this.answer((await findOrder(this.ctx.db, order.id))!);
     } catch (err) {
       if (!(err instanceof GatewayError)) throw err;
       if (err.kind === 'ambiguous' || err.kind === 'invalid') throw wechatUnavailable();
       if (err.kind === 'config') {
         this.ctx.logger.error({ code: err.code }, 'unifiedorder refused the merchant setup');
       }
-      const failed = await transition(
-        this.ctx.db,
-        order.id,
-        ['CREATED'],
-        'FAILED',
-        this.ctx.clock(),
-        {
-          failure_code: err.code,
-          failure_message: err.message.slice(0, 500),
-        },
-      );
       this.ctx.metrics.inc('minipay_orders_failed_total', { code: err.code });
-      return this.answer(failed?.order ?? (await findOrder(this.ctx.db, order.id))!);
+      return this.settle(order.id, ref, 'FAILED', this.ctx.clock(), null, {
+        failure_code: err.code,
+        failure_message: err.message.slice(0, 500),
+      });
     }
   }
 
+  /**
+   * One transaction: the gateway call's row, CREATED → `to` with its event, and the key
+   * completed with the answer (someone else's move is answered as the order now stands).
+   */
+  private settle(
+    orderId: string,
+    ref: KeyRef,
+    to: 'PENDING' | 'FAILED',
+    now: Date,
+    record: GatewayCallRow | null,
+    set: Updateable<OrdersTable>,
+  ): Promise<CheckoutAnswer> {
+    return this.ctx.db.transaction().execute(async (trx) => {
+      if (record) await writeGatewayCall(trx, record);
+      const done = await transition(trx, orderId, ['CREATED'], to, now, set);
+      const body = done
+        ? await this.answer(trx, done.order, done.view)
+        : await this.answer(trx, (await findOrder(trx, orderId))!);
+      await this.keys.complete(ref.scope, ref.key, 201, body, trx);
+      return body;
+    });
+  }
+
   /** unifiedorder, retried with the same out_trade_no while WeChat's answer is ambiguous. */
-  async requestPrepay(order: OrderRow) {
+  async requestPrepay(order: OrderRow): Promise<PrepayResult> {
+    return this.prepayOnce(order, logged);
+  }
+
+  /** `log`: how each attempt is recorded (`loggedLater` leaves a success's row to the caller). */
+  private async prepayOnce<R>(
+    order: OrderRow,
+    log: (
+      ctx: PaymentsContext,
+      orderId: string,
+      operation: string,
+      call: () => Promise<PrepayResult>,
+      summarize: (r: PrepayResult) => Record<string, unknown>,
+    ) => Promise<R>,
+  ): Promise<R> {
     const { settings, gateway } = this.ctx;
     for (let attempt = 1; ; attempt++) {
       try {
-        return await logged(
+        return await log(
           this.ctx,
           order.id,
           'unifiedorder',
@@ -223,14 +274,36 @@ export class Checkout {
   }
 
   /** `view`: the order's view when the caller has it already (no second read). */
-  private async answer(order: OrderRow, known?: OrderView): Promise<CheckoutAnswer> {
-    const view = known ?? (await loadOrderView(this.ctx.db, order));
+  private async answer(db: Db, order: OrderRow, known?: OrderView): Promise<CheckoutAnswer> {
+    const view = known ?? (await loadOrderView(db, order));
     const payment =
       order.status === 'PENDING' && order.prepay_id
         ? this.ctx.gateway.paymentParams(order.prepay_id)
         : null;
     return { order: view, payment };
   }
+}
+
+/** The lines at catalogue prices; a product gone, inactive or short of stock is refused. */
+async function priceLines(db: Db, lines: { productId: string; quantity: number }[]) {
+  const ids = lines.map((l) => l.productId);
+  const products = await db.selectFrom('products').selectAll().where('id', 'in', ids).execute();
+  return lines.map((line) => {
+    const p = products.find((x) => x.id === line.productId);
+    if (p === undefined || p.active !== 1 || (p.stock !== null && p.stock < line.quantity)) {
+      throw new DomainError(
+        422,
+        'PRODUCT_UNAVAILABLE',
+        `product "${line.productId}" is not available${p?.stock != null && p.active === 1 ? ` in quantity ${line.quantity}` : ''}; refresh the product list`,
+      );
+    }
+    return {
+      ...line,
+      name: p.name,
+      unitPriceFen: p.price_fen,
+      amountFen: p.price_fen * line.quantity,
+    };
+  });
 }
 
 /** When the sweep first asks WeChat about a PENDING order whose notify has not come. */

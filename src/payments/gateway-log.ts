@@ -3,10 +3,16 @@
  * them) and counted; the wrapper re-throws whatever the gateway threw.
  */
 
+import type { Insertable } from 'kysely';
+import type { GatewayCallsTable } from '../store/schema.js';
 import type { PaymentsContext } from './context.js';
 import { GatewayError } from './gateway.js';
 import { newId } from './ids.js';
+import type { Db } from './orders-repo.js';
 
+export type GatewayCallRow = Insertable<GatewayCallsTable>;
+
+/** Calls WeChat and writes the call's row at once, whatever the outcome. */
 export async function logged<T>(
   ctx: PaymentsContext,
   orderId: string | null,
@@ -14,34 +20,65 @@ export async function logged<T>(
   call: () => Promise<T>,
   summarize: (value: T) => Record<string, unknown> = () => ({}),
 ): Promise<T> {
+  const { value, record } = await loggedLater(ctx, orderId, operation, call, summarize);
+  await writeLogged(ctx, record);
+  return value;
+}
+
+/**
+ * Like `logged`, but a success's row is handed back for the caller to write in the transaction
+ * that records what the answer changed (one commit instead of two); a failure's row is written
+ * at once. A crash before that transaction commits loses the row with the change it describes.
+ */
+export async function loggedLater<T>(
+  ctx: PaymentsContext,
+  orderId: string | null,
+  operation: string,
+  call: () => Promise<T>,
+  summarize: (value: T) => Record<string, unknown> = () => ({}),
+): Promise<{ value: T; record: GatewayCallRow }> {
   const started = performance.now();
-  let outcome = 'ok';
-  let detail: Record<string, unknown> = {};
+  let value: T;
   try {
-    const value = await call();
-    detail = summarize(value);
-    return value;
+    value = await call();
   } catch (err) {
-    outcome = err instanceof GatewayError ? err.kind : 'error';
-    detail = err instanceof GatewayError ? { code: err.code, message: err.message } : {};
-    throw err;
-  } finally {
+    const outcome = err instanceof GatewayError ? err.kind : 'error';
+    const detail = err instanceof GatewayError ? { code: err.code, message: err.message } : {};
     ctx.metrics.inc('minipay_gateway_calls_total', { operation, outcome });
-    const row = {
-      id: newId('gwc'),
-      order_id: orderId,
-      operation,
-      outcome,
-      detail: JSON.stringify(detail),
-      duration_ms: Math.round(performance.now() - started),
-      created_at: ctx.clock().toISOString(),
-    };
-    await ctx.db
-      .insertInto('gateway_calls')
-      .values(row)
-      .execute()
-      .catch((err: unknown) =>
-        ctx.logger.warn({ err, operation }, 'could not record a gateway call'),
-      );
+    await writeLogged(ctx, callRow(ctx, orderId, operation, outcome, detail, started));
+    throw err;
   }
+  ctx.metrics.inc('minipay_gateway_calls_total', { operation, outcome: 'ok' });
+  return { value, record: callRow(ctx, orderId, operation, 'ok', summarize(value), started) };
+}
+
+/** Writes a row from `loggedLater` in the caller's transaction (a failure fails it). */
+export async function writeGatewayCall(db: Db, record: GatewayCallRow): Promise<void> {
+  await db.insertInto('gateway_calls').values(record).execute();
+}
+
+function callRow(
+  ctx: PaymentsContext,
+  orderId: string | null,
+  operation: string,
+  outcome: string,
+  detail: Record<string, unknown>,
+  started: number,
+): GatewayCallRow {
+  return {
+    id: newId('gwc'),
+    order_id: orderId,
+    operation,
+    outcome,
+    detail: JSON.stringify(detail),
+    duration_ms: Math.round(performance.now() - started),
+    created_at: ctx.clock().toISOString(),
+  };
+}
+
+/** Outside any transaction: a row that cannot be written is a warning, not a failed call. */
+async function writeLogged(ctx: PaymentsContext, record: GatewayCallRow): Promise<void> {
+  await writeGatewayCall(ctx.db, record).catch((err: unknown) =>
+    ctx.logger.warn({ err, operation: record.operation }, 'could not record a gateway call'),
+  );
 }

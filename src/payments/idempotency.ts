@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { Database } from '../store/schema.js';
 import { DomainError } from './errors.js';
+import type { Db } from './orders-repo.js';
 
 /** How long a claim holds before a crashed attempt's key can be taken over. */
 const LOCK_MS = 60_000;
@@ -47,27 +48,43 @@ export class IdempotencyKeys {
 
   async claim(scope: string, key: string, hash: string, now: Date): Promise<Claim> {
     for (let attempt = 0; attempt < 3; attempt++) {
-      const inserted = await this.db
-        .insertInto('idempotency_keys')
-        .values({
-          scope,
-          key,
-          request_hash: hash,
-          state: 'in_progress',
-          resource_id: null,
-          response_status: null,
-          response_body: null,
-          locked_until: new Date(now.getTime() + LOCK_MS).toISOString(),
-          created_at: now.toISOString(),
-          expires_at: new Date(now.getTime() + KEEP_MS).toISOString(),
-        })
-        .onConflict((oc) => oc.columns(['scope', 'key']).doNothing())
-        .executeTakeFirst();
-      if (Number(inserted.numInsertedOrUpdatedRows ?? 0) === 1) return { kind: 'new' };
+      if (await this.claimNew(this.db, scope, key, hash, now, null)) return { kind: 'new' };
       const claim = await this.existing(scope, key, hash, now);
       if (claim) return claim;
     }
     throw inProgress();
+  }
+
+  /**
+   * Claims a key no one holds, for `resourceId` when given, in `db` (the caller's transaction
+   * that writes that resource, so key and resource commit together). Resolves false when the
+   * key exists; `claim` then says what it holds.
+   */
+  async claimNew(
+    db: Db,
+    scope: string,
+    key: string,
+    hash: string,
+    now: Date,
+    resourceId: string | null,
+  ): Promise<boolean> {
+    const inserted = await db
+      .insertInto('idempotency_keys')
+      .values({
+        scope,
+        key,
+        request_hash: hash,
+        state: 'in_progress',
+        resource_id: resourceId,
+        response_status: null,
+        response_body: null,
+        locked_until: new Date(now.getTime() + LOCK_MS).toISOString(),
+        created_at: now.toISOString(),
+        expires_at: new Date(now.getTime() + KEEP_MS).toISOString(),
+      })
+      .onConflict((oc) => oc.columns(['scope', 'key']).doNothing())
+      .executeTakeFirst();
+    return Number(inserted.numInsertedOrUpdatedRows ?? 0) === 1;
   }
 
   /** Resolves null when the stored key expired and was removed (the caller inserts again). */
@@ -119,8 +136,9 @@ export class IdempotencyKeys {
       : { kind: 'new' as const };
   }
 
-  async attach(scope: string, key: string, resourceId: string): Promise<void> {
-    await this.db
+  /** `db`: the caller's transaction writing the resource, when there is one. */
+  async attach(scope: string, key: string, resourceId: string, db: Db = this.db): Promise<void> {
+    await db
       .updateTable('idempotency_keys')
       .set({ resource_id: resourceId })
       .where('scope', '=', scope)
@@ -128,8 +146,15 @@ export class IdempotencyKeys {
       .execute();
   }
 
-  async complete(scope: string, key: string, status: number, body: unknown): Promise<void> {
-    await this.db
+  /** `db`: the caller's transaction recording the outcome, when there is one. */
+  async complete(
+    scope: string,
+    key: string,
+    status: number,
+    body: unknown,
+    db: Db = this.db,
+  ): Promise<void> {
+    await db
       .updateTable('idempotency_keys')
       .set({
         state: 'done',

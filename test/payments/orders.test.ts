@@ -114,6 +114,12 @@ describeOnStores('payments domain', (stores) => {
       ((refused[0] as PromiseRejectedResult).reason as DomainError).code,
       'IDEMPOTENCY_IN_PROGRESS',
     );
+    // The 409 left the first request's key alone: a retry replays its order.
+    const replayed = await buy(alice, 'race');
+    assert.equal(
+      replayed.body.order.id,
+      (ok[0] as PromiseFulfilledResult<Awaited<ReturnType<typeof buy>>>).value.body.order.id,
+    );
     const orders = await store.db
       .selectFrom('orders')
       .select('id')
