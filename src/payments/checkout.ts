@@ -3,9 +3,10 @@
  * (retried with the same out_trade_no when WeChat's answer is ambiguous), then PENDING with
  * the prepay_id, or FAILED with WeChat's reason. Guarded by the caller's Idempotency-Key.
  */
-import type { Updateable } from 'kysely';
-import type { OrdersTable } from '../store/schema.js';
+import type { Insertable, Updateable } from 'kysely';
+import type { OrderItemsTable, OrdersTable } from '../store/schema.js';
 import { outTradeNo } from '../wechatpay/ids.js';
+import { compiledOnce } from './compiled-once.js';
 import { type PaymentsContext, sleep } from './context.js';
 import { crashPoint } from './crash-points.js';
 import { DomainError, validation, wechatUnavailable } from './errors.js';
@@ -127,38 +128,35 @@ export class Checkout {
         amount_fen: l.amountFen,
       }));
       // RETURNING and the item rows just written give the event its view: no reads back.
-      const order = await trx
-        .insertInto('orders')
-        .values({
-          id,
-          out_trade_no: outTradeNo('MP', now),
-          user_id: user.id,
-          openid: user.openid,
-          status: 'CREATED',
-          description: describe(this.ctx.settings.storeName, priced),
-          total_fen: totalFen,
-          currency: this.ctx.settings.currency,
-          attach,
-          payer_ip: payerIp,
-          prepay_id: null,
-          prepay_expires_at: null,
-          transaction_id: null,
-          paid_at: null,
-          closed_at: null,
-          refunded_fen: 0,
-          failure_code: null,
-          failure_message: null,
-          refund_required: 0,
-          query_attempts: 0,
-          next_query_at: null,
-          expires_at: new Date(now.getTime() + this.ctx.settings.orderTtlMs).toISOString(),
-          version: 0,
-          created_at: iso,
-          updated_at: iso,
-        })
-        .returningAll()
-        .executeTakeFirstOrThrow();
-      await trx.insertInto('order_items').values(items).execute();
+      const inserted = await insertOrder.execute(trx, {
+        id,
+        out_trade_no: outTradeNo('MP', now),
+        user_id: user.id,
+        openid: user.openid,
+        status: 'CREATED',
+        description: describe(this.ctx.settings.storeName, priced),
+        total_fen: totalFen,
+        currency: this.ctx.settings.currency,
+        attach,
+        payer_ip: payerIp,
+        prepay_id: null,
+        prepay_expires_at: null,
+        transaction_id: null,
+        paid_at: null,
+        closed_at: null,
+        refunded_fen: 0,
+        failure_code: null,
+        failure_message: null,
+        refund_required: 0,
+        query_attempts: 0,
+        next_query_at: null,
+        expires_at: new Date(now.getTime() + this.ctx.settings.orderTtlMs).toISOString(),
+        version: 0,
+        created_at: iso,
+        updated_at: iso,
+      });
+      const order = inserted.rows[0]!;
+      await insertItems.execute(trx, { items });
       await appendEvent(trx, id, 'order.created', { order: orderView(order, items) }, now);
       return order;
     });
@@ -286,8 +284,7 @@ export class Checkout {
 
 /** The lines at catalogue prices; a product gone, inactive or short of stock is refused. */
 async function priceLines(db: Db, lines: { productId: string; quantity: number }[]) {
-  const ids = lines.map((l) => l.productId);
-  const products = await db.selectFrom('products').selectAll().where('id', 'in', ids).execute();
+  const products = (await selectProducts.execute(db, { ids: lines.map((l) => l.productId) })).rows;
   return lines.map((line) => {
     const p = products.find((x) => x.id === line.productId);
     if (p === undefined || p.active !== 1 || (p.stock !== null && p.stock < line.quantity)) {
@@ -305,6 +302,16 @@ async function priceLines(db: Db, lines: { productId: string; quantity: number }
     };
   });
 }
+
+const insertOrder = compiledOnce((db, order: Insertable<OrdersTable>) =>
+  db.insertInto('orders').values(order).returningAll(),
+);
+const insertItems = compiledOnce((db, v: { items: Insertable<OrderItemsTable>[] }) =>
+  db.insertInto('order_items').values(v.items),
+);
+const selectProducts = compiledOnce((db, v: { ids: string[] }) =>
+  db.selectFrom('products').selectAll().where('id', 'in', v.ids),
+);
 
 /** When the sweep first asks WeChat about a PENDING order whose notify has not come. */
 export const FIRST_QUERY_MS = 60_000;

@@ -5,6 +5,7 @@
 
 import type { Insertable } from 'kysely';
 import type { GatewayCallsTable } from '../store/schema.js';
+import { compiledOnce } from './compiled-once.js';
 import type { PaymentsContext } from './context.js';
 import { GatewayError } from './gateway.js';
 import { newId } from './ids.js';
@@ -54,8 +55,12 @@ export async function loggedLater<T>(
 
 /** Writes a row from `loggedLater` in the caller's transaction (a failure fails it). */
 export async function writeGatewayCall(db: Db, record: GatewayCallRow): Promise<void> {
-  await db.insertInto('gateway_calls').values(record).execute();
+  await insertCall.execute(db, record);
 }
+
+const insertCall = compiledOnce((db, record: GatewayCallRow) =>
+  db.insertInto('gateway_calls').values(record),
+);
 
 function callRow(
   ctx: PaymentsContext,

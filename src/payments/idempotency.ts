@@ -5,8 +5,9 @@
  * left `retryable` so the next attempt resumes that resource instead of making a second one.
  */
 import { createHash } from 'node:crypto';
-import type { Kysely } from 'kysely';
-import type { Database } from '../store/schema.js';
+import type { Insertable, Kysely } from 'kysely';
+import type { Database, IdempotencyKeysTable } from '../store/schema.js';
+import { compiledOnce } from './compiled-once.js';
 import { DomainError } from './errors.js';
 import type { Db } from './orders-repo.js';
 
@@ -68,23 +69,19 @@ export class IdempotencyKeys {
     now: Date,
     resourceId: string | null,
   ): Promise<boolean> {
-    const inserted = await db
-      .insertInto('idempotency_keys')
-      .values({
-        scope,
-        key,
-        request_hash: hash,
-        state: 'in_progress',
-        resource_id: resourceId,
-        response_status: null,
-        response_body: null,
-        locked_until: new Date(now.getTime() + LOCK_MS).toISOString(),
-        created_at: now.toISOString(),
-        expires_at: new Date(now.getTime() + KEEP_MS).toISOString(),
-      })
-      .onConflict((oc) => oc.columns(['scope', 'key']).doNothing())
-      .executeTakeFirst();
-    return Number(inserted.numInsertedOrUpdatedRows ?? 0) === 1;
+    const inserted = await insertKey.execute(db, {
+      scope,
+      key,
+      request_hash: hash,
+      state: 'in_progress',
+      resource_id: resourceId,
+      response_status: null,
+      response_body: null,
+      locked_until: new Date(now.getTime() + LOCK_MS).toISOString(),
+      created_at: now.toISOString(),
+      expires_at: new Date(now.getTime() + KEEP_MS).toISOString(),
+    });
+    return Number(inserted.numAffectedRows ?? 0) === 1;
   }
 
   /** Resolves null when the stored key expired and was removed (the caller inserts again). */
@@ -154,17 +151,12 @@ export class IdempotencyKeys {
     body: unknown,
     db: Db = this.db,
   ): Promise<void> {
-    await db
-      .updateTable('idempotency_keys')
-      .set({
-        state: 'done',
-        response_status: status,
-        response_body: JSON.stringify(body),
-        locked_until: null,
-      })
-      .where('scope', '=', scope)
-      .where('key', '=', key)
-      .execute();
+    await completeKey.execute(db, {
+      response_status: status,
+      response_body: JSON.stringify(body),
+      scope,
+      key,
+    });
   }
 
   /** The attempt failed: forget the key, or keep it `retryable` when it made a resource. */
@@ -195,6 +187,26 @@ export class IdempotencyKeys {
     return Number(r.numDeletedRows);
   }
 }
+
+const insertKey = compiledOnce((db, row: Insertable<IdempotencyKeysTable>) =>
+  db
+    .insertInto('idempotency_keys')
+    .values(row)
+    .onConflict((oc) => oc.columns(['scope', 'key']).doNothing()),
+);
+const completeKey = compiledOnce(
+  (db, v: { response_status: number; response_body: string; scope: string; key: string }) =>
+    db
+      .updateTable('idempotency_keys')
+      .set({
+        state: 'done',
+        response_status: v.response_status,
+        response_body: v.response_body,
+        locked_until: null,
+      })
+      .where('scope', '=', v.scope)
+      .where('key', '=', v.key),
+);
 
 const inProgress = () =>
   new DomainError(
