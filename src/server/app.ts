@@ -72,6 +72,8 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     },
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
     return503OnClosing: true,
+    // One line per request (onResponse below) instead of Fastify's two.
+    disableRequestLogging: true,
     // 'idle': close() ends idle keep-alive sockets at once and waits for requests in flight
     // (false made a shutdown wait out the 72 s keep-alive of every idle client).
     forceCloseConnections: 'idle',
@@ -92,11 +94,17 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   });
   app.addHook('onResponse', async (request, reply) => {
     const route = request.routeOptions.url ?? 'unmatched';
+    const status = reply.statusCode;
     options.metrics.inc('minipay_http_requests_total', {
       method: request.method,
       route,
-      status: String(reply.statusCode),
+      status: String(status),
     });
+    // The request's one log line (its reqId comes with request.log).
+    request.log.info(
+      { method: request.method, url: request.url, status, ms: Math.round(reply.elapsedTime) },
+      'request',
+    );
   });
 
   const jsonParser = app.getDefaultJsonParser('error', 'error');
