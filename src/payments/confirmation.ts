@@ -6,6 +6,8 @@
  */
 import { createHash } from 'node:crypto';
 import type { Transaction } from 'kysely';
+import { type Transactor, transactionPerUnit } from '../store/group-commit.js';
+import { preparedQuery } from '../store/prepared-query.js';
 import type { Database } from '../store/schema.js';
 import { recordAnomaly } from './anomalies.js';
 import type { PaymentsContext } from './context.js';
@@ -18,7 +20,55 @@ import {
 } from './gateway.js';
 import { newId } from './ids.js';
 import type { OrderRow } from './order-view.js';
-import { type Db, findOrder, findOrderByOutTradeNo, transition } from './orders-repo.js';
+import {
+  type Db,
+  findOrder,
+  findOrderByOutTradeNo,
+  payPendingOrder,
+  transition,
+} from './orders-repo.js';
+
+/**
+ * Records a payment notification, or counts a repeat of one (same kind and identity) up and
+ * keeps what was answered last; a repeat without an order keeps the order already recorded.
+ */
+const upsertNotification = preparedQuery<
+  {
+    id: string;
+    identity: string;
+    orderId: string | null;
+    outTradeNo: string;
+    outcome: string;
+    detail: string;
+    at: string;
+  },
+  { received_count: number }
+>((db, p) =>
+  db
+    .insertInto('notifications')
+    .values({
+      id: p('id'),
+      kind: 'payment',
+      identity: p('identity'),
+      order_id: p('orderId'),
+      out_trade_no: p('outTradeNo'),
+      outcome: p('outcome'),
+      detail: p('detail'),
+      received_count: 1,
+      created_at: p('at'),
+      updated_at: p('at'),
+    })
+    .onConflict((oc) =>
+      oc.columns(['kind', 'identity']).doUpdateSet((eb) => ({
+        received_count: eb('notifications.received_count', '+', 1),
+        order_id: eb.fn.coalesce('excluded.order_id', 'notifications.order_id'),
+        outcome: eb.ref('excluded.outcome'),
+        detail: eb.ref('excluded.detail'),
+        updated_at: eb.ref('excluded.updated_at'),
+      })),
+    )
+    .returning('received_count'),
+);
 
 /** Proof that WeChat holds the money for an order (a verified notify or an orderquery). */
 export interface PaymentEvidence {
@@ -46,7 +96,11 @@ export interface NotifyHandling {
 }
 
 export class Confirmation {
-  constructor(private readonly ctx: PaymentsContext) {}
+  private readonly transact: Transactor;
+
+  constructor(private readonly ctx: PaymentsContext) {
+    this.transact = ctx.transact ?? transactionPerUnit(ctx.db);
+  }
 
   /** `db`: the caller's transaction, when the change must commit with the caller's writes. */
   async applyPaid(
@@ -54,13 +108,9 @@ export class Confirmation {
     evidence: PaymentEvidence,
     db: Db = this.ctx.db,
   ): Promise<PaidResult> {
-    const { gateway } = this.ctx;
     const now = this.ctx.clock();
     const base = { orderId: order.id, outTradeNo: order.out_trade_no };
-    if (
-      (evidence.appId !== undefined && evidence.appId !== gateway.appId) ||
-      (evidence.mchId !== undefined && evidence.mchId !== gateway.mchId)
-    ) {
+    if (!this.sameMerchant(evidence)) {
       await recordAnomaly(
         db,
         {
@@ -169,9 +219,9 @@ export class Confirmation {
       return this.invalidNotify(request, err);
     }
     try {
-      const { handling, known } = await this.ctx.db
-        .transaction()
-        .execute((trx) => this.settleNotify(trx, notice, received));
+      const { handling, known } = await this.transact((trx) =>
+        this.settleNotify(trx, notice, received),
+      );
       if (handling.result === 'paid') crashPoint('order-paid-after-commit');
       if (handling.result !== 'unknown_order' && handling.result !== 'not_paid') {
         this.ctx.metrics.inc('minipay_notifies_total', {
@@ -196,6 +246,12 @@ export class Confirmation {
     notice: PaymentNotice,
     received: Date,
   ): Promise<{ handling: NotifyHandling; known: boolean }> {
+    const fast = await this.payFromNotice(trx, notice);
+    if (fast) {
+      const handling: NotifyHandling = { outcome: 'ok', message: 'OK', result: 'paid' };
+      const known = await this.recordNotification(trx, notice, received, handling, fast.id);
+      return { handling, known };
+    }
     const order = await findOrderByOutTradeNo(trx, notice.outTradeNo);
     let handling: NotifyHandling;
     if (!order) {
@@ -234,6 +290,41 @@ export class Confirmation {
     }
     const known = await this.recordNotification(trx, notice, received, handling, order?.id ?? null);
     return { handling, known };
+  }
+
+  /**
+   * The usual notify in one statement: a successful payment, for this merchant, of exactly a
+   * PENDING order's amount and currency, made PAID by `payPendingOrder`'s compare-and-set. The
+   * same checks as `applyPaid`, done by the UPDATE's condition; resolves `null` (nothing
+   * written) for anything else, which then takes the full path to be told apart.
+   */
+  private async payFromNotice(
+    trx: Transaction<Database>,
+    notice: PaymentNotice,
+  ): Promise<OrderRow | null> {
+    const { transactionId, totalFen } = notice;
+    if (!notice.succeeded || !transactionId || totalFen === undefined) return null;
+    if (!this.sameMerchant(notice)) return null;
+    const now = this.ctx.clock();
+    const paid = await payPendingOrder(
+      trx,
+      { outTradeNo: notice.outTradeNo, totalFen, currency: notice.currency ?? 'CNY' },
+      now,
+      { transactionId, paidAt: notice.paidAt ?? now },
+      { source: 'notify' },
+    );
+    if (!paid) return null;
+    this.ctx.metrics.inc('minipay_orders_paid_total', { source: 'notify' });
+    return paid.order;
+  }
+
+  /** Whether evidence names this merchant (an absent field is not a mismatch). */
+  private sameMerchant(evidence: { appId?: string | undefined; mchId?: string | undefined }) {
+    const { gateway } = this.ctx;
+    return (
+      (evidence.appId === undefined || evidence.appId === gateway.appId) &&
+      (evidence.mchId === undefined || evidence.mchId === gateway.mchId)
+    );
   }
 
   private async invalidNotify(request: NotifyHttpRequest, err: unknown): Promise<NotifyHandling> {
@@ -275,32 +366,15 @@ export class Confirmation {
     orderId: string | null,
   ): Promise<boolean> {
     const iso = received.toISOString();
-    const outcome = handling.result ?? handling.outcome;
-    const inserted = await db
-      .insertInto('notifications')
-      .values({
-        id: newId('ntf'),
-        kind: 'payment',
-        identity: notice.noticeId,
-        order_id: orderId,
-        out_trade_no: notice.outTradeNo,
-        outcome,
-        detail: handling.message,
-        received_count: 1,
-        created_at: iso,
-        updated_at: iso,
-      })
-      .onConflict((oc) =>
-        oc.columns(['kind', 'identity']).doUpdateSet((eb) => ({
-          received_count: eb('notifications.received_count', '+', 1),
-          ...(orderId !== null && { order_id: orderId }),
-          outcome,
-          detail: handling.message,
-          updated_at: iso,
-        })),
-      )
-      .returning('received_count')
-      .executeTakeFirst();
+    const [inserted] = await upsertNotification(db, {
+      id: newId('ntf'),
+      identity: notice.noticeId,
+      orderId,
+      outTradeNo: notice.outTradeNo,
+      outcome: handling.result ?? handling.outcome,
+      detail: handling.message,
+      at: iso,
+    });
     return (inserted?.received_count ?? 1) > 1;
   }
 }

@@ -1,6 +1,7 @@
 /** What every payments service shares: the database, the gateway, a clock and settings. */
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
+import type { Transactor } from '../store/group-commit.js';
 import type { Database } from '../store/schema.js';
 import type { PaymentGateway } from './gateway.js';
 import type { WebhookSettings } from './webhooks.js';
@@ -42,6 +43,11 @@ export interface PaymentsMetrics {
 
 export interface PaymentsContext {
   db: Kysely<Database>;
+  /**
+   * How a payment notify's transaction runs: the store's (`Store.transact`, group commit on
+   * SQLite); unset, a transaction of its own on `db`.
+   */
+  transact?: Transactor;
   gateway: PaymentGateway;
   clock: () => Date;
   logger: Logger;

@@ -3,8 +3,9 @@
  * (compare-and-set on the current status) plus its outbox event, in one transaction: two
  * racing transitions cannot both win, and no transition exists without its event.
  */
-import { type Kysely, sql, type Transaction, type Updateable } from 'kysely';
-import type { Database, OrderStatus, OrdersTable } from '../store/schema.js';
+import { type Kysely, type Selectable, sql, type Transaction, type Updateable } from 'kysely';
+import { preparedQuery } from '../store/prepared-query.js';
+import type { Database, OrderItemsTable, OrderStatus, OrdersTable } from '../store/schema.js';
 import { crashPoint } from './crash-points.js';
 import { newId } from './ids.js';
 import { canTransition, eventTypeFor } from './order-states.js';
@@ -35,14 +36,26 @@ export async function findOrderByOutTradeNo(
     .executeTakeFirst();
 }
 
+const orderItems = preparedQuery<{ orderId: string }, Selectable<OrderItemsTable>>((db, p) =>
+  db.selectFrom('order_items').selectAll().where('order_id', '=', p('orderId')),
+);
+
 export async function loadOrderView(db: Db, order: OrderRow): Promise<OrderView> {
-  const items = await db
-    .selectFrom('order_items')
-    .selectAll()
-    .where('order_id', '=', order.id)
-    .execute();
-  return orderView(order, items);
+  return orderView(order, await orderItems(db, { orderId: order.id }));
 }
+
+const insertEvent = preparedQuery<
+  { id: string; orderId: string; type: string; payload: string; at: string },
+  never
+>((db, p) =>
+  db.insertInto('order_events').values({
+    id: p('id'),
+    order_id: p('orderId'),
+    type: p('type'),
+    payload: p('payload'),
+    created_at: p('at'),
+  }),
+);
 
 /** Appends an outbox event for an order (inside the caller's transaction). */
 export async function appendEvent(
@@ -53,16 +66,13 @@ export async function appendEvent(
   at: Date,
 ): Promise<string> {
   const id = newId('evt');
-  await trx
-    .insertInto('order_events')
-    .values({
-      id,
-      order_id: orderId,
-      type,
-      payload: JSON.stringify(data),
-      created_at: at.toISOString(),
-    })
-    .execute();
+  await insertEvent(trx, {
+    id,
+    orderId,
+    type,
+    payload: JSON.stringify(data),
+    at: at.toISOString(),
+  });
   return id;
 }
 
@@ -75,7 +85,7 @@ export interface TransitionResult {
  * Moves order `id` from one of `from` to `to`, applying `set`, and records the event.
  * Resolves `null` when the order was not in `from` (someone else moved it first).
  */
-export async function transition(
+export function transition(
   db: Db,
   id: string,
   from: readonly OrderStatus[],
@@ -87,23 +97,84 @@ export async function transition(
   for (const f of from) {
     if (!canTransition(f, to)) throw new Error(`order transition ${f} → ${to} is not allowed`);
   }
-  const done = await inTransaction(db, async (trx) => {
-    // RETURNING gives the row as updated: no second read of it.
-    const order = await trx
+  // RETURNING gives the row as updated: no second read of it.
+  const update = (trx: Db) =>
+    trx
       .updateTable('orders')
-      .set({
-        ...set,
-        status: to,
-        version: sql<number>`version + 1`,
-        updated_at: at.toISOString(),
-      })
+      .set({ ...set, status: to, version: sql<number>`version + 1`, updated_at: at.toISOString() })
       .where('id', '=', id)
       .where('status', 'in', [...from])
       .returningAll()
       .executeTakeFirst();
+  return changeStatus(db, update, to, at, extra);
+}
+
+/** The PENDING order with this out_trade_no, provided it is for exactly this money. */
+export type PendingPaymentMatch = {
+  outTradeNo: string;
+  totalFen: number;
+  currency: string;
+};
+
+/**
+ * PENDING → PAID for the order `match` names, in ONE statement: the compare-and-set also
+ * requires the amount and currency to be the order's. A payment notify's usual case needs no
+ * read of the order first. Resolves `null` when no order matched (unknown, already settled or
+ * other money): the caller reads the order to say which.
+ */
+export function payPendingOrder(
+  db: Db,
+  match: PendingPaymentMatch,
+  at: Date,
+  paid: { transactionId: string; paidAt: Date },
+  extra: Record<string, unknown>,
+): Promise<TransitionResult | null> {
+  const update = async (trx: Db) => {
+    const [order] = await payPending(trx, {
+      ...match,
+      transactionId: paid.transactionId,
+      paidAt: paid.paidAt.toISOString(),
+      at: at.toISOString(),
+    });
+    return order;
+  };
+  return changeStatus(db, update, 'PAID', at, extra);
+}
+
+const payPending = preparedQuery<
+  PendingPaymentMatch & { transactionId: string; paidAt: string; at: string },
+  OrderRow
+>((db, p) =>
+  db
+    .updateTable('orders')
+    .set({
+      transaction_id: p('transactionId'),
+      paid_at: p('paidAt'),
+      next_query_at: null,
+      status: 'PAID',
+      version: sql<number>`version + 1`,
+      updated_at: p('at'),
+    })
+    .where('out_trade_no', '=', p('outTradeNo'))
+    .where('status', '=', 'PENDING')
+    .where('total_fen', '=', p('totalFen'))
+    .where('currency', '=', p('currency'))
+    .returningAll(),
+);
+
+/** Runs `update` (the compare-and-set); when it changed a row, records the event with the order's view. */
+async function changeStatus(
+  db: Db,
+  update: (trx: Db) => Promise<OrderRow | undefined>,
+  to: OrderStatus,
+  at: Date,
+  extra: Record<string, unknown>,
+): Promise<TransitionResult | null> {
+  const done = await inTransaction(db, async (trx) => {
+    const order = await update(trx);
     if (order === undefined) return null;
     const view = await loadOrderView(trx, order);
-    await appendEvent(trx, id, eventTypeFor(to), { order: view, ...extra }, at);
+    await appendEvent(trx, order.id, eventTypeFor(to), { order: view, ...extra }, at);
     if (to === 'PAID') crashPoint('order-paid-before-commit');
     return { order, view };
   });

@@ -67,7 +67,12 @@ export class Outbox {
     readonly events: EventBus,
   ) {}
 
-  /** The relay job: dispatches undispatched events, oldest first. */
+  /**
+   * The relay job: dispatches undispatched events, oldest first, up to BATCH a run. The batch's
+   * webhook deliveries are queued in one statement and the events published in order are marked
+   * dispatched in one more (it was two statements, each its own commit, per event). A crash in
+   * between publishes those events again: at least once, as promised.
+   */
   async relay(): Promise<RunSummary> {
     const rows = await this.ctx.db
       .selectFrom('order_events')
@@ -77,45 +82,53 @@ export class Outbox {
       .limit(BATCH)
       .execute();
     const summary: RunSummary = { examined: rows.length, changed: 0, errors: 0 };
-    for (const row of rows) {
-      const event = eventFromRow(row);
-      await this.queueDeliveries(event);
+    if (rows.length === 0) return summary;
+    const events = rows.map(eventFromRow);
+    await this.queueDeliveries(events);
+    const published: string[] = [];
+    for (const event of events) {
       if (!(await this.publish(event))) {
         summary.errors++;
         break; // keep the order: this event (and what follows) is tried again next run
       }
+      published.push(event.id);
+    }
+    if (published.length > 0) {
       await this.ctx.db
         .updateTable('order_events')
         .set({ dispatched_at: this.ctx.clock().toISOString() })
-        .where('id', '=', row.id)
+        .where('id', 'in', published)
         .where('dispatched_at', 'is', null)
         .execute();
-      summary.changed++;
     }
+    summary.changed = published.length;
     return summary;
   }
 
-  private async queueDeliveries(event: MinipayEvent): Promise<void> {
+  /** One webhook delivery per event and URL; a repeat of one already queued adds nothing. */
+  private async queueDeliveries(events: readonly MinipayEvent[]): Promise<void> {
     const urls = this.ctx.settings.webhooks?.urls ?? [];
     if (urls.length === 0) return;
     const iso = this.ctx.clock().toISOString();
     await this.ctx.db
       .insertInto('webhook_deliveries')
       .values(
-        urls.map((url) => ({
-          id: newId('whd'),
-          event_id: event.id,
-          event_type: event.type,
-          url,
-          status: 'pending',
-          attempts: 0,
-          last_attempt_at: null,
-          next_attempt_at: iso,
-          last_status_code: null,
-          last_error: null,
-          created_at: iso,
-          first_attempt_at: null,
-        })),
+        events.flatMap((event) =>
+          urls.map((url) => ({
+            id: newId('whd'),
+            event_id: event.id,
+            event_type: event.type,
+            url,
+            status: 'pending',
+            attempts: 0,
+            last_attempt_at: null,
+            next_attempt_at: iso,
+            last_status_code: null,
+            last_error: null,
+            created_at: iso,
+            first_attempt_at: null,
+          })),
+        ),
       )
       .onConflict((oc) => oc.columns(['event_id', 'url']).doNothing())
       .execute();

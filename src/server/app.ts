@@ -34,6 +34,8 @@ import {
 declare module 'fastify' {
   interface FastifyRequest {
     user: SessionUser | null;
+    /** Fields a route adds to the request's one log line (e.g. a notify's outcome). */
+    logDetail: Record<string, unknown> | null;
   }
 }
 
@@ -72,7 +74,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     },
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
     return503OnClosing: true,
-    // One line per request (onResponse below) instead of Fastify's two.
+    // One line per request, written when it is answered (below), instead of Fastify's two.
     disableRequestLogging: true,
     // 'idle': close() ends idle keep-alive sockets at once and waits for requests in flight
     // (false made a shutdown wait out the 72 s keep-alive of every idle client).
@@ -80,6 +82,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   app.decorateRequest('user', null);
+  app.decorateRequest('logDetail', null);
   // Shutting down: answers still in flight close their connection, so close() need not wait
   // for those clients' keep-alive to run out.
   let closing = false;
@@ -94,15 +97,19 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   });
   app.addHook('onResponse', async (request, reply) => {
     const route = request.routeOptions.url ?? 'unmatched';
-    const status = reply.statusCode;
     options.metrics.inc('minipay_http_requests_total', {
       method: request.method,
       route,
-      status: String(status),
+      status: String(reply.statusCode),
     });
-    // The request's one log line (its reqId comes with request.log).
     request.log.info(
-      { method: request.method, url: request.url, status, ms: Math.round(reply.elapsedTime) },
+      {
+        method: request.method,
+        url: request.url,
+        status: reply.statusCode,
+        ms: Math.round(reply.elapsedTime * 10) / 10,
+        ...request.logDetail,
+      },
       'request',
     );
   });

@@ -80,6 +80,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     const payments = createPayments(
       {
         db: store.db,
+        transact: store.transact,
         gateway: options.gateway,
         clock: options.clock ?? (() => new Date()),
         logger,

@@ -15,6 +15,7 @@ import {
   sql,
 } from 'kysely';
 import pg from 'pg';
+import { groupCommit, type Transactor, transactionPerUnit } from './group-commit.js';
 import { migrateToLatest } from './migrations.js';
 import type { Database } from './schema.js';
 
@@ -23,6 +24,11 @@ export type Dialect = 'sqlite' | 'postgres';
 export interface Store {
   readonly db: Kysely<Database>;
   readonly dialect: Dialect;
+  /**
+   * Runs a unit of work in a transaction: on SQLite units that arrive together share one
+   * COMMIT (group commit, src/store/group-commit.ts); on PostgreSQL each has its own.
+   */
+  readonly transact: Transactor;
   /** Where it points, without any password (for logs and the console). */
   readonly description: string;
   /** Runs pending migrations; resolves to the names applied. */
@@ -62,7 +68,7 @@ function openSqlite(path: string): Store {
   const db = new Kysely<Database>({
     dialect: new SqliteDialect({ database: keepingStatements(database) }),
   });
-  return makeStore(db, 'sqlite', `sqlite:${file}`);
+  return makeStore(db, 'sqlite', `sqlite:${file}`, groupCommit(db));
 }
 
 /** How many prepared statements an SQLite store keeps (the app has a few dozen distinct queries). */
@@ -96,14 +102,20 @@ function openPostgres(url: string, max: number): Store {
   // An idle client's error (the server restarted) must not crash the process; queries retry.
   pool.on('error', () => undefined);
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-  return makeStore(db, 'postgres', redactUrl(url));
+  return makeStore(db, 'postgres', redactUrl(url), transactionPerUnit(db));
 }
 
-function makeStore(db: Kysely<Database>, dialect: Dialect, description: string): Store {
+function makeStore(
+  db: Kysely<Database>,
+  dialect: Dialect,
+  description: string,
+  transact: Transactor,
+): Store {
   let closed: Promise<void> | undefined;
   return {
     db,
     dialect,
+    transact,
     description,
     migrate: () => migrateToLatest(db as Kysely<unknown>, dialect),
     async ping() {

@@ -1,3 +1,9 @@
 export { type Dialect, openStore, redactUrl, type Store, type StoreOptions } from './database.js';
+export {
+  groupCommit,
+  type Transactor,
+  transactionPerUnit,
+  type UnitOfWork,
+} from './group-commit.js';
 export { migrateToLatest, migrations } from './migrations.js';
 export type * from './schema.js';

@@ -34,7 +34,7 @@ export const notifyRoutes: FastifyPluginAsync<ServerOptions> = async (app, { pay
     async (request, reply) => {
       const body = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
       const handled = await payments.confirmation.handleNotify({ headers: request.headers, body });
-      request.log.info({ outcome: handled.outcome, result: handled.result }, 'payment notify');
+      request.logDetail = { notify: 'payment', outcome: handled.outcome, result: handled.result };
       const r = gateway.notifyReply(handled.outcome as NotifyOutcome, handled.message);
       return reply.code(r.statusCode).type(r.contentType).send(r.body);
     },
@@ -46,7 +46,7 @@ export const notifyRoutes: FastifyPluginAsync<ServerOptions> = async (app, { pay
     async (request, reply) => {
       const body = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
       const handled = await payments.refundNotifications.handle({ headers: request.headers, body });
-      request.log.info({ outcome: handled.outcome, result: handled.result }, 'refund notify');
+      request.logDetail = { notify: 'refund', outcome: handled.outcome, result: handled.result };
       const r = gateway.notifyReply(handled.outcome, handled.message);
       return reply.code(r.statusCode).type(r.contentType).send(r.body);
     },
