@@ -3,10 +3,10 @@
  * (retried with the same out_trade_no when WeChat's answer is ambiguous), then PENDING with
  * the prepay_id, or FAILED with WeChat's reason. Guarded by the caller's Idempotency-Key.
  */
-import type { Insertable, Updateable } from 'kysely';
-import type { OrderItemsTable, OrdersTable } from '../store/schema.js';
+import type { Updateable } from 'kysely';
+import { preparedQuery } from '../store/prepared-query.js';
+import type { OrdersTable } from '../store/schema.js';
 import { outTradeNo } from '../wechatpay/ids.js';
-import { compiledOnce } from './compiled-once.js';
 import { type PaymentsContext, sleep } from './context.js';
 import { crashPoint } from './crash-points.js';
 import { DomainError, validation, wechatUnavailable } from './errors.js';
@@ -128,37 +128,22 @@ export class Checkout {
         amount_fen: l.amountFen,
       }));
       // RETURNING and the item rows just written give the event its view: no reads back.
-      const inserted = await insertOrder.execute(trx, {
+      const [order] = await insertOrder(trx, {
         id,
-        out_trade_no: outTradeNo('MP', now),
-        user_id: user.id,
+        outTradeNo: outTradeNo('MP', now),
+        userId: user.id,
         openid: user.openid,
-        status: 'CREATED',
         description: describe(this.ctx.settings.storeName, priced),
-        total_fen: totalFen,
+        totalFen,
         currency: this.ctx.settings.currency,
         attach,
-        payer_ip: payerIp,
-        prepay_id: null,
-        prepay_expires_at: null,
-        transaction_id: null,
-        paid_at: null,
-        closed_at: null,
-        refunded_fen: 0,
-        failure_code: null,
-        failure_message: null,
-        refund_required: 0,
-        query_attempts: 0,
-        next_query_at: null,
-        expires_at: new Date(now.getTime() + this.ctx.settings.orderTtlMs).toISOString(),
-        version: 0,
-        created_at: iso,
-        updated_at: iso,
+        payerIp,
+        expiresAt: new Date(now.getTime() + this.ctx.settings.orderTtlMs).toISOString(),
+        at: iso,
       });
-      const order = inserted.rows[0]!;
-      await insertItems.execute(trx, { items });
-      await appendEvent(trx, id, 'order.created', { order: orderView(order, items) }, now);
-      return order;
+      await trx.insertInto('order_items').values(items).execute();
+      await appendEvent(trx, id, 'order.created', { order: orderView(order!, items) }, now);
+      return order!;
     });
     if (order) this.ctx.metrics.inc('minipay_orders_created_total');
     return order;
@@ -284,7 +269,8 @@ export class Checkout {
 
 /** The lines at catalogue prices; a product gone, inactive or short of stock is refused. */
 async function priceLines(db: Db, lines: { productId: string; quantity: number }[]) {
-  const products = (await selectProducts.execute(db, { ids: lines.map((l) => l.productId) })).rows;
+  const ids = lines.map((l) => l.productId);
+  const products = await db.selectFrom('products').selectAll().where('id', 'in', ids).execute();
   return lines.map((line) => {
     const p = products.find((x) => x.id === line.productId);
     if (p === undefined || p.active !== 1 || (p.stock !== null && p.stock < line.quantity)) {
@@ -303,14 +289,52 @@ async function priceLines(db: Db, lines: { productId: string; quantity: number }
   });
 }
 
-const insertOrder = compiledOnce((db, order: Insertable<OrdersTable>) =>
-  db.insertInto('orders').values(order).returningAll(),
-);
-const insertItems = compiledOnce((db, v: { items: Insertable<OrderItemsTable>[] }) =>
-  db.insertInto('order_items').values(v.items),
-);
-const selectProducts = compiledOnce((db, v: { ids: string[] }) =>
-  db.selectFrom('products').selectAll().where('id', 'in', v.ids),
+type NewOrder = {
+  id: string;
+  outTradeNo: string;
+  userId: string;
+  openid: string;
+  description: string;
+  totalFen: number;
+  currency: string;
+  attach: string | null;
+  payerIp: string;
+  expiresAt: string;
+  at: string;
+};
+
+/** A new CREATED order, as written (compiled once: the insert every checkout makes). */
+const insertOrder = preparedQuery<NewOrder, OrderRow>((db, p) =>
+  db
+    .insertInto('orders')
+    .values({
+      id: p('id'),
+      out_trade_no: p('outTradeNo'),
+      user_id: p('userId'),
+      openid: p('openid'),
+      status: 'CREATED',
+      description: p('description'),
+      total_fen: p('totalFen'),
+      currency: p('currency'),
+      attach: p('attach'),
+      payer_ip: p('payerIp'),
+      prepay_id: null,
+      prepay_expires_at: null,
+      transaction_id: null,
+      paid_at: null,
+      closed_at: null,
+      refunded_fen: 0,
+      failure_code: null,
+      failure_message: null,
+      refund_required: 0,
+      query_attempts: 0,
+      next_query_at: null,
+      expires_at: p('expiresAt'),
+      version: 0,
+      created_at: p('at'),
+      updated_at: p('at'),
+    })
+    .returningAll(),
 );
 
 /** When the sweep first asks WeChat about a PENDING order whose notify has not come. */
