@@ -38,12 +38,13 @@ class InstantGateway extends WechatPayV2Gateway {
 
 let statements = 0;
 let transactions = 0;
+// Counted as they return (queries compiled once are not transformed again), BEGIN/COMMIT aside.
 const counting: KyselyPlugin = {
-  transformQuery: (args) => {
+  transformQuery: (args) => args.node,
+  transformResult: async (args) => {
     statements++;
-    return args.node;
+    return args.result;
   },
-  transformResult: async (args) => args.result,
 };
 const store = openStore(databaseUrl);
 await store.migrate();

@@ -4,6 +4,7 @@
  * the prepay_id, or FAILED with WeChat's reason. Guarded by the caller's Idempotency-Key.
  */
 import type { Updateable } from 'kysely';
+import { preparedQuery } from '../store/prepared-query.js';
 import type { OrdersTable } from '../store/schema.js';
 import { outTradeNo } from '../wechatpay/ids.js';
 import { type PaymentsContext, sleep } from './context.js';
@@ -127,40 +128,22 @@ export class Checkout {
         amount_fen: l.amountFen,
       }));
       // RETURNING and the item rows just written give the event its view: no reads back.
-      const order = await trx
-        .insertInto('orders')
-        .values({
-          id,
-          out_trade_no: outTradeNo('MP', now),
-          user_id: user.id,
-          openid: user.openid,
-          status: 'CREATED',
-          description: describe(this.ctx.settings.storeName, priced),
-          total_fen: totalFen,
-          currency: this.ctx.settings.currency,
-          attach,
-          payer_ip: payerIp,
-          prepay_id: null,
-          prepay_expires_at: null,
-          transaction_id: null,
-          paid_at: null,
-          closed_at: null,
-          refunded_fen: 0,
-          failure_code: null,
-          failure_message: null,
-          refund_required: 0,
-          query_attempts: 0,
-          next_query_at: null,
-          expires_at: new Date(now.getTime() + this.ctx.settings.orderTtlMs).toISOString(),
-          version: 0,
-          created_at: iso,
-          updated_at: iso,
-        })
-        .returningAll()
-        .executeTakeFirstOrThrow();
+      const [order] = await insertOrder(trx, {
+        id,
+        outTradeNo: outTradeNo('MP', now),
+        userId: user.id,
+        openid: user.openid,
+        description: describe(this.ctx.settings.storeName, priced),
+        totalFen,
+        currency: this.ctx.settings.currency,
+        attach,
+        payerIp,
+        expiresAt: new Date(now.getTime() + this.ctx.settings.orderTtlMs).toISOString(),
+        at: iso,
+      });
       await trx.insertInto('order_items').values(items).execute();
-      await appendEvent(trx, id, 'order.created', { order: orderView(order, items) }, now);
-      return order;
+      await appendEvent(trx, id, 'order.created', { order: orderView(order!, items) }, now);
+      return order!;
     });
     if (order) this.ctx.metrics.inc('minipay_orders_created_total');
     return order;
@@ -305,6 +288,54 @@ async function priceLines(db: Db, lines: { productId: string; quantity: number }
     };
   });
 }
+
+type NewOrder = {
+  id: string;
+  outTradeNo: string;
+  userId: string;
+  openid: string;
+  description: string;
+  totalFen: number;
+  currency: string;
+  attach: string | null;
+  payerIp: string;
+  expiresAt: string;
+  at: string;
+};
+
+/** A new CREATED order, as written (compiled once: the insert every checkout makes). */
+const insertOrder = preparedQuery<NewOrder, OrderRow>((db, p) =>
+  db
+    .insertInto('orders')
+    .values({
+      id: p('id'),
+      out_trade_no: p('outTradeNo'),
+      user_id: p('userId'),
+      openid: p('openid'),
+      status: 'CREATED',
+      description: p('description'),
+      total_fen: p('totalFen'),
+      currency: p('currency'),
+      attach: p('attach'),
+      payer_ip: p('payerIp'),
+      prepay_id: null,
+      prepay_expires_at: null,
+      transaction_id: null,
+      paid_at: null,
+      closed_at: null,
+      refunded_fen: 0,
+      failure_code: null,
+      failure_message: null,
+      refund_required: 0,
+      query_attempts: 0,
+      next_query_at: null,
+      expires_at: p('expiresAt'),
+      version: 0,
+      created_at: p('at'),
+      updated_at: p('at'),
+    })
+    .returningAll(),
+);
 
 /** When the sweep first asks WeChat about a PENDING order whose notify has not come. */
 export const FIRST_QUERY_MS = 60_000;

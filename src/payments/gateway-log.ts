@@ -3,14 +3,22 @@
  * them) and counted; the wrapper re-throws whatever the gateway threw.
  */
 
-import type { Insertable } from 'kysely';
-import type { GatewayCallsTable } from '../store/schema.js';
+import { preparedQuery } from '../store/prepared-query.js';
 import type { PaymentsContext } from './context.js';
 import { GatewayError } from './gateway.js';
 import { newId } from './ids.js';
 import type { Db } from './orders-repo.js';
 
-export type GatewayCallRow = Insertable<GatewayCallsTable>;
+/** A `gateway_calls` row. */
+export type GatewayCallRow = {
+  id: string;
+  order_id: string | null;
+  operation: string;
+  outcome: string;
+  detail: string;
+  duration_ms: number;
+  created_at: string;
+};
 
 /** Calls WeChat and writes the call's row at once, whatever the outcome. */
 export async function logged<T>(
@@ -54,8 +62,20 @@ export async function loggedLater<T>(
 
 /** Writes a row from `loggedLater` in the caller's transaction (a failure fails it). */
 export async function writeGatewayCall(db: Db, record: GatewayCallRow): Promise<void> {
-  await db.insertInto('gateway_calls').values(record).execute();
+  await insertCall(db, record);
 }
+
+const insertCall = preparedQuery<GatewayCallRow, never>((db, p) =>
+  db.insertInto('gateway_calls').values({
+    id: p('id'),
+    order_id: p('order_id'),
+    operation: p('operation'),
+    outcome: p('outcome'),
+    detail: p('detail'),
+    duration_ms: p('duration_ms'),
+    created_at: p('created_at'),
+  }),
+);
 
 function callRow(
   ctx: PaymentsContext,

@@ -6,6 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { Kysely } from 'kysely';
+import { preparedQuery } from '../store/prepared-query.js';
 import type { Database } from '../store/schema.js';
 import { DomainError } from './errors.js';
 import type { Db } from './orders-repo.js';
@@ -68,23 +69,17 @@ export class IdempotencyKeys {
     now: Date,
     resourceId: string | null,
   ): Promise<boolean> {
-    const inserted = await db
-      .insertInto('idempotency_keys')
-      .values({
-        scope,
-        key,
-        request_hash: hash,
-        state: 'in_progress',
-        resource_id: resourceId,
-        response_status: null,
-        response_body: null,
-        locked_until: new Date(now.getTime() + LOCK_MS).toISOString(),
-        created_at: now.toISOString(),
-        expires_at: new Date(now.getTime() + KEEP_MS).toISOString(),
-      })
-      .onConflict((oc) => oc.columns(['scope', 'key']).doNothing())
-      .executeTakeFirst();
-    return Number(inserted.numInsertedOrUpdatedRows ?? 0) === 1;
+    const claimed = await insertKey(db, {
+      scope,
+      key,
+      hash,
+      resourceId,
+      lockedUntil: new Date(now.getTime() + LOCK_MS).toISOString(),
+      at: now.toISOString(),
+      expiresAt: new Date(now.getTime() + KEEP_MS).toISOString(),
+    });
+    // RETURNING says whether this insert made the row (on a conflict it returns none).
+    return claimed.length === 1;
   }
 
   /** Resolves null when the stored key expired and was removed (the caller inserts again). */
@@ -154,17 +149,7 @@ export class IdempotencyKeys {
     body: unknown,
     db: Db = this.db,
   ): Promise<void> {
-    await db
-      .updateTable('idempotency_keys')
-      .set({
-        state: 'done',
-        response_status: status,
-        response_body: JSON.stringify(body),
-        locked_until: null,
-      })
-      .where('scope', '=', scope)
-      .where('key', '=', key)
-      .execute();
+    await completeKey(db, { status, body: JSON.stringify(body), scope, key });
   }
 
   /** The attempt failed: forget the key, or keep it `retryable` when it made a resource. */
@@ -195,6 +180,53 @@ export class IdempotencyKeys {
     return Number(r.numDeletedRows);
   }
 }
+
+/** A new key, in progress (compiled once: every checkout and refund claims one). */
+const insertKey = preparedQuery<
+  {
+    scope: string;
+    key: string;
+    hash: string;
+    resourceId: string | null;
+    lockedUntil: string;
+    at: string;
+    expiresAt: string;
+  },
+  { scope: string }
+>((db, p) =>
+  db
+    .insertInto('idempotency_keys')
+    .values({
+      scope: p('scope'),
+      key: p('key'),
+      request_hash: p('hash'),
+      state: 'in_progress',
+      resource_id: p('resourceId'),
+      response_status: null,
+      response_body: null,
+      locked_until: p('lockedUntil'),
+      created_at: p('at'),
+      expires_at: p('expiresAt'),
+    })
+    .onConflict((oc) => oc.columns(['scope', 'key']).doNothing())
+    .returning('scope'),
+);
+
+const completeKey = preparedQuery<
+  { status: number; body: string; scope: string; key: string },
+  never
+>((db, p) =>
+  db
+    .updateTable('idempotency_keys')
+    .set({
+      state: 'done',
+      response_status: p('status'),
+      response_body: p('body'),
+      locked_until: null,
+    })
+    .where('scope', '=', p('scope'))
+    .where('key', '=', p('key')),
+);
 
 const inProgress = () =>
   new DomainError(

@@ -4,6 +4,7 @@
  * sha256 is stored; `session_key` stays in the database and never leaves the server.
  */
 import { createHash } from 'node:crypto';
+import { preparedQuery } from '../store/prepared-query.js';
 import type { PaymentsContext } from './context.js';
 import { DomainError, validation } from './errors.js';
 import { newId, newToken } from './ids.js';
@@ -31,6 +32,18 @@ export interface SessionUser {
 }
 
 const hashToken = (token: string) => createHash('sha256').update(token).digest('hex');
+
+/** Every API request's first query. */
+const sessionUser = preparedQuery<
+  { hash: string },
+  { id: string; openid: string; expiresAt: string }
+>((db, p) =>
+  db
+    .selectFrom('sessions')
+    .innerJoin('users', 'users.id', 'sessions.user_id')
+    .select(['users.id as id', 'users.openid as openid', 'sessions.expires_at as expiresAt'])
+    .where('sessions.token_hash', '=', p('hash')),
+);
 
 export class LoginService {
   constructor(
@@ -87,12 +100,7 @@ export class LoginService {
   /** The user behind a bearer token, or null when it is unknown or expired. */
   async authenticate(token: string): Promise<SessionUser | null> {
     if (token.length === 0 || token.length > 256) return null;
-    const row = await this.ctx.db
-      .selectFrom('sessions')
-      .innerJoin('users', 'users.id', 'sessions.user_id')
-      .select(['users.id as id', 'users.openid as openid', 'sessions.expires_at as expiresAt'])
-      .where('sessions.token_hash', '=', hashToken(token))
-      .executeTakeFirst();
+    const [row] = await sessionUser(this.ctx.db, { hash: hashToken(token) });
     if (!row || row.expiresAt <= this.ctx.clock().toISOString()) return null;
     return { id: row.id, openid: row.openid };
   }
