@@ -4,7 +4,7 @@
  * raw query strings and are checked here, so a library user gets the same clear errors.
  */
 import { type Kysely, sql } from 'kysely';
-import type { Database, OrderStatus } from '../store/schema.js';
+import type { Database } from '../store/schema.js';
 import { type AnomalyView, anomalyView, parseJsonObject } from './anomaly-view.js';
 import type { PaymentsContext } from './context.js';
 import {
@@ -25,10 +25,12 @@ import {
   decodeSeqCursor,
   decodeTimeCursor,
   encodeSeqCursor,
-  encodeTimeCursor,
+  olderThan,
   parseLimit,
+  timePage,
 } from './page-cursor.js';
 import { type RefundView, refundView } from './refund-view.js';
+import { parseStatusFilter } from './status-filter.js';
 
 /** `GET /admin/v1/orders` query parameters, as received. */
 export interface OrderListQuery {
@@ -98,7 +100,7 @@ export class AdminQueries {
 
   async listOrders(query: OrderListQuery = {}): Promise<AdminOrderPage> {
     const limit = parseLimit(query.limit);
-    const statuses = parseStatuses(query.status);
+    const statuses = parseStatusFilter(query.status, ORDER_STATUSES);
     const from = query.from === undefined ? undefined : parseBound(query.from, 'from');
     const to = query.to === undefined ? undefined : parseBound(query.to, 'to');
     if (from !== undefined && to !== undefined && from >= to) {
@@ -122,24 +124,9 @@ export class AdminQueries {
     if (to !== undefined) q = q.where('created_at', '<', to);
     if (query.openid !== undefined) q = q.where('openid', '=', query.openid);
     if (query.outTradeNo !== undefined) q = q.where('out_trade_no', '=', query.outTradeNo);
-    if (after) {
-      q = q.where((eb) =>
-        eb.or([
-          eb('created_at', '<', after.at),
-          eb.and([eb('created_at', '=', after.at), eb('id', '<', after.id)]),
-        ]),
-      );
-    }
-    const rows = await q.execute();
-    const page = rows.slice(0, limit);
-    const last = page.at(-1);
-    return {
-      orders: await this.views(page),
-      nextCursor:
-        rows.length > limit && last
-          ? encodeTimeCursor('orders', { at: last.created_at, id: last.id })
-          : null,
-    };
+    if (after) q = q.where(olderThan(after));
+    const { page, nextCursor } = timePage('orders', await q.execute(), limit);
+    return { orders: await this.views(page), nextCursor };
   }
 
   async order(id: string): Promise<AdminOrderDetail> {
@@ -179,24 +166,9 @@ export class AdminQueries {
       .orderBy('id', 'desc')
       .limit(limit + 1);
     if (query.status !== undefined) q = q.where('status', '=', query.status);
-    if (after) {
-      q = q.where((eb) =>
-        eb.or([
-          eb('created_at', '<', after.at),
-          eb.and([eb('created_at', '=', after.at), eb('id', '<', after.id)]),
-        ]),
-      );
-    }
-    const rows = await q.execute();
-    const page = rows.slice(0, limit);
-    const last = page.at(-1);
-    return {
-      anomalies: page.map(anomalyView),
-      nextCursor:
-        rows.length > limit && last
-          ? encodeTimeCursor('anomalies', { at: last.created_at, id: last.id })
-          : null,
-    };
+    if (after) q = q.where(olderThan(after));
+    const { page, nextCursor } = timePage('anomalies', await q.execute(), limit);
+    return { anomalies: page.map(anomalyView), nextCursor };
   }
 
   async listEvents(
@@ -316,19 +288,6 @@ export class AdminQueries {
       byOrder.set(item.order_id, [...(byOrder.get(item.order_id) ?? []), item]);
     return orders.map((o) => adminOrderView(o, byOrder.get(o.id) ?? []));
   }
-}
-
-/** `?status=PAID,REFUNDED`: known statuses only, each once. */
-function parseStatuses(value: string | undefined): OrderStatus[] | undefined {
-  if (value === undefined) return undefined;
-  const wanted = value.split(',').map((s) => s.trim().toUpperCase());
-  const unknown = wanted.filter((s) => !(ORDER_STATUSES as readonly string[]).includes(s));
-  if (wanted.length === 0 || unknown.length > 0) {
-    throw validation(
-      `status must be a comma-separated list of ${ORDER_STATUSES.join(', ')}; "${unknown.join(',')}" is not one`,
-    );
-  }
-  return [...new Set(wanted)] as OrderStatus[];
 }
 
 /** `2026-11-22T16` (an ISO UTC hour, as stored text) → the Beijing day it falls on. */

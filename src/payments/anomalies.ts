@@ -3,6 +3,8 @@
  * amount we never asked for, money for a closed order, …). Recorded once per `dedupeKey`;
  * an anomaly about an order also writes an `anomaly.detected` event in the same transaction.
  */
+import { createHash } from 'node:crypto';
+import { GatewayError } from './gateway.js';
 import { newId } from './ids.js';
 import { appendEvent, type Db, inTransaction } from './orders-repo.js';
 
@@ -26,6 +28,31 @@ export interface AnomalyInput {
   /** Also flag the order: its money must be refunded. */
   refundRequired?: boolean;
 }
+
+/**
+ * The dedupe key of an invalid notify. Anyone who can reach the notify URL can send garbage, and
+ * keyed by each body's digest every distinct body added a row; so a body that never proved it
+ * came from a holder of the merchant key (unreadable XML, return_code=FAIL, a signature that
+ * does not verify; for refund notifies, whose envelope is unsigned, any failure) is one anomaly
+ * per kind of notify, failure code and hour. How many came is the notify counters' job. A
+ * correctly signed message that is still wrong (another merchant's ids, a malformed amount)
+ * is one anomaly per body, as before: only WeChat or a leaked key can make one.
+ */
+export function invalidNotifyKey(
+  notify: 'payment' | 'refund',
+  err: unknown,
+  body: Buffer,
+  at: Date,
+): string {
+  const code = err instanceof GatewayError ? err.code : 'UNREADABLE';
+  if (notify === 'payment' && !UNVERIFIED.test(code)) {
+    return createHash('sha256').update(body).digest('hex');
+  }
+  return `${notify}:${code}:${at.toISOString().slice(0, 13)}`;
+}
+
+/** Failures before a payment notify's signature was verified. */
+const UNVERIFIED = /^(XML_.*|RETURN_FAIL|BAD_SIGNATURE|UNREADABLE)$/;
 
 /** Records an anomaly; resolves true when it is new. */
 export async function recordAnomaly(db: Db, input: AnomalyInput, at: Date): Promise<boolean> {

@@ -9,7 +9,7 @@ import type { Transaction } from 'kysely';
 import { type Transactor, transactionPerUnit } from '../store/group-commit.js';
 import { preparedQuery } from '../store/prepared-query.js';
 import type { Database } from '../store/schema.js';
-import { recordAnomaly } from './anomalies.js';
+import { invalidNotifyKey, recordAnomaly } from './anomalies.js';
 import type { PaymentsContext } from './context.js';
 import { crashPoint } from './crash-points.js';
 import {
@@ -331,16 +331,20 @@ export class Confirmation {
     const reason = err instanceof GatewayError ? `${err.code}: ${err.message}` : 'unreadable';
     this.ctx.metrics.inc('minipay_notifies_total', { result: 'invalid' });
     this.ctx.logger.warn({ reason }, 'rejected a payment notify that failed verification');
-    const digest = createHash('sha256').update(request.body).digest('hex');
+    const now = this.ctx.clock();
     try {
       await recordAnomaly(
         this.ctx.db,
         {
           kind: 'invalid_notify',
-          dedupeKey: digest,
-          detail: { reason, bytes: request.body.length },
+          dedupeKey: invalidNotifyKey('payment', err, request.body, now),
+          detail: {
+            reason,
+            bytes: request.body.length,
+            sha256: createHash('sha256').update(request.body).digest('hex'),
+          },
         },
-        this.ctx.clock(),
+        now,
       );
     } catch (dbErr) {
       this.ctx.logger.error({ err: dbErr }, 'could not record an invalid notify');

@@ -5,15 +5,19 @@
 
 import type { Checkout } from './checkout.js';
 import type { PaymentsContext } from './context.js';
-import { DomainError, notFound, validation, wechatUnavailable } from './errors.js';
+import { DomainError, notFound, wechatUnavailable } from './errors.js';
 import { GatewayError, type PaymentParams } from './gateway.js';
 import type { SessionUser } from './login-service.js';
 import type { OrderRow, OrderView } from './order-view.js';
 import { findOrder, loadOrderView } from './orders-repo.js';
+import { decodeTimeCursor, olderThan, parseLimit, timePage } from './page-cursor.js';
 import type { TradeSync } from './trade-sync.js';
 
 /** A prepay_id this close to its end is replaced before its parameters are handed out. */
 const PREPAY_MARGIN_MS = 5 * 60_000;
+
+/** The cursor name of a user's own orders list (`GET /api/v1/orders`). */
+const USER_ORDERS = 'user-orders';
 
 export interface OrderPage {
   orders: OrderView[];
@@ -28,29 +32,18 @@ export class OrdersService {
   ) {}
 
   async list(user: SessionUser, limit = 20, cursor?: string): Promise<OrderPage> {
-    if (!Number.isInteger(limit) || limit < 1 || limit > 100)
-      throw validation('limit must be 1 to 100');
+    const size = parseLimit(limit, 20);
+    const after = cursor === undefined ? undefined : decodeTimeCursor(USER_ORDERS, cursor);
     let q = this.ctx.db
       .selectFrom('orders')
       .selectAll()
       .where('user_id', '=', user.id)
       .orderBy('created_at', 'desc')
       .orderBy('id', 'desc')
-      .limit(limit + 1);
-    if (cursor) {
-      const [createdAt, id] = decodeCursor(cursor);
-      q = q.where((eb) =>
-        eb.or([
-          eb('created_at', '<', createdAt),
-          eb.and([eb('created_at', '=', createdAt), eb('id', '<', id)]),
-        ]),
-      );
-    }
-    const rows = await q.execute();
-    const page = rows.slice(0, limit);
+      .limit(size + 1);
+    if (after) q = q.where(olderThan(after));
+    const { page, nextCursor } = timePage(USER_ORDERS, await q.execute(), size);
     const orders = await Promise.all(page.map((o) => loadOrderView(this.ctx.db, o)));
-    const last = page.at(-1);
-    const nextCursor = rows.length > limit && last ? encodeCursor(last) : null;
     return { orders, nextCursor };
   }
 
@@ -145,18 +138,4 @@ export function notPending(order: OrderRow): DomainError {
     'ORDER_NOT_PENDING',
     `the order is ${order.status}; only a PENDING order can be paid or cancelled`,
   );
-}
-
-/** The cursor after a row of any newest-first list keyed by (created_at, id). */
-export function encodeCursor(row: { created_at: string; id: string }): string {
-  return Buffer.from(`${row.created_at}|${row.id}`).toString('base64url');
-}
-
-export function decodeCursor(cursor: string): [string, string] {
-  const text = Buffer.from(cursor, 'base64url').toString('utf8');
-  const [createdAt, id] = text.split('|');
-  if (!createdAt || !id || Number.isNaN(Date.parse(createdAt))) {
-    throw validation('cursor is not one this server issued; start again without it');
-  }
-  return [createdAt, id];
 }

@@ -1,8 +1,10 @@
 /**
- * Opaque cursors for newest-first keyset pagination. A cursor names the last row of a page
- * (its time and id, or its sequence number) and the list it belongs to, so a page is never
- * shifted by rows inserted meanwhile and a cursor from another list is refused.
+ * Opaque cursors for newest-first keyset pagination, for every paged list (admin and mini
+ * program). A cursor names the last row of a page (its time and id, or its sequence number)
+ * and the list it belongs to, so a page is never shifted by rows inserted meanwhile and a
+ * cursor from another list, or a forged one, is refused with one message.
  */
+import { type ExpressionBuilder, sql } from 'kysely';
 import { validation } from './errors.js';
 
 const ISO_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
@@ -44,6 +46,35 @@ export function decodeTimeCursor(list: string, cursor: string): TimeKey {
   if (rest.length > 0)
     throw validation('cursor is not one this list issued; start again without it');
   return { at, id };
+}
+
+/**
+ * The rows of a newest-first (created_at, id) list that come after `key`: older, or as old
+ * with a smaller id. For a query on one table that has both columns.
+ */
+export function olderThan(key: TimeKey) {
+  const at = sql.ref<string>('created_at');
+  const id = sql.ref<string>('id');
+  return <DB, TB extends keyof DB>(eb: ExpressionBuilder<DB, TB>) =>
+    eb.or([eb(at, '<', key.at), eb.and([eb(at, '=', key.at), eb(id, '<', key.id)])]);
+}
+
+/**
+ * A newest-first (created_at, id) page from the `limit + 1` rows asked for: the first `limit`,
+ * and the cursor after the last of them when there were more.
+ */
+export function timePage<Row extends { created_at: string; id: string }>(
+  list: string,
+  rows: Row[],
+  limit: number,
+): { page: Row[]; nextCursor: string | null } {
+  const page = rows.slice(0, limit);
+  const last = page.at(-1);
+  const more = rows.length > limit && last !== undefined;
+  return {
+    page,
+    nextCursor: more ? encodeTimeCursor(list, { at: last.created_at, id: last.id }) : null,
+  };
 }
 
 /** A cursor after the row with sequence number `seq`. */

@@ -6,7 +6,7 @@
  * and is recorded as such. Settling is idempotent: a repeated notify changes nothing.
  */
 import { createHash } from 'node:crypto';
-import { recordAnomaly } from './anomalies.js';
+import { invalidNotifyKey, recordAnomaly } from './anomalies.js';
 import type { PaymentsContext } from './context.js';
 import {
   GatewayError,
@@ -176,15 +176,21 @@ export class RefundNotifications {
     const reason = err instanceof GatewayError ? `${err.code}: ${err.message}` : 'unreadable';
     this.ctx.metrics.inc('minipay_refund_notifies_total', { result: 'invalid' });
     this.ctx.logger.warn({ reason }, 'rejected a refund notify that failed verification');
+    const now = this.ctx.clock();
     try {
       await recordAnomaly(
         this.ctx.db,
         {
           kind: 'invalid_notify',
-          dedupeKey: createHash('sha256').update(request.body).digest('hex'),
-          detail: { reason, bytes: request.body.length, notify: 'refund' },
+          dedupeKey: invalidNotifyKey('refund', err, request.body, now),
+          detail: {
+            reason,
+            bytes: request.body.length,
+            notify: 'refund',
+            sha256: createHash('sha256').update(request.body).digest('hex'),
+          },
         },
-        this.ctx.clock(),
+        now,
       );
     } catch (dbErr) {
       this.ctx.logger.error({ err: dbErr }, 'could not record an invalid refund notify');

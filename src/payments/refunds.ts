@@ -18,7 +18,7 @@ import { checkKey, IdempotencyKeys, requestHash } from './idempotency.js';
 import type { RunSummary } from './maintenance.js';
 import type { AdminOrderView, OrderRow } from './order-view.js';
 import { findOrder } from './orders-repo.js';
-import { decodeCursor, encodeCursor } from './orders-service.js';
+import { decodeTimeCursor, olderThan, parseLimit, timePage } from './page-cursor.js';
 import { MAX_REFUND_REASON_CHARS, refusalFor } from './refund-amounts.js';
 import {
   REFUND_STATUSES,
@@ -39,8 +39,11 @@ import {
   settleRefund,
   UNSETTLED,
 } from './refunds-repo.js';
+import { parseStatusFilter } from './status-filter.js';
 
 const BATCH = 50;
+/** The cursor name of `GET /admin/v1/refunds`. */
+const REFUNDS = 'refunds';
 /** A PENDING refund is left to its request this long before the follow-up takes it over. */
 const PENDING_GRACE_MS = 2 * 60_000;
 /** Follow-up back-off: 1, 2, 4, … minutes, at most an hour. */
@@ -322,44 +325,21 @@ export class Refunds {
   async list(
     options: { status?: string; orderId?: string; limit?: number; cursor?: string } = {},
   ): Promise<RefundPage> {
-    const limit = options.limit ?? 50;
-    if (!Number.isInteger(limit) || limit < 1 || limit > 100) {
-      throw validation('limit must be 1 to 100');
-    }
+    const limit = parseLimit(options.limit);
+    const statuses = parseStatusFilter(options.status, REFUND_STATUSES);
+    const after =
+      options.cursor === undefined ? undefined : decodeTimeCursor(REFUNDS, options.cursor);
     let q = this.ctx.db
       .selectFrom('refunds')
       .selectAll()
       .orderBy('created_at', 'desc')
       .orderBy('id', 'desc')
       .limit(limit + 1);
-    if (options.status) {
-      const statuses = options.status.split(',');
-      for (const s of statuses) {
-        if (!(REFUND_STATUSES as readonly string[]).includes(s)) {
-          throw validation(
-            `status must be a comma-separated list of ${REFUND_STATUSES.join(', ')}`,
-          );
-        }
-      }
-      q = q.where('status', 'in', statuses);
-    }
+    if (statuses) q = q.where('status', 'in', statuses);
     if (options.orderId) q = q.where('order_id', '=', options.orderId);
-    if (options.cursor) {
-      const [createdAt, id] = decodeCursor(options.cursor);
-      q = q.where((eb) =>
-        eb.or([
-          eb('created_at', '<', createdAt),
-          eb.and([eb('created_at', '=', createdAt), eb('id', '<', id)]),
-        ]),
-      );
-    }
-    const rows = await q.execute();
-    const page = rows.slice(0, limit);
-    const last = page.at(-1);
-    return {
-      refunds: page.map(refundView),
-      nextCursor: rows.length > limit && last ? encodeCursor(last) : null,
-    };
+    if (after) q = q.where(olderThan(after));
+    const { page, nextCursor } = timePage(REFUNDS, await q.execute(), limit);
+    return { refunds: page.map(refundView), nextCursor };
   }
 
   private async answer(refundRowId: string): Promise<RefundAnswer> {

@@ -8,10 +8,11 @@
 import type { Selectable } from 'kysely';
 import type { WebhookDeliveriesTable } from '../store/schema.js';
 import type { PaymentsContext } from './context.js';
-import { notFound, validation } from './errors.js';
+import { notFound } from './errors.js';
 import type { RunSummary } from './maintenance.js';
-import { decodeCursor, encodeCursor } from './orders-service.js';
 import { eventFromRow } from './outbox.js';
+import { decodeTimeCursor, olderThan, parseLimit, timePage } from './page-cursor.js';
+import { parseStatusFilter } from './status-filter.js';
 import { DEFAULT_WEBHOOK_RETRY, nextRetryAt, type RetrySchedule } from './webhook-retry.js';
 import {
   signWebhook,
@@ -87,6 +88,8 @@ export const fetchSender: WebhookSender = async (url, headers, body, timeoutMs) 
 };
 
 const BATCH = 50;
+/** The cursor name of `GET /admin/v1/webhooks/deliveries`. */
+const DELIVERIES = 'webhook-deliveries';
 const DEFAULT_TIMEOUT_MS = 10_000;
 /** A claimed delivery is not picked again for this long (a crashed sender's lease runs out). */
 const LEASE_MS = 60_000;
@@ -236,42 +239,21 @@ export class Webhooks {
   async list(
     options: { status?: string; eventId?: string; limit?: number; cursor?: string } = {},
   ): Promise<{ deliveries: DeliveryView[]; nextCursor: string | null }> {
-    const limit = options.limit ?? 50;
-    if (!Number.isInteger(limit) || limit < 1 || limit > 100) {
-      throw validation('limit must be 1 to 100');
-    }
+    const limit = parseLimit(options.limit);
+    const statuses = parseStatusFilter(options.status, DELIVERY_STATUSES);
+    const after =
+      options.cursor === undefined ? undefined : decodeTimeCursor(DELIVERIES, options.cursor);
     let q = this.ctx.db
       .selectFrom('webhook_deliveries')
       .selectAll()
       .orderBy('created_at', 'desc')
       .orderBy('id', 'desc')
       .limit(limit + 1);
-    if (options.status) {
-      const statuses = options.status.split(',');
-      if (!statuses.every((s) => (DELIVERY_STATUSES as readonly string[]).includes(s))) {
-        throw validation(
-          `status must be a comma-separated list of ${DELIVERY_STATUSES.join(', ')}`,
-        );
-      }
-      q = q.where('status', 'in', statuses);
-    }
+    if (statuses) q = q.where('status', 'in', statuses);
     if (options.eventId) q = q.where('event_id', '=', options.eventId);
-    if (options.cursor) {
-      const [createdAt, id] = decodeCursor(options.cursor);
-      q = q.where((eb) =>
-        eb.or([
-          eb('created_at', '<', createdAt),
-          eb.and([eb('created_at', '=', createdAt), eb('id', '<', id)]),
-        ]),
-      );
-    }
-    const rows = await q.execute();
-    const page = rows.slice(0, limit);
-    const last = page.at(-1);
-    return {
-      deliveries: page.map(deliveryView),
-      nextCursor: rows.length > limit && last ? encodeCursor(last) : null,
-    };
+    if (after) q = q.where(olderThan(after));
+    const { page, nextCursor } = timePage(DELIVERIES, await q.execute(), limit);
+    return { deliveries: page.map(deliveryView), nextCursor };
   }
 
   /** Queues a delivery again now, with a fresh retry window (any status). */

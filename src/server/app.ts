@@ -2,7 +2,7 @@
  * The merchant server: a Fastify app over the payments domain. `buildServer()` returns it
  * ready to `listen()`; it owns no background work (see src/jobs) and no process signals.
  */
-import { randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import swagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
@@ -61,6 +61,13 @@ export const JSON_BODY_LIMIT = 16 * 1024;
  */
 export const REQUEST_TIMEOUT_MS = 30_000;
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
+/**
+ * Request ids: this process's random tag and a counter (`9f3a1c07e2-1a`), unique across restarts
+ * and instances for log correlation; a UUID per request was 1.4 % of a notify's CPU.
+ */
+const PROCESS_TAG = randomBytes(5).toString('hex');
+let requests = 0;
+const nextRequestId = () => `${PROCESS_TAG}-${(++requests).toString(36)}`;
 
 export async function buildServer(options: ServerOptions): Promise<FastifyInstance> {
   const app = Fastify({
@@ -70,7 +77,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     trustProxy: options.trustProxy ?? false,
     genReqId: (req) => {
       const given = req.headers['x-request-id'];
-      return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+      return typeof given === 'string' && REQUEST_ID.test(given) ? given : nextRequestId();
     },
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
     return503OnClosing: true,

@@ -15,6 +15,7 @@ import {
   encodeTimeCursor,
   parseLimit,
 } from '../../src/payments/page-cursor.js';
+import { parseStatusFilter } from '../../src/payments/status-filter.js';
 
 const refused = (fn: () => unknown, message: RegExp) =>
   assert.throws(
@@ -90,4 +91,20 @@ test('limit: 1 to 100, default 50', () => {
   for (const bad of ['0', '101', '1000', '-1', '1.5', 'abc', '', '1e2']) {
     refused(() => parseLimit(bad), /limit must be a whole number from 1 to 100/);
   }
+});
+
+test('status filter: a comma-separated list of known statuses, any case, each once', () => {
+  const refunds = ['PENDING', 'SUCCESS', 'FAILED'] as const;
+  const deliveries = ['pending', 'dead'] as const;
+  assert.equal(parseStatusFilter(undefined, refunds), undefined);
+  assert.deepEqual(parseStatusFilter('SUCCESS,FAILED', refunds), ['SUCCESS', 'FAILED']);
+  assert.deepEqual(parseStatusFilter(' success , SUCCESS', refunds), ['SUCCESS']);
+  assert.deepEqual(parseStatusFilter('DEAD,pending', deliveries), ['dead', 'pending']);
+  for (const bad of ['', 'SUCCESS,', ',', 'DONE', 'SUCCESS,DONE', "SUCCESS' OR 1=1"]) {
+    refused(
+      () => parseStatusFilter(bad, refunds),
+      /^status must be a comma-separated list of PENDING, SUCCESS, FAILED; ".*" is not one$/,
+    );
+  }
+  refused(() => parseStatusFilter('bogus', deliveries), /"bogus" is not one/);
 });

@@ -9,12 +9,17 @@ import { Kysely, SqliteDialect } from 'kysely';
 import pino from 'pino';
 import { AdminQueries } from '../../src/payments/admin-queries.js';
 import type { PaymentsContext } from '../../src/payments/context.js';
+import type { SessionUser } from '../../src/payments/login-service.js';
 import { loadTimeline } from '../../src/payments/order-timeline.js';
 import type { OrderRow } from '../../src/payments/order-view.js';
+import { OrdersService } from '../../src/payments/orders-service.js';
+import { encodeTimeCursor } from '../../src/payments/page-cursor.js';
+import { Refunds } from '../../src/payments/refunds.js';
+import { Webhooks } from '../../src/payments/webhooks.js';
 import { migrateToLatest } from '../../src/store/migrations.js';
 import type { Database } from '../../src/store/schema.js';
 
-type Run = (q: AdminQueries, db: Kysely<Database>) => Promise<unknown>;
+type Run = (q: AdminQueries, db: Kysely<Database>, ctx: PaymentsContext) => Promise<unknown>;
 
 async function capture(run: Run) {
   const database = new SQLite(':memory:');
@@ -27,8 +32,12 @@ async function capture(run: Run) {
   });
   await migrateToLatest(db as Kysely<unknown>, 'sqlite');
   seen.length = 0;
-  const ctx = { db, clock: () => new Date(), logger: pino({ level: 'silent' }) };
-  await run(new AdminQueries(ctx as unknown as PaymentsContext), db).catch(() => undefined);
+  const ctx = {
+    db,
+    clock: () => new Date(),
+    logger: pino({ level: 'silent' }),
+  } as unknown as PaymentsContext;
+  await run(new AdminQueries(ctx), db, ctx).catch(() => undefined);
   const plans = seen.map((q) => {
     const rows = database
       .prepare(`EXPLAIN QUERY PLAN ${q.sql}`)
@@ -94,4 +103,36 @@ test("an order's timeline reads each source by the order", async () => {
   await usesIndex(timeline, 'order_events', 'order_events_order');
   await usesIndex(timeline, 'refunds', 'refunds_order');
   await usesIndex(timeline, 'anomalies', 'anomalies_(order|out_trade_no)');
+});
+
+test('a page after a cursor reads each (created_at, id) list by its index', async () => {
+  const after = (list: string) =>
+    encodeTimeCursor(list, { at: '2026-11-22T08:00:00.000Z', id: 'x_1' });
+  await usesIndex((q) => q.listOrders({ cursor: after('orders') }), 'orders', 'orders_created');
+  await usesIndex(
+    (q) => q.listAnomalies({ cursor: after('anomalies') }),
+    'anomalies',
+    'anomalies_created',
+  );
+  const user = { id: 'usr_1' } as SessionUser;
+  await usesIndex(
+    (_q, _db, ctx) =>
+      new OrdersService(ctx, undefined as never, undefined as never).list(
+        user,
+        20,
+        after('user-orders'),
+      ),
+    'orders',
+    'orders_user_created',
+  );
+  await usesIndex(
+    (_q, _db, ctx) => new Refunds(ctx).list({ cursor: after('refunds') }),
+    'refunds',
+    'refunds_created',
+  );
+  await usesIndex(
+    (_q, _db, ctx) => new Webhooks(ctx).list({ cursor: after('webhook-deliveries') }),
+    'webhook_deliveries',
+    'webhook_deliveries_created',
+  );
 });

@@ -228,6 +228,16 @@ describeOnStores('payments domain', (stores) => {
     const r1 = await payments.confirmation.handleNotify({ headers: {}, body: forged });
     assert.equal(r1.outcome, 'reject');
     assert.equal((await anomalies('invalid_notify')).length, 1);
+    // Anyone can post garbage to the notify URL: distinct bodies with the same fault in the
+    // same hour are one anomaly, not a row each.
+    for (const fee of [2, 3, 4, 5]) {
+      const junk = gateway.notifyBody(no, { totalFen: fee }, 'wrong-key');
+      assert.equal(
+        (await payments.confirmation.handleNotify({ headers: {}, body: junk })).outcome,
+        'reject',
+      );
+    }
+    assert.equal((await anomalies('invalid_notify')).length, 1, 'one row for the hour');
 
     const cheap = gateway.notifyBody(no, { totalFen: 1 });
     const r2 = await payments.confirmation.handleNotify({ headers: {}, body: cheap });

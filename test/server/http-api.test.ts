@@ -36,7 +36,11 @@ describeOnStores('HTTP API', (stores) => {
     const bad = await call('POST', '/api/v1/login', { body: { code: 'nope' } });
     assert.equal(bad.status, 401);
     assert.equal(bad.json.error?.code, 'UNAUTHORIZED');
-    assert.ok(r.headers.get('x-request-id'));
+    // Every answer has its own request id; a well-formed one the client sent is kept.
+    assert.match(r.headers.get('x-request-id') ?? '', /^[0-9a-f]{10}-[0-9a-z]+$/);
+    assert.notEqual(r.headers.get('x-request-id'), bad.headers.get('x-request-id'));
+    const traced = await call('GET', '/healthz', { headers: { 'x-request-id': 'trace-42' } });
+    assert.equal(traced.headers.get('x-request-id'), 'trace-42');
   });
 
   test('malformed bodies get a clear 4xx and write nothing', async () => {

@@ -139,15 +139,15 @@ export class MemoryGateway implements PaymentGateway {
     try {
       parsed = JSON.parse(request.body.toString('utf8'));
     } catch {
-      throw new GatewayError('invalid', 'MALFORMED', 'not a notification');
+      throw new GatewayError('invalid', 'XML_MALFORMED', 'not a notification');
     }
     if (typeof parsed.body !== 'string' || typeof parsed.sig !== 'string') {
-      throw new GatewayError('invalid', 'MALFORMED', 'not a notification');
+      throw new GatewayError('invalid', 'XML_MALFORMED', 'not a notification');
     }
     const expected = Buffer.from(sign(parsed.body, KEY));
     const given = Buffer.from(parsed.sig);
     if (expected.length !== given.length || !timingSafeEqual(expected, given)) {
-      throw new GatewayError('invalid', 'SIGNERROR', 'signature does not verify');
+      throw new GatewayError('invalid', 'BAD_SIGNATURE', 'signature does not verify');
     }
     const notice = JSON.parse(parsed.body) as PaymentNotice & { paidAt?: string };
     return { ...notice, paidAt: notice.paidAt ? new Date(notice.paidAt) : undefined };
