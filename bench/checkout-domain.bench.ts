@@ -20,7 +20,7 @@ import type { PrepayRequest, PrepayResult } from '../src/payments/gateway.js';
 import { createPayments, DEFAULT_SETTINGS } from '../src/payments/index.js';
 import { WechatPayV2Gateway } from '../src/payments/wechatpay-v2-gateway.js';
 import { DEMO_CREDENTIALS } from '../src/sandbox/credentials.js';
-import { openStore } from '../src/store/index.js';
+import { openStore, transactionPerUnit } from '../src/store/index.js';
 
 const count = Number(process.argv[2] ?? 3000);
 const concurrency = Number(process.argv[3] ?? 10);
@@ -64,6 +64,8 @@ const gateway = new InstantGateway({ ...DEMO_CREDENTIALS, signType: 'MD5' });
 const payments = createPayments(
   {
     db: store.db,
+    // As `minipay start` runs it (group commit on SQLite); BENCH_PLAIN_TX=1: a transaction each.
+    transact: process.env.BENCH_PLAIN_TX ? transactionPerUnit(store.db) : store.transact,
     gateway,
     clock: () => new Date(),
     logger: pino({ level: 'silent' }),
