@@ -56,7 +56,7 @@ export const REFUND_NOTIFY_PATH = '/wechatpay/v2/refund-notify';
 
 export async function startServer(options: StartOptions): Promise<RunningServer> {
   const { config, logger } = options;
-  const store = openStore(config.databaseUrl);
+  const store = openStore(config.databaseUrl, { backgroundCheckpoints: true });
   let app: App | undefined;
   let runner: JobRunner | undefined;
   try {

@@ -18,6 +18,7 @@ import pg from 'pg';
 import { groupCommit, type Transactor, transactionPerUnit } from './group-commit.js';
 import { migrateToLatest } from './migrations.js';
 import type { Database } from './schema.js';
+import { startWalCheckpointer } from './wal-checkpointer.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -41,11 +42,19 @@ export interface Store {
 export interface StoreOptions {
   /** PostgreSQL pool size (default 10). */
   poolSize?: number;
+  /**
+   * SQLite file: checkpoint the write-ahead log in a worker thread instead of inside a COMMIT
+   * (the server does; src/store/wal-checkpointer.ts). Default off: short-lived stores (CLI,
+   * tests) gain nothing from a thread.
+   */
+  backgroundCheckpoints?: boolean;
 }
 
 /** Opens (but does not migrate) the database at `url`; throws a message saying what to fix. */
 export function openStore(url: string, options: StoreOptions = {}): Store {
-  if (url.startsWith('sqlite:')) return openSqlite(url.slice('sqlite:'.length));
+  if (url.startsWith('sqlite:')) {
+    return openSqlite(url.slice('sqlite:'.length), options.backgroundCheckpoints ?? false);
+  }
   if (url.startsWith('postgres://') || url.startsWith('postgresql://')) {
     return openPostgres(url, options.poolSize ?? 10);
   }
@@ -54,7 +63,7 @@ export function openStore(url: string, options: StoreOptions = {}): Store {
   );
 }
 
-function openSqlite(path: string): Store {
+function openSqlite(path: string, backgroundCheckpoints: boolean): Store {
   if (path === '')
     throw new Error('a sqlite: URL needs a file path, e.g. sqlite:./data/minipay.sqlite');
   const memory = path === ':memory:';
@@ -65,10 +74,12 @@ function openSqlite(path: string): Store {
   database.pragma('busy_timeout = 5000');
   database.pragma('foreign_keys = ON');
   database.pragma('synchronous = NORMAL');
+  const checkpointer =
+    backgroundCheckpoints && !memory ? startWalCheckpointer(database, file) : undefined;
   const db = new Kysely<Database>({
     dialect: new SqliteDialect({ database: keepingStatements(database) }),
   });
-  return makeStore(db, 'sqlite', `sqlite:${file}`, groupCommit(db));
+  return makeStore(db, 'sqlite', `sqlite:${file}`, groupCommit(db), () => checkpointer?.stop());
 }
 
 /** How many prepared statements an SQLite store keeps (the app has a few dozen distinct queries). */
@@ -110,6 +121,7 @@ function makeStore(
   dialect: Dialect,
   description: string,
   transact: Transactor,
+  beforeClose: () => Promise<void> | undefined = () => undefined,
 ): Store {
   let closed: Promise<void> | undefined;
   return {
@@ -127,7 +139,10 @@ function makeStore(
       }
     },
     close() {
-      closed ??= db.destroy();
+      closed ??= (async () => {
+        await beforeClose();
+        await db.destroy();
+      })();
       return closed;
     },
   };
