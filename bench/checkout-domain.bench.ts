@@ -5,7 +5,7 @@
  * the store's share of a checkout can be measured and profiled apart from the server and the
  * sandbox (`node --cpu-prof --import tsx bench/checkout-domain.bench.ts`). Prints checkouts per
  * second, CPU time per checkout (the steadier figure on a shared machine), SQL statements and
- * transactions per checkout, and checks every order ended PENDING with one key.
+ * commits per checkout (SQLite), and checks every order ended PENDING with a completed key.
  *
  *   node --import tsx bench/checkout-domain.bench.ts [checkouts, default 3000] [concurrency, default 10] [database URL, default a temp SQLite file]
  */
@@ -13,13 +13,14 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type KyselyPlugin, sql } from 'kysely';
+import SQLite from 'better-sqlite3';
+import { sql } from 'kysely';
 import pino from 'pino';
 import type { PrepayRequest, PrepayResult } from '../src/payments/gateway.js';
 import { createPayments, DEFAULT_SETTINGS } from '../src/payments/index.js';
 import { WechatPayV2Gateway } from '../src/payments/wechatpay-v2-gateway.js';
 import { DEMO_CREDENTIALS } from '../src/sandbox/credentials.js';
-import { openStore } from '../src/store/index.js';
+import { openStore, transactionPerUnit } from '../src/store/index.js';
 
 const count = Number(process.argv[2] ?? 3000);
 const concurrency = Number(process.argv[3] ?? 10);
@@ -36,37 +37,35 @@ class InstantGateway extends WechatPayV2Gateway {
   }
 }
 
+// SQLite statements and commits, counted where better-sqlite3 runs them: a commit is a COMMIT
+// or a write outside any transaction (autocommit). BEGIN/COMMIT are not counted as statements.
 let statements = 0;
-let transactions = 0;
-// Counted as they return (queries compiled once are not transformed again), BEGIN/COMMIT aside.
-const counting: KyselyPlugin = {
-  transformQuery: (args) => args.node,
-  transformResult: async (args) => {
-    statements++;
-    return args.result;
-  },
-};
+let commits = 0;
+const prepare = SQLite.prototype.prepare;
+SQLite.prototype.prepare = function (this: SQLite.Database, text: string) {
+  const statement = prepare.call(this, text);
+  const control = /^(begin|commit|rollback)/i.test(text);
+  for (const method of ['run', 'all', 'get'] as const) {
+    const run = statement[method] as (...args: unknown[]) => unknown;
+    (statement as unknown as Record<string, unknown>)[method] = (...args: unknown[]) => {
+      if (/^commit/i.test(text)) commits++;
+      else if (!control) {
+        statements++;
+        if (!statement.readonly && !this.inTransaction) commits++;
+      }
+      return run.apply(statement, args);
+    };
+  }
+  return statement;
+} as typeof SQLite.prototype.prepare;
 const store = openStore(databaseUrl);
 await store.migrate();
 const gateway = new InstantGateway({ ...DEMO_CREDENTIALS, signType: 'MD5' });
-const counted = store.db.withPlugin(counting);
-// Kysely opens a transaction through `transaction()`: count them there (BEGIN/COMMIT are not
-// queries the plugin sees).
-const db = new Proxy(counted, {
-  get(target, name, receiver) {
-    if (name === 'transaction') {
-      return () => {
-        transactions++;
-        return target.transaction();
-      };
-    }
-    const value = Reflect.get(target, name, receiver);
-    return typeof value === 'function' ? value.bind(target) : value;
-  },
-});
 const payments = createPayments(
   {
-    db,
+    db: store.db,
+    // As `minipay start` runs it (group commit on SQLite); BENCH_PLAIN_TX=1: a transaction each.
+    transact: process.env.BENCH_PLAIN_TX ? transactionPerUnit(store.db) : store.transact,
     gateway,
     clock: () => new Date(),
     logger: pino({ level: 'silent' }),
@@ -83,7 +82,7 @@ const items = [{ productId: 'prd_tea', quantity: 2 }];
 
 let next = 0;
 statements = 0;
-transactions = 0;
+commits = 0;
 const started = process.hrtime.bigint();
 const cpuBefore = process.cpuUsage();
 await Promise.all(
@@ -102,7 +101,10 @@ await Promise.all(
 );
 const seconds = Number(process.hrtime.bigint() - started) / 1e9;
 const cpu = process.cpuUsage(cpuBefore);
-const perCheckout = { statements: statements / count, transactions: transactions / count };
+const sqlite = databaseUrl.startsWith('sqlite:');
+const perCheckout = sqlite
+  ? `${(statements / count).toFixed(1)} SQL statements in ${(commits / count).toFixed(1)} commits each`
+  : 'statements not counted on PostgreSQL';
 const pending = await sql<{
   n: number;
 }>`select count(*) as n from orders where status = 'PENDING' and prepay_id is not null`.execute(
@@ -118,7 +120,7 @@ await gateway.close();
 rmSync(dir, { recursive: true, force: true });
 
 console.log(
-  `checkout on ${databaseUrl.split(':')[0]}: ${count} checkouts, ${concurrency} at a time: ${(count / seconds).toFixed(0)}/s, ${((cpu.user + cpu.system) / count).toFixed(0)} µs CPU, ${perCheckout.statements.toFixed(1)} SQL statements and ${perCheckout.transactions.toFixed(1)} explicit transactions each (Node ${process.versions.node})`,
+  `checkout on ${databaseUrl.split(':')[0]}: ${count} checkouts, ${concurrency} at a time: ${(count / seconds).toFixed(0)}/s, ${((cpu.user + cpu.system) / count).toFixed(0)} µs CPU, ${perCheckout} (Node ${process.versions.node})`,
 );
 const n = (r: { rows: { n: number }[] }) => Number(r.rows[0]?.n ?? 0);
 if (n(pending) !== count || n(keys) !== count) {

@@ -4,6 +4,7 @@
  * the prepay_id, or FAILED with WeChat's reason. Guarded by the caller's Idempotency-Key.
  */
 import type { Updateable } from 'kysely';
+import { type Transactor, transactionPerUnit } from '../store/group-commit.js';
 import { preparedQuery } from '../store/prepared-query.js';
 import type { OrdersTable } from '../store/schema.js';
 import { outTradeNo } from '../wechatpay/ids.js';
@@ -42,9 +43,12 @@ interface KeyRef {
 
 export class Checkout {
   private readonly keys: IdempotencyKeys;
+  /** The store's: on SQLite, checkouts (and notifies) that arrive together share a COMMIT. */
+  private readonly transact: Transactor;
 
   constructor(private readonly ctx: PaymentsContext) {
     this.keys = new IdempotencyKeys(ctx.db);
+    this.transact = ctx.transact ?? transactionPerUnit(ctx.db);
   }
 
   /**
@@ -107,11 +111,10 @@ export class Checkout {
     ref: KeyRef,
     keyStep: 'claim' | 'attach',
   ): Promise<OrderRow | null> {
-    const { db } = this.ctx;
     const now = this.ctx.clock();
     const iso = now.toISOString();
     const id = newId('ord');
-    const order = await db.transaction().execute(async (trx) => {
+    const order = await this.transact(async (trx) => {
       if (keyStep === 'attach') await this.keys.attach(ref.scope, ref.key, id, trx);
       else if (!(await this.keys.claimNew(trx, ref.scope, ref.key, ref.hash, now, id))) {
         return null;
@@ -200,7 +203,7 @@ export class Checkout {
     record: GatewayCallRow | null,
     set: Updateable<OrdersTable>,
   ): Promise<CheckoutAnswer> {
-    return this.ctx.db.transaction().execute(async (trx) => {
+    return this.transact(async (trx) => {
       if (record) await writeGatewayCall(trx, record);
       const done = await transition(trx, orderId, ['CREATED'], to, now, set);
       const body = done

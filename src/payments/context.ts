@@ -44,8 +44,8 @@ export interface PaymentsMetrics {
 export interface PaymentsContext {
   db: Kysely<Database>;
   /**
-   * How a payment notify's transaction runs: the store's (`Store.transact`, group commit on
-   * SQLite); unset, a transaction of its own on `db`.
+   * How a payment notify's and a checkout's transactions run: the store's (`Store.transact`,
+   * group commit on SQLite); unset, a transaction of its own on `db`.
    */
   transact?: Transactor;
   gateway: PaymentGateway;

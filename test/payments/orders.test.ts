@@ -160,6 +160,51 @@ describeOnStores('payments domain', (stores) => {
     assert.equal((await buy(alice, 'k')).status, 201);
   });
 
+  test('checkouts sharing a group commit: each its own order and key; a refusal refuses only itself', async () => {
+    const grouped = buildPayments(store, gateway, { clock, storeTransact: true });
+    const tea = [{ productId: 'prd_tea', quantity: 1 }];
+    const gone = [{ productId: 'prd_gone', quantity: 1 }];
+    const results = await Promise.allSettled([
+      grouped.checkout.checkout(alice, { items: tea }, 'g1', IP),
+      grouped.checkout.checkout(alice, { items: gone }, 'g2', IP),
+      grouped.checkout.checkout(bob, { items: tea }, 'g1', IP),
+      grouped.checkout.checkout(alice, { items: tea }, 'g1', IP),
+      grouped.checkout.checkout(alice, { items: tea }, 'g3', IP),
+    ]);
+    const [a1, refused, b1, again, a3] = results;
+    assert.equal(refused!.status, 'rejected');
+    assert.equal(
+      ((refused as PromiseRejectedResult).reason as DomainError).code,
+      'PRODUCT_UNAVAILABLE',
+    );
+    // The same key twice at once: one checkout, the other told to wait (or given its answer).
+    if (again!.status === 'rejected') {
+      assert.equal((again.reason as DomainError).code, 'IDEMPOTENCY_IN_PROGRESS');
+    }
+    const done = [a1, b1, a3].map((r) => {
+      assert.equal(r!.status, 'fulfilled', String((r as PromiseRejectedResult).reason));
+      return (r as PromiseFulfilledResult<Awaited<ReturnType<typeof buy>>>).value.body;
+    });
+    assert.ok(done.every((b) => b.order.status === 'PENDING' && b.payment !== null));
+    assert.equal(new Set(done.map((b) => b.order.id)).size, 3);
+    const keys = await store.db.selectFrom('idempotency_keys').selectAll().execute();
+    assert.deepEqual(keys.map((k) => `${k.key}:${k.state}`).sort(), [
+      'g1:done',
+      'g1:done',
+      'g3:done',
+    ]);
+    assert.equal((await store.db.selectFrom('orders').selectAll().execute()).length, 3);
+    for (const b of done) {
+      assert.deepEqual(
+        (await events(b.order.id)).map((e) => e.type),
+        ['order.created', 'order.pending'],
+      );
+    }
+    // A replay of each key gives its own order.
+    const replay = await grouped.checkout.checkout(alice, { items: tea }, 'g1', IP);
+    assert.equal(replay.body.order.id, done[0]!.order.id);
+  });
+
   test('an ambiguous prepay is retried with the same out_trade_no', async () => {
     gateway.fail('prepay', ambiguous(), ambiguous());
     const { body } = await buy(alice, 'k');

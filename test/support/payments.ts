@@ -32,12 +32,20 @@ export const codeLogin: WechatLogin = {
 export function buildPayments(
   store: Store,
   gateway: PaymentGateway,
-  options: { clock?: TestClock; login?: WechatLogin; notifyUrl?: string; metrics?: Metrics } = {},
+  options: {
+    clock?: TestClock;
+    login?: WechatLogin;
+    notifyUrl?: string;
+    metrics?: Metrics;
+    /** Transactions through the store's `transact` (group commit on SQLite), as the server runs them. */
+    storeTransact?: boolean;
+  } = {},
 ): Payments {
   const clock = options.clock ?? new TestClock();
   return createPayments(
     {
       db: store.db,
+      ...(options.storeTransact && { transact: store.transact }),
       gateway,
       clock: clock.now,
       logger: pino({ level: 'silent' }),
