@@ -28,8 +28,12 @@ export function outboxJobs(payments: Payments, intervalMs: number): Job[] {
   // Fulfilment waits on these: they run at least every 2 s whatever the order jobs do.
   const every = Math.min(intervalMs, 2000);
   return [
-    { name: 'minipay-relay-events', intervalMs: every, run: () => payments.outbox.relay() },
-    { name: 'minipay-deliver-webhooks', intervalMs: every, run: () => payments.webhooks.deliver() },
+    { name: 'minipay-relay-events', intervalMs: every, run: () => payments.outbox.drain() },
+    {
+      name: 'minipay-deliver-webhooks',
+      intervalMs: every,
+      run: () => payments.webhooks.deliverAll(),
+    },
   ];
 }
 

@@ -8,11 +8,14 @@
 import type { Selectable } from 'kysely';
 import type { OrderEventsTable } from '../store/schema.js';
 import type { PaymentsContext } from './context.js';
+import { drainBatches } from './drain.js';
 import type { EventType, MinipayEvent } from './events.js';
 import { newId } from './ids.js';
 import type { RunSummary } from './maintenance.js';
 
 const BATCH = 100;
+/** How long one run of the relay job may keep taking full batches before it yields the turn. */
+const DRAIN_BUDGET_MS = 1000;
 /** A subscriber that keeps failing on one event gets it this many times, then it is passed. */
 const SUBSCRIBER_ATTEMPTS = 5;
 
@@ -67,8 +70,13 @@ export class Outbox {
     readonly events: EventBus,
   ) {}
 
+  /** The relay job: batch after batch while the backlog lasts (at most a second a run). */
+  drain(): Promise<RunSummary> {
+    return drainBatches(() => this.relay(), BATCH, DRAIN_BUDGET_MS);
+  }
+
   /**
-   * The relay job: dispatches undispatched events, oldest first, up to BATCH a run. The batch's
+   * One batch: dispatches undispatched events, oldest first, up to BATCH. The batch's
    * webhook deliveries are queued in one statement and the events published in order are marked
    * dispatched in one more (it was two statements, each its own commit, per event). A crash in
    * between publishes those events again: at least once, as promised.

@@ -8,6 +8,7 @@
 import type { Selectable } from 'kysely';
 import type { WebhookDeliveriesTable } from '../store/schema.js';
 import type { PaymentsContext } from './context.js';
+import { drainBatches } from './drain.js';
 import { notFound } from './errors.js';
 import type { RunSummary } from './maintenance.js';
 import { eventFromRow } from './outbox.js';
@@ -120,7 +121,12 @@ export class Webhooks {
     return this.ctx.settings.webhooks;
   }
 
-  /** The delivery job: sends every due delivery once. */
+  /** The delivery job: batch after batch of due deliveries while they last (up to 5 s a run). */
+  deliverAll(): Promise<RunSummary> {
+    return drainBatches(() => this.deliver(), BATCH, 5000);
+  }
+
+  /** One batch: sends each due delivery once. */
   async deliver(): Promise<RunSummary> {
     const settings = this.settings;
     const summary: RunSummary = { examined: 0, changed: 0, errors: 0 };
