@@ -4,11 +4,11 @@
  * the prepay_id, or FAILED with WeChat's reason. Guarded by the caller's Idempotency-Key.
  */
 import type { Updateable } from 'kysely';
-import { type Transactor, transactionPerUnit } from '../store/group-commit.js';
+import type { Transactor } from '../store/group-commit.js';
 import { preparedQuery } from '../store/prepared-query.js';
 import type { OrdersTable } from '../store/schema.js';
 import { outTradeNo } from '../wechatpay/ids.js';
-import { type PaymentsContext, sleep } from './context.js';
+import { type PaymentsContext, sleep, transactorOf } from './context.js';
 import { crashPoint } from './crash-points.js';
 import { DomainError, validation, wechatUnavailable } from './errors.js';
 import { GatewayError, type PaymentParams, type PrepayResult } from './gateway.js';
@@ -48,7 +48,7 @@ export class Checkout {
 
   constructor(private readonly ctx: PaymentsContext) {
     this.keys = new IdempotencyKeys(ctx.db);
-    this.transact = ctx.transact ?? transactionPerUnit(ctx.db);
+    this.transact = transactorOf(ctx);
   }
 
   /**

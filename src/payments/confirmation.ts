@@ -6,11 +6,11 @@
  */
 import { createHash } from 'node:crypto';
 import type { Transaction } from 'kysely';
-import { type Transactor, transactionPerUnit } from '../store/group-commit.js';
+import type { Transactor } from '../store/group-commit.js';
 import { preparedQuery } from '../store/prepared-query.js';
 import type { Database } from '../store/schema.js';
 import { invalidNotifyKey, recordAnomaly } from './anomalies.js';
-import type { PaymentsContext } from './context.js';
+import { type PaymentsContext, transactorOf } from './context.js';
 import { crashPoint } from './crash-points.js';
 import {
   GatewayError,
@@ -99,7 +99,7 @@ export class Confirmation {
   private readonly transact: Transactor;
 
   constructor(private readonly ctx: PaymentsContext) {
-    this.transact = ctx.transact ?? transactionPerUnit(ctx.db);
+    this.transact = transactorOf(ctx);
   }
 
   /** `db`: the caller's transaction, when the change must commit with the caller's writes. */

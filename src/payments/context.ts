@@ -1,7 +1,7 @@
 /** What every payments service shares: the database, the gateway, a clock and settings. */
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
-import type { Transactor } from '../store/group-commit.js';
+import { type Transactor, transactionPerUnit } from '../store/group-commit.js';
 import type { Database } from '../store/schema.js';
 import type { PaymentGateway } from './gateway.js';
 import type { WebhookSettings } from './webhooks.js';
@@ -53,6 +53,11 @@ export interface PaymentsContext {
   logger: Logger;
   settings: PaymentsSettings;
   metrics: PaymentsMetrics;
+}
+
+/** How a service runs a unit of work: the context's transactor, else a transaction per unit. */
+export function transactorOf(ctx: PaymentsContext): Transactor {
+  return ctx.transact ?? transactionPerUnit(ctx.db);
 }
 
 export const noMetrics: PaymentsMetrics = { inc: () => undefined };

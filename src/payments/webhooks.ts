@@ -89,6 +89,8 @@ export const fetchSender: WebhookSender = async (url, headers, body, timeoutMs) 
 };
 
 const BATCH = 50;
+/** How long one run of the delivery job may keep taking full batches (deliveries wait on HTTP). */
+const DRAIN_BUDGET_MS = 5000;
 /** The cursor name of `GET /admin/v1/webhooks/deliveries`. */
 const DELIVERIES = 'webhook-deliveries';
 const DEFAULT_TIMEOUT_MS = 10_000;
@@ -123,7 +125,7 @@ export class Webhooks {
 
   /** The delivery job: batch after batch of due deliveries while they last (up to 5 s a run). */
   deliverAll(): Promise<RunSummary> {
-    return drainBatches(() => this.deliver(), BATCH, 5000);
+    return drainBatches(() => this.deliver(), BATCH, DRAIN_BUDGET_MS);
   }
 
   /** One batch: sends each due delivery once. */

@@ -1,29 +1,35 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { MinipayEvent } from '../../src/payments/index.js';
+import type { Store } from '../../src/store/index.js';
 import { MemoryGateway } from '../support/memory-gateway.js';
 import { buildPayments } from '../support/payments.js';
 import { describeOnStores } from '../support/stores.js';
+
+/** `n` undispatched events straight into the outbox, ids `<prefix>000`… in order. */
+async function backlog(store: Store, n: number, prefix: string, orders = 1): Promise<void> {
+  const at = new Date().toISOString();
+  await store.db
+    .insertInto('order_events')
+    .values(
+      Array.from({ length: n }, (_, i) => ({
+        id: `${prefix}${String(i).padStart(3, '0')}`,
+        order_id: `ord_${i % orders}`,
+        type: 'order.paid',
+        payload: JSON.stringify({ order: { id: `ord_${i % orders}` } }),
+        created_at: at,
+      })),
+    )
+    .execute();
+}
 
 describeOnStores('outbox relay', (stores) => {
   test('one run of the relay job clears a backlog of several batches, in order', async () => {
     const store = await stores.fresh();
     const payments = buildPayments(store, new MemoryGateway());
-    const at = new Date().toISOString();
     // 250 events: two full batches of 100 and a part. One batch a run fell behind any shop
     // paying more than 50 times a second.
-    await store.db
-      .insertInto('order_events')
-      .values(
-        Array.from({ length: 250 }, (_, i) => ({
-          id: `evt_backlog_${String(i).padStart(3, '0')}`,
-          order_id: `ord_${i % 7}`,
-          type: 'order.paid',
-          payload: JSON.stringify({ order: { id: `ord_${i % 7}` } }),
-          created_at: at,
-        })),
-      )
-      .execute();
+    await backlog(store, 250, 'evt_backlog_', 7);
     const seen: string[] = [];
     payments.events.subscribe((event: MinipayEvent) => {
       seen.push(event.id);
@@ -38,19 +44,7 @@ describeOnStores('outbox relay', (stores) => {
   test('a failing subscriber stops the run at its event; the next run starts there', async () => {
     const store = await stores.fresh();
     const payments = buildPayments(store, new MemoryGateway());
-    const at = new Date().toISOString();
-    await store.db
-      .insertInto('order_events')
-      .values(
-        Array.from({ length: 150 }, (_, i) => ({
-          id: `evt_fail_${String(i).padStart(3, '0')}`,
-          order_id: 'ord_1',
-          type: 'order.paid',
-          payload: '{}',
-          created_at: at,
-        })),
-      )
-      .execute();
+    await backlog(store, 150, 'evt_fail_');
     let failOn: string | null = 'evt_fail_120';
     payments.events.subscribe((event: MinipayEvent) => {
       if (event.id === failOn) throw new Error('subscriber down');
