@@ -48,6 +48,8 @@ describe('minipay start (command line)', () => {
     run.child.kill('SIGTERM');
     const [exitCode] = await once(run.child, 'exit');
     assert.equal(exitCode, 0);
+    // Node prints process warnings (Fastify's deprecations among them) as "(node:PID) [CODE] …".
+    assert.doesNotMatch(run.output().stderr, /\(node:\d+\)|Warning/, 'no warning for a newcomer');
   });
 
   test('half-configured credentials stop start-up with every problem listed, exit code 1', async () => {
