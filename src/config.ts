@@ -21,6 +21,11 @@ export interface Config {
   host: string;
   port: number;
   databaseUrl: string;
+  /**
+   * auto: `minipay start` runs pending migrations (one process, SQLite); off: it refuses a
+   * database that is behind, for instances started after a separate `minipay migrate`.
+   */
+  migrate: 'auto' | 'off';
   /** Absent in demo mode (the sandbox's demo credentials are used). */
   merchant: MerchantCredentials | undefined;
   signType: SignType;
@@ -134,6 +139,12 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
       'MINIPAY_DATABASE_URL must be sqlite:<file> or postgres://user:pass@host:5432/db',
     );
   }
+  const migrate = get('MINIPAY_MIGRATE') ?? 'auto';
+  if (migrate !== 'auto' && migrate !== 'off') {
+    problems.push(
+      `MINIPAY_MIGRATE must be auto (start-up migrates the database) or off (run \`minipay migrate\` before starting), got "${migrate}"`,
+    );
+  }
   const host = get('MINIPAY_HOST') ?? '127.0.0.1';
   const crashAt = get('MINIPAY_CRASH_AT');
   if (crashAt !== undefined && !(CRASH_POINTS as readonly string[]).includes(crashAt)) {
@@ -148,6 +159,7 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     host,
     port: int('MINIPAY_PORT', 8080, 0, 65535),
     databaseUrl,
+    migrate: migrate === 'off' ? 'off' : 'auto',
     merchant,
     signType: signType as SignType,
     notifyBaseUrl,

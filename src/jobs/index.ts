@@ -5,7 +5,7 @@ import { PgBossRunner } from './pg-boss-runner.js';
 import type { Job, JobHooks, JobRunner } from './runner.js';
 import { TimerRunner } from './timer-runner.js';
 
-export { PgBossRunner } from './pg-boss-runner.js';
+export { migrateJobQueue, PgBossRunner } from './pg-boss-runner.js';
 export type { Job, JobHooks, JobRunner } from './runner.js';
 export { TimerRunner } from './timer-runner.js';
 
@@ -37,9 +37,17 @@ export function outboxJobs(payments: Payments, intervalMs: number): Job[] {
   ];
 }
 
-/** pg-boss on PostgreSQL, timers on SQLite. */
-export function createRunner(store: Store, databaseUrl: string, hooks: JobHooks): JobRunner {
+/**
+ * pg-boss on PostgreSQL, timers on SQLite. `migrate: false`: pg-boss only checks that its
+ * schema is current (`minipay migrate` installs it) instead of creating or upgrading it.
+ */
+export function createRunner(
+  store: Store,
+  databaseUrl: string,
+  hooks: JobHooks,
+  options: { migrate?: boolean } = {},
+): JobRunner {
   return store.dialect === 'postgres'
-    ? new PgBossRunner(databaseUrl, hooks)
+    ? new PgBossRunner(databaseUrl, hooks, undefined, options.migrate ?? true)
     : new TimerRunner(hooks);
 }

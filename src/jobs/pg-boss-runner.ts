@@ -6,6 +6,36 @@
 import PgBoss from 'pg-boss';
 import { type Job, type JobHooks, type JobRunner, runJob } from './runner.js';
 
+const JOB_SCHEMA = 'minipay_jobs';
+
+/** Creates or upgrades pg-boss's schema (part of `minipay migrate` on PostgreSQL). */
+export async function migrateJobQueue(connectionString: string): Promise<void> {
+  const boss = new PgBoss({
+    connectionString,
+    schema: JOB_SCHEMA,
+    max: 2,
+    schedule: false,
+    supervise: false,
+    migrate: true,
+  });
+  boss.on('error', () => undefined);
+  await startOrClose(boss);
+  await boss.stop({ graceful: false, wait: true });
+}
+
+/**
+ * Starts pg-boss; when start fails, closes the pool it opened (its stop() does nothing before
+ * a successful start, and the idle connections would keep the process alive).
+ */
+async function startOrClose(boss: PgBoss): Promise<void> {
+  try {
+    await boss.start();
+  } catch (err) {
+    await (boss.getDb() as unknown as { close(): Promise<void> }).close().catch(() => undefined);
+    throw err;
+  }
+}
+
 export class PgBossRunner implements JobRunner {
   readonly kind = 'pg-boss';
   private readonly boss: PgBoss;
@@ -16,17 +46,28 @@ export class PgBossRunner implements JobRunner {
     connectionString: string,
     private readonly hooks: JobHooks,
     jobCount = 8,
+    migrate = true,
   ) {
     // One connection per worker and room for pg-boss's own queries: a worker whose fetch waits
     // for a connection when stop() ends the pool never finishes (pg-pool drops its waiters),
     // and pg-boss then polls for it every second forever, keeping the process alive.
     const max = jobCount + 4;
-    this.boss = new PgBoss({ connectionString, schema: 'minipay_jobs', max, schedule: false });
+    this.boss = new PgBoss({ connectionString, schema: JOB_SCHEMA, max, schedule: false, migrate });
     this.boss.on('error', (err) => hooks.logger.error({ err }, 'pg-boss error'));
   }
 
   async start(jobs: Job[]): Promise<void> {
-    await this.boss.start();
+    try {
+      await startOrClose(this.boss);
+    } catch (err) {
+      if (/not installed|requires migrations/.test((err as Error).message)) {
+        throw new Error(
+          `the job queue's schema (pg-boss, ${JOB_SCHEMA}) is missing or older than this minipay, and MINIPAY_MIGRATE=off keeps start-up from creating it. Run \`minipay migrate\` once with this version, then start.`,
+          { cause: err },
+        );
+      }
+      throw err;
+    }
     this.started = true;
     for (const job of jobs) {
       const seconds = Math.max(1, Math.round(job.intervalMs / 1000));

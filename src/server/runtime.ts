@@ -19,7 +19,7 @@ import {
   type WebhookSender,
   type WechatLogin,
 } from '../payments/index.js';
-import { openStore, type Store } from '../store/index.js';
+import { openStore, SchemaTooNewError, type Store } from '../store/index.js';
 import { type App, buildServer } from './app.js';
 import { Metrics } from './metrics.js';
 
@@ -60,8 +60,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   let app: App | undefined;
   let runner: JobRunner | undefined;
   try {
-    const applied = await store.migrate();
-    if (applied.length > 0) logger.info({ applied }, 'database migrated');
+    await readySchema(store, config.migrate, logger);
     const metrics = new Metrics();
     const settings: PaymentsSettings = {
       ...DEFAULT_SETTINGS,
@@ -109,10 +108,15 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     if (!settings.notifyUrl) settings.notifyUrl = `${url}${NOTIFY_PATH}`;
     if (!settings.refundNotifyUrl) settings.refundNotifyUrl = `${url}${REFUND_NOTIFY_PATH}`;
     if (options.jobs !== false) {
-      runner = createRunner(store, config.databaseUrl, {
-        logger,
-        onRun: (job, outcome) => metrics.inc('minipay_job_runs_total', { job, outcome }),
-      });
+      runner = createRunner(
+        store,
+        config.databaseUrl,
+        {
+          logger,
+          onRun: (job, outcome) => metrics.inc('minipay_job_runs_total', { job, outcome }),
+        },
+        { migrate: config.migrate === 'auto' },
+      );
       const intervalMs = config.jobIntervalSeconds * 1000;
       await runner.start([...orderJobs(payments, intervalMs), ...outboxJobs(payments, intervalMs)]);
     }
@@ -139,5 +143,25 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     await app?.close().catch(() => undefined);
     await store.close();
     throw err;
+  }
+}
+
+/**
+ * MINIPAY_MIGRATE=auto: runs the pending migrations (several instances starting at once take
+ * turns on the migration lock). off: refuses a database that is behind. Either way a schema
+ * newer than this minipay is refused (store.migrate and the check below).
+ */
+async function readySchema(store: Store, mode: Config['migrate'], logger: Logger): Promise<void> {
+  if (mode === 'auto') {
+    const applied = await store.migrate();
+    if (applied.length > 0) logger.info({ applied }, 'database migrated');
+    return;
+  }
+  const { pending, unknown } = await store.schema();
+  if (unknown.length > 0) throw new SchemaTooNewError(unknown);
+  if (pending.length > 0) {
+    throw new Error(
+      `the database is not migrated: ${pending.length} migration${pending.length > 1 ? 's' : ''} pending (${pending.join(', ')}), and MINIPAY_MIGRATE=off keeps start-up from running them. Run \`minipay migrate\` once with this version, then start.`,
+    );
   }
 }

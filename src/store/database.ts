@@ -3,7 +3,7 @@
  * (a `pg` Pool), chosen by the URL: `sqlite:./data/minipay.sqlite`, `sqlite::memory:` or
  * `postgres://user:pass@host:5432/db`.
  */
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import SQLite from 'better-sqlite3';
 import {
@@ -16,7 +16,7 @@ import {
 } from 'kysely';
 import pg from 'pg';
 import { groupCommit, type Transactor, transactionPerUnit } from './group-commit.js';
-import { migrateToLatest } from './migrations.js';
+import { migrateToLatest, type SchemaState, schemaState } from './migrations.js';
 import type { Database } from './schema.js';
 import { startWalCheckpointer } from './wal-checkpointer.js';
 
@@ -32,8 +32,10 @@ export interface Store {
   readonly transact: Transactor;
   /** Where it points, without any password (for logs and the console). */
   readonly description: string;
-  /** Runs pending migrations; resolves to the names applied. */
+  /** Runs pending migrations; resolves to the names applied. Refuses a newer schema. */
   migrate(): Promise<string[]>;
+  /** Where the schema stands against this minipay's migrations (changes nothing). */
+  schema(): Promise<SchemaState>;
   /** true when the database answers. */
   ping(): Promise<boolean>;
   close(): Promise<void>;
@@ -48,12 +50,14 @@ export interface StoreOptions {
    * tests) gain nothing from a thread.
    */
   backgroundCheckpoints?: boolean;
+  /** SQLite file: refuse to create it (checks that must not leave an empty database behind). */
+  mustExist?: boolean;
 }
 
 /** Opens (but does not migrate) the database at `url`; throws a message saying what to fix. */
 export function openStore(url: string, options: StoreOptions = {}): Store {
   if (url.startsWith('sqlite:')) {
-    return openSqlite(url.slice('sqlite:'.length), options.backgroundCheckpoints ?? false);
+    return openSqlite(url.slice('sqlite:'.length), options);
   }
   if (url.startsWith('postgres://') || url.startsWith('postgresql://')) {
     return openPostgres(url, options.poolSize ?? 10);
@@ -63,11 +67,14 @@ export function openStore(url: string, options: StoreOptions = {}): Store {
   );
 }
 
-function openSqlite(path: string, backgroundCheckpoints: boolean): Store {
+function openSqlite(path: string, options: StoreOptions): Store {
   if (path === '')
     throw new Error('a sqlite: URL needs a file path, e.g. sqlite:./data/minipay.sqlite');
   const memory = path === ':memory:';
   const file = memory ? path : resolve(path);
+  if (!memory && options.mustExist && !existsSync(file)) {
+    throw new Error(`the SQLite database ${file} does not exist`);
+  }
   if (!memory) mkdirSync(dirname(file), { recursive: true });
   const database = new SQLite(file);
   database.pragma('journal_mode = WAL');
@@ -75,7 +82,7 @@ function openSqlite(path: string, backgroundCheckpoints: boolean): Store {
   database.pragma('foreign_keys = ON');
   database.pragma('synchronous = NORMAL');
   const checkpointer =
-    backgroundCheckpoints && !memory ? startWalCheckpointer(database, file) : undefined;
+    options.backgroundCheckpoints && !memory ? startWalCheckpointer(database, file) : undefined;
   const db = new Kysely<Database>({
     dialect: new SqliteDialect({ database: keepingStatements(database) }),
   });
@@ -130,6 +137,7 @@ function makeStore(
     transact,
     description,
     migrate: () => migrateToLatest(db as Kysely<unknown>, dialect),
+    schema: () => schemaState(db as Kysely<unknown>, dialect),
     async ping() {
       try {
         await sql`select 1`.execute(db);

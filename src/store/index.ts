@@ -5,5 +5,11 @@ export {
   transactionPerUnit,
   type UnitOfWork,
 } from './group-commit.js';
-export { migrateToLatest, migrations } from './migrations.js';
+export {
+  migrateToLatest,
+  migrations,
+  type SchemaState,
+  SchemaTooNewError,
+  schemaState,
+} from './migrations.js';
 export type * from './schema.js';

@@ -283,16 +283,63 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
   };
 }
 
-/** Runs the pending migrations; throws with the failing migration's name. */
-export async function migrateToLatest(db: Kysely<unknown>, dialect: Dialect): Promise<string[]> {
+const MIGRATION_TABLE = 'minipay_migrations';
+
+function migrator(db: Kysely<unknown>, dialect: Dialect): Migrator {
   const provider: MigrationProvider = { getMigrations: async () => migrations(dialect) };
-  const migrator = new Migrator({
+  return new Migrator({
     db,
     provider,
-    migrationTableName: 'minipay_migrations',
+    migrationTableName: MIGRATION_TABLE,
     migrationLockTableName: 'minipay_migrations_lock',
   });
-  const { error, results } = await migrator.migrateToLatest();
+}
+
+/** Where a database stands against the migrations this minipay knows. */
+export interface SchemaState {
+  /** Known migrations the database has. */
+  applied: string[];
+  /** Known migrations the database lacks. */
+  pending: string[];
+  /** Migrations the database has that this minipay does not know: a newer one migrated it. */
+  unknown: string[];
+}
+
+/** Reads the migration table (an empty database has none); changes nothing. */
+export async function schemaState(db: Kysely<unknown>, dialect: Dialect): Promise<SchemaState> {
+  const known = Object.keys(migrations(dialect));
+  const tables = await db.introspection.getTables();
+  const done = tables.some((t) => t.name === MIGRATION_TABLE)
+    ? (
+        await (db as Kysely<Record<typeof MIGRATION_TABLE, { name: string }>>)
+          .selectFrom(MIGRATION_TABLE)
+          .select('name')
+          .execute()
+      ).map((r) => r.name)
+    : [];
+  const has = new Set(done);
+  return {
+    applied: known.filter((name) => has.has(name)),
+    pending: known.filter((name) => !has.has(name)),
+    unknown: done.filter((name) => !known.includes(name)).sort(),
+  };
+}
+
+/** The database was migrated by a newer minipay; this one must not run on it. */
+export class SchemaTooNewError extends Error {
+  override readonly name = 'SchemaTooNewError';
+  constructor(readonly unknown: string[]) {
+    super(
+      `the database schema is newer than this minipay: it has migration${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')}, which this version does not know (a newer minipay migrated it). Run that newer version (or a later one) instead; an older minipay must not write to a newer schema.`,
+    );
+  }
+}
+
+/** Runs the pending migrations; throws with the failing migration's name. */
+export async function migrateToLatest(db: Kysely<unknown>, dialect: Dialect): Promise<string[]> {
+  const { unknown } = await schemaState(db, dialect);
+  if (unknown.length > 0) throw new SchemaTooNewError(unknown);
+  const { error, results } = await migrator(db, dialect).migrateToLatest();
   const failed = results?.find((r) => r.status === 'Error');
   if (error) {
     const name = failed ? ` (${failed.migrationName})` : '';

@@ -20,20 +20,29 @@ sandbox, a demo catalogue and SQLite under ./data/. For real, set MINIPAY_APPID,
 MINIPAY_APPSECRET, MINIPAY_MCHID, MINIPAY_MCH_KEY and MINIPAY_NOTIFY_BASE_URL (and
 MINIPAY_DATABASE_URL=postgres://… for PostgreSQL). Every variable: docs/configuration.md.
 
+It migrates the database at start-up, unless MINIPAY_MIGRATE=off (or --no-migrate): then it
+refuses a database that is behind (run \`minipay migrate\` first). It always refuses a
+database migrated by a newer minipay.
+
 Options (each overrides its environment variable):
   --port N       port to listen on (MINIPAY_PORT, default 8080; 0 picks a free one)
   --host H       interface to listen on (MINIPAY_HOST, default 127.0.0.1)
+  --no-migrate   do not migrate at start-up (MINIPAY_MIGRATE=off)
   -h, --help     show this help`;
 
 /** Command-line overrides of the configuration (throws UsageError on a bad one). */
 export function startOverrides(argv: string[]): Record<string, string> {
-  let values: { port?: string; host?: string };
+  let values: { port?: string; host?: string; 'no-migrate'?: boolean };
   try {
     ({ values } = parseArgs({
       args: argv,
       strict: true,
       allowPositionals: false,
-      options: { port: { type: 'string' }, host: { type: 'string' } },
+      options: {
+        port: { type: 'string' },
+        host: { type: 'string' },
+        'no-migrate': { type: 'boolean' },
+      },
     }));
   } catch (err) {
     throw new UsageError((err as Error).message);
@@ -41,6 +50,7 @@ export function startOverrides(argv: string[]): Record<string, string> {
   const env: Record<string, string> = {};
   if (values.port !== undefined) env.MINIPAY_PORT = values.port;
   if (values.host !== undefined) env.MINIPAY_HOST = values.host;
+  if (values['no-migrate']) env.MINIPAY_MIGRATE = 'off';
   return env;
 }
 
