@@ -1,11 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { type Command, UsageError } from './command.js';
+import { doctorCommand } from './commands/doctor.js';
 import { migrateCommand } from './commands/migrate.js';
 import { sandboxCommand } from './commands/sandbox.js';
 import { startCommand } from './commands/start.js';
 
 /** Every sub-command; each lives in ./commands/<name>.ts. */
-const commands: Command[] = [startCommand, migrateCommand, sandboxCommand];
+const commands: Command[] = [startCommand, migrateCommand, doctorCommand, sandboxCommand];
 
 function version(): string {
   const pkg = new URL('../../../package.json', import.meta.url);
