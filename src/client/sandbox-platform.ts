@@ -8,6 +8,9 @@
  * ```ts
  * const platform = sandboxed(fromWx(wx), { sandboxUrl, appId, payer: askWithModal });
  * ```
+ *
+ * In a browser (an H5 build) the sandbox's own cashier page can be the payment sheet instead:
+ * `cashier` shows it (in a frame) and reports what the user did there.
  */
 import { PAYMENT_CANCEL_ERRMSG, PlatformCallError } from './errors.js';
 import type { Platform, PlatformResponse, RequestPaymentParams } from './platform.js';
@@ -19,6 +22,13 @@ export interface SandboxedOptions {
   appId: string;
   /** Plays the payment sheet: pay or cancel. Default: pay. */
   payer?: (params: RequestPaymentParams) => Promise<'pay' | 'cancel'>;
+  /**
+   * Shows the sandbox's cashier page at `url` (built here from the payment parameters and the
+   * user) and resolves with the errMsg it reports (`requestPayment:ok`, `requestPayment:fail
+   * cancel`, ...). The cashier pays by itself, so `payer` is not asked. The page posts that
+   * errMsg to its parent frame (see docs/sandbox.md).
+   */
+  cashier?: (url: string) => Promise<string>;
 }
 
 /** Where the sandbox user's openid is kept, so the same "user" comes back after a restart. */
@@ -49,6 +59,21 @@ export function sandboxed(platform: Platform, options: SandboxedOptions): Platfo
     return res;
   };
 
+  /** The cashier page pays (or not) by itself and reports the errMsg requestPayment gives. */
+  const inCashier = async (
+    cashier: (url: string) => Promise<string>,
+    params: RequestPaymentParams,
+  ): Promise<void> => {
+    const openid = platform.storage.get(SANDBOX_OPENID_KEY);
+    if (!openid) throw new PlatformCallError('requestPayment:fail log in first');
+    const query = queryOf({ appId: options.appId, ...params, openid });
+    const errMsg = await cashier(`${sandboxUrl}/sandbox/v1/cashier?${query}`);
+    if (errMsg === 'requestPayment:ok') return;
+    throw new PlatformCallError(
+      errMsg.startsWith('requestPayment:fail') ? errMsg : `requestPayment:fail ${errMsg}`,
+    );
+  };
+
   return {
     ...platform,
     login: async () => {
@@ -59,6 +84,7 @@ export function sandboxed(platform: Platform, options: SandboxedOptions): Platfo
       return issued.code;
     },
     requestPayment: async (params) => {
+      if (options.cashier) return inCashier(options.cashier, params);
       const choice = (await options.payer?.(params)) ?? 'pay';
       if (choice === 'cancel') throw new PlatformCallError(PAYMENT_CANCEL_ERRMSG);
       const openid = platform.storage.get(SANDBOX_OPENID_KEY);
@@ -74,4 +100,11 @@ export function sandboxed(platform: Platform, options: SandboxedOptions): Platfo
       }
     },
   };
+}
+
+/** `a=1&b=2` without URLSearchParams, which mini program runtimes lack. */
+function queryOf(fields: Record<string, string>): string {
+  return Object.entries(fields)
+    .map(([key, value]) => `${encodeURIComponent(key)}=${encodeURIComponent(value)}`)
+    .join('&');
 }

@@ -128,4 +128,73 @@ describe('sandboxed platform (a real mini program against the sandbox)', () => {
     const again = await failure(platform.requestPayment(args));
     assert.match(again, /^requestPayment:fail ORDER_PAID: /);
   });
+
+  test('with a cashier, the sandbox cashier page plays the sheet and its errMsg is the answer', async (t) => {
+    const sandbox = await sandboxFor(t);
+    const base = fromWx(createSandboxWx({ sandboxUrl: 'http://127.0.0.1:9', appId: 'wx0' }));
+    const shown: URL[] = [];
+    // What the cashier page does: cancel, or pay with the parameters in its own URL.
+    const verdicts = ['cancel', 'pay', 'odd'];
+    const platform = sandboxed(base, {
+      sandboxUrl: `${sandbox.url}/`,
+      appId: sandbox.credentials.appId,
+      payer: async () => assert.fail('the cashier decides, not the payer'),
+      cashier: async (url) => {
+        const page = new URL(url);
+        shown.push(page);
+        const html = await fetch(url);
+        assert.equal(html.status, 200);
+        assert.match(html.headers.get('content-type') ?? '', /^text\/html/);
+        const verdict = verdicts.shift();
+        if (verdict === 'cancel') return 'requestPayment:fail cancel';
+        if (verdict === 'odd') return 'the page went away';
+        const paid = await fetch(new URL('pay', page), {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify(Object.fromEntries(page.searchParams)),
+        });
+        return paid.ok ? 'requestPayment:ok' : `requestPayment:fail HTTP ${paid.status}`;
+      },
+    });
+    await platform.login();
+    const openid = platform.storage.get(SANDBOX_OPENID_KEY);
+    const p = await prepay(sandbox, NOTIFY_URL, { openid });
+    const args = paymentArgs(payParams(sandbox, p.prepayId));
+    assert.equal(await failure(platform.requestPayment(args)), 'requestPayment:fail cancel');
+    assert.equal(sandbox.trade(p.outTradeNo)?.tradeState, 'NOTPAY');
+    await platform.requestPayment(args);
+    assert.equal(sandbox.trade(p.outTradeNo)?.tradeState, 'SUCCESS');
+    assert.equal(
+      await failure(platform.requestPayment(args)),
+      'requestPayment:fail the page went away',
+    );
+
+    const url = shown[0]!;
+    assert.equal(url.origin + url.pathname, `${sandbox.url}/sandbox/v1/cashier`);
+    assert.deepEqual(Object.fromEntries(url.searchParams), {
+      appId: sandbox.credentials.appId,
+      ...args,
+      openid,
+    });
+  });
+
+  test('with a cashier but nobody logged in, the sheet is not shown', async () => {
+    const base = fromWx(createSandboxWx({ sandboxUrl: 'http://127.0.0.1:9', appId: 'wx0' }));
+    const platform = sandboxed(base, {
+      sandboxUrl: 'http://127.0.0.1:9',
+      appId: 'wx0',
+      cashier: async () => assert.fail('no cashier without a user'),
+    });
+    const params = {
+      timeStamp: '1',
+      nonceStr: 'n',
+      package: 'prepay_id=x',
+      signType: 'MD5' as const,
+      paySign: 'S',
+    };
+    assert.equal(
+      await failure(platform.requestPayment(params)),
+      'requestPayment:fail log in first',
+    );
+  });
 });
