@@ -74,7 +74,19 @@ function failed(reject: (e: unknown) => void): Fail {
   return (err) => reject(new PlatformCallError(err?.errMsg ?? 'fail (no errMsg)'));
 }
 
+/** What every call needs; login and requestPayment may be left to `sandboxed` (H5 demos). */
+const REQUIRED = ['request', 'getStorageSync', 'setStorageSync', 'removeStorageSync'] as const;
+
 function fromCallbackApi(api: CallbackApi, providers: Providers): Platform {
+  const missing = REQUIRED.filter((name) => typeof api?.[name] !== 'function');
+  if (missing.length > 0) {
+    // Taro's and uni-app's H5 builds link each API by name (`Taro.request` becomes an import),
+    // so the bare object has none of them there.
+    throw new TypeError(
+      `the platform object has no ${missing.join(', ')}: pass the APIs by name, e.g. ` +
+        'fromTaro({ request: Taro.request, ... }) (docs/client.md)',
+    );
+  }
   return {
     login: () =>
       new Promise((resolve, reject) => {

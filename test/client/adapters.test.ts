@@ -1,6 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { type CallbackApi, fromUni, fromWx, type WxApi } from '../../src/client/adapters.js';
+import {
+  type CallbackApi,
+  fromTaro,
+  fromUni,
+  fromWx,
+  type WxApi,
+} from '../../src/client/adapters.js';
 import { PlatformCallError } from '../../src/client/errors.js';
 
 type Options = Record<string, unknown> & {
@@ -94,5 +100,19 @@ describe('adapters', () => {
     assert.equal(uni.calls[0]?.options.provider, 'weixin');
     const { success: _s2, fail: _f2, ...uniArgs } = uni.calls[1]?.options ?? {};
     assert.deepEqual(uniArgs, { provider: 'wxpay', ...PARAMS });
+  });
+
+  test('an object without the APIs (Taro or uni-app on H5, passed whole) is refused by name', () => {
+    // On H5 both frameworks link `Taro.request` etc. as named imports: the bare object is empty.
+    assert.throws(
+      () => fromTaro({ login: () => undefined } as unknown as CallbackApi),
+      (err: Error) =>
+        err instanceof TypeError &&
+        err.message.includes('no request, getStorageSync, setStorageSync, removeStorageSync'),
+    );
+    const { api } = fakeApi(() => ({ ok: {} }));
+    const { login: _login, requestPayment: _pay, ...withoutSheet } = api;
+    // login and requestPayment may be played by `sandboxed` instead.
+    assert.doesNotThrow(() => fromUni(withoutSheet as CallbackApi));
   });
 });
