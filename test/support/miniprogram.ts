@@ -12,7 +12,8 @@
  *   each instance (as Page does).
  * - The page stack: `wx.navigateTo`, `redirectTo` and `reLaunch` load the target page, call
  *   its `onLoad(query)` and `onShow()`, as the base library would.
- * - `wx.showModal` asks the test (the user's answer); WeChat's buttons honour `disabled`.
+ * - `wx.showModal` asks the test (the user's answer) and keeps WeChat's limit on button text;
+ *   WeChat's buttons honour `disabled`.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -188,7 +189,15 @@ export function launchSample(options: MiniProgramOptions): MiniProgram {
     navigateTo: navigation((page) => stack.push(page)),
     redirectTo: navigation((page) => stack.splice(-1, 1, page)),
     reLaunch: navigation((page) => stack.splice(0, stack.length, page)),
-    showModal: (o: AnyRecord & { success?: (res: AnyRecord) => void }) => {
+    showModal: (
+      o: AnyRecord & { success?: (res: AnyRecord) => void; fail?: (err: AnyRecord) => void },
+    ) => {
+      const tooLong = modalButtonTooLong(o);
+      if (tooLong) {
+        const errMsg = `showModal:fail ${tooLong} length should not larger than 4 Chinese characters`;
+        setTimeout(() => o.fail?.({ errMsg }), 0);
+        return;
+      }
       const shown = { title: o.title as string, content: o.content as string };
       const confirmed = (options.modal ?? (() => true))(shown);
       modals.push({ ...shown, confirmed });
@@ -210,6 +219,18 @@ export function launchSample(options: MiniProgramOptions): MiniProgram {
     routes: () => stack.map((page) => page.route),
     modals,
   };
+}
+
+/**
+ * WeChat shows no modal whose button text is longer than 4 Chinese characters (8 Latin ones)
+ * and calls `fail` instead (wx.showModal's documented limit; Taro's H5 build checks the same).
+ */
+function modalButtonTooLong(o: AnyRecord): string | undefined {
+  for (const name of ['confirmText', 'cancelText']) {
+    const text = o[name];
+    if (typeof text === 'string' && text.replace(/[\u0391-\uFFE5]/g, 'aa').length > 8) return name;
+  }
+  return undefined;
 }
 
 /** miniprogram-simulate's own wx mock (showToast, stopPullDownRefresh, ...), kept as set. */

@@ -95,7 +95,8 @@ Page({
     wx.showModal({
       title: 'Cancel this order?',
       content: 'It cannot be paid afterwards.',
-      confirmText: 'Cancel order',
+      // At most 4 Chinese or 8 Latin characters, or WeChat shows no modal at all.
+      confirmText: 'Cancel',
       cancelText: 'Keep',
       success: async (res) => {
         if (!res.confirm || !this.current) return;
