@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// The whole test suite, as CI runs it: lint and format check, typecheck, then every
-// test/**/*.test.ts with node's built-in runner (through tsx).
+// The whole test suite, as CI runs it: the examples' dependencies (when missing), lint and
+// format check, typecheck, then every test/**/*.test.ts with node's built-in runner (through
+// tsx); test/examples builds the Taro and uni-app examples and drives their H5 builds.
 //   npm test                       everything
 //   npm test -- test/wechatpay     only the files under these paths (checks still run)
 //   MINIPAY_TEST_FAST=1 npm test   skip lint and typecheck (local iteration only)
@@ -62,11 +63,21 @@ if (files.length === 0) {
   process.exit(1);
 }
 
-if (!process.env.MINIPAY_TEST_FAST) {
+// The Taro and uni-app examples have their own dependencies (scripts/examples.mjs).
+const fast = Boolean(process.env.MINIPAY_TEST_FAST);
+const examples = join(root, 'scripts', 'examples.mjs');
+if (!fast || files.some((file) => file.startsWith(join('test', 'examples')))) {
+  step('install the examples when missing (npm install)', process.execPath, [examples, 'install']);
+}
+if (!fast) {
   step('lint and format (biome)', bin('biome'), ['check', '.']);
   step('typecheck (tsc --noEmit)', bin('tsc'), ['-p', 'tsconfig.json']);
   step('typecheck the sample mini program', bin('tsc'), ['-p', 'miniprogram/tsconfig.json']);
   step('typecheck the web pages', bin('tsc'), ['-p', 'web/tsconfig.json']);
+  step('typecheck the examples (their own tsc, vue-tsc)', process.execPath, [
+    examples,
+    'typecheck',
+  ]);
 }
 // The browser tests load the built pages: rebuild them when web/ or src/client is newer.
 if (

@@ -4,7 +4,6 @@
  */
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import type { TestContext } from 'node:test';
 import { type Browser, chromium, type Locator, type Page } from 'playwright-core';
 
 export const CHROMIUM = process.env.MINIPAY_CHROMIUM ?? '/usr/bin/chromium';
@@ -16,7 +15,10 @@ export function browserSkipReason(): string | undefined {
     : `no Chromium at ${CHROMIUM} (Debian: apt-get install chromium; or set MINIPAY_CHROMIUM)`;
 }
 
-export async function launchBrowser(t: TestContext): Promise<Browser> {
+/** Chromium, closed after `t` (a test's context, or `{ after }` for a whole suite). */
+export async function launchBrowser(t: {
+  after(fn: () => Promise<void>): unknown;
+}): Promise<Browser> {
   const browser = await chromium.launch({
     executablePath: CHROMIUM,
     headless: true,
@@ -33,14 +35,19 @@ export interface OpenedPage {
   errors: string[];
 }
 
-/** A new page of the given size that records console errors and page exceptions. */
+/**
+ * A new page of the given size that records console errors and page exceptions; `prepare`
+ * runs before the first navigation (e.g. to route requests).
+ */
 export async function openPage(
   browser: Browser,
   url: string,
   viewport = { width: 1280, height: 900 },
+  prepare?: (page: Page) => Promise<void>,
 ): Promise<OpenedPage> {
   const context = await browser.newContext({ viewport, locale: 'zh-CN' });
   const page = await context.newPage();
+  await prepare?.(page);
   page.setDefaultTimeout(15_000);
   const errors: string[] = [];
   page.on('console', (message) => {
