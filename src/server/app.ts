@@ -5,18 +5,18 @@
 import { randomBytes } from 'node:crypto';
 import swagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  LogController,
+  type RouteOptions,
+} from 'fastify';
 import type { Logger } from 'pino';
 import type { Payments, SessionUser } from '../payments/index.js';
 import type { Store } from '../store/index.js';
 import { sendError } from './errors.js';
 import type { Metrics } from './metrics.js';
-import { adminRoutes } from './routes/admin.js';
-import { adminAnomalyRoutes } from './routes/admin-anomalies.js';
-import { adminOrderRoutes } from './routes/admin-orders.js';
-import { adminRefundRoutes } from './routes/admin-refunds.js';
-import { adminStatsRoutes } from './routes/admin-stats.js';
-import { adminWebhookRoutes } from './routes/admin-webhooks.js';
+import { ADMIN_PREFIX, adminApi } from './routes/admin/index.js';
 import { apiRoutes } from './routes/api.js';
 import { healthRoutes } from './routes/health.js';
 import { notifyRoutes } from './routes/notify.js';
@@ -50,6 +50,8 @@ export interface ServerOptions {
   trustProxy?: boolean;
   /** Extra plugins (the web pages, later features) registered after the core routes. */
   plugins?: ((app: FastifyInstance) => Promise<void>)[];
+  /** Called with every route as it is registered, before the first one (tests list them). */
+  onRoute?: (route: RouteOptions) => void;
 }
 
 /** Body limit of every JSON route (the notify route has its own, 64 KiB). */
@@ -88,6 +90,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     forceCloseConnections: 'idle',
   }).withTypeProvider<TypeBoxTypeProvider>();
 
+  if (options.onRoute) app.addHook('onRoute', options.onRoute);
   app.decorateRequest('user', null);
   app.decorateRequest('logDetail', null);
   // Shutting down: answers still in flight close their connection, so close() need not wait
@@ -166,12 +169,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   await app.register(healthRoutes, options);
   await app.register(apiRoutes, options);
   await app.register(notifyRoutes, options);
-  await app.register(adminRoutes, options);
-  await app.register(adminRefundRoutes, options);
-  await app.register(adminWebhookRoutes, options);
-  await app.register(adminOrderRoutes, options);
-  await app.register(adminAnomalyRoutes, options);
-  await app.register(adminStatsRoutes, options);
+  await app.register(adminApi(options), { prefix: ADMIN_PREFIX });
   for (const plugin of options.plugins ?? []) await app.register(plugin);
 
   const openapi = async () => app.swagger();

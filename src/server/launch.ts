@@ -13,7 +13,7 @@ import type { Config, MerchantCredentials } from '../config.js';
 import type { ProductInput } from '../payments/index.js';
 import { WechatPayV2Gateway } from '../payments/wechatpay-v2-gateway.js';
 import { DEMO_CREDENTIALS, type Sandbox, startSandbox } from '../sandbox/index.js';
-import { type RunningServer, startServer } from './runtime.js';
+import { type RunningServer, type StartOptions, startServer } from './runtime.js';
 import { wechatLogin } from './wechat-login.js';
 
 /** What demo mode sells. */
@@ -59,6 +59,8 @@ export interface LaunchOptions {
   clock?: () => Date;
   /** Demo mode: options for the in-process sandbox (tests speed up its clock). */
   sandbox?: { timeScale?: number; stateFile?: string | null };
+  /** Sees every route of the merchant server as it is registered (see ServerOptions). */
+  onRoute?: StartOptions['onRoute'];
 }
 
 /** What plugins learn about the running system before it listens. */
@@ -115,6 +117,7 @@ export async function launch(config: Config, options: LaunchOptions): Promise<La
       jobs: options.jobs,
       clock: options.clock,
       plugins: (options.plugins ?? []).map((plugin) => (app) => plugin(app, context)),
+      onRoute: options.onRoute,
     });
   } catch (err) {
     await gateway.close();

@@ -20,7 +20,7 @@ import {
   type WechatLogin,
 } from '../payments/index.js';
 import { openStore, SchemaTooNewError, type Store } from '../store/index.js';
-import { type App, buildServer } from './app.js';
+import { type App, buildServer, type ServerOptions } from './app.js';
 import { Metrics } from './metrics.js';
 
 export interface StartOptions {
@@ -38,6 +38,8 @@ export interface StartOptions {
   /** How webhooks are sent (default fetch). */
   webhookSender?: WebhookSender;
   plugins?: ((app: FastifyInstance) => Promise<void>)[];
+  /** Sees every route as it is registered (see ServerOptions). */
+  onRoute?: ServerOptions['onRoute'];
 }
 
 export interface RunningServer {
@@ -99,6 +101,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
       mode: config.mode,
       trustProxy: config.trustProxy,
       plugins: options.plugins,
+      onRoute: options.onRoute,
     });
     await app.listen({ host: config.host, port: config.port });
     const address = app.server.address() as AddressInfo;

@@ -114,7 +114,11 @@ describe('web pages', () => {
     for (const path of ['/demo/sandbox/v1/faults', '/demo/sandbox/v1/notifications']) {
       assert.equal((await fetch(demo.url + path)).status, 404, `${path} is not the user's`);
     }
-    const unknown = await demo.api('GET', '/admin/v1/nothing-here');
+    // Unknown admin paths keep the API's JSON 404 (after the admin token check).
+    assert.equal((await demo.api('GET', '/admin/v1/nothing-here')).status, 401);
+    const unknown = await demo.api('GET', '/admin/v1/nothing-here', {
+      token: demo.launched.adminToken,
+    });
     assert.equal(unknown.status, 404);
     assert.equal(unknown.json.error?.code, 'NOT_FOUND');
   });

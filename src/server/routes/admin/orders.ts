@@ -1,7 +1,7 @@
 /**
  * Admin orders and events (docs/http-api.md "Admin API"): list with filters, one order with
- * its refunds and timeline, force an orderquery, close; the outbox events. Bearer
- * MINIPAY_ADMIN_TOKEN on every route; the queries live in src/payments.
+ * its refunds and timeline, force an orderquery, close; the outbox events. The queries live
+ * in src/payments.
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import {
@@ -11,20 +11,18 @@ import {
   AdminOrderDetail,
   AdminOrderList,
   AdminOrderListQuery,
-} from '../admin-schemas.js';
-import type { ServerOptions } from '../app.js';
-import { errorResponses, OrderIdParams } from '../schemas.js';
-import { requireAdmin } from './auth.js';
+} from '../../admin-schemas.js';
+import type { ServerOptions } from '../../app.js';
+import { errorResponses, OrderIdParams } from '../../schemas.js';
 
 const secured = [{ bearer: [] }];
 const tags = ['admin'];
 
 export const adminOrderRoutes: FastifyPluginAsyncTypebox<ServerOptions> = async (app, options) => {
   const { admin, adminActions } = options.payments;
-  app.addHook('onRequest', async (request) => requireAdmin(request, options.adminToken));
 
   app.get(
-    '/admin/v1/orders',
+    '/orders',
     {
       schema: {
         tags,
@@ -37,7 +35,7 @@ export const adminOrderRoutes: FastifyPluginAsyncTypebox<ServerOptions> = async 
   );
 
   app.get(
-    '/admin/v1/orders/:id',
+    '/orders/:id',
     {
       schema: {
         tags,
@@ -50,7 +48,7 @@ export const adminOrderRoutes: FastifyPluginAsyncTypebox<ServerOptions> = async 
   );
 
   app.post(
-    '/admin/v1/orders/:id/sync',
+    '/orders/:id/sync',
     {
       schema: {
         tags,
@@ -63,7 +61,7 @@ export const adminOrderRoutes: FastifyPluginAsyncTypebox<ServerOptions> = async 
   );
 
   app.post(
-    '/admin/v1/orders/:id/close',
+    '/orders/:id/close',
     {
       schema: {
         tags,
@@ -76,7 +74,7 @@ export const adminOrderRoutes: FastifyPluginAsyncTypebox<ServerOptions> = async 
   );
 
   app.get(
-    '/admin/v1/events',
+    '/events',
     {
       schema: {
         tags,

@@ -1,16 +1,14 @@
 /** Admin stats (docs/http-api.md "Admin API"): paid and refunded totals per Beijing day. */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { DailyStats, DailyStatsQuery } from '../admin-schemas.js';
-import type { ServerOptions } from '../app.js';
-import { errorResponses } from '../schemas.js';
-import { requireAdmin } from './auth.js';
+import { DailyStats, DailyStatsQuery } from '../../admin-schemas.js';
+import type { ServerOptions } from '../../app.js';
+import { errorResponses } from '../../schemas.js';
 
 export const adminStatsRoutes: FastifyPluginAsyncTypebox<ServerOptions> = async (app, options) => {
   const { admin } = options.payments;
-  app.addHook('onRequest', async (request) => requireAdmin(request, options.adminToken));
 
   app.get(
-    '/admin/v1/stats/daily',
+    '/stats/daily',
     {
       schema: {
         tags: ['admin'],

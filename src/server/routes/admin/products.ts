@@ -1,28 +1,26 @@
-/** The admin API, /admin/v1 (docs/http-api.md): bearer MINIPAY_ADMIN_TOKEN on every route. */
+/** Admin session check and products (docs/http-api.md "Admin API"). */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@fastify/type-provider-typebox';
-import type { ServerOptions } from '../app.js';
+import type { ServerOptions } from '../../app.js';
 import {
   errorResponses,
   ProductAnswer,
   ProductCreate,
   ProductList,
   ProductPatch,
-} from '../schemas.js';
-import { requireAdmin } from './auth.js';
+} from '../../schemas.js';
 
 const secured = [{ bearer: [] }];
 const ProductIdParams = Type.Object({ id: Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$' }) });
 
-export const adminRoutes: FastifyPluginAsyncTypebox<ServerOptions> = async (app, options) => {
-  const { payments, adminToken, mode } = options;
+export const adminProductRoutes: FastifyPluginAsyncTypebox<ServerOptions> = async (
+  app,
+  options,
+) => {
+  const { payments, mode } = options;
   const { catalogue, context } = payments;
 
-  app.addHook('onRequest', async (request) => {
-    if (request.url.startsWith('/admin/v1/')) requireAdmin(request, adminToken);
-  });
-
-  app.get('/admin/v1/session', { schema: { tags: ['admin'], security: secured } }, async () => ({
+  app.get('/session', { schema: { tags: ['admin'], security: secured } }, async () => ({
     ok: true,
     mode,
     appId: context.gateway.appId,
@@ -30,7 +28,7 @@ export const adminRoutes: FastifyPluginAsyncTypebox<ServerOptions> = async (app,
   }));
 
   app.get(
-    '/admin/v1/products',
+    '/products',
     {
       schema: {
         tags: ['admin'],
@@ -42,7 +40,7 @@ export const adminRoutes: FastifyPluginAsyncTypebox<ServerOptions> = async (app,
   );
 
   app.post(
-    '/admin/v1/products',
+    '/products',
     {
       schema: {
         tags: ['admin'],
@@ -56,7 +54,7 @@ export const adminRoutes: FastifyPluginAsyncTypebox<ServerOptions> = async (app,
   );
 
   app.patch(
-    '/admin/v1/products/:id',
+    '/products/:id',
     {
       schema: {
         tags: ['admin'],

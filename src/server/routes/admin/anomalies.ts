@@ -6,10 +6,9 @@ import {
   AnomalyList,
   AnomalyListQuery,
   ResolveBody,
-} from '../admin-schemas.js';
-import type { ServerOptions } from '../app.js';
-import { errorResponses } from '../schemas.js';
-import { requireAdmin } from './auth.js';
+} from '../../admin-schemas.js';
+import type { ServerOptions } from '../../app.js';
+import { errorResponses } from '../../schemas.js';
 
 const secured = [{ bearer: [] }];
 const tags = ['admin'];
@@ -19,10 +18,9 @@ export const adminAnomalyRoutes: FastifyPluginAsyncTypebox<ServerOptions> = asyn
   options,
 ) => {
   const { admin, adminActions } = options.payments;
-  app.addHook('onRequest', async (request) => requireAdmin(request, options.adminToken));
 
   app.get(
-    '/admin/v1/anomalies',
+    '/anomalies',
     {
       schema: {
         tags,
@@ -35,7 +33,7 @@ export const adminAnomalyRoutes: FastifyPluginAsyncTypebox<ServerOptions> = asyn
   );
 
   app.post(
-    '/admin/v1/anomalies/:id/resolve',
+    '/anomalies/:id/resolve',
     {
       schema: {
         tags,

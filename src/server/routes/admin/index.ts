@@ -1,0 +1,40 @@
+/**
+ * The admin API (docs/http-api.md "Admin API"): ONE plugin, registered under the `/admin/v1`
+ * prefix, whose `onRequest` hook checks the bearer MINIPAY_ADMIN_TOKEN on every request the
+ * router gives it. The check does not look at the URL: whatever spelling of a path reaches an
+ * admin route (percent-encoded letters included) reaches it through this hook. Every admin
+ * route is registered below, inside this plugin.
+ */
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { ServerOptions } from '../../app.js';
+import { requireAdmin } from '../auth.js';
+import { adminAnomalyRoutes } from './anomalies.js';
+import { adminOrderRoutes } from './orders.js';
+import { adminProductRoutes } from './products.js';
+import { adminRefundRoutes } from './refunds.js';
+import { adminStatsRoutes } from './stats.js';
+import { adminWebhookRoutes } from './webhooks.js';
+
+export const ADMIN_PREFIX = '/admin/v1';
+
+/** The plugin for `app.register(adminApi(options), { prefix: ADMIN_PREFIX })`. */
+export const adminApi =
+  (options: ServerOptions): FastifyPluginAsyncTypebox =>
+  async (app) => {
+    app.addHook('onRequest', async (request) => requireAdmin(request, options.adminToken));
+    // An unknown path under the prefix is refused like a known one: no token, no map of routes.
+    app.setNotFoundHandler((request, reply) =>
+      reply.code(404).send({
+        error: {
+          code: 'NOT_FOUND',
+          message: `no route ${request.method} ${request.url.split('?')[0]}`,
+        },
+      }),
+    );
+    await app.register(adminProductRoutes, options);
+    await app.register(adminOrderRoutes, options);
+    await app.register(adminRefundRoutes, options);
+    await app.register(adminAnomalyRoutes, options);
+    await app.register(adminStatsRoutes, options);
+    await app.register(adminWebhookRoutes, options);
+  };
