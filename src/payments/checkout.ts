@@ -1,7 +1,8 @@
 /**
- * Checkout: prices from the catalogue only, the order written CREATED, then unifiedorder
- * (retried with the same out_trade_no when WeChat's answer is ambiguous), then PENDING with
- * the prepay_id, or FAILED with WeChat's reason. Guarded by the caller's Idempotency-Key.
+ * Checkout: prices from the catalogue only, the stock taken and the order written CREATED in
+ * one transaction, then unifiedorder (retried with the same out_trade_no when WeChat's answer
+ * is ambiguous), then PENDING with the prepay_id, or FAILED with WeChat's reason. Guarded by
+ * the caller's Idempotency-Key.
  */
 import type { Updateable } from 'kysely';
 import type { Transactor } from '../store/group-commit.js';
@@ -121,6 +122,7 @@ export class Checkout {
       }
       const priced = await priceLines(trx, lines);
       const totalFen = priced.reduce((sum, l) => sum + l.amountFen, 0);
+      await reserveStock(trx, priced, iso);
       const items = priced.map((l, i) => ({
         order_id: id,
         line_no: i + 1,
@@ -129,6 +131,7 @@ export class Checkout {
         unit_price_fen: l.unitPriceFen,
         quantity: l.quantity,
         amount_fen: l.amountFen,
+        stock_reserved: l.limited ? l.quantity : 0,
       }));
       // RETURNING and the item rows just written give the event its view: no reads back.
       const [order] = await insertOrder(trx, {
@@ -270,17 +273,17 @@ export class Checkout {
   }
 }
 
-/** The lines at catalogue prices; a product gone, inactive or short of stock is refused. */
+/** The lines at catalogue prices; a product gone or inactive is refused. */
 async function priceLines(db: Db, lines: { productId: string; quantity: number }[]) {
   const ids = lines.map((l) => l.productId);
   const products = await db.selectFrom('products').selectAll().where('id', 'in', ids).execute();
   return lines.map((line) => {
     const p = products.find((x) => x.id === line.productId);
-    if (p === undefined || p.active !== 1 || (p.stock !== null && p.stock < line.quantity)) {
+    if (p === undefined || p.active !== 1) {
       throw new DomainError(
         422,
         'PRODUCT_UNAVAILABLE',
-        `product "${line.productId}" is not available${p?.stock != null && p.active === 1 ? ` in quantity ${line.quantity}` : ''}; refresh the product list`,
+        `product "${line.productId}" is not available; refresh the product list`,
       );
     }
     return {
@@ -288,8 +291,50 @@ async function priceLines(db: Db, lines: { productId: string; quantity: number }
       name: p.name,
       unitPriceFen: p.price_fen,
       amountFen: p.price_fen * line.quantity,
+      /** The product has a stock (null: unlimited). */
+      limited: p.stock !== null,
     };
   });
+}
+
+/**
+ * Takes each limited line's quantity from its product's stock, one conditional UPDATE per
+ * line that never goes below zero, in the order's transaction: a refusal takes nothing and
+ * writes no order. Given back by the order's move to CLOSED or FAILED (orders-repo.ts).
+ * Products in id order, so that two PostgreSQL checkouts lock them in the same order.
+ */
+async function reserveStock(
+  trx: Db,
+  lines: { productId: string; name: string; quantity: number; limited: boolean }[],
+  at: string,
+): Promise<void> {
+  const limited = lines.filter((l) => l.limited);
+  limited.sort((a, b) => (a.productId < b.productId ? -1 : a.productId > b.productId ? 1 : 0));
+  for (const line of limited) {
+    const taken = await trx
+      .updateTable('products')
+      .set((eb) => ({ stock: eb('stock', '-', line.quantity), updated_at: at }))
+      .where('id', '=', line.productId)
+      .where('stock', '>=', line.quantity)
+      .executeTakeFirst();
+    if (Number(taken.numUpdatedRows) === 1) continue;
+    const left = await trx
+      .selectFrom('products')
+      .select('stock')
+      .where('id', '=', line.productId)
+      .executeTakeFirst();
+    throw outOfStock(line, left?.stock ?? 0);
+  }
+}
+
+function outOfStock(line: { productId: string; name: string; quantity: number }, left: number) {
+  return new DomainError(
+    409,
+    'OUT_OF_STOCK',
+    left > 0
+      ? `only ${left} of "${line.name}" (${line.productId}) left, ${line.quantity} asked; order fewer`
+      : `"${line.name}" (${line.productId}) is sold out`,
+  );
 }
 
 type NewOrder = {

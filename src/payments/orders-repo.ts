@@ -1,7 +1,9 @@
 /**
  * Reading orders and changing their state. A transition is ONE conditional UPDATE
  * (compare-and-set on the current status) plus its outbox event, in one transaction: two
- * racing transitions cannot both win, and no transition exists without its event.
+ * racing transitions cannot both win, and no transition exists without its event. A move into
+ * CLOSED or FAILED also gives back the stock the order took at checkout: those states are
+ * final, so it happens once.
  */
 import { type Kysely, type Selectable, sql, type Transaction, type Updateable } from 'kysely';
 import { preparedQuery } from '../store/prepared-query.js';
@@ -9,7 +11,7 @@ import type { Database, OrderItemsTable, OrderStatus, OrdersTable } from '../sto
 import { crashPoint } from './crash-points.js';
 import { newId } from './ids.js';
 import { canTransition, eventTypeFor } from './order-states.js';
-import { type OrderRow, type OrderView, orderView } from './order-view.js';
+import { type OrderItemRow, type OrderRow, type OrderView, orderView } from './order-view.js';
 
 export type Db = Kysely<Database> | Transaction<Database>;
 
@@ -42,6 +44,26 @@ const orderItems = preparedQuery<{ orderId: string }, Selectable<OrderItemsTable
 
 export async function loadOrderView(db: Db, order: OrderRow): Promise<OrderView> {
   return orderView(order, await orderItems(db, { orderId: order.id }));
+}
+
+/** The statuses in which an order no longer holds the stock it took. */
+const GIVES_STOCK_BACK: ReadonlySet<OrderStatus> = new Set(['CLOSED', 'FAILED']);
+
+/**
+ * Puts each line's reserved units back (unless the product became unlimited meanwhile), in
+ * product id order like checkout's reservation, so PostgreSQL row locks are taken in one order.
+ */
+async function releaseStock(trx: Db, items: OrderItemRow[], at: Date): Promise<void> {
+  const reserved = items.filter((i) => i.stock_reserved > 0);
+  reserved.sort((a, b) => (a.product_id < b.product_id ? -1 : a.product_id > b.product_id ? 1 : 0));
+  for (const item of reserved) {
+    await trx
+      .updateTable('products')
+      .set((eb) => ({ stock: eb('stock', '+', item.stock_reserved), updated_at: at.toISOString() }))
+      .where('id', '=', item.product_id)
+      .where('stock', 'is not', null)
+      .execute();
+  }
 }
 
 const insertEvent = preparedQuery<
@@ -173,7 +195,9 @@ async function changeStatus(
   const done = await inTransaction(db, async (trx) => {
     const order = await update(trx);
     if (order === undefined) return null;
-    const view = await loadOrderView(trx, order);
+    const items = await orderItems(trx, { orderId: order.id });
+    if (GIVES_STOCK_BACK.has(to)) await releaseStock(trx, items, at);
+    const view = orderView(order, items);
     await appendEvent(trx, order.id, eventTypeFor(to), { order: view, ...extra }, at);
     if (to === 'PAID') crashPoint('order-paid-before-commit');
     return { order, view };

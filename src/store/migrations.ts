@@ -274,12 +274,27 @@ const adminIndexes: Migration = {
   },
 };
 
+/**
+ * Stock taken at checkout: how many units each order line took from its product's stock (0 for
+ * unlimited products and for lines written before this migration), so that closing or failing
+ * the order gives back exactly that.
+ */
+const orderItemStock: Migration = {
+  async up(db: Db) {
+    await db.schema
+      .alterTable('order_items')
+      .addColumn('stock_reserved', 'integer', (c) => c.notNull().defaultTo(0))
+      .execute();
+  },
+};
+
 /** Every migration, by name (names sort in the order they run). */
 export function migrations(dialect: Dialect): Record<string, Migration> {
   return {
     '0001_initial': initial(dialect),
     '0002_refunds_outbox': refundsAndOutbox,
     '0003_admin_indexes': adminIndexes,
+    '0004_order_item_stock': orderItemStock,
   };
 }
 

@@ -83,6 +83,8 @@ export interface OrderItemsTable {
   unit_price_fen: number;
   quantity: number;
   amount_fen: number;
+  /** Units this line took from the product's stock at checkout (0: unlimited, or older rows). */
+  stock_reserved: Generated<number>;
 }
 
 export interface IdempotencyKeysTable {

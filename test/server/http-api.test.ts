@@ -266,6 +266,41 @@ describeOnStores('HTTP API', (stores) => {
     assert.equal(missing.status, 404);
   });
 
+  test('stock: the catalogue shows what is left; sold out is 409 OUT_OF_STOCK, nothing written', async () => {
+    const made = await call('POST', '/admin/v1/products', {
+      token: ADMIN_TOKEN,
+      body: { id: 'prd_two_left', name: 'Last two', priceFen: 900, stock: 2 },
+    });
+    assert.equal(made.status, 201, made.text);
+    const left = async () =>
+      (await call('GET', '/api/v1/products')).json.products!.find((p) => p.id === 'prd_two_left')
+        ?.stock;
+    assert.equal(await left(), 2);
+    const bought = await order(bob, 'two-left-1', {
+      items: [{ productId: 'prd_two_left', quantity: 2 }],
+    });
+    assert.equal(bought.status, 201, bought.text);
+    assert.equal(await left(), 0);
+    const orders = await count('orders');
+    const soldOut = await order(alice, 'two-left-2', {
+      items: [{ productId: 'prd_two_left', quantity: 1 }],
+    });
+    assert.equal(soldOut.status, 409);
+    assert.deepEqual(soldOut.json.error, {
+      code: 'OUT_OF_STOCK',
+      message: '"Last two" (prd_two_left) is sold out',
+    });
+    assert.equal(await count('orders'), orders);
+    // Bob cancels: the two are for sale again.
+    const cancelled = await call('POST', `/api/v1/orders/${bought.json.order!.id}/cancel`, {
+      token: bob,
+    });
+    assert.equal(cancelled.json.order?.status, 'CLOSED');
+    assert.equal(await left(), 2);
+    const admin = await call('GET', '/admin/v1/products', { token: ADMIN_TOKEN });
+    assert.equal(admin.json.products!.find((p) => p.id === 'prd_two_left')?.stock, 2);
+  });
+
   test('health, readiness, metrics and OpenAPI', async () => {
     assert.equal((await call('GET', '/healthz')).status, 200);
     const ready = await call('GET', '/readyz');

@@ -1,6 +1,7 @@
 /**
  * The browser demo (/demo/) in headless Chromium: a user logs in, buys, pays in the sandbox's
- * cashier and watches the order turn PAID; then orders again, closes the cashier and cancels.
+ * cashier and watches the order turn PAID; then orders again, closes the cashier and cancels;
+ * a product with a stock shows what is left.
  * What the screen shows is checked against the server's own records.
  */
 import assert from 'node:assert/strict';
@@ -21,6 +22,11 @@ describe('demo page (/demo/) in Chromium', { skip: skip ?? false }, () => {
     const demo = await startDemo(t, `sqlite:${join(dir, 'demo.sqlite')}`, {
       plugins: [webPages()],
     });
+    const limited = await demo.api('POST', '/admin/v1/products', {
+      token: demo.launched.adminToken,
+      body: { id: 'prd_last_two', name: '最后两件 Last two', priceFen: 200, stock: 2 },
+    });
+    assert.equal(limited.status, 201, limited.text);
     const browser = await launchBrowser(t);
     const { page, errors } = await openPage(browser, `${demo.url}/demo/`);
 
@@ -66,6 +72,20 @@ describe('demo page (/demo/) in Chromium', { skip: skip ?? false }, () => {
       .executeTakeFirstOrThrow();
     assert.equal(closed.status, 'CLOSED');
     assert.equal(demo.sandbox.trade(closed.out_trade_no)?.tradeState, 'CLOSED');
+
+    // A product with a stock shows what is left: an open order holds it, a closed one gives
+    // it back; none left, it cannot be bought.
+    const stock = page.getByTestId('stock-prd_last_two');
+    await seeText(stock, '库存 2 · 2 left');
+    assert.equal(await page.getByTestId('stock-prd_sample').count(), 0, 'unlimited: no stock');
+    await page.getByTestId('product-prd_last_two').getByRole('button', { name: 'more' }).click();
+    await page.getByTestId('buy-prd_last_two').click();
+    await cashier.locator('#cancel').click();
+    await seeText(stock, '售罄 · Sold out');
+    assert.equal(await page.getByTestId('buy-prd_last_two').isDisabled(), true);
+    await page.getByTestId('cancel').click();
+    await seeText(page.getByTestId('order-status'), '已关闭 Closed');
+    await seeText(stock, '库存 2 · 2 left');
     assert.deepEqual(errors, [], 'no console errors on the page');
   });
 });

@@ -57,7 +57,7 @@ export function useDemo() {
         return;
       }
       phone = createDemoPhone(config, openCashier);
-      products.value = await phone.client.listProducts();
+      await refreshProducts();
       for (const p of products.value) quantities[p.id] = 1;
       phase.value = 'login';
     } catch (err) {
@@ -130,6 +130,7 @@ export function useDemo() {
       note(
         `POST /api/v1/orders (Idempotency-Key) → ${checkout.order.id} ${bilingualStatus(checkout.order.status)}`,
       );
+      await refreshProducts();
       if (checkout.payment) await payFor(checkout);
     });
 
@@ -145,6 +146,7 @@ export function useDemo() {
       const closed = await phone.client.cancel(order.value);
       show(closed);
       note(`POST /api/v1/orders/${closed.id}/cancel → ${bilingualStatus(closed.status)}`);
+      await refreshProducts();
     });
 
   const refresh = () =>
@@ -152,7 +154,13 @@ export function useDemo() {
       if (!phone || !order.value) return;
       show(await phone.client.order(order.value.id));
       await refreshOrders();
+      await refreshProducts();
     });
+
+  /** The catalogue with the stock left (an order takes it, a closed one gives it back). */
+  async function refreshProducts() {
+    if (phone) products.value = await phone.client.listProducts();
+  }
 
   async function refreshOrders() {
     if (!phone) return;
