@@ -15,6 +15,16 @@ export interface MerchantCredentials {
   mchKey: string;
 }
 
+/** Requests a minute (0: no limit), counted in this process's memory (docs/configuration.md). */
+export interface RateLimits {
+  /** POST /api/v1/login, per client address. */
+  loginPerMinute: number;
+  /** Admin API requests whose token is missing or wrong, per client address. */
+  adminFailuresPerMinute: number;
+  /** Checkout, payment parameters and cancel, per user and per route. */
+  orderActionsPerMinute: number;
+}
+
 export interface Config {
   /** demo: no credentials given; the sandbox runs in-process. */
   mode: 'demo' | 'live';
@@ -47,6 +57,9 @@ export interface Config {
   webhookUrls: string[];
   /** Signing secret(s), new first while rotating (MINIPAY_WEBHOOK_SECRET, comma-separated). */
   webhookSecrets: string[];
+  rateLimits: RateLimits;
+  /** `?sync=1` asks WeChat about an order at most once in this many seconds (0: every time). */
+  syncIntervalSeconds: number;
 }
 
 export class ConfigError extends Error {
@@ -174,6 +187,12 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     trustProxy: get('MINIPAY_TRUST_PROXY') === '1' || get('MINIPAY_TRUST_PROXY') === 'true',
     webhookUrls,
     webhookSecrets,
+    rateLimits: {
+      loginPerMinute: int('MINIPAY_RATE_LIMIT_LOGIN', 60, 0, 100_000),
+      adminFailuresPerMinute: int('MINIPAY_RATE_LIMIT_ADMIN_FAILURES', 20, 0, 100_000),
+      orderActionsPerMinute: int('MINIPAY_RATE_LIMIT_ORDERS', 30, 0, 100_000),
+    },
+    syncIntervalSeconds: int('MINIPAY_SYNC_INTERVAL_SECONDS', 3, 0, 300),
     ...overrides,
   };
   if (problems.length > 0) throw new ConfigError(problems);

@@ -23,6 +23,8 @@ export interface PaymentsSettings {
   retryDelayMs: number;
   /** Currency of every order (WeChat mini program payments: CNY). */
   currency: string;
+  /** `?sync=1` asks WeChat about one order at most once in this long (this process; 0: always). */
+  syncIntervalMs: number;
   /** Where events are POSTed, and the signing secret(s); no webhooks when absent. */
   webhooks?: WebhookSettings;
 }
@@ -34,6 +36,7 @@ export const DEFAULT_SETTINGS: Omit<PaymentsSettings, 'notifyUrl'> = {
   prepayAttempts: 3,
   retryDelayMs: 200,
   currency: 'CNY',
+  syncIntervalMs: 3000,
 };
 
 /** Counters the server exports as Prometheus metrics. */

@@ -11,6 +11,7 @@ import type { SessionUser } from './login-service.js';
 import type { OrderRow, OrderView } from './order-view.js';
 import { findOrder, loadOrderView } from './orders-repo.js';
 import { decodeTimeCursor, olderThan, parseLimit, timePage } from './page-cursor.js';
+import { QueryThrottle } from './query-throttle.js';
 import type { TradeSync } from './trade-sync.js';
 
 /** A prepay_id this close to its end is replaced before its parameters are handed out. */
@@ -25,11 +26,15 @@ export interface OrderPage {
 }
 
 export class OrdersService {
+  private readonly syncs: QueryThrottle;
+
   constructor(
     private readonly ctx: PaymentsContext,
     private readonly checkout: Checkout,
     private readonly trades: TradeSync,
-  ) {}
+  ) {
+    this.syncs = new QueryThrottle(ctx.settings.syncIntervalMs, ctx.clock);
+  }
 
   async list(user: SessionUser, limit = 20, cursor?: string): Promise<OrderPage> {
     const size = parseLimit(limit, 20);
@@ -47,10 +52,13 @@ export class OrdersService {
     return { orders, nextCursor };
   }
 
-  /** The caller's order; with `sync`, a PENDING order is first checked with WeChat. */
+  /**
+   * The caller's order; with `sync`, a PENDING order is first checked with WeChat, unless it
+   * was asked about in the last `syncIntervalMs` (then the stored order is the answer).
+   */
   async get(user: SessionUser, id: string, sync = false): Promise<OrderView> {
     let order = await this.own(user, id);
-    if (sync && order.status === 'PENDING') {
+    if (sync && order.status === 'PENDING' && this.syncs.take(order.id)) {
       try {
         order = await this.trades.sync(order);
       } catch (err) {

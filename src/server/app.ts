@@ -12,10 +12,12 @@ import Fastify, {
   type RouteOptions,
 } from 'fastify';
 import type { Logger } from 'pino';
+import type { RateLimits } from '../config.js';
 import type { Payments, SessionUser } from '../payments/index.js';
 import type { Store } from '../store/index.js';
 import { sendError } from './errors.js';
 import type { Metrics } from './metrics.js';
+import { registerRateLimit } from './rate-limits.js';
 import { ADMIN_PREFIX, adminApi } from './routes/admin/index.js';
 import { apiRoutes } from './routes/api.js';
 import { healthRoutes } from './routes/health.js';
@@ -48,6 +50,7 @@ export interface ServerOptions {
   adminToken: string | undefined;
   mode: 'demo' | 'live';
   trustProxy?: boolean;
+  rateLimits: RateLimits;
   /** Extra plugins (the web pages, later features) registered after the core routes. */
   plugins?: ((app: FastifyInstance) => Promise<void>)[];
   /** Called with every route as it is registered, before the first one (tests list them). */
@@ -156,6 +159,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     },
   });
 
+  await registerRateLimit(app);
   app.setErrorHandler((err, request, reply) => sendError(request, reply, err as Error));
   app.setNotFoundHandler((request, reply) =>
     reply.code(404).send({

@@ -69,6 +69,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
       notifyUrl: config.notifyBaseUrl ? `${config.notifyBaseUrl}${NOTIFY_PATH}` : '',
       refundNotifyUrl: config.notifyBaseUrl ? `${config.notifyBaseUrl}${REFUND_NOTIFY_PATH}` : '',
       orderTtlMs: config.orderTtlSeconds * 1000,
+      syncIntervalMs: config.syncIntervalSeconds * 1000,
       storeName: config.storeName,
       ...(config.webhookUrls.length > 0 && {
         webhooks: {
@@ -100,6 +101,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
       adminToken: config.adminToken,
       mode: config.mode,
       trustProxy: config.trustProxy,
+      rateLimits: config.rateLimits,
       plugins: options.plugins,
       onRoute: options.onRoute,
     });

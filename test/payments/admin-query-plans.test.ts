@@ -8,7 +8,7 @@ import SQLite from 'better-sqlite3';
 import { Kysely, SqliteDialect } from 'kysely';
 import pino from 'pino';
 import { AdminQueries } from '../../src/payments/admin-queries.js';
-import type { PaymentsContext } from '../../src/payments/context.js';
+import { DEFAULT_SETTINGS, type PaymentsContext } from '../../src/payments/context.js';
 import type { SessionUser } from '../../src/payments/login-service.js';
 import { loadTimeline } from '../../src/payments/order-timeline.js';
 import type { OrderRow } from '../../src/payments/order-view.js';
@@ -36,6 +36,7 @@ async function capture(run: Run) {
     db,
     clock: () => new Date(),
     logger: pino({ level: 'silent' }),
+    settings: DEFAULT_SETTINGS,
   } as unknown as PaymentsContext;
   await run(new AdminQueries(ctx), db, ctx).catch(() => undefined);
   const plans = seen.map((q) => {

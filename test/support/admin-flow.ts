@@ -3,6 +3,8 @@
  * that keeps every admin answer (to search them for secrets), and the shopper's side of a
  * payment (log in, order, pay, notify).
  */
+
+import { loadConfig } from '../../src/config.js';
 import type { PaymentNotice } from '../../src/payments/gateway.js';
 import type { RunningServer } from '../../src/server/runtime.js';
 import { MemoryGateway } from './memory-gateway.js';
@@ -42,6 +44,9 @@ export async function startAdminHarness(stores: StoreFactory): Promise<AdminHarn
     databaseUrl: await stores.freshUrl(),
     gateway,
     clock: clock.now,
+    // The suites try every admin route with missing and wrong tokens, far past the limit of
+    // failing admin requests per address (test/server/rate-limits.test.ts tests that limit).
+    config: { rateLimits: { ...loadConfig({}).rateLimits, adminFailuresPerMinute: 0 } },
   });
   const call = client(server.url);
   const answers: string[] = [];

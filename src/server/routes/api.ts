@@ -1,6 +1,7 @@
 /** The mini program API, /api/v1 (docs/http-api.md). */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { ServerOptions } from '../app.js';
+import { perClientAddress, perUser } from '../rate-limits.js';
 import {
   CheckoutAnswer,
   CheckoutBody,
@@ -18,43 +19,55 @@ import {
 import { requireUser } from './auth.js';
 
 const secured = [{ bearer: [] }];
+const tags = ['mini program'];
 
-export const apiRoutes: FastifyPluginAsyncTypebox<ServerOptions> = async (app, { payments }) => {
-  const { login, catalogue, checkout, orders } = payments;
+export const apiRoutes: FastifyPluginAsyncTypebox<ServerOptions> = async (app, options) => {
+  const { login, catalogue } = options.payments;
 
   app.post(
     '/api/v1/login',
     {
-      schema: {
-        tags: ['mini program'],
-        body: LoginBody,
-        response: { 200: LoginAnswer, ...errorResponses },
-      },
+      config: perClientAddress(options.rateLimits.loginPerMinute),
+      schema: { tags, body: LoginBody, response: { 200: LoginAnswer, ...errorResponses } },
     },
     async (request) => login.login(request.body.code),
   );
 
   app.get(
     '/api/v1/products',
-    { schema: { tags: ['mini program'], response: { 200: ProductList, ...errorResponses } } },
+    { schema: { tags, response: { 200: ProductList, ...errorResponses } } },
     async () => ({ products: await catalogue.list() }),
   );
+
+  await app.register(userRoutes, options);
+};
+
+/**
+ * The signed-in user's routes: the session is checked on onRequest (before the body is read),
+ * so the per-user limits that follow know who is asking.
+ */
+const userRoutes: FastifyPluginAsyncTypebox<ServerOptions> = async (app, options) => {
+  const { login, checkout, orders } = options.payments;
+  const limited = perUser(options.rateLimits.orderActionsPerMinute);
+  app.addHook('onRequest', async (request) => {
+    await requireUser(request, login);
+  });
 
   app.post(
     '/api/v1/orders',
     {
+      config: limited,
       schema: {
-        tags: ['mini program'],
+        tags,
         security: secured,
         body: CheckoutBody,
         response: { 201: CheckoutAnswer, ...errorResponses },
       },
     },
     async (request, reply) => {
-      const user = await requireUser(request, login);
       const key = request.headers['idempotency-key'];
       const { status, body } = await checkout.checkout(
-        user,
+        request.user!,
         { items: request.body.items, attach: request.body.attach ?? null },
         typeof key === 'string' ? key : undefined,
         request.ip,
@@ -67,16 +80,15 @@ export const apiRoutes: FastifyPluginAsyncTypebox<ServerOptions> = async (app, {
     '/api/v1/orders',
     {
       schema: {
-        tags: ['mini program'],
+        tags,
         security: secured,
         querystring: ListQuery,
         response: { 200: OrderList, ...errorResponses },
       },
     },
     async (request) => {
-      const user = await requireUser(request, login);
       const limit = request.query.limit === undefined ? 20 : Number(request.query.limit);
-      return orders.list(user, limit, request.query.cursor);
+      return orders.list(request.user!, limit, request.query.cursor);
     },
   );
 
@@ -84,7 +96,7 @@ export const apiRoutes: FastifyPluginAsyncTypebox<ServerOptions> = async (app, {
     '/api/v1/orders/:id',
     {
       schema: {
-        tags: ['mini program'],
+        tags,
         security: secured,
         params: OrderIdParams,
         querystring: OrderQuery,
@@ -92,41 +104,36 @@ export const apiRoutes: FastifyPluginAsyncTypebox<ServerOptions> = async (app, {
       },
     },
     async (request) => {
-      const user = await requireUser(request, login);
       const sync = request.query.sync === '1' || request.query.sync === 'true';
-      return { order: await orders.get(user, request.params.id, sync) };
+      return { order: await orders.get(request.user!, request.params.id, sync) };
     },
   );
 
   app.post(
     '/api/v1/orders/:id/payment',
     {
+      config: limited,
       schema: {
-        tags: ['mini program'],
+        tags,
         security: secured,
         params: OrderIdParams,
         response: { 200: PaymentAnswer, ...errorResponses },
       },
     },
-    async (request) => {
-      const user = await requireUser(request, login);
-      return orders.payment(user, request.params.id);
-    },
+    async (request) => orders.payment(request.user!, request.params.id),
   );
 
   app.post(
     '/api/v1/orders/:id/cancel',
     {
+      config: limited,
       schema: {
-        tags: ['mini program'],
+        tags,
         security: secured,
         params: OrderIdParams,
         response: { 200: OrderAnswer, ...errorResponses },
       },
     },
-    async (request) => {
-      const user = await requireUser(request, login);
-      return { order: await orders.cancel(user, request.params.id) };
-    },
+    async (request) => ({ order: await orders.cancel(request.user!, request.params.id) }),
   );
 };

@@ -3,10 +3,12 @@
  * prefix, whose `onRequest` hook checks the bearer MINIPAY_ADMIN_TOKEN on every request the
  * router gives it. The check does not look at the URL: whatever spelling of a path reaches an
  * admin route (percent-encoded letters included) reaches it through this hook. Every admin
- * route is registered below, inside this plugin.
+ * route is registered below, inside this plugin. Requests whose token fails are counted per
+ * client address; past the limit the hook answers 429 before looking at the token.
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { ServerOptions } from '../../app.js';
+import { failureLimit } from '../../rate-limits.js';
 import { requireAdmin } from '../auth.js';
 import { adminAnomalyRoutes } from './anomalies.js';
 import { adminOrderRoutes } from './orders.js';
@@ -21,7 +23,20 @@ export const ADMIN_PREFIX = '/admin/v1';
 export const adminApi =
   (options: ServerOptions): FastifyPluginAsyncTypebox =>
   async (app) => {
-    app.addHook('onRequest', async (request) => requireAdmin(request, options.adminToken));
+    const failures = failureLimit(
+      app,
+      options.rateLimits.adminFailuresPerMinute,
+      'admin requests without the right token from this address',
+    );
+    app.addHook('onRequest', async (request, reply) => {
+      await failures?.check(request, reply);
+      try {
+        requireAdmin(request, options.adminToken);
+      } catch (err) {
+        await failures?.failed(request);
+        throw err;
+      }
+    });
     // An unknown path under the prefix is refused like a known one: no token, no map of routes.
     app.setNotFoundHandler((request, reply) =>
       reply.code(404).send({
