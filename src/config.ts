@@ -58,6 +58,8 @@ export interface Config {
   /** Signing secret(s), new first while rotating (MINIPAY_WEBHOOK_SECRET, comma-separated). */
   webhookSecrets: string[];
   rateLimits: RateLimits;
+  /** Sessions one user keeps (a login beyond them ends the oldest). */
+  sessionsPerUser: number;
   /** `?sync=1` asks WeChat about an order at most once in this many seconds (0: every time). */
   syncIntervalSeconds: number;
 }
@@ -193,6 +195,7 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
       orderActionsPerMinute: int('MINIPAY_RATE_LIMIT_ORDERS', 30, 0, 100_000),
     },
     syncIntervalSeconds: int('MINIPAY_SYNC_INTERVAL_SECONDS', 3, 0, 300),
+    sessionsPerUser: int('MINIPAY_SESSIONS_PER_USER', 10, 1, 1000),
     ...overrides,
   };
   if (problems.length > 0) throw new ConfigError(problems);

@@ -9,7 +9,10 @@ export { migrateJobQueue, PgBossRunner } from './pg-boss-runner.js';
 export type { Job, JobHooks, JobRunner } from './runner.js';
 export { TimerRunner } from './timer-runner.js';
 
-/** The order jobs: expiry-close, pending sweep, refund follow-up, idempotency-key clean-up. */
+/**
+ * The order jobs: expiry-close, pending sweep, refund follow-up, and the clean-ups of
+ * idempotency keys and expired sessions.
+ */
 export function orderJobs(payments: Payments, intervalMs: number): Job[] {
   return [
     { name: 'minipay-expire-orders', intervalMs, run: () => payments.maintenance.expire() },
@@ -19,6 +22,11 @@ export function orderJobs(payments: Payments, intervalMs: number): Job[] {
       name: 'minipay-purge-idempotency-keys',
       intervalMs: Math.max(intervalMs, 3600_000),
       run: () => payments.checkout.purgeKeys(),
+    },
+    {
+      name: 'minipay-purge-sessions',
+      intervalMs: Math.max(intervalMs, 3600_000),
+      run: () => payments.login.purgeExpired(),
     },
   ];
 }

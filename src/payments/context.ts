@@ -15,6 +15,8 @@ export interface PaymentsSettings {
   orderTtlMs: number;
   /** How long a login token lasts. */
   sessionTtlMs: number;
+  /** Sessions a user keeps: a login beyond them ends the oldest. */
+  sessionsPerUser: number;
   /** Shown to the payer at the start of every order description. */
   storeName: string;
   /** unifiedorder attempts (same out_trade_no) before answering WECHATPAY_UNAVAILABLE. */
@@ -32,6 +34,7 @@ export interface PaymentsSettings {
 export const DEFAULT_SETTINGS: Omit<PaymentsSettings, 'notifyUrl'> = {
   orderTtlMs: 30 * 60_000,
   sessionTtlMs: 7 * 24 * 3600_000,
+  sessionsPerUser: 10,
   storeName: 'minipay',
   prepayAttempts: 3,
   retryDelayMs: 200,

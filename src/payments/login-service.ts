@@ -4,7 +4,9 @@
  * sha256 is stored; `session_key` stays in the database and never leaves the server.
  */
 import { createHash } from 'node:crypto';
+import type { Kysely } from 'kysely';
 import { preparedQuery } from '../store/prepared-query.js';
+import type { Database } from '../store/schema.js';
 import type { PaymentsContext } from './context.js';
 import { DomainError, validation } from './errors.js';
 import { newId, newToken } from './ids.js';
@@ -58,43 +60,84 @@ export class LoginService {
     const session = await this.exchange(code);
     const now = this.ctx.clock();
     const iso = now.toISOString();
-    const { db } = this.ctx;
-    await db
-      .insertInto('users')
-      .values({
-        id: newId('usr'),
-        openid: session.openid,
-        unionid: session.unionid ?? null,
-        session_key: session.sessionKey,
-        created_at: iso,
-        updated_at: iso,
-      })
-      .onConflict((oc) =>
-        oc.column('openid').doUpdateSet({
-          session_key: session.sessionKey,
-          unionid: session.unionid ?? null,
-          updated_at: iso,
-        }),
-      )
-      .execute();
-    const user = await db
-      .selectFrom('users')
-      .select('id')
-      .where('openid', '=', session.openid)
-      .executeTakeFirstOrThrow();
     const token = newToken();
     const expiresAt = new Date(now.getTime() + this.ctx.settings.sessionTtlMs).toISOString();
-    await db
-      .insertInto('sessions')
-      .values({
-        token_hash: hashToken(token),
-        user_id: user.id,
-        created_at: iso,
-        expires_at: expiresAt,
-      })
-      .execute();
+    // One transaction: the user's upsert locks their row until COMMIT, so one user's logins
+    // take turns and each trims the sessions the others committed.
+    const userId = await this.ctx.db.transaction().execute(async (trx) => {
+      await trx
+        .insertInto('users')
+        .values({
+          id: newId('usr'),
+          openid: session.openid,
+          unionid: session.unionid ?? null,
+          session_key: session.sessionKey,
+          created_at: iso,
+          updated_at: iso,
+        })
+        .onConflict((oc) =>
+          oc.column('openid').doUpdateSet({
+            session_key: session.sessionKey,
+            unionid: session.unionid ?? null,
+            updated_at: iso,
+          }),
+        )
+        .execute();
+      const user = await trx
+        .selectFrom('users')
+        .select('id')
+        .where('openid', '=', session.openid)
+        .executeTakeFirstOrThrow();
+      await trx
+        .insertInto('sessions')
+        .values({
+          token_hash: hashToken(token),
+          user_id: user.id,
+          created_at: iso,
+          expires_at: expiresAt,
+        })
+        .execute();
+      await this.keepNewest(trx, user.id, hashToken(token));
+      return user.id;
+    });
     this.ctx.metrics.inc('minipay_logins_total');
-    return { token, expiresAt, user: { id: user.id } };
+    return { token, expiresAt, user: { id: userId } };
+  }
+
+  /** Ends the session of this token (POST /api/v1/logout); true when there was one. */
+  async logout(token: string): Promise<boolean> {
+    const r = await this.ctx.db
+      .deleteFrom('sessions')
+      .where('token_hash', '=', hashToken(token))
+      .executeTakeFirst();
+    return Number(r.numDeletedRows) > 0;
+  }
+
+  /** Deletes expired sessions (a job); resolves to how many. */
+  async purgeExpired(): Promise<number> {
+    const r = await this.ctx.db
+      .deleteFrom('sessions')
+      .where('expires_at', '<=', this.ctx.clock().toISOString())
+      .executeTakeFirst();
+    return Number(r.numDeletedRows);
+  }
+
+  /** A user keeps the session just made and the newest others, `sessionsPerUser` in all. */
+  private async keepNewest(db: Kysely<Database>, userId: string, made: string): Promise<void> {
+    const others = db
+      .selectFrom('sessions')
+      .select('token_hash')
+      .where('user_id', '=', userId)
+      .where('token_hash', '!=', made)
+      .orderBy('created_at', 'desc')
+      .orderBy('token_hash', 'desc')
+      .limit(this.ctx.settings.sessionsPerUser - 1);
+    await db
+      .deleteFrom('sessions')
+      .where('user_id', '=', userId)
+      .where('token_hash', '!=', made)
+      .where('token_hash', 'not in', others)
+      .execute();
   }
 
   /** The user behind a bearer token, or null when it is unknown or expired. */

@@ -70,6 +70,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
       refundNotifyUrl: config.notifyBaseUrl ? `${config.notifyBaseUrl}${REFUND_NOTIFY_PATH}` : '',
       orderTtlMs: config.orderTtlSeconds * 1000,
       syncIntervalMs: config.syncIntervalSeconds * 1000,
+      sessionsPerUser: config.sessionsPerUser,
       storeName: config.storeName,
       ...(config.webhookUrls.length > 0 && {
         webhooks: {

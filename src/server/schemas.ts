@@ -96,6 +96,8 @@ export const LoginAnswer = Type.Object({
   user: Type.Object({ id: Type.String() }),
 });
 
+export const LogoutAnswer = Type.Object({ ok: Type.Boolean() });
+
 /** Prices a client sends are accepted and ignored (docs/http-api.md): they are listed here. */
 const ignoredPrice = { description: 'ignored: prices come from the catalogue' };
 

@@ -288,6 +288,18 @@ const orderItemStock: Migration = {
   },
 };
 
+/** Sessions by user, newest first (login keeps the newest few), and by expiry (the purge). */
+const sessionIndexes: Migration = {
+  async up(db: Db) {
+    await db.schema
+      .createIndex('sessions_user_created')
+      .on('sessions')
+      .columns(['user_id', 'created_at'])
+      .execute();
+    await db.schema.createIndex('sessions_expires').on('sessions').column('expires_at').execute();
+  },
+};
+
 /** Every migration, by name (names sort in the order they run). */
 export function migrations(dialect: Dialect): Record<string, Migration> {
   return {
@@ -295,6 +307,7 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
     '0002_refunds_outbox': refundsAndOutbox,
     '0003_admin_indexes': adminIndexes,
     '0004_order_item_stock': orderItemStock,
+    '0005_session_indexes': sessionIndexes,
   };
 }
 

@@ -9,6 +9,7 @@ import {
   ListQuery,
   LoginAnswer,
   LoginBody,
+  LogoutAnswer,
   OrderAnswer,
   OrderIdParams,
   OrderList,
@@ -16,7 +17,7 @@ import {
   PaymentAnswer,
   ProductList,
 } from '../schemas.js';
-import { requireUser } from './auth.js';
+import { bearer, requireUser } from './auth.js';
 
 const secured = [{ bearer: [] }];
 const tags = ['mini program'];
@@ -52,6 +53,12 @@ const userRoutes: FastifyPluginAsyncTypebox<ServerOptions> = async (app, options
   app.addHook('onRequest', async (request) => {
     await requireUser(request, login);
   });
+
+  app.post(
+    '/api/v1/logout',
+    { schema: { tags, security: secured, response: { 200: LogoutAnswer, ...errorResponses } } },
+    async (request) => ({ ok: await login.logout(bearer(request)!) }),
+  );
 
   app.post(
     '/api/v1/orders',
