@@ -8,6 +8,8 @@ import type { Updateable } from 'kysely';
 import type { Transactor } from '../store/group-commit.js';
 import { preparedQuery } from '../store/prepared-query.js';
 import type { OrdersTable } from '../store/schema.js';
+import { fenToYuan, MAX_TOTAL_FEE } from '../wechatpay/amounts.js';
+import { attachProblem } from '../wechatpay/attach.js';
 import { outTradeNo } from '../wechatpay/ids.js';
 import { type PaymentsContext, sleep, transactorOf } from './context.js';
 import { crashPoint } from './crash-points.js';
@@ -22,8 +24,6 @@ import { appendEvent, type Db, findOrder, loadOrderView, transition } from './or
 
 export const MAX_LINES = 20;
 export const MAX_QUANTITY = 99;
-/** WeChat's `attach` holds 127 bytes. */
-export const MAX_ATTACH_BYTES = 127;
 
 export interface CheckoutInput {
   items: { productId: string; quantity: number }[];
@@ -122,6 +122,7 @@ export class Checkout {
       }
       const priced = await priceLines(trx, lines);
       const totalFen = priced.reduce((sum, l) => sum + l.amountFen, 0);
+      if (totalFen > MAX_TOTAL_FEE) throw totalTooLarge(totalFen);
       await reserveStock(trx, priced, iso);
       const items = priced.map((l, i) => ({
         order_id: id,
@@ -327,6 +328,14 @@ async function reserveStock(
   }
 }
 
+function totalTooLarge(totalFen: number) {
+  return new DomainError(
+    422,
+    'TOTAL_TOO_LARGE',
+    `the order comes to ¥${fenToYuan(totalFen)}; one WeChat Pay payment carries at most ¥${fenToYuan(MAX_TOTAL_FEE)}: order fewer`,
+  );
+}
+
 function outOfStock(line: { productId: string; name: string; quantity: number }, left: number) {
   return new DomainError(
     409,
@@ -409,11 +418,11 @@ function normalizeLines(input: CheckoutInput): { productId: string; quantity: nu
   return lines;
 }
 
+/** `attach` as WeChat can carry it back (the protocol layer's rule), else a 400. */
 function checkAttach(attach: string | null | undefined): string | null {
   if (attach === undefined || attach === null) return null;
-  if (Buffer.byteLength(attach) > MAX_ATTACH_BYTES) {
-    throw validation(`attach must be at most ${MAX_ATTACH_BYTES} bytes (WeChat's limit)`);
-  }
+  const problem = attachProblem(attach);
+  if (problem) throw validation(problem);
   return attach;
 }
 

@@ -1,5 +1,6 @@
 /** TypeBox schemas for the HTTP API (docs/http-api.md); they validate and feed /openapi.json. */
 import { Type } from '@fastify/type-provider-typebox';
+import { MAX_PRICE_FEN } from '../payments/catalogue.js';
 
 const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) =>
   Type.Union([t, Type.Null()]);
@@ -167,7 +168,7 @@ export const OrderList = Type.Object({
 const productFields = {
   name: Type.String({ minLength: 1, maxLength: 100 }),
   description: Type.String({ maxLength: 1000 }),
-  priceFen: Type.Integer({ minimum: 1, maximum: 10_000_000 }),
+  priceFen: Type.Integer({ minimum: 1, maximum: MAX_PRICE_FEN }),
   imageUrl: Nullable(Type.String({ maxLength: 2000 })),
   active: Type.Boolean(),
   stock: Nullable(Type.Integer({ minimum: 0 })),

@@ -6,6 +6,9 @@
 
 const FEN = /^(0|[1-9][0-9]{0,15})$/;
 
+/** The most one payment or refund can carry: `total_fee` and `refund_fee` are Int (32-bit). */
+export const MAX_TOTAL_FEE = 2_147_483_647;
+
 /** A v2 amount field (`total_fee`, `refund_fee`, ...) as integer fen; throws RangeError. */
 export function parseFen(name: string, value: string | undefined): number {
   if (value === undefined || !FEN.test(value) || !Number.isSafeInteger(Number(value))) {

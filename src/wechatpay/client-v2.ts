@@ -22,7 +22,8 @@
 import { createSecureContext } from 'node:tls';
 import { gunzipSync } from 'node:zlib';
 import { Agent, type Dispatcher } from 'undici';
-import { parseFen, parseOptionalFen } from './amounts.js';
+import { MAX_TOTAL_FEE, parseFen, parseOptionalFen } from './amounts.js';
+import { attachProblem } from './attach.js';
 import { errCodeError, returnFailError, WechatPayError } from './errors.js';
 import { exchange } from './http.js';
 import {
@@ -216,6 +217,8 @@ export class WechatPayV2Client {
       argument('notifyUrl must be an http(s) URL of at most 256 characters without a query');
     }
     if (tradeType === 'JSAPI' && !req.openid) argument('openid is required for JSAPI');
+    const attach = req.attach === undefined ? null : attachProblem(req.attach);
+    if (attach) argument(attach);
     if (!req.spbillCreateIp) argument('spbillCreateIp is required');
     const f = await this.call('/pay/unifiedorder', {
       body: req.body,
@@ -594,8 +597,8 @@ function checkOutTradeNo(value: string): void {
 }
 
 function checkFen(name: string, value: number, min: number): void {
-  if (!Number.isSafeInteger(value) || value < min)
-    argument(`${name} must be a whole number of fen ≥ ${min}`);
+  if (!Number.isSafeInteger(value) || value < min || value > MAX_TOTAL_FEE)
+    argument(`${name} must be a whole number of fen from ${min} to ${MAX_TOTAL_FEE}`);
 }
 
 function argument(message: string): never {

@@ -4,6 +4,7 @@
  */
 
 export * from './amounts.js';
+export * from './attach.js';
 export * from './bill.js';
 export * from './client-v2.js';
 export * from './errors.js';

@@ -301,6 +301,99 @@ describeOnStores('HTTP API', (stores) => {
     assert.equal(admin.json.products!.find((p) => p.id === 'prd_two_left')?.stock, 2);
   });
 
+  test('attach WeChat could not return unchanged is a 400; nothing written, WeChat not asked', async () => {
+    const carol = (await call('POST', '/api/v1/login', { body: { code: 'code:carol-attach' } }))
+      .json.token!;
+    const before = {
+      orders: await count('orders'),
+      keys: await count('idempotency_keys'),
+      prepays: gateway.calls.filter((c) => c.op === 'prepay').length,
+    };
+    const attaches: [string, RegExp][] = [
+      ['table\u00004', /control/],
+      ['table\n4', /control/],
+      [' table 4', /whitespace/],
+      ['', /empty/],
+      ['桌'.repeat(43), /129 bytes/],
+    ];
+    for (const [i, [attach, reason]] of attaches.entries()) {
+      const r = await order(carol, `attach-${i}`, {
+        items: [{ productId: 'prd_tea', quantity: 1 }],
+        attach,
+      });
+      assert.equal(r.status, 400, `${JSON.stringify(attach)}: ${r.text}`);
+      assert.equal(r.json.error?.code, 'VALIDATION_FAILED');
+      assert.match(r.json.error!.message, reason);
+    }
+    const lone = await call('POST', '/api/v1/orders', {
+      token: carol,
+      raw: '{"items":[{"productId":"prd_tea","quantity":1}],"attach":"t\\ud800"}',
+      headers: { 'content-type': 'application/json', 'idempotency-key': 'attach-lone' },
+    });
+    assert.equal(lone.status, 400, lone.text);
+    assert.match(lone.json.error!.message, /surrogate/);
+    assert.deepEqual(
+      {
+        orders: await count('orders'),
+        keys: await count('idempotency_keys'),
+        prepays: gateway.calls.filter((c) => c.op === 'prepay').length,
+      },
+      before,
+    );
+    const ok = await order(carol, 'attach-ok', {
+      items: [{ productId: 'prd_tea', quantity: 1 }],
+      attach: '桌'.repeat(42),
+    });
+    assert.equal(ok.status, 201, ok.text);
+    assert.equal(ok.json.order?.attach, '桌'.repeat(42));
+  });
+
+  test('a total over what WeChat carries (2,147,483,647 fen) is a 422 before WeChat; prices are capped', async () => {
+    for (const id of ['prd_max_a', 'prd_max_b', 'prd_max_c']) {
+      const made = await call('POST', '/admin/v1/products', {
+        token: ADMIN_TOKEN,
+        body: { id, name: `Gold ${id}`, priceFen: 10_000_000 },
+      });
+      assert.equal(made.status, 201, made.text);
+    }
+    const over = await call('POST', '/admin/v1/products', {
+      token: ADMIN_TOKEN,
+      body: { name: 'Too dear', priceFen: 10_000_001 },
+    });
+    assert.equal(over.status, 400);
+    assert.equal(over.json.error?.code, 'VALIDATION_FAILED');
+    const raised = await call('PATCH', '/admin/v1/products/prd_max_a', {
+      token: ADMIN_TOKEN,
+      body: { priceFen: 2_147_483_648 },
+    });
+    assert.equal(raised.status, 400);
+    const dave = (await call('POST', '/api/v1/login', { body: { code: 'code:dave-total' } })).json
+      .token!;
+    const orders = await count('orders');
+    const prepays = gateway.calls.filter((c) => c.op === 'prepay').length;
+    // 3 × 99 × ¥100,000 = ¥29,700,000.00 = 2,970,000,000 fen.
+    const tooMuch = await order(dave, 'total-1', {
+      items: ['prd_max_a', 'prd_max_b', 'prd_max_c'].map((productId) => ({
+        productId,
+        quantity: 99,
+      })),
+    });
+    assert.equal(tooMuch.status, 422, tooMuch.text);
+    assert.deepEqual(tooMuch.json.error, {
+      code: 'TOTAL_TOO_LARGE',
+      message:
+        'the order comes to ¥29700000.00; one WeChat Pay payment carries at most ¥21474836.47: order fewer',
+    });
+    assert.equal(await count('orders'), orders);
+    assert.equal(gateway.calls.filter((c) => c.op === 'prepay').length, prepays);
+    // Two lines of the same: ¥19,800,000.00, under the ceiling.
+    const fits = await order(dave, 'total-2', {
+      items: ['prd_max_a', 'prd_max_b'].map((productId) => ({ productId, quantity: 99 })),
+    });
+    assert.equal(fits.status, 201, fits.text);
+    assert.equal(fits.json.order?.totalFen, 1_980_000_000);
+  });
+
   test('health, readiness, metrics and OpenAPI', async () => {
     assert.equal((await call('GET', '/healthz')).status, 200);
     const ready = await call('GET', '/readyz');

@@ -48,7 +48,7 @@ export interface HostileCase {
   /** The `XmlError` code for the decrypted `req_info` of a refund notify. */
   innerXmlError?: XmlErrorCode;
   /** Request to send; notify targets default to POST text/xml on their path. */
-  method?: 'GET' | 'POST';
+  method?: 'GET' | 'POST' | 'PATCH';
   /** Path, `{placeholders}` filled in by the server test (json-api). */
   path?: string;
   contentType?: string;
@@ -884,6 +884,55 @@ function jsonCases(): Spec[] {
       'attach-over-wechat-limit',
       "a 128-byte attach (WeChat's attach holds 127)",
       order(1, { attach: 'A'.repeat(128) }),
+    ),
+    invalid('attach-nul', 'a NUL character in attach', order(1, { attach: 'table\u00004' })),
+    invalid('attach-newline', 'a line break in attach', order(1, { attach: 'table\r\n4' })),
+    invalid(
+      'attach-padded',
+      'attach with leading and trailing spaces',
+      order(1, { attach: ' t4 ' }),
+    ),
+    invalid('attach-empty', 'an empty attach', order(1, { attach: '' })),
+    invalid(
+      'attach-lone-surrogate',
+      'a lone UTF-16 surrogate in attach (no UTF-8 for it)',
+      order(1).replace('}]', '}],"attach":"t\\ud800"'),
+    ),
+    invalid(
+      'attach-chinese-over-bytes',
+      'a 43-character Chinese attach: 129 bytes of UTF-8, over 127 though under 127 characters',
+      order(1, { attach: '桌'.repeat(43) }),
+    ),
+    api(
+      'admin-percent-encoded-patch',
+      'a product price changed through /%61dmin/v1/... without a token (the router decodes it)',
+      JSON.stringify({ priceFen: 1 }),
+      401,
+      'UNAUTHORIZED',
+      { method: 'PATCH', path: '/%61dmin/v1/products/{productId}', auth: false, headers: {} },
+    ),
+    api(
+      'admin-percent-encoded-create',
+      'a product created through /admin/v1 spelled with %-encoded letters, no token',
+      JSON.stringify({ id: 'prd_hostile', name: 'x', priceFen: 1 }),
+      401,
+      'UNAUTHORIZED',
+      { path: '/%61%64%6D%69%6E/%761/products', auth: false, headers: {} },
+    ),
+    api(
+      'admin-session-encoded-version',
+      'the admin session read through /admin/%761/session, no token',
+      '',
+      401,
+      'UNAUTHORIZED',
+      {
+        method: 'GET',
+        path: '/admin/%761/session',
+        contentType: undefined,
+        auth: false,
+        headers: {},
+        ext: 'txt',
+      },
     ),
     invalid(
       'product-id-sql',
