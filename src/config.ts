@@ -5,6 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { CRASH_POINTS } from './payments/crash-points.js';
+import { redactUrl } from './payments/url-redaction.js';
 
 export type SignType = 'MD5' | 'HMAC-SHA256';
 
@@ -222,8 +223,13 @@ function webhookConfig(
   }
   const webhookUrls = [...new Set(list(many ?? one))];
   for (const u of webhookUrls) {
+    const shown = redactUrl(u).slice(0, 100);
     if (!/^https?:\/\/[^\s,]+$/.test(u) || !URL.canParse(u)) {
-      problems.push(`MINIPAY_WEBHOOK_URLS: "${u.slice(0, 100)}" is not an http(s) URL`);
+      problems.push(`MINIPAY_WEBHOOK_URLS: "${shown}" is not an http(s) URL`);
+    } else if (new URL(u).username || new URL(u).password) {
+      problems.push(
+        `MINIPAY_WEBHOOK_URLS: "${shown}" has a user:password@ part, which fetch cannot send; take it out (receivers check the Minipay-Signature header; a token can go in the path or query)`,
+      );
     }
   }
   if (webhookUrls.length > MAX_WEBHOOK_URLS) {

@@ -15,6 +15,7 @@ import type {
 import { type AnomalyRow, parseJsonObject } from './anomaly-view.js';
 import type { OrderRow } from './order-view.js';
 import type { RefundRow } from './refund-view.js';
+import { redactUrl } from './url-redaction.js';
 
 export interface TimelineEntry {
   at: string;
@@ -340,19 +341,9 @@ function fromAnomaly(a: AnomalyRow): TimelineEntry[] {
   return entries;
 }
 
-/** A webhook URL without its query string or credentials (merchants put tokens there). */
-export function safeUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    return `${u.protocol}//${u.host}${u.pathname}`;
-  } catch {
-    return '(invalid url)';
-  }
-}
-
 function fromDelivery(d: DeliveryRow, eventType: string): TimelineEntry | null {
   if (!d.last_attempt_at) return null;
-  const url = safeUrl(d.url);
+  const url = redactUrl(d.url);
   const data = {
     deliveryId: d.id,
     eventId: d.event_id,

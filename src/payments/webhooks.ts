@@ -14,6 +14,7 @@ import type { RunSummary } from './maintenance.js';
 import { eventFromRow } from './outbox.js';
 import { decodeTimeCursor, olderThan, parseLimit, timePage } from './page-cursor.js';
 import { parseStatusFilter } from './status-filter.js';
+import { redactUrl, redactUrlsIn } from './url-redaction.js';
 import { DEFAULT_WEBHOOK_RETRY, nextRetryAt, type RetrySchedule } from './webhook-retry.js';
 import {
   signWebhook,
@@ -47,6 +48,7 @@ export interface DeliveryView {
   id: string;
   eventId: string;
   eventType: string;
+  /** Query string and credentials redacted (url-redaction.ts). */
   url: string;
   status: DeliveryStatus;
   attempts: number;
@@ -102,13 +104,13 @@ export function deliveryView(r: DeliveryRow): DeliveryView {
     id: r.id,
     eventId: r.event_id,
     eventType: r.event_type,
-    url: r.url,
+    url: redactUrl(r.url),
     status: r.status as DeliveryStatus,
     attempts: r.attempts,
     lastAttemptAt: r.last_attempt_at,
     nextAttemptAt: r.next_attempt_at,
     lastStatusCode: r.last_status_code,
-    lastError: r.last_error,
+    lastError: r.last_error === null ? null : redactUrlsIn(r.last_error),
     createdAt: r.created_at,
   };
 }
@@ -236,7 +238,7 @@ export class Webhooks {
     this.ctx.metrics.inc('minipay_webhook_deliveries_total', { outcome: status });
     if (status === 'dead') {
       this.ctx.logger.error(
-        { deliveryId: row.id, eventId: row.event_id, url: row.url },
+        { deliveryId: row.id, eventId: row.event_id, url: redactUrl(row.url) },
         'webhook delivery dead-lettered; replay it from the admin API',
       );
     }

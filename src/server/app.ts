@@ -14,6 +14,7 @@ import Fastify, {
 import type { Logger } from 'pino';
 import type { RateLimits } from '../config.js';
 import type { Payments, SessionUser } from '../payments/index.js';
+import { redactUrl } from '../payments/url-redaction.js';
 import type { Store } from '../store/index.js';
 import { sendError } from './errors.js';
 import type { Metrics } from './metrics.js';
@@ -118,7 +119,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     request.log.info(
       {
         method: request.method,
-        url: request.url,
+        url: redactUrl(request.url),
         status: reply.statusCode,
         ms: Math.round(reply.elapsedTime * 10) / 10,
         ...request.logDetail,
