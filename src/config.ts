@@ -4,6 +4,7 @@
  * up front with messages that say what to set. No merchant credentials at all → demo mode.
  */
 import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { CRASH_POINTS } from './payments/crash-points.js';
 import { redactUrl } from './payments/url-redaction.js';
 
@@ -52,8 +53,11 @@ export interface Config {
   /** How often the expiry and pending-sweep jobs run (SQLite: in-process timers). */
   jobIntervalSeconds: number;
   logLevel: string;
-  /** Trust X-Forwarded-For (behind a reverse proxy). */
-  trustProxy: boolean;
+  /**
+   * The reverse proxies whose X-Forwarded-For is believed: their addresses, CIDR ranges or
+   * range names (Fastify's trustProxy); false: none, the socket's address is the client's.
+   */
+  trustProxy: false | string[];
   /** Where events are POSTed (MINIPAY_WEBHOOK_URLS, or MINIPAY_WEBHOOK_URL for one). */
   webhookUrls: string[];
   /** Signing secret(s), new first while rotating (MINIPAY_WEBHOOK_SECRET, comma-separated). */
@@ -187,7 +191,7 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     gatewayTimeoutMs: int('MINIPAY_GATEWAY_TIMEOUT_MS', 10_000, 100, 60_000),
     jobIntervalSeconds: int('MINIPAY_JOB_INTERVAL_SECONDS', 30, 1, 3600),
     logLevel,
-    trustProxy: get('MINIPAY_TRUST_PROXY') === '1' || get('MINIPAY_TRUST_PROXY') === 'true',
+    trustProxy: trustProxy(get('MINIPAY_TRUST_PROXY'), problems),
     webhookUrls,
     webhookSecrets,
     rateLimits: {
@@ -201,6 +205,42 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
+}
+
+/** Names proxy-addr (Fastify's trustProxy) takes for well-known ranges. */
+const PROXY_RANGE_NAMES = ['loopback', 'linklocal', 'uniquelocal'];
+
+/**
+ * MINIPAY_TRUST_PROXY: unset, `0` or `false` → off; else a comma list of the proxies' addresses,
+ * CIDR ranges or range names. Refused: `true` (every hop) and a hop count, which cannot tell a
+ * proxy from a client that connects directly: either lets any client choose its address (the
+ * per-address rate limits and WeChat's spbill_create_ip), so Fastify fails closed on a count.
+ */
+function trustProxy(value: string | undefined, problems: string[]): false | string[] {
+  if (value === undefined || value === '0' || value.toLowerCase() === 'false') return false;
+  if (value.toLowerCase() === 'true' || /^[0-9]+$/.test(value)) {
+    problems.push(
+      `MINIPAY_TRUST_PROXY=${value} would believe X-Forwarded-For from whoever connects, so a client could choose its own address (rate limits, WeChat's spbill_create_ip): give the proxies' addresses instead, e.g. 127.0.0.1 for nginx on this machine, 10.0.0.5,10.0.1.0/24 or loopback`,
+    );
+    return false;
+  }
+  const list = value.split(',').map((x) => x.trim());
+  const bad = list.filter((x) => !PROXY_RANGE_NAMES.includes(x) && !isAddressOrRange(x));
+  if (bad.length > 0) {
+    problems.push(
+      `MINIPAY_TRUST_PROXY must be a comma list of proxy addresses, CIDR ranges or ${PROXY_RANGE_NAMES.join(' / ')}; not one: ${bad.map((x) => JSON.stringify(x.slice(0, 50))).join(', ')}`,
+    );
+    return false;
+  }
+  return list;
+}
+
+function isAddressOrRange(value: string): boolean {
+  const [address = '', bits, ...rest] = value.split('/');
+  const family = isIP(address);
+  if (family === 0 || rest.length > 0) return false;
+  if (bits === undefined) return true;
+  return /^[0-9]{1,3}$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128);
 }
 
 const MAX_WEBHOOK_URLS = 10;

@@ -50,7 +50,8 @@ export interface ServerOptions {
   /** Bearer token for /admin/v1; the admin API answers 403 to everything without one. */
   adminToken: string | undefined;
   mode: 'demo' | 'live';
-  trustProxy?: boolean;
+  /** The proxies whose X-Forwarded-For gives `request.ip` (Fastify's trustProxy; default none). */
+  trustProxy?: false | string[];
   rateLimits: RateLimits;
   /** Extra plugins (the web pages, later features) registered after the core routes. */
   plugins?: ((app: FastifyInstance) => Promise<void>)[];
