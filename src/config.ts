@@ -47,6 +47,8 @@ export interface Config {
   wechatApiBaseUrl: string;
   /** Bearer token for /admin/v1; generated and printed in demo mode when unset. */
   adminToken: string | undefined;
+  /** Bearer token for /metrics; while unset /metrics serves nothing. */
+  metricsToken: string | undefined;
   orderTtlSeconds: number;
   storeName: string;
   gatewayTimeoutMs: number;
@@ -150,6 +152,12 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
       'MINIPAY_ADMIN_TOKEN must be at least 16 characters (e.g. `openssl rand -hex 24`)',
     );
   }
+  const metricsToken = get('MINIPAY_METRICS_TOKEN');
+  if (metricsToken !== undefined && metricsToken.length < 16) {
+    problems.push(
+      'MINIPAY_METRICS_TOKEN must be at least 16 characters (e.g. `openssl rand -hex 24`)',
+    );
+  }
   const logLevel = get('MINIPAY_LOG_LEVEL') ?? 'info';
   if (!LOG_LEVELS.includes(logLevel))
     problems.push(`MINIPAY_LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`);
@@ -186,6 +194,7 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     wechatPayBaseUrl: url('MINIPAY_WECHATPAY_BASE_URL', 'https://api.mch.weixin.qq.com')!,
     wechatApiBaseUrl: url('MINIPAY_WECHAT_API_BASE_URL', 'https://api.weixin.qq.com')!,
     adminToken,
+    metricsToken,
     orderTtlSeconds: int('MINIPAY_ORDER_TTL_SECONDS', 1800, 300, 7200),
     storeName: get('MINIPAY_STORE_NAME') ?? 'minipay',
     gatewayTimeoutMs: int('MINIPAY_GATEWAY_TIMEOUT_MS', 10_000, 100, 60_000),

@@ -49,6 +49,8 @@ export interface ServerOptions {
   logger: Logger;
   /** Bearer token for /admin/v1; the admin API answers 403 to everything without one. */
   adminToken: string | undefined;
+  /** Bearer token for /metrics; /metrics answers 403 to everything without one. */
+  metricsToken: string | undefined;
   mode: 'demo' | 'live';
   /** The proxies whose X-Forwarded-For gives `request.ip` (Fastify's trustProxy; default none). */
   trustProxy?: false | string[];

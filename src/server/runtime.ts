@@ -100,6 +100,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
       metrics,
       logger,
       adminToken: config.adminToken,
+      metricsToken: config.metricsToken,
       mode: config.mode,
       trustProxy: config.trustProxy,
       rateLimits: config.rateLimits,

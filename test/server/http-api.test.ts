@@ -5,6 +5,8 @@ import { MemoryGateway } from '../support/memory-gateway.js';
 import { ADMIN_TOKEN, client, startTestServer } from '../support/server.js';
 import { describeOnStores } from '../support/stores.js';
 
+const METRICS_TOKEN = 'test-metrics-token-0123456789';
+
 describeOnStores('HTTP API', (stores) => {
   let server: RunningServer;
   let gateway: MemoryGateway;
@@ -20,7 +22,11 @@ describeOnStores('HTTP API', (stores) => {
 
   before(async () => {
     gateway = new MemoryGateway();
-    server = await startTestServer({ databaseUrl: await stores.freshUrl(), gateway });
+    server = await startTestServer({
+      databaseUrl: await stores.freshUrl(),
+      gateway,
+      config: { metricsToken: METRICS_TOKEN },
+    });
     call = client(server.url);
     alice = (await call('POST', '/api/v1/login', { body: { code: 'code:alice' } })).json.token!;
     bob = (await call('POST', '/api/v1/login', { body: { code: 'code:bob' } })).json.token!;
@@ -398,7 +404,11 @@ describeOnStores('HTTP API', (stores) => {
     assert.equal((await call('GET', '/healthz')).status, 200);
     const ready = await call('GET', '/readyz');
     assert.equal(ready.status, 200);
-    const metrics = await call('GET', '/metrics');
+    // /metrics takes MINIPAY_METRICS_TOKEN only; without one configured it serves nothing.
+    assert.equal((await call('GET', '/metrics')).status, 401);
+    assert.equal((await call('GET', '/metrics', { token: ADMIN_TOKEN })).status, 403);
+    const metrics = await call('GET', '/metrics', { token: METRICS_TOKEN });
+    assert.equal(metrics.status, 200, metrics.text);
     assert.match(metrics.text, /# TYPE minipay_http_requests_total counter/);
     assert.match(metrics.text, /minipay_orders_created_total \d+/);
     const openapi = await call('GET', '/docs/openapi.json');

@@ -1,8 +1,9 @@
-/** Bearer-token checks: a mini program session, or the admin token (constant-time compare). */
+/** Bearer-token checks: a mini program session, or a configured token (admin, metrics). */
 import { createHash, timingSafeEqual } from 'node:crypto';
-import type { FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { DomainError } from '../../payments/errors.js';
 import type { LoginService, SessionUser } from '../../payments/login-service.js';
+import { failureLimit } from '../rate-limits.js';
 
 export function bearer(request: FastifyRequest): string | undefined {
   const header = request.headers.authorization;
@@ -32,16 +33,52 @@ export async function requireUser(
 
 const digest = (s: string) => createHash('sha256').update(s).digest();
 
-export function requireAdmin(request: FastifyRequest, adminToken: string | undefined): void {
+/**
+ * The bearer token must be `expected`, the value of the variable `name` (constant-time
+ * compare): missing → 401, wrong → 403; while the variable is unset every token is wrong.
+ */
+export function requireToken(
+  request: FastifyRequest,
+  expected: string | undefined,
+  name: string,
+): void {
   const token = bearer(request);
-  if (!token) {
-    throw new DomainError(401, 'UNAUTHORIZED', 'send Authorization: Bearer <MINIPAY_ADMIN_TOKEN>');
-  }
-  if (!adminToken || !timingSafeEqual(digest(token), digest(adminToken))) {
+  if (!token) throw new DomainError(401, 'UNAUTHORIZED', `send Authorization: Bearer <${name}>`);
+  if (!expected) {
     throw new DomainError(
       403,
       'FORBIDDEN',
-      'the admin token is wrong; use the value of MINIPAY_ADMIN_TOKEN',
+      `${name} is not set: nothing is served here until it is`,
     );
   }
+  if (!timingSafeEqual(digest(token), digest(expected))) {
+    throw new DomainError(403, 'FORBIDDEN', `the token is wrong; use the value of ${name}`);
+  }
+}
+
+/**
+ * An onRequest hook for `requireToken`, with failures counted per client address: past
+ * `maxFailures` a minute every request from that address is a 429, before its token is looked
+ * at (so guessing stops). Each gate keeps its own count.
+ */
+export function tokenGate(
+  app: FastifyInstance,
+  expected: string | undefined,
+  name: string,
+  maxFailures: number,
+) {
+  const failures = failureLimit(
+    app,
+    maxFailures,
+    'requests without the right token from this address',
+  );
+  return async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
+    await failures?.check(request, reply);
+    try {
+      requireToken(request, expected, name);
+    } catch (err) {
+      await failures?.failed(request);
+      throw err;
+    }
+  };
 }

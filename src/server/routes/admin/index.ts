@@ -8,8 +8,7 @@
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { ServerOptions } from '../../app.js';
-import { failureLimit } from '../../rate-limits.js';
-import { requireAdmin } from '../auth.js';
+import { tokenGate } from '../auth.js';
 import { adminAnomalyRoutes } from './anomalies.js';
 import { adminOrderRoutes } from './orders.js';
 import { adminProductRoutes } from './products.js';
@@ -23,20 +22,15 @@ export const ADMIN_PREFIX = '/admin/v1';
 export const adminApi =
   (options: ServerOptions): FastifyPluginAsyncTypebox =>
   async (app) => {
-    const failures = failureLimit(
-      app,
-      options.rateLimits.adminFailuresPerMinute,
-      'admin requests without the right token from this address',
+    app.addHook(
+      'onRequest',
+      tokenGate(
+        app,
+        options.adminToken,
+        'MINIPAY_ADMIN_TOKEN',
+        options.rateLimits.adminFailuresPerMinute,
+      ),
     );
-    app.addHook('onRequest', async (request, reply) => {
-      await failures?.check(request, reply);
-      try {
-        requireAdmin(request, options.adminToken);
-      } catch (err) {
-        await failures?.failed(request);
-        throw err;
-      }
-    });
     // An unknown path under the prefix is refused like a known one: no token, no map of routes.
     app.setNotFoundHandler((request, reply) =>
       reply.code(404).send({
