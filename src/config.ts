@@ -65,6 +65,10 @@ export interface Config {
   /** Signing secret(s), new first while rotating (MINIPAY_WEBHOOK_SECRET, comma-separated). */
   webhookSecrets: string[];
   rateLimits: RateLimits;
+  /** A whole request (headers and body) must arrive within this long. */
+  requestTimeoutSeconds: number;
+  /** An idle keep-alive connection is closed after this long. */
+  keepAliveSeconds: number;
   /** Sessions one user keeps (a login beyond them ends the oldest). */
   sessionsPerUser: number;
   /** `?sync=1` asks WeChat about an order at most once in this many seconds (0: every time). */
@@ -210,6 +214,8 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     },
     syncIntervalSeconds: int('MINIPAY_SYNC_INTERVAL_SECONDS', 3, 0, 300),
     sessionsPerUser: int('MINIPAY_SESSIONS_PER_USER', 10, 1, 1000),
+    requestTimeoutSeconds: int('MINIPAY_REQUEST_TIMEOUT_SECONDS', 30, 1, 300),
+    keepAliveSeconds: int('MINIPAY_KEEP_ALIVE_SECONDS', 30, 1, 600),
     ...overrides,
   };
   if (problems.length > 0) throw new ConfigError(problems);

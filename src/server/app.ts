@@ -59,16 +59,22 @@ export interface ServerOptions {
   plugins?: ((app: FastifyInstance) => Promise<void>)[];
   /** Called with every route as it is registered, before the first one (tests list them). */
   onRoute?: (route: RouteOptions) => void;
+  /** Default REQUEST_TIMEOUT_MS and KEEP_ALIVE_TIMEOUT_MS. */
+  timeouts?: { requestMs: number; keepAliveMs: number };
 }
 
 /** Body limit of every JSON route (the notify route has its own, 64 KiB). */
 export const JSON_BODY_LIMIT = 16 * 1024;
 /**
- * The longest a client may take to send a whole request (Node cuts it, checking every 30 s).
- * Fastify's default, 0, switches Node's own limit off, so a body sent one byte at a time would
- * hold its socket forever.
+ * The longest a client may take to send a whole request, headers and body, from its first byte
+ * (or from connecting): Node answers 408 and closes. Fastify's default, 0, switches Node's own
+ * limit off, so a body sent one byte at a time would hold its socket forever.
  */
 export const REQUEST_TIMEOUT_MS = 30_000;
+/** How long an idle keep-alive connection stays open (Fastify's default was 72 s). */
+export const KEEP_ALIVE_TIMEOUT_MS = 30_000;
+/** How often Node looks for requests past their deadline (its default, 30 s, let one live 60 s). */
+const DEADLINE_CHECK_MS = 1000;
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
 /**
  * Request ids: this process's random tag and a counter (`9f3a1c07e2-1a`), unique across restarts
@@ -79,10 +85,21 @@ let requests = 0;
 const nextRequestId = () => `${PROCESS_TAG}-${(++requests).toString(36)}`;
 
 export async function buildServer(options: ServerOptions): Promise<FastifyInstance> {
+  const { requestMs, keepAliveMs } = options.timeouts ?? {
+    requestMs: REQUEST_TIMEOUT_MS,
+    keepAliveMs: KEEP_ALIVE_TIMEOUT_MS,
+  };
   const app = Fastify({
     loggerInstance: options.logger as FastifyBaseLogger,
     bodyLimit: JSON_BODY_LIMIT,
-    requestTimeout: REQUEST_TIMEOUT_MS,
+    requestTimeout: requestMs,
+    keepAliveTimeout: keepAliveMs,
+    http: {
+      // Headers count against the same deadline (Node's default gave them 60 s).
+      headersTimeout: requestMs,
+      requestTimeout: requestMs,
+      connectionsCheckingInterval: DEADLINE_CHECK_MS,
+    },
     trustProxy: options.trustProxy ?? false,
     genReqId: (req) => {
       const given = req.headers['x-request-id'];
@@ -93,7 +110,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     // One line per request, written when it is answered (below), instead of Fastify's two.
     logController: new LogController({ disableRequestLogging: true }),
     // 'idle': close() ends idle keep-alive sockets at once and waits for requests in flight
-    // (false made a shutdown wait out the 72 s keep-alive of every idle client).
+    // (false made a shutdown wait out the keep-alive of every idle client).
     forceCloseConnections: 'idle',
   }).withTypeProvider<TypeBoxTypeProvider>();
 

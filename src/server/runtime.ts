@@ -104,6 +104,10 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
       mode: config.mode,
       trustProxy: config.trustProxy,
       rateLimits: config.rateLimits,
+      timeouts: {
+        requestMs: config.requestTimeoutSeconds * 1000,
+        keepAliveMs: config.keepAliveSeconds * 1000,
+      },
       plugins: options.plugins,
       onRoute: options.onRoute,
     });
