@@ -6,6 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { dirname, join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
@@ -59,6 +60,8 @@ export interface LaunchOptions {
   clock?: () => Date;
   /** Demo mode: options for the in-process sandbox (tests speed up its clock). */
   sandbox?: { timeScale?: number; stateFile?: string | null };
+  /** Demo mode on a non-loopback address (`--unsafe-public-demo`); refused otherwise. */
+  unsafePublicDemo?: boolean;
   /** Sees every route of the merchant server as it is registered (see ServerOptions). */
   onRoute?: StartOptions['onRoute'];
 }
@@ -74,6 +77,11 @@ export async function launch(config: Config, options: LaunchOptions): Promise<La
   let sandbox: Sandbox | undefined;
   let merchant: MerchantCredentials;
   let effective = config;
+  if (config.mode === 'demo' && !isLoopback(config.host) && !options.unsafePublicDemo) {
+    throw new Error(
+      `demo mode will not listen on ${config.host}: its merchant key is the sandbox's published demo key, so anyone who can reach the server could sign payment notifications and mark orders paid. Listen on 127.0.0.1 (the default), configure real merchant credentials, or pass --unsafe-public-demo to expose the demo anyway`,
+    );
+  }
   if (config.mode === 'demo') {
     sandbox = await startSandbox({
       host: '127.0.0.1',
@@ -139,6 +147,14 @@ export async function launch(config: Config, options: LaunchOptions): Promise<La
       return closing;
     },
   };
+}
+
+/** Whether `host` is this machine only (127.0.0.0/8, ::1, localhost). */
+export function isLoopback(host: string): boolean {
+  const h = host.replace(/^\[|\]$/g, '').toLowerCase();
+  if (h === 'localhost' || h === '::1') return true;
+  if (isIP(h) === 4) return h.startsWith('127.');
+  return /^::ffff:127\./.test(h);
 }
 
 /**

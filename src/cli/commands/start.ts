@@ -5,7 +5,7 @@
 import { parseArgs } from 'node:util';
 import pino from 'pino';
 import { type Config, ConfigError, loadConfig } from '../../config.js';
-import { type Launched, launch } from '../../server/launch.js';
+import { isLoopback, type Launched, launch } from '../../server/launch.js';
 import { createLogger } from '../../server/logger.js';
 import { webPages } from '../../server/web-pages.js';
 import { type Command, UsageError, untilStopSignal } from '../command.js';
@@ -28,11 +28,22 @@ Options (each overrides its environment variable):
   --port N       port to listen on (MINIPAY_PORT, default 8080; 0 picks a free one)
   --host H       interface to listen on (MINIPAY_HOST, default 127.0.0.1)
   --no-migrate   do not migrate at start-up (MINIPAY_MIGRATE=off)
+  --unsafe-public-demo
+                 let demo mode listen on an address other machines reach (refused without it:
+                 the demo merchant key is public, so anyone could forge its payments)
   -h, --help     show this help`;
 
-/** Command-line overrides of the configuration (throws UsageError on a bad one). */
-export function startOverrides(argv: string[]): Record<string, string> {
-  let values: { port?: string; host?: string; 'no-migrate'?: boolean };
+/** Command-line overrides of the configuration, and the demo's flag (UsageError on a bad one). */
+export function startOverrides(argv: string[]): {
+  env: Record<string, string>;
+  unsafePublicDemo: boolean;
+} {
+  let values: {
+    port?: string;
+    host?: string;
+    'no-migrate'?: boolean;
+    'unsafe-public-demo'?: boolean;
+  };
   try {
     ({ values } = parseArgs({
       args: argv,
@@ -42,6 +53,7 @@ export function startOverrides(argv: string[]): Record<string, string> {
         port: { type: 'string' },
         host: { type: 'string' },
         'no-migrate': { type: 'boolean' },
+        'unsafe-public-demo': { type: 'boolean' },
       },
     }));
   } catch (err) {
@@ -51,7 +63,7 @@ export function startOverrides(argv: string[]): Record<string, string> {
   if (values.port !== undefined) env.MINIPAY_PORT = values.port;
   if (values.host !== undefined) env.MINIPAY_HOST = values.host;
   if (values['no-migrate']) env.MINIPAY_MIGRATE = 'off';
-  return env;
+  return { env, unsafePublicDemo: values['unsafe-public-demo'] === true };
 }
 
 function banner(launched: Launched): string {
@@ -61,6 +73,14 @@ function banner(launched: Launched): string {
     c.mode === 'demo'
       ? [
           'minipay is running in demo mode (no merchant credentials: WeChat is the local sandbox)',
+          ...(isLoopback(c.host)
+            ? [
+                "Its merchant key is the sandbox's public demo key, so it listens on this machine only.",
+              ]
+            : [
+                `WARNING: listening on ${c.host} (--unsafe-public-demo): the demo merchant key is public,`,
+                'so anyone who can reach this server can forge payment notifications and mark orders paid.',
+              ]),
           '',
           `  Demo (mini program) ${url}/demo/`,
           `  Admin console       ${url}/admin/   (sign in with the admin token below)`,
@@ -94,7 +114,7 @@ export const startCommand: Command = {
   summary: 'Run the merchant server (demo mode with an in-process sandbox when unconfigured)',
   usage,
   async run(argv) {
-    const overrides = startOverrides(argv);
+    const { env: overrides, unsafePublicDemo } = startOverrides(argv);
     let config: Config;
     try {
       config = loadConfig({ ...process.env, ...overrides });
@@ -109,7 +129,7 @@ export const startCommand: Command = {
     const logger = createLogger(config.logLevel, pino.destination(2));
     let launched: Launched;
     try {
-      launched = await launch(config, { logger, plugins: [webPages()] });
+      launched = await launch(config, { logger, plugins: [webPages()], unsafePublicDemo });
     } catch (err) {
       const e = err as NodeJS.ErrnoException;
       const reason =

@@ -18,7 +18,7 @@ async function finished(args: string[], env: Record<string, string>) {
 }
 
 test('--no-migrate is MINIPAY_MIGRATE=off', () => {
-  assert.deepEqual(startOverrides(['--no-migrate']), { MINIPAY_MIGRATE: 'off' });
+  assert.deepEqual(startOverrides(['--no-migrate']).env, { MINIPAY_MIGRATE: 'off' });
 });
 
 describeOnStores('minipay migrate', (stores) => {

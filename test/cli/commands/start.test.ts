@@ -6,14 +6,16 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { UsageError } from '../../../src/cli/command.js';
 import { startOverrides } from '../../../src/cli/commands/start.js';
+import { isLoopback } from '../../../src/server/launch.js';
 import { minipay } from '../../support/cli.js';
 
 describe('minipay start (command line)', () => {
   test('--port and --host override the environment; anything else is a usage error', () => {
     assert.deepEqual(startOverrides(['--port', '0', '--host', '0.0.0.0']), {
-      MINIPAY_PORT: '0',
-      MINIPAY_HOST: '0.0.0.0',
+      env: { MINIPAY_PORT: '0', MINIPAY_HOST: '0.0.0.0' },
+      unsafePublicDemo: false,
     });
+    assert.equal(startOverrides(['--unsafe-public-demo']).unsafePublicDemo, true);
     assert.throws(() => startOverrides(['--bogus']), UsageError);
     assert.throws(() => startOverrides(['x']), UsageError);
   });
@@ -29,6 +31,7 @@ describe('minipay start (command line)', () => {
     const [, token] = await run.waitFor(/Admin API token\s+(\S+)/);
     const { stdout } = run.output();
     assert.match(stdout, /demo mode/);
+    assert.match(stdout, /public demo key, so it listens on this machine only/);
     const urls = stdout.match(/http:\/\/\S+/g) ?? [];
     assert.deepEqual(
       urls.slice(0, 2),
@@ -50,6 +53,55 @@ describe('minipay start (command line)', () => {
     assert.equal(exitCode, 0);
     // Node prints process warnings (Fastify's deprecations among them) as "(node:PID) [CODE] …".
     assert.doesNotMatch(run.output().stderr, /\(node:\d+\)|Warning/, 'no warning for a newcomer');
+  });
+
+  test('loopback is this machine only', () => {
+    for (const host of [
+      '127.0.0.1',
+      '127.8.9.1',
+      '::1',
+      '[::1]',
+      'localhost',
+      '::ffff:127.0.0.1',
+    ]) {
+      assert.equal(isLoopback(host), true, host);
+    }
+    for (const host of [
+      '0.0.0.0',
+      '::',
+      '192.168.1.5',
+      '10.0.0.1',
+      'pay.example.com',
+      '128.0.0.1',
+    ]) {
+      assert.equal(isLoopback(host), false, host);
+    }
+  });
+
+  test('demo mode refuses a public --host, saying why; --unsafe-public-demo forces it, with a warning', async (t) => {
+    const dir = mkdtempSync(join(tmpdir(), 'minipay-start-'));
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    const env = { MINIPAY_DATABASE_URL: `sqlite:${join(dir, 'minipay.sqlite')}` };
+    const refused = minipay(['start', '--port', '0', '--host', '0.0.0.0'], env);
+    const [exitCode] = await once(refused.child, 'exit');
+    assert.equal(exitCode, 1);
+    assert.match(refused.output().stderr, /demo mode will not listen on 0\.0\.0\.0/);
+    assert.match(refused.output().stderr, /anyone who can reach the server could sign payment/);
+    assert.match(refused.output().stderr, /--unsafe-public-demo/);
+    assert.equal(refused.output().stdout, '', 'nothing started');
+
+    const forced = minipay(
+      ['start', '--port', '0', '--host', '0.0.0.0', '--unsafe-public-demo'],
+      env,
+    );
+    t.after(() => forced.child.kill('SIGKILL'));
+    await forced.waitFor(/Mini program API\s+http:\/\/\S+\/api\/v1/);
+    assert.match(
+      forced.output().stdout,
+      /WARNING: listening on 0\.0\.0\.0 \(--unsafe-public-demo\)/,
+    );
+    forced.child.kill('SIGTERM');
+    await once(forced.child, 'exit');
   });
 
   test('half-configured credentials stop start-up with every problem listed, exit code 1', async () => {
