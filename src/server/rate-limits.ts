@@ -5,7 +5,7 @@
  * notify callbacks never are.
  */
 import rateLimit from '@fastify/rate-limit';
-import type { FastifyContextConfig, FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyContextConfig, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { DomainError } from '../payments/errors.js';
 
 const MINUTE_MS = 60_000;
@@ -49,7 +49,7 @@ export function failureLimit(app: FastifyInstance, max: number, what: string) {
   if (max === 0) return null;
   const counter = app.createRateLimit({ max, timeWindow: MINUTE_MS });
   return {
-    async check(request: FastifyRequest, reply: { header(name: string, value: number): unknown }) {
+    async check(request: FastifyRequest, reply: FastifyReply): Promise<void> {
       const seen = await counter(request, { increment: false });
       if (seen.isAllowed || seen.remaining > 0) return;
       reply.header('retry-after', seen.ttlInSeconds);
