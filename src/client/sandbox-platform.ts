@@ -89,15 +89,7 @@ export function sandboxed(platform: Platform, options: SandboxedOptions): Platfo
       if (choice === 'cancel') throw new PlatformCallError(PAYMENT_CANCEL_ERRMSG);
       const openid = platform.storage.get(SANDBOX_OPENID_KEY);
       if (!openid) throw new PlatformCallError('requestPayment:fail log in first');
-      const res = await post(
-        '/sandbox/v1/pay',
-        { openid, appId: options.appId, ...params },
-        'requestPayment',
-      );
-      const { tradeState } = res.data as { tradeState?: string };
-      if (tradeState === 'PAYERROR') {
-        throw new PlatformCallError('requestPayment:fail the bank refused the payment');
-      }
+      await post('/sandbox/v1/pay', { openid, appId: options.appId, ...params }, 'requestPayment');
     },
   };
 }

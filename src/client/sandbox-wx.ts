@@ -19,10 +19,10 @@ export type PayerChoice =
   /** Closes the sheet: `requestPayment:fail cancel`, nothing reaches WeChat. */
   | 'cancel'
   /**
-   * Pays with a sandbox outcome: `PAYERROR` fails the payment, `USERPAYING` leaves it waiting
-   * for a password (the sheet reports ok); `notify: false` pays without a notification.
+   * Pays with a sandbox outcome: `PAYERROR` fails the payment (the bank refused; the order stays
+   * payable); `notify: false` pays without a notification.
    */
-  | { result?: 'SUCCESS' | 'USERPAYING' | 'PAYERROR'; notify?: boolean };
+  | { result?: 'SUCCESS' | 'PAYERROR'; notify?: boolean };
 
 export interface SandboxWxOptions {
   /** The sandbox's base URL (`sandbox.url`). */
@@ -129,13 +129,12 @@ export function createSandboxWx(options: SandboxWxOptions): SandboxWx {
         if (choice === 'cancel') throw new Error('requestPayment:fail cancel');
         if (!openid) throw new Error('no user is logged in on this wx: call wx.login first');
         const outcome = choice === 'pay' ? {} : choice;
-        const paid = await sandboxPost('/sandbox/v1/pay', {
+        await sandboxPost('/sandbox/v1/pay', {
           openid,
           appId: options.appId,
           ...params,
           ...outcome,
         });
-        if (paid.tradeState === 'PAYERROR') throw new Error('the bank refused the payment');
         return { errMsg: 'requestPayment:ok' };
       },
       'requestPayment',

@@ -19,7 +19,7 @@ export interface PaymentParams {
 
 export interface PrepayRequest {
   outTradeNo: string;
-  /** Shown to the payer (v2 `body`, ≤ 127 characters). */
+  /** Shown to the payer (v2 `body`, ≤ 127 bytes of UTF-8). */
   description: string;
   totalFen: number;
   payerOpenid: string;
@@ -37,9 +37,15 @@ export interface PrepayResult {
   prepayExpiresAt: Date;
 }
 
-/** WeChat's `trade_state`, plus NOT_FOUND when WeChat has no such `out_trade_no`. */
+/**
+ * WeChat's `trade_state`, plus NOT_FOUND when WeChat has no such `out_trade_no`. A mini
+ * program (JSAPI) trade is NOTPAY, SUCCESS, REFUND or CLOSED; REVOKED, USERPAYING and PAYERROR
+ * are documented for payment codes only and ACCEPT (received, not yet charged) for newer
+ * products, but they are understood: not paid yet, and not to be closed while WeChat works.
+ */
 export type TradeState =
   | 'NOTPAY'
+  | 'ACCEPT'
   | 'SUCCESS'
   | 'CLOSED'
   | 'REFUND'
@@ -201,12 +207,15 @@ export interface PaymentGateway {
  * - `ambiguous`: timeout, network error, SYSTEMERROR, HTTP 5xx. WeChat may or may not have
  *   acted; retry with the same ids and parameters, or settle it with a query.
  * - `rejected`: WeChat refused for a business reason (`code`, e.g. ORDERPAID, ORDERCLOSED,
- *   NOTENOUGH, INVALID_REQUEST); retrying the same call will not help.
+ *   INVALID_REQUEST); retrying the same call will not help.
+ * - `later`: WeChat refused for now and did not act (a refund while the balance is short or
+ *   within a minute of the last one, a bill not published yet): the same call, with the same
+ *   ids, succeeds later.
  * - `config`: the merchant setup is wrong (SIGNERROR, APPID_MCHID_NOT_MATCH, NOAUTH, bad key).
  * - `invalid`: a response or callback failed verification (bad signature, malformed, wrong
  *   merchant): never trusted.
  */
-export type GatewayErrorKind = 'ambiguous' | 'rejected' | 'config' | 'invalid';
+export type GatewayErrorKind = 'ambiguous' | 'rejected' | 'later' | 'config' | 'invalid';
 
 export class GatewayError extends Error {
   override readonly name = 'GatewayError';

@@ -58,6 +58,7 @@ const PREPAY_TTL_MS = 2 * 3600 * 1000;
 
 const TRADE_STATES: readonly string[] = [
   'NOTPAY',
+  'ACCEPT',
   'SUCCESS',
   'CLOSED',
   'REFUND',

@@ -9,8 +9,9 @@
  *   a REFUND row (PROCESSING, CHANGE and REFUNDCLOSE refunds are in no bill);
  * - the fee (手续费) is 0.60% of the amount, rounded to the fen (WxJava's example: 6.00 →
  *   0.04000), negative on refund rows;
- * - bills are served at once for any past day and for today so far (WeChat publishes them
- *   around 10:00 the next day; waiting would make tests slow), for up to 3 months back.
+ * - a day's bill exists from 10:00 Beijing the next day (WeChat starts making it at 9:00 and
+ *   asks merchants to fetch it after 10:00), by the sandbox's clock: today's and, before 10:00,
+ *   yesterday's are answered "Bill Creating"; bills are kept for 3 months.
  */
 import type { SandboxCore } from './core.js';
 import type { RefundRow, TradeRow } from './state.js';
@@ -23,6 +24,8 @@ export const FEE_RATE_BP = 60;
 export const FEE_RATE_TEXT = '0.60%';
 const DAY_MS = 24 * 3600 * 1000;
 const BEIJING_OFFSET_MS = 8 * 3600 * 1000;
+/** A day's bill is published at 10:00 Beijing the next day: 34 hours after the day starts. */
+export const BILL_READY_AFTER_MS = DAY_MS + 10 * 3600 * 1000;
 /** Bills older than this are not kept (official: the last 3 months). */
 export const BILL_RETENTION_DAYS = 92;
 
@@ -79,7 +82,7 @@ export function feeMilliFen(fen: number): number {
 /** Why a bill cannot be served, or the rows of the day (possibly none). */
 export type BillSelection =
   | { ok: true; records: BillRecord[] }
-  | { ok: false; reason: 'invalid_date' | 'future' | 'expired' };
+  | { ok: false; reason: 'invalid_date' | 'future' | 'not_ready' | 'expired' };
 
 /** The rows of `billDate` (`yyyyMMdd`, Beijing) for `type`, oldest first. */
 export function billRecords(core: SandboxCore, billDate: string, type: BillType): BillSelection {
@@ -87,6 +90,7 @@ export function billRecords(core: SandboxCore, billDate: string, type: BillType)
   if (from === undefined) return { ok: false, reason: 'invalid_date' };
   const now = core.clock.now();
   if (from > now) return { ok: false, reason: 'future' };
+  if (now < from + BILL_READY_AFTER_MS) return { ok: false, reason: 'not_ready' };
   if (now - from > BILL_RETENTION_DAYS * DAY_MS) return { ok: false, reason: 'expired' };
   const to = from + DAY_MS;
   const mchId = core.credentials.mchId;

@@ -2,7 +2,8 @@
  * `POST /pay/downloadbill`: the day's rows (bill-records.ts) in WeChat's text format
  * (the protocol layer's `formatBill`), gzipped when `tar_type=GZIP`. Errors use the bill
  * style of v2-endpoint.ts: `return_code=FAIL`, `return_msg`, `error_code` 20002 for
- * "No Bill Exist" and 20001 for the rest.
+ * "No Bill Exist" and 20001 for the rest. A bill not published yet (today's, or yesterday's
+ * before 10:00 Beijing) is `Bill Creating`, WeChat's documented words for it.
  */
 import { gzipSync } from 'node:zlib';
 import { type BillRow, formatBill } from '../wechatpay/index.js';
@@ -13,6 +14,7 @@ import { refuse, type V2Answer, type V2Request } from './v2-endpoint.js';
 const REASONS = {
   invalid_date: 'invalid bill_date (yyyyMMdd)',
   future: 'invalid bill_date (a day that has not started)',
+  not_ready: 'Bill Creating',
   expired: 'invalid bill_date (bills are kept for 3 months)',
 } as const;
 
@@ -23,7 +25,10 @@ export function downloadBill(core: SandboxCore, { fields }: V2Request): V2Answer
   const tar = fields.tar_type;
   if (tar && tar !== 'GZIP') refuse('PARAM_ERROR', 'invalid tar_type (GZIP or none)', '20001');
   const selection = billRecords(core, fields.bill_date, type);
-  if (!selection.ok) refuse('PARAM_ERROR', REASONS[selection.reason], '20001');
+  if (!selection.ok) {
+    const code = selection.reason === 'not_ready' ? 'BILL_CREATING' : 'PARAM_ERROR';
+    refuse(code, REASONS[selection.reason], '20001');
+  }
   if (selection.records.length === 0) refuse('NO_BILL', 'No Bill Exist', '20002');
   const text = formatBill(type, selection.records.map(billRow));
   if (tar === 'GZIP') {

@@ -5,7 +5,13 @@
 import { randomInt } from 'node:crypto';
 import type { SandboxClock } from './clock.js';
 import type { Credentials } from './credentials.js';
-import { defaultFaults, type Faults, mergeFaults } from './faults.js';
+import {
+  defaultFaults,
+  type Faults,
+  mergeFaults,
+  spendErrCode,
+  type V2Endpoint,
+} from './faults.js';
 import { SeededRandom } from './random.js';
 import type { SandboxState } from './state.js';
 
@@ -13,9 +19,12 @@ import type { SandboxState } from './state.js';
 export interface SandboxConfig {
   /** Divides WeChat's notify retry schedule and refund processing delay. */
   timeScale: number;
-  /** `closeorder` refuses trades younger than this (WeChat documents 5 minutes); 0 = off. */
+  /**
+   * `closeorder` refuses trades younger than this WeChat time (5 minutes; divided by
+   * `timeScale`, like every WeChat delay); 0 = off.
+   */
   closeMinAgeMs: number;
-  /** Two refunds of one trade must be at least this far apart (WeChat: 1 minute); 0 = off. */
+  /** Two refunds of one trade must be this much WeChat time apart (1 minute, scaled); 0 = off. */
   refundIntervalMs: number;
   /** A merchant has this long to answer a notification (real ms, not scaled). */
   notifyTimeoutMs: number;
@@ -63,9 +72,31 @@ export class FaultSwitch {
     return next;
   }
 
+  /** The err_code armed for the next call of `path` (errCodes), spending one; else undefined. */
+  spendErrCode(path: V2Endpoint): string | undefined {
+    const spent = spendErrCode(this.current, path);
+    if (!spent) return undefined;
+    this.current = spent.faults;
+    this.persist();
+    return spent.errCode;
+  }
+
+  /** Whether this closeorder answers SUCCESS without closing (closeLeavesNotpay), spending one. */
+  spendCloseLeavesNotpay(): boolean {
+    if (this.current.closeLeavesNotpay === 0) return false;
+    this.current = { ...this.current, closeLeavesNotpay: this.current.closeLeavesNotpay - 1 };
+    this.persist();
+    return true;
+  }
+
   private persist(): void {
     this.state.setMeta(FAULTS_KEY, JSON.stringify(this.current));
   }
+}
+
+/** A WeChat duration as the sandbox runs it: divided by `timeScale`. */
+export function scaled(config: SandboxConfig, ms: number): number {
+  return ms / config.timeScale;
 }
 
 export interface SandboxCore {

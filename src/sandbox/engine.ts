@@ -9,12 +9,7 @@ import { issueLoginCode } from './login.js';
 import { type NotificationLogEntry, Notifier, type ReplyJudge } from './notifier.js';
 import { Refunds } from './refunds.js';
 import type { RefundRow, TradeRow } from './state.js';
-import {
-  completeUserPayment,
-  payAsUser,
-  type UserPaymentRequest,
-  type UserPaymentResult,
-} from './user-payment.js';
+import { payAsUser, type UserPaymentRequest, type UserPaymentResult } from './user-payment.js';
 import { type RefundView, refundView, type TradeView, tradeView } from './views.js';
 
 /**
@@ -71,13 +66,6 @@ export class SandboxEngine {
   /** `wx.requestPayment` by the user; throws UserPaymentError when WeChat would refuse. */
   pay(request: UserPaymentRequest): UserPaymentResult {
     return payAsUser(this.core, request, (trade, notify) => this.paid(trade, notify));
-  }
-
-  /** Ends a USERPAYING payment. */
-  complete(outTradeNo: string, result: 'SUCCESS' | 'PAYERROR'): UserPaymentResult {
-    return completeUserPayment(this.core, outTradeNo, result, (trade, notify) =>
-      this.paid(trade, notify),
-    );
   }
 
   trade(outTradeNo: string): TradeView | undefined {

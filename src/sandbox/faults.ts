@@ -15,6 +15,12 @@ export const FAULT_ENDPOINTS = [
   '/pay/downloadbill',
 ] as const;
 export type FaultEndpoint = (typeof FAULT_ENDPOINTS)[number];
+/** The api.mch.weixin.qq.com paths (everything but login), served on both domains. */
+export type V2Endpoint = Exclude<FaultEndpoint, '/sns/jscode2session'>;
+
+/** How the main domain fails while `primaryDomainFailure` is set (the backup keeps working). */
+export const DOMAIN_FAILURES = ['none', 'reset', 'http503', 'hang'] as const;
+export type DomainFailure = (typeof DOMAIN_FAILURES)[number];
 
 /** How a refund ends once WeChat has processed it. */
 export type RefundOutcome = 'SUCCESS' | 'CHANGE' | 'REFUNDCLOSE';
@@ -37,6 +43,20 @@ export interface Faults {
   systemErrorRate: Partial<Record<FaultEndpoint, number>>;
   /** Act, then never answer (the connection is dropped after `timeoutHoldMs`), at these rates. */
   timeoutRate: Partial<Record<FaultEndpoint, number>>;
+  /**
+   * The next N calls of a path answer `result_code=FAIL` with this `err_code`, without acting:
+   * `{"/secapi/pay/refund": {"NOTENOUGH": 2}}`. Counts go down as they are used.
+   */
+  errCodes: Partial<Record<V2Endpoint, Record<string, number>>>;
+  /** The next N closeorder calls answer SUCCESS but leave the trade as it was (seen at WeChat). */
+  closeLeavesNotpay: number;
+  /** Signed answers of these paths leave out `appid` and `mch_id`, at these rates (seen at WeChat). */
+  omitMerchantIdsRate: Partial<Record<V2Endpoint, number>>;
+  /**
+   * The main domain's api.mch paths fail: `reset` drops the connection, `http503` answers 503,
+   * `hang` never answers; none of them acts. The backup domain (`backupPort`) keeps working.
+   */
+  primaryDomainFailure: DomainFailure;
   /** How long a "timed out" request is held open before its connection is dropped (real ms). */
   timeoutHoldMs: number;
   /** How accepted refunds end unless told otherwise per refund. */
@@ -56,6 +76,10 @@ export function defaultFaults(seed: number): Faults {
     neverNotifyRate: 0,
     systemErrorRate: {},
     timeoutRate: {},
+    errCodes: {},
+    closeLeavesNotpay: 0,
+    omitMerchantIdsRate: {},
+    primaryDomainFailure: 'none',
     timeoutHoldMs: 30_000,
     refundOutcome: 'SUCCESS',
     refundDelayMs: 10_000,
@@ -81,6 +105,10 @@ export function mergeFaults(current: Faults, change: unknown): Faults {
     ...current,
     systemErrorRate: { ...current.systemErrorRate },
     timeoutRate: { ...current.timeoutRate },
+    errCodes: Object.fromEntries(
+      Object.entries(current.errCodes).map(([path, codes]) => [path, { ...codes }]),
+    ),
+    omitMerchantIdsRate: { ...current.omitMerchantIdsRate },
   };
   for (const [name, value] of Object.entries(change)) {
     if (value === undefined) continue;
@@ -103,7 +131,18 @@ export function mergeFaults(current: Faults, change: unknown): Faults {
       }
       next.refundOutcome = value as RefundOutcome;
     } else if (name === 'systemErrorRate' || name === 'timeoutRate') {
-      Object.assign(next[name], endpointRates(name, value));
+      Object.assign(next[name], endpointRates(name, value, FAULT_ENDPOINTS));
+    } else if (name === 'omitMerchantIdsRate') {
+      Object.assign(next[name], endpointRates(name, value, V2_ENDPOINTS));
+    } else if (name === 'errCodes') {
+      mergeErrCodes(next.errCodes, value);
+    } else if (name === 'closeLeavesNotpay') {
+      next.closeLeavesNotpay = count(name, value);
+    } else if (name === 'primaryDomainFailure') {
+      if (!(DOMAIN_FAILURES as readonly unknown[]).includes(value)) {
+        throw new FaultsError(`primaryDomainFailure must be one of ${DOMAIN_FAILURES.join(', ')}`);
+      }
+      next.primaryDomainFailure = value as DomainFailure;
     } else {
       throw new FaultsError(`unknown fault setting "${name}"`);
     }
@@ -131,20 +170,84 @@ function duration(name: string, value: unknown): number {
   return value as number;
 }
 
-function endpointRates(name: string, value: unknown): Partial<Record<FaultEndpoint, number>> {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+const V2_ENDPOINTS = FAULT_ENDPOINTS.filter((p) => p !== '/sns/jscode2session');
+/** Longest count a fault may be armed with: more is a mistake. */
+const MAX_COUNT = 1000;
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function count(name: string, value: unknown): number {
+  if (!Number.isSafeInteger(value) || (value as number) < 0 || (value as number) > MAX_COUNT) {
+    throw new FaultsError(`${name} must be a whole number from 0 to ${MAX_COUNT}`);
+  }
+  return value as number;
+}
+
+function knownPath(name: string, path: string, paths: readonly string[]): void {
+  if (!paths.includes(path)) {
+    throw new FaultsError(
+      `${name}: unknown path "${path.slice(0, 40)}"; use one of ${paths.join(', ')}`,
+    );
+  }
+}
+
+function endpointRates(
+  name: string,
+  value: unknown,
+  paths: readonly string[],
+): Partial<Record<FaultEndpoint, number>> {
+  if (!isObject(value)) {
     throw new FaultsError(
       `${name} must be an object of path → rate, e.g. {"/pay/orderquery": 0.1}`,
     );
   }
   const out: Partial<Record<FaultEndpoint, number>> = {};
   for (const [path, r] of Object.entries(value)) {
-    if (!(FAULT_ENDPOINTS as readonly string[]).includes(path)) {
-      throw new FaultsError(
-        `${name}: unknown path "${path}"; use one of ${FAULT_ENDPOINTS.join(', ')}`,
-      );
-    }
+    knownPath(name, path, paths);
     out[path as FaultEndpoint] = rate(`${name}["${path}"]`, r);
   }
   return out;
+}
+
+/** Merges `{path: {ERR_CODE: n}}` into `into`; a count of 0 removes the code. */
+function mergeErrCodes(into: Faults['errCodes'], value: unknown): void {
+  const example = 'e.g. {"/secapi/pay/refund": {"NOTENOUGH": 2}}';
+  if (!isObject(value))
+    throw new FaultsError(`errCodes must be an object of path → codes, ${example}`);
+  for (const [path, codes] of Object.entries(value)) {
+    knownPath('errCodes', path, V2_ENDPOINTS);
+    if (!isObject(codes)) {
+      throw new FaultsError(
+        `errCodes["${path}"] must be an object of err_code → count, ${example}`,
+      );
+    }
+    const merged = { ...into[path as V2Endpoint] };
+    for (const [code, n] of Object.entries(codes)) {
+      if (!/^[A-Z][A-Z0-9_]{0,31}$/.test(code)) {
+        throw new FaultsError(`errCodes: "${code.slice(0, 40)}" is not an err_code (A-Z, 0-9, _)`);
+      }
+      const times = count(`errCodes["${path}"]["${code}"]`, n);
+      if (times === 0) delete merged[code];
+      else merged[code] = times;
+    }
+    into[path as V2Endpoint] = merged;
+  }
+}
+
+/**
+ * The err_code to answer a call of `path` with, and `faults` with its count spent; undefined
+ * when none is armed. The first code still counting, in the order they were set.
+ */
+export function spendErrCode(
+  faults: Faults,
+  path: V2Endpoint,
+): { errCode: string; faults: Faults } | undefined {
+  const codes = faults.errCodes[path];
+  const errCode = codes && Object.keys(codes).find((c) => (codes[c] ?? 0) > 0);
+  if (!codes || errCode === undefined) return undefined;
+  const left = { ...codes, [errCode]: codes[errCode]! - 1 };
+  if (left[errCode] === 0) delete left[errCode];
+  return { errCode, faults: { ...faults, errCodes: { ...faults.errCodes, [path]: left } } };
 }

@@ -16,7 +16,7 @@ import { FaultSwitch, type SandboxConfig, type SandboxCore } from './core.js';
 import { type Credentials, resolveCredentials } from './credentials.js';
 import { CLOCK_OFFSET_KEY, type NotifyFormat, SandboxEngine } from './engine.js';
 import type { Faults } from './faults.js';
-import { buildSandboxApp, type SandboxTls } from './http/app.js';
+import { buildSandboxApp, type SandboxApp, type SandboxTls } from './http/app.js';
 import type { NotificationLogEntry } from './notifier.js';
 import { WECHAT_NOTIFY_FORMAT } from './notify-format.js';
 import { SandboxState } from './state.js';
@@ -24,7 +24,14 @@ import type { UserPaymentRequest, UserPaymentResult } from './user-payment.js';
 import type { RefundView, TradeView } from './views.js';
 
 export { type Credentials, DEMO_CREDENTIALS } from './credentials.js';
-export { FAULT_ENDPOINTS, type FaultEndpoint, type Faults, type RefundOutcome } from './faults.js';
+export {
+  DOMAIN_FAILURES,
+  type DomainFailure,
+  FAULT_ENDPOINTS,
+  type FaultEndpoint,
+  type Faults,
+  type RefundOutcome,
+} from './faults.js';
 export type { SandboxTls } from './http/app.js';
 export {
   NOTIFY_MAX_ATTEMPTS,
@@ -44,6 +51,11 @@ export interface SandboxOptions {
   host?: string;
   /** Port; 0 (the default) picks a free one. */
   port?: number;
+  /**
+   * Also serve the backup domain (api2.mch.weixin.qq.com) on this port (0: any free one), over
+   * the same state; `backupUrl` is its address. None when absent.
+   */
+  backupPort?: number;
   /** Overrides of the demo credentials. */
   credentials?: Partial<Credentials>;
   /** Divides WeChat's notify retry schedule and refund delay (1000: 24h4m of retries in 87 s). */
@@ -56,9 +68,15 @@ export interface SandboxOptions {
   stateFile?: string;
   /** pino logger; silent by default. */
   logger?: Logger;
-  /** closeorder refuses trades younger than this (WeChat documents 5 min); default 0 (off). */
+  /**
+   * closeorder refuses trades younger than this WeChat time: default 300000 (WeChat's 5
+   * minutes), divided by `timeScale`; 0 turns the rule off.
+   */
   closeMinAgeMs?: number;
-  /** Least time between two refunds of one trade (WeChat: 1 min); default 0 (off). */
+  /**
+   * Least WeChat time between two refunds of one trade: default 60000 (WeChat's minute),
+   * divided by `timeScale`; 0 turns the rule off.
+   */
   refundIntervalMs?: number;
   /** How long a merchant has to answer a notification, real ms; default 5000. */
   notifyTimeoutMs?: number;
@@ -78,6 +96,8 @@ export interface SandboxOptions {
 export interface Sandbox {
   /** `http://host:port`: the base URL for api.weixin.qq.com and api.mch.weixin.qq.com paths. */
   readonly url: string;
+  /** The backup domain's base URL (api2.mch.weixin.qq.com), with `backupPort`. */
+  readonly backupUrl: string | undefined;
   /** The credentials it plays WeChat for. */
   readonly credentials: Readonly<Credentials>;
   /** Merges fault settings (validated; throws on a bad one) and returns the result. */
@@ -101,6 +121,10 @@ export interface Sandbox {
 }
 
 const DEFAULT_NOTIFY_TIMEOUT_MS = 5000;
+/** WeChat: "订单生成后不能马上调用关单接口，最短调用时间间隔为5分钟". */
+const CLOSE_MIN_AGE_MS = 5 * 60_000;
+/** WeChat: refunds of one order at least a minute apart. */
+const REFUND_INTERVAL_MS = 60_000;
 /** Notifications are built and replies judged with the protocol layer (notify-format.ts). */
 const NOTIFY_FORMAT: NotifyFormat = WECHAT_NOTIFY_FORMAT;
 
@@ -124,15 +148,23 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       faults: new FaultSwitch(state, initialFaults),
     };
     engine = new SandboxEngine(core, options.notifyFormat ?? NOTIFY_FORMAT);
-    const { app, held } = buildSandboxApp(engine, logger, options.tls);
-    await app.listen({ host: options.host ?? '127.0.0.1', port: options.port ?? 0 });
+    const host = options.host ?? '127.0.0.1';
+    const apps = [buildSandboxApp(engine, logger, options.tls)];
+    if (options.backupPort !== undefined) {
+      apps.push(buildSandboxApp(engine, logger.child({ domain: 'backup' }), options.tls, 'backup'));
+    }
+    const [url, backupUrl] = await listenAll(
+      apps,
+      host,
+      [options.port ?? 0, options.backupPort],
+      options.tls !== undefined,
+    );
     engine.start();
-    const address = app.server.address() as AddressInfo;
-    const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
     const running = engine;
     let closing: Promise<void> | undefined;
     return {
-      url: `${options.tls ? 'https' : 'http'}://${host}:${address.port}`,
+      url: url!,
+      backupUrl,
       credentials: Object.freeze({ ...credentials }),
       setFaults: async (change) => running.setFaults(change),
       faults: () => core.faults.faults,
@@ -144,9 +176,9 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       advanceClock: (ms) => running.advanceClock(ms),
       close: () => {
         closing ??= (async () => {
-          held.dropAll();
+          for (const { held } of apps) held.dropAll();
           await running.close();
-          await app.close();
+          for (const { app } of apps) await app.close();
           state.close();
         })();
         return closing;
@@ -157,6 +189,28 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     state.close();
     throw err;
   }
+}
+
+/** Listens with each app on its port; resolves their base URLs (closing them all on failure). */
+async function listenAll(
+  apps: SandboxApp[],
+  host: string,
+  ports: (number | undefined)[],
+  https: boolean,
+): Promise<(string | undefined)[]> {
+  const urls: (string | undefined)[] = [];
+  try {
+    for (const [i, { app }] of apps.entries()) {
+      await app.listen({ host, port: ports[i] ?? 0 });
+      const address = app.server.address() as AddressInfo;
+      const name = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+      urls.push(`${https ? 'https' : 'http'}://${name}:${address.port}`);
+    }
+  } catch (err) {
+    for (const { app } of apps) await app.close();
+    throw err;
+  }
+  return urls;
 }
 
 function resolveConfig(options: SandboxOptions): SandboxConfig {
@@ -180,8 +234,8 @@ function resolveConfig(options: SandboxOptions): SandboxConfig {
   }
   return {
     timeScale,
-    closeMinAgeMs: ms('closeMinAgeMs', options.closeMinAgeMs, 0),
-    refundIntervalMs: ms('refundIntervalMs', options.refundIntervalMs, 0),
+    closeMinAgeMs: ms('closeMinAgeMs', options.closeMinAgeMs, CLOSE_MIN_AGE_MS),
+    refundIntervalMs: ms('refundIntervalMs', options.refundIntervalMs, REFUND_INTERVAL_MS),
     notifyTimeoutMs,
     refundNotifyUrl: options.refundNotifyUrl,
   };

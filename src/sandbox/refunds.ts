@@ -13,23 +13,35 @@
  *   what is left → INVALID_REQUEST "refund_fee大于可退金额". PROCESSING, SUCCESS and CHANGE
  *   refunds count against it; a REFUNDCLOSE refund gives its amount back;
  * - at most 50 refunds per trade; trades paid more than a year ago: TRADE_OVERDUE;
- * - optional minimum gap between two refunds of one trade (WeChat: 1 minute; off by default);
+ * - two refunds of one trade at least a minute of WeChat time apart (scaled by timeScale):
+ *   FREQUENCY_LIMITED, and nothing recorded: the merchant retries the same out_refund_no;
+ * - `refund_desc` at most 80 bytes of UTF-8;
  * - an unpaid trade: ERROR "订单状态错误".
  */
-import { beijingDateTime, OUT_REFUND_NO_PATTERN, type XmlFields } from '../wechatpay/index.js';
-import type { SandboxCore } from './core.js';
+import {
+  beijingDateTime,
+  OUT_REFUND_NO_PATTERN,
+  TEXT_LIMITS,
+  type XmlFields,
+} from '../wechatpay/index.js';
+import { type SandboxCore, scaled } from './core.js';
 import { DueTimer } from './due-timer.js';
 import type { RefundOutcome } from './faults.js';
 import { refundId as newRefundId, outRefundNoFromPortal } from './identifiers.js';
 import type { RefundRow, RefundSource, RefundStatus, TradeRow } from './state.js';
-import { checkFen, checkNotifyUrl, currentTradeState, requireFields } from './trades.js';
+import {
+  checkBytes,
+  checkFen,
+  checkNotifyUrl,
+  currentTradeState,
+  requireFields,
+} from './trades.js';
 import { invalid, refuse, type V2Answer, type V2Request } from './v2-endpoint.js';
 
 /** At most this many refunds per trade (official). */
 export const MAX_REFUNDS_PER_TRADE = 50;
 /** Trades older than a year cannot be refunded (official). */
 export const REFUND_WINDOW_MS = 365 * 24 * 3600 * 1000;
-export const MAX_REFUND_DESC_CHARS = 80;
 /** refundquery pages hold 10 refunds (official). */
 export const REFUNDS_PER_PAGE = 10;
 const REFUND_ACCOUNTS = ['REFUND_SOURCE_UNSETTLED_FUNDS', 'REFUND_SOURCE_RECHARGE_FUNDS'];
@@ -111,9 +123,7 @@ export class Refunds {
     if (refundFee > totalFee) invalid('refund_fee', 'at most total_fee');
     if (fields.refund_fee_type && fields.refund_fee_type !== 'CNY')
       invalid('refund_fee_type', 'only CNY');
-    if (fields.refund_desc && [...fields.refund_desc].length > MAX_REFUND_DESC_CHARS) {
-      invalid('refund_desc', `at most ${MAX_REFUND_DESC_CHARS} characters`);
-    }
+    checkBytes(fields, 'refund_desc', TEXT_LIMITS.refund_desc);
     if (fields.refund_account && !REFUND_ACCOUNTS.includes(fields.refund_account)) {
       invalid('refund_account', REFUND_ACCOUNTS.join(' or '));
     }
@@ -206,9 +216,8 @@ export class Refunds {
         refuse('INVALID_REQUEST', `同一笔订单部分退款次数不能超过${MAX_REFUNDS_PER_TRADE}次`);
       }
       const last = refunds.at(-1);
-      const gap = core.config.refundIntervalMs;
-      if (gap > 0 && last && now - last.created_at < gap) {
-        refuse('FREQUENCY_LIMITED', `同一笔订单两次退款的间隔不能少于${Math.ceil(gap / 1000)}秒`);
+      if (last && now - last.created_at < scaled(core.config, core.config.refundIntervalMs)) {
+        refuse('FREQUENCY_LIMITED', '频率限制：同一笔订单两次退款的间隔不能少于1分钟');
       }
       const faults = core.faults.faults;
       const delayMs = request.delayMs ?? faults.refundDelayMs;

@@ -7,8 +7,11 @@
  */
 import Database from 'better-sqlite3';
 
-/** Stored trade states; REFUND is derived (a paid trade with a live refund). */
-export type StoredTradeState = 'NOTPAY' | 'SUCCESS' | 'CLOSED' | 'USERPAYING' | 'PAYERROR';
+/**
+ * Stored trade states; REFUND is derived (a paid trade with a live refund). A mini program
+ * (JSAPI) trade never reads USERPAYING or PAYERROR: WeChat documents them for payment codes.
+ */
+export type StoredTradeState = 'NOTPAY' | 'SUCCESS' | 'CLOSED';
 
 export interface TradeRow {
   mch_id: string;

@@ -10,20 +10,26 @@
  *   Without `time_expire` an unpaid trade stays NOTPAY until closed.
  * - orderquery for a trade that is not paid answers `out_trade_no`, `attach`, `trade_state`,
  *   `trade_state_desc` and `total_fee` only; merchants must not expect more.
- * - closeorder on an unknown trade: ORDERNOTEXIST; on a closed one: ORDERCLOSED; on a paid
- *   one: ORDERPAID; while the user is paying: TRADE_STATE_ERROR.
+ * - closeorder on an unknown trade: ORDERNOTEXIST (not in WeChat's closeorder table, which has
+ *   no code for it; WxJava lists it, and APIv3 answers ORDER_NOT_EXIST); on a closed one:
+ *   ORDERCLOSED; on a paid one: ORDERPAID; within 5 minutes (scaled) of the order:
+ *   INVALID_REQUEST with WeChat's sentence. The `closeLeavesNotpay` fault answers SUCCESS and
+ *   closes nothing, as WeChat has been seen to.
+ * - Text fields are limited in bytes of UTF-8 (docs/wechat-rules.md), refused as WeChat words it.
  */
 import { isIP } from 'node:net';
 import {
   beijingCompact,
   OUT_TRADE_NO_PATTERN,
   parseBeijingTime,
+  TEXT_LIMITS,
+  utf8Length,
   type XmlFields,
 } from '../wechatpay/index.js';
-import type { SandboxCore } from './core.js';
+import { type SandboxCore, scaled } from './core.js';
 import { prepayId } from './identifiers.js';
 import type { StoredTradeState, TradeRow } from './state.js';
-import { invalid, refuse, type V2Answer, type V2Request } from './v2-endpoint.js';
+import { invalid, refuse, type V2Answer, V2Invalid, type V2Request } from './v2-endpoint.js';
 
 /** `trade_state` as orderquery reports it. */
 export type TradeState = StoredTradeState | 'REFUND';
@@ -32,10 +38,6 @@ export type TradeState = StoredTradeState | 'REFUND';
 export const PREPAY_TTL_MS = 2 * 3600 * 1000;
 /** `time_expire` must leave at least 5 minutes for JSAPI ("刷卡至少1分钟，其他5分钟"). */
 export const MIN_EXPIRE_MS = 5 * 60 * 1000;
-/** Longest `body` (current doc: String(127); older docs say 128). */
-export const MAX_BODY_CHARS = 127;
-export const MAX_ATTACH_CHARS = 127;
-export const MAX_DETAIL_CHARS = 6000;
 export const MAX_NOTIFY_URL_CHARS = 256;
 /** WeChat caps a single JSAPI payment well below this; it keeps sums inside safe integers. */
 export const MAX_TOTAL_FEE = 10_000_000_000;
@@ -45,8 +47,6 @@ const TRADE_STATE_DESC: Readonly<Record<TradeState, string>> = {
   SUCCESS: '支付成功',
   REFUND: '订单发生过退款，退款详情请查询退款单',
   CLOSED: '订单已关闭',
-  USERPAYING: '需要用户输入支付密码',
-  PAYERROR: '支付失败，请重新下单支付',
 };
 
 /** Fields that are transport, not business: they differ on every honest retry. */
@@ -68,23 +68,38 @@ export function requireFields(fields: XmlFields, names: readonly string[]): void
   }
 }
 
-function checkLength(fields: XmlFields, name: string, max: number): void {
+/** What WeChat calls the fields it limits, in its refusals. */
+const FIELD_LABELS: Readonly<Record<string, string>> = {
+  body: '商品描述',
+  attach: '附加数据',
+  detail: '商品详情',
+  device_info: '设备号',
+  goods_tag: '订单优惠标记',
+  refund_desc: '退款原因',
+};
+
+/**
+ * A text field within `max` bytes of UTF-8, refused in WeChat's observed words: "输入源
+ * “/body/xml/body”映射到值字段“商品描述”字符串规则校验失败，字节数 145，大于最大值 127".
+ */
+export function checkBytes(fields: XmlFields, name: string, max: number): void {
   const value = fields[name];
-  if (value !== undefined && [...value].length > max) invalid(name, `at most ${max} characters`);
+  if (value === undefined) return;
+  const bytes = utf8Length(value);
+  if (bytes <= max) return;
+  throw new V2Invalid(
+    `输入源“/body/xml/${name}”映射到值字段“${FIELD_LABELS[name] ?? name}”字符串规则校验失败，字节数 ${bytes}，大于最大值 ${max}`,
+  );
 }
 
 /**
- * The trade's state now: a stored NOTPAY/PAYERROR trade past its `time_expire` is closed here
- * (and stored so), a paid trade with a refund that is not closed reads REFUND.
+ * The trade's state now: a stored NOTPAY trade past its `time_expire` is closed here (and
+ * stored so), a paid trade with a refund that is not closed reads REFUND.
  */
 export function currentTradeState(core: SandboxCore, trade: TradeRow): TradeState {
   const now = core.clock.now();
-  if (
-    (trade.state === 'NOTPAY' || trade.state === 'PAYERROR') &&
-    trade.expires_at !== null &&
-    now >= trade.expires_at
-  ) {
-    core.state.transitionTrade(trade.mch_id, trade.out_trade_no, ['NOTPAY', 'PAYERROR'], 'CLOSED', {
+  if (trade.state === 'NOTPAY' && trade.expires_at !== null && now >= trade.expires_at) {
+    core.state.transitionTrade(trade.mch_id, trade.out_trade_no, ['NOTPAY'], 'CLOSED', {
       closed_at: trade.expires_at,
     });
     trade.state = 'CLOSED';
@@ -167,11 +182,11 @@ function validateOrder(fields: XmlFields): void {
   }
   checkFen(fields, 'total_fee');
   if (fields.fee_type && fields.fee_type !== 'CNY') invalid('fee_type', 'only CNY');
-  checkLength(fields, 'body', MAX_BODY_CHARS);
-  checkLength(fields, 'attach', MAX_ATTACH_CHARS);
-  checkLength(fields, 'detail', MAX_DETAIL_CHARS);
-  checkLength(fields, 'device_info', 32);
-  checkLength(fields, 'goods_tag', 32);
+  checkBytes(fields, 'body', TEXT_LIMITS.body);
+  checkBytes(fields, 'attach', TEXT_LIMITS.attach);
+  checkBytes(fields, 'detail', TEXT_LIMITS.detail);
+  checkBytes(fields, 'device_info', 32);
+  checkBytes(fields, 'goods_tag', 32);
   if (isIP(fields.spbill_create_ip!) === 0) invalid('spbill_create_ip', 'an IPv4 or IPv6 address');
   checkNotifyUrl(fields.notify_url!);
   const tradeType = fields.trade_type!;
@@ -289,19 +304,15 @@ export function closeOrder(core: SandboxCore, { fields }: V2Request): V2Answer {
   const state = currentTradeState(core, trade);
   if (state === 'SUCCESS' || state === 'REFUND') refuse('ORDERPAID', '订单已支付，不能发起关单');
   if (state === 'CLOSED') refuse('ORDERCLOSED', '订单已关闭，无需继续调用');
-  if (state === 'USERPAYING') refuse('TRADE_STATE_ERROR', '用户支付中，不能关单');
-  if (core.config.closeMinAgeMs > 0 && now - trade.created_at < core.config.closeMinAgeMs) {
-    const minutes = Math.ceil(core.config.closeMinAgeMs / 60_000);
-    refuse('INVALID_REQUEST', `订单生成后不能马上调用关单接口，最短调用时间间隔为${minutes}分钟`);
+  const minAge = scaled(core.config, core.config.closeMinAgeMs);
+  if (now - trade.created_at < minAge) {
+    refuse('INVALID_REQUEST', '订单生成后不能马上调用关单接口，最短调用时间间隔为5分钟');
   }
+  if (core.faults.spendCloseLeavesNotpay()) return { type: 'ok', fields: { result_msg: 'OK' } };
   if (
-    !core.state.transitionTrade(
-      trade.mch_id,
-      trade.out_trade_no,
-      ['NOTPAY', 'PAYERROR'],
-      'CLOSED',
-      { closed_at: now },
-    )
+    !core.state.transitionTrade(trade.mch_id, trade.out_trade_no, ['NOTPAY'], 'CLOSED', {
+      closed_at: now,
+    })
   ) {
     refuse('SYSTEMERROR', '系统繁忙，请稍后再试');
   }

@@ -5,6 +5,10 @@
  * The paySign check is the real one: the five signed fields (`appId`, `timeStamp`, `nonceStr`,
  * `package`, `signType`) are verified with the merchant's key and the trade's sign type, so
  * a wrong key, a changed package or a wrong appId are all refused.
+ *
+ * A mini program payment either succeeds or fails on the user's phone; the trade itself never
+ * reads USERPAYING or PAYERROR (WeChat documents those for payment codes only): a failed
+ * payment leaves it NOTPAY, payable again.
  */
 import { type SignType, verifyV2 } from '../wechatpay/index.js';
 import type { SandboxCore } from './core.js';
@@ -21,8 +25,8 @@ export interface UserPaymentRequest {
   package: string;
   signType: string;
   paySign: string;
-  /** How the payment ends: SUCCESS (default), USERPAYING (waits for a password) or PAYERROR. */
-  result?: 'SUCCESS' | 'USERPAYING' | 'PAYERROR';
+  /** How the payment ends: SUCCESS (default) or PAYERROR (the bank refused; the trade stays NOTPAY). */
+  result?: 'SUCCESS' | 'PAYERROR';
   /** false: the payment succeeds but its notification is never sent. */
   notify?: boolean;
   /** `bank_type` of the payment, default OTHERS. */
@@ -33,7 +37,7 @@ export interface UserPaymentRequest {
 export class UserPaymentError extends Error {
   override readonly name = 'UserPaymentError';
   constructor(
-    readonly status: 400 | 403 | 404 | 409,
+    readonly status: 400 | 402 | 403 | 404 | 409,
     readonly code: string,
     message: string,
   ) {
@@ -43,8 +47,8 @@ export class UserPaymentError extends Error {
 
 export interface UserPaymentResult {
   outTradeNo: string;
-  tradeState: 'SUCCESS' | 'USERPAYING' | 'PAYERROR';
-  transactionId?: string;
+  tradeState: 'SUCCESS';
+  transactionId: string;
 }
 
 const SIGNED_FIELDS = ['appId', 'timeStamp', 'nonceStr', 'package', 'signType', 'paySign'] as const;
@@ -145,49 +149,17 @@ export function payAsUser(
     );
   }
   const result = request.result ?? 'SUCCESS';
-  if (result === 'SUCCESS')
-    return complete(core, trade, request.notify !== false, onPaid, request.bankType);
-  if (result !== 'USERPAYING' && result !== 'PAYERROR') {
-    throw new UserPaymentError(
-      400,
-      'VALIDATION_FAILED',
-      'result must be SUCCESS, USERPAYING or PAYERROR',
-    );
-  }
-  core.state.transitionTrade(
-    trade.mch_id,
-    trade.out_trade_no,
-    ['NOTPAY', 'PAYERROR', 'USERPAYING'],
-    result,
-  );
-  return { outTradeNo: trade.out_trade_no, tradeState: result };
-}
-
-/**
- * Ends a payment that is waiting for the user (USERPAYING): SUCCESS pays it, PAYERROR fails
- * it. Used by `POST /sandbox/v1/trades/:outTradeNo/complete`.
- */
-export function completeUserPayment(
-  core: SandboxCore,
-  outTradeNo: string,
-  result: 'SUCCESS' | 'PAYERROR',
-  onPaid: (trade: TradeRow, notify: boolean) => void,
-): UserPaymentResult {
-  const trade = core.state.getTrade(core.credentials.mchId, outTradeNo);
-  if (!trade)
-    throw new UserPaymentError(404, 'TRADE_NOT_FOUND', `no trade ${JSON.stringify(outTradeNo)}`);
-  if (currentTradeState(core, trade) !== 'USERPAYING') {
-    throw new UserPaymentError(
-      409,
-      'NOT_USERPAYING',
-      `the trade is ${trade.state}; only a USERPAYING trade can be completed`,
-    );
-  }
   if (result === 'PAYERROR') {
-    core.state.transitionTrade(trade.mch_id, outTradeNo, ['USERPAYING'], 'PAYERROR');
-    return { outTradeNo, tradeState: 'PAYERROR' };
+    throw new UserPaymentError(
+      402,
+      'PAYMENT_FAILED',
+      'the bank refused the payment (result PAYERROR); the trade stays NOTPAY and can be paid again',
+    );
   }
-  return complete(core, trade, true, onPaid);
+  if (result !== 'SUCCESS') {
+    throw new UserPaymentError(400, 'VALIDATION_FAILED', 'result must be SUCCESS or PAYERROR');
+  }
+  return complete(core, trade, request.notify !== false, onPaid, request.bankType);
 }
 
 function complete(
@@ -213,13 +185,7 @@ function complete(
   };
   const ok = core.state.tx(() => {
     if (
-      !core.state.transitionTrade(
-        trade.mch_id,
-        trade.out_trade_no,
-        ['NOTPAY', 'PAYERROR', 'USERPAYING'],
-        'SUCCESS',
-        paid,
-      )
+      !core.state.transitionTrade(trade.mch_id, trade.out_trade_no, ['NOTPAY'], 'SUCCESS', paid)
     ) {
       return false;
     }

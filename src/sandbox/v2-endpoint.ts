@@ -2,8 +2,8 @@
  * The request/answer pipeline every APIv2 path shares: read the XML, authenticate the
  * merchant, apply endpoint faults, run the business handler, sign the answer.
  *
- * Which layer reports what (UNCONFIRMED at WeChat, reference/protocol.md §6 item 3; decided
- * here and in docs/sandbox.md):
+ * Which layer reports what (not documented by WeChat; decided here, docs/wechat-rules.md
+ * "Two layers of failure", and in docs/sandbox.md):
  * - `return_code=FAIL` + `return_msg`, unsigned, for everything found before the request is
  *   authenticated: not POST, empty body, XML refused (DOCTYPE, oversized, malformed, not
  *   UTF-8), `mch_id`/`nonce_str`/`sign` missing or malformed, unknown `mch_id`, bad
@@ -30,7 +30,7 @@ import {
   type XmlFields,
 } from '../wechatpay/index.js';
 import type { Credentials } from './credentials.js';
-import type { FaultEndpoint, Faults } from './faults.js';
+import type { Faults, V2Endpoint } from './faults.js';
 import type { SeededRandom } from './random.js';
 
 /** Largest accepted request body (a real request is 1–2 KB; `detail` may add 6,000 characters). */
@@ -88,7 +88,19 @@ export interface V2Context {
   credentials: Credentials;
   faults: Faults;
   random: SeededRandom;
+  /** The err_code armed for this path by the `errCodes` fault (spending it), if any. */
+  spendErrCode: (path: V2Endpoint) => string | undefined;
 }
+
+/** WeChat's words for the err_codes tests arm most (errCodes); others get a generic text. */
+const ERR_CODE_DES: Readonly<Record<string, string>> = {
+  NOTENOUGH: '基本账户余额不足，请充值后重新发起',
+  FREQUENCY_LIMITED: '频率限制',
+  SYSTEMERROR: '系统超时',
+  BIZERR_NEED_RETRY: '退款业务流程错误，需要商户触发重试来解决',
+  ORDERPAID: '该订单已支付',
+  ORDERCLOSED: '该订单已关闭',
+};
 
 type Style = 'standard' | 'bill';
 
@@ -96,7 +108,7 @@ const XML_TYPE = 'text/xml; charset=utf-8';
 
 /** Runs one v2 request through authentication, faults and `handler`. Never throws. */
 export function handleV2(
-  endpoint: FaultEndpoint,
+  endpoint: V2Endpoint,
   method: string,
   body: Buffer | undefined,
   ctx: V2Context,
@@ -113,14 +125,20 @@ export function handleV2(
 }
 
 function answer(
-  endpoint: FaultEndpoint,
+  endpoint: V2Endpoint,
   request: V2Request,
   ctx: V2Context,
   style: Style,
   handler: (request: V2Request) => V2Answer,
 ): Omit<V2Response, 'swallow'> {
+  const omit = ctx.random.chance(`omit:${endpoint}`, ctx.faults.omitMerchantIdsRate[endpoint] ?? 0);
   try {
     checkAppId(request.fields, ctx.credentials);
+    const armed = ctx.spendErrCode(endpoint);
+    if (armed !== undefined) {
+      const des = ERR_CODE_DES[armed] ?? armed;
+      refuse(armed, `${des} (sandbox fault: errCodes)`, '20001');
+    }
     if (ctx.random.chance(`error:${endpoint}`, ctx.faults.systemErrorRate[endpoint] ?? 0)) {
       refuse('SYSTEMERROR', '系统繁忙，请稍后再试 (sandbox fault: systemErrorRate)', '20001');
     }
@@ -128,15 +146,13 @@ function answer(
     if (result.type === 'raw') {
       return { statusCode: 200, contentType: result.contentType, body: result.body };
     }
-    return signedAnswer(request, ctx.credentials, 'SUCCESS', result.fields);
+    return signedAnswer(request, ctx.credentials, 'SUCCESS', result.fields, omit);
   } catch (err) {
     if (err instanceof V2Invalid) return returnFail(err.message, style);
     if (!(err instanceof V2Refusal)) throw err;
     if (style === 'bill') return returnFail(err.errCodeDes, style, err.billErrorCode);
-    return signedAnswer(request, ctx.credentials, 'FAIL', {
-      err_code: err.errCode,
-      err_code_des: err.errCodeDes,
-    });
+    const fields = { err_code: err.errCode, err_code_des: err.errCodeDes };
+    return signedAnswer(request, ctx.credentials, 'FAIL', fields, omit);
   }
 }
 
@@ -206,12 +222,13 @@ function signedAnswer(
   credentials: Credentials,
   resultCode: 'SUCCESS' | 'FAIL',
   extra: Readonly<Record<string, string | number | null | undefined>>,
+  omitMerchantIds = false,
 ): Omit<V2Response, 'swallow'> {
   const fields: Record<string, string | number | null | undefined> = {
     return_code: 'SUCCESS',
     return_msg: 'OK',
-    appid: credentials.appId,
-    mch_id: credentials.mchId,
+    appid: omitMerchantIds ? undefined : credentials.appId,
+    mch_id: omitMerchantIds ? undefined : credentials.mchId,
     nonce_str: nonce(),
     result_code: resultCode,
     ...extra,

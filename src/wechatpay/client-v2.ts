@@ -12,6 +12,11 @@
  *   and refund are never retried silently: the caller (the domain) retries them with the same
  *   out_trade_no / out_refund_no and parameters, which WeChat treats as the same request, and
  *   decides when to settle by a query instead.
+ * - Failover: with `backupBaseUrl` (WeChat's api2.mch.weixin.qq.com), a request whose exchange
+ *   fails (connection error, timeout, HTTP 5xx) is sent once more, byte for byte, to the other
+ *   domain, and the backup is tried first for `failoverHoldMs` after that. Every call here may
+ *   be repeated so: each names its trade or refund by out_trade_no / out_refund_no, and WeChat
+ *   treats the same number with the same parameters as the same request.
  * - Answers are capped (64 KiB of XML; bills `maxBillBytes`, default 32 MiB after gunzip).
  * - The client certificate is used for `/secapi/pay/refund` only, through its own undici
  *   Agent: PEM cert + key, or PKCS#12. WeChat's `apiclient_cert.p12` is encrypted with RC2-40,
@@ -25,7 +30,7 @@ import { Agent, type Dispatcher } from 'undici';
 import { MAX_TOTAL_FEE, parseFen, parseOptionalFen } from './amounts.js';
 import { attachProblem } from './attach.js';
 import { errCodeError, returnFailError, WechatPayError } from './errors.js';
-import { exchange } from './http.js';
+import { exchange, type HttpCall, type HttpExchange } from './http.js';
 import {
   beijingCompact,
   nonce,
@@ -33,6 +38,7 @@ import {
   OUT_TRADE_NO_PATTERN,
   parseBeijingTime,
 } from './ids.js';
+import { type LimitedField, TEXT_LIMITS, utf8Length } from './limits.js';
 import { assertWireSafe, type SignType, signV2, type V2Fields, verifyV2 } from './sign.js';
 import { decodeXml, encodeXml, XML_MAX_BYTES, XmlError, type XmlFields } from './xml.js';
 
@@ -40,9 +46,29 @@ export type V2ClientTls =
   | { pfx: Buffer; passphrase?: string; ca?: string | Buffer }
   | { cert: string | Buffer; key: string | Buffer; ca?: string | Buffer };
 
+/** One request moved to the other domain after its exchange failed. */
+export interface FailoverEvent {
+  /** The API path, e.g. `/pay/orderquery`. */
+  path: string;
+  /** The base URL that failed and the one the request went to. */
+  from: string;
+  to: string;
+  /** Why: `TIMEOUT`, `NETWORK` or `HTTP_5xx`. */
+  reason: string;
+}
+
 export interface WechatPayV2ClientOptions {
   /** Default https://api.mch.weixin.qq.com */
   baseUrl?: string;
+  /**
+   * WeChat's backup domain (https://api2.mch.weixin.qq.com), tried when the exchange with
+   * `baseUrl` fails; none when absent.
+   */
+  backupBaseUrl?: string;
+  /** After a failover the backup is tried first for this long. Default 180,000 ms. */
+  failoverHoldMs?: number;
+  /** Called on every failover (for metrics and logs). */
+  onFailover?: (event: FailoverEvent) => void;
   appId: string;
   mchId: string;
   /** The APIv2 key (32 characters). */
@@ -164,12 +190,21 @@ export interface DownloadBillRequest {
 
 const DEFAULT_BASE_URL = 'https://api.mch.weixin.qq.com';
 const MAX_BILL_BYTES = 32 * 1024 * 1024;
+/** WeChat's own Java SDK goes back to the main domain 3 minutes after switching away. */
+const FAILOVER_HOLD_MS = 3 * 60_000;
+/** Hosts of the real WeChat Pay, which requires an https notify_url. */
+const WECHAT_HOST = /(^|\.)weixin\.qq\.com$/;
 
 export class WechatPayV2Client {
   readonly appId: string;
   readonly mchId: string;
   readonly signType: SignType;
   private readonly baseUrl: string;
+  private readonly backupBaseUrl: string | undefined;
+  private readonly failoverHoldMs: number;
+  private readonly onFailover: ((event: FailoverEvent) => void) | undefined;
+  /** Until when the backup domain is tried first (ms since the epoch). */
+  private preferBackupUntil = 0;
   private readonly key: string;
   private readonly timeoutMs: number;
   private readonly attempts: number;
@@ -193,6 +228,14 @@ export class WechatPayV2Client {
     this.key = options.key;
     this.signType = signType;
     this.baseUrl = (options.baseUrl ?? DEFAULT_BASE_URL).replace(/\/+$/, '');
+    this.backupBaseUrl = options.backupBaseUrl?.replace(/\/+$/, '') || undefined;
+    if (this.backupBaseUrl === this.baseUrl) {
+      throw config(
+        'backupBaseUrl must differ from baseUrl (WeChat: https://api2.mch.weixin.qq.com)',
+      );
+    }
+    this.failoverHoldMs = options.failoverHoldMs ?? FAILOVER_HOLD_MS;
+    this.onFailover = options.onFailover;
     this.timeoutMs = options.timeoutMs ?? 10_000;
     this.attempts = 1 + (options.retry?.attempts ?? 2);
     this.delayMs = options.retry?.delayMs ?? 200;
@@ -212,9 +255,15 @@ export class WechatPayV2Client {
     const tradeType = req.tradeType ?? 'JSAPI';
     checkOutTradeNo(req.outTradeNo);
     checkFen('totalFee', req.totalFee, 1);
-    if (!req.body || [...req.body].length > 127) argument('body must be 1 to 127 characters');
+    if (!req.body) argument('body is required');
+    checkText('body', req.body);
+    if (req.attach !== undefined) checkText('attach', req.attach);
+    if (req.detail !== undefined) checkText('detail', req.detail);
     if (!/^https?:\/\/[^?#]{1,248}$/.test(req.notifyUrl)) {
       argument('notifyUrl must be an http(s) URL of at most 256 characters without a query');
+    }
+    if (!req.notifyUrl.startsWith('https:') && this.talksToWechat()) {
+      argument('notifyUrl must be https: WeChat Pay requires an https notify_url');
     }
     if (tradeType === 'JSAPI' && !req.openid) argument('openid is required for JSAPI');
     const attach = req.attach === undefined ? null : attachProblem(req.attach);
@@ -284,9 +333,7 @@ export class WechatPayV2Client {
     checkFen('totalFee', req.totalFee, 1);
     checkFen('refundFee', req.refundFee, 1);
     if (req.refundFee > req.totalFee) argument('refundFee must not exceed totalFee');
-    if (req.refundDesc !== undefined && [...req.refundDesc].length > 80) {
-      argument('refundDesc must be at most 80 characters');
-    }
+    if (req.refundDesc !== undefined) checkText('refund_desc', req.refundDesc);
     if ('outTradeNo' in req) checkOutTradeNo(req.outTradeNo);
     const f = await this.call(
       '/secapi/pay/refund',
@@ -366,15 +413,9 @@ export class WechatPayV2Client {
       tar_type: req.gzip ? 'GZIP' : undefined,
     });
     return this.withRetry(true, async () => {
-      const res = await exchange({
-        method: 'POST',
-        url: this.baseUrl + at,
-        body: message,
-        headers: { 'content-type': 'text/xml; charset=utf-8' },
-        timeoutMs: this.timeoutMs,
+      const res = await this.post(at, message, {
         maxBytes: this.maxBillBytes,
         dispatcher: this.plain,
-        what: at,
       });
       checkStatus(res.status, at);
       let body = res.body;
@@ -396,6 +437,7 @@ export class WechatPayV2Client {
       if (!text.trimStart().startsWith('<xml>')) return text;
       const f = decodeAnswer(text, at);
       if (/^no bill exist$/i.test(f.return_msg ?? '')) return null;
+      if (/^bill creating$/i.test(f.return_msg ?? '')) throw billNotReady(at, req.billDate);
       if (f.return_code === 'FAIL') throw returnFailError(at, f.return_msg);
       throw new WechatPayError(
         'invalid',
@@ -432,19 +474,62 @@ export class WechatPayV2Client {
       throw config(`${path} needs the merchant API client certificate: configure tls`);
     }
     return this.withRetry(options.retry === true, async () => {
-      const res = await exchange({
-        method: 'POST',
-        url: this.baseUrl + path,
-        body: this.signed(fields),
-        headers: { 'content-type': 'text/xml; charset=utf-8' },
-        timeoutMs: this.timeoutMs,
+      const res = await this.post(path, this.signed(fields), {
         maxBytes: XML_MAX_BYTES,
         dispatcher: options.certificate ? (this.secure ?? this.plain) : this.plain,
-        what: path,
       });
       checkStatus(res.status, path);
       return this.verified(decodeAnswer(utf8(res.body, path), path), path);
     });
+  }
+
+  /**
+   * POSTs `body` to the preferred domain; when that exchange fails (connection error, timeout,
+   * HTTP 5xx) and a backup domain is configured, the same bytes go to the other one.
+   */
+  private async post(
+    path: string,
+    body: string,
+    options: Pick<HttpCall, 'maxBytes' | 'dispatcher'>,
+  ): Promise<HttpExchange> {
+    const [first, second] = this.domains();
+    const send = (base: string) =>
+      exchange({
+        method: 'POST',
+        url: base + path,
+        body,
+        headers: { 'content-type': 'text/xml; charset=utf-8' },
+        timeoutMs: this.timeoutMs,
+        what: path,
+        ...options,
+      });
+    let reason: string;
+    try {
+      const res = await send(first);
+      if (res.status < 500 || second === undefined) return res;
+      reason = `HTTP_${res.status}`;
+    } catch (err) {
+      const lost =
+        err instanceof WechatPayError && (err.code === 'TIMEOUT' || err.code === 'NETWORK');
+      if (!lost || second === undefined) throw err;
+      reason = err.code;
+    }
+    this.preferBackupUntil = first === this.baseUrl ? Date.now() + this.failoverHoldMs : 0;
+    this.onFailover?.({ path, from: first, to: second, reason });
+    return send(second);
+  }
+
+  /** The domains to try, in order: the backup first while a recent failover holds. */
+  private domains(): [string, string | undefined] {
+    if (this.backupBaseUrl === undefined) return [this.baseUrl, undefined];
+    return Date.now() < this.preferBackupUntil
+      ? [this.backupBaseUrl, this.baseUrl]
+      : [this.baseUrl, this.backupBaseUrl];
+  }
+
+  /** Whether the base URL is the real WeChat Pay (not a sandbox). */
+  private talksToWechat(): boolean {
+    return WECHAT_HOST.test(new URL(this.baseUrl).hostname);
   }
 
   /** return_code → signature → merchant → result_code. */
@@ -464,8 +549,10 @@ export class WechatPayV2Client {
         `${path}: the answer's signature does not verify; it was not trusted (a proxy or a wrong baseUrl?)`,
       );
     }
-    if (f.mch_id !== this.mchId) {
-      throw wrongMerchant(path, `mch_id ${f.mch_id ?? '(none)'}, not ${this.mchId}`);
+    // Some answers come without appid/mch_id (closeorder SUCCESS, orderquery NOTPAY have been
+    // seen so); the signature already proves they are for this key. Present, they must match.
+    if (f.mch_id && f.mch_id !== this.mchId) {
+      throw wrongMerchant(path, `mch_id ${f.mch_id}, not ${this.mchId}`);
     }
     if (f.result_code === 'FAIL') throw errCodeError(path, f.err_code ?? 'UNKNOWN', f.err_code_des);
     if (f.result_code !== 'SUCCESS') {
@@ -476,7 +563,7 @@ export class WechatPayV2Client {
       );
     }
     // A refusal may echo another appid (APPID_MCHID_NOT_MATCH); a success must be for ours.
-    if (f.appid !== undefined && f.appid !== this.appId) {
+    if (f.appid && f.appid !== this.appId) {
       throw wrongMerchant(path, `appid ${f.appid}, not ${this.appId}`);
     }
     return f;
@@ -589,6 +676,25 @@ function typed<T>(path: string, build: () => T): T {
     }
     throw err;
   }
+}
+
+/** A text field within WeChat's limit, counted in bytes of UTF-8. */
+function checkText(field: LimitedField, value: string): void {
+  const bytes = utf8Length(value);
+  if (bytes > TEXT_LIMITS[field]) {
+    argument(
+      `${field} is ${bytes} bytes of UTF-8; WeChat allows ${TEXT_LIMITS[field]} (a Chinese character is 3)`,
+    );
+  }
+}
+
+function billNotReady(path: string, billDate: string): WechatPayError {
+  return new WechatPayError(
+    'later',
+    'BILL_NOT_READY',
+    `${path}: the bill of ${billDate} is not ready; WeChat publishes a day's bill the next morning (after 10:00 Beijing): ask again later`,
+    { description: 'Bill Creating' },
+  );
 }
 
 function checkOutTradeNo(value: string): void {

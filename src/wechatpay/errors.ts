@@ -3,13 +3,16 @@
  * `kind` says what the caller may do next (the same four kinds as the domain's GatewayError):
  * - `ambiguous`: timeout, network error, SYSTEMERROR, HTTP 5xx: WeChat may have acted; retry
  *   with the same ids, or settle it with a query;
- * - `rejected`: a business refusal (ORDERPAID, NOTENOUGH, ...): the same call will not succeed;
+ * - `rejected`: a business refusal (ORDERPAID, ORDERCLOSED, ...): the same call will not succeed;
+ * - `later`: WeChat did not act and says so, but the same call will succeed later (a refund
+ *   while the balance is short or within a minute of the last one, a bill not published yet):
+ *   wait, then retry with the same ids;
  * - `config`: the merchant setup is wrong (SIGNERROR, APPID_MCHID_NOT_MATCH, NOAUTH, a bad key);
  * - `invalid`: an answer or callback failed verification (bad signature, malformed, another
  *   merchant's): never trusted.
  */
 
-export type WechatPayErrorKind = 'ambiguous' | 'rejected' | 'config' | 'invalid';
+export type WechatPayErrorKind = 'ambiguous' | 'rejected' | 'later' | 'config' | 'invalid';
 
 export class WechatPayError extends Error {
   override readonly name = 'WechatPayError';
@@ -89,9 +92,36 @@ export const V2_ERR_CODES: Readonly<Record<string, Advice>> = {
   },
 };
 
+/**
+ * Where an err_code means something else than in `V2_ERR_CODES`. At `/secapi/pay/refund`,
+ * NOTENOUGH is the merchant's balance (余额不足, or 交易未结算资金不足 with the default
+ * refund_account) and FREQUENCY_LIMITED the one-minute gap between refunds of one order:
+ * both pass, and WeChat's rule is to retry the SAME out_refund_no later (docs/wechat-rules.md).
+ * At `/pay/unifiedorder` NOTENOUGH is the payer's balance: `rejected`.
+ */
+const ENDPOINT_ERR_CODES: Readonly<Record<string, Readonly<Record<string, Advice>>>> = {
+  '/secapi/pay/refund': {
+    NOTENOUGH: {
+      kind: 'later',
+      advice:
+        'the merchant balance cannot cover the refund now; it is retried later with the same out_refund_no (top up, or configure refund_account)',
+    },
+    FREQUENCY_LIMITED: {
+      kind: 'later',
+      advice:
+        'refunds of one order must be at least a minute apart; retry later with the same out_refund_no',
+    },
+  },
+};
+
+/** A refund refused for want of funds, whatever err_code carries it (the words are observed). */
+const FUNDS_SHORT = /余额不足|资金不足/;
+
 /** A `result_code=FAIL` answer as a typed error. Unknown codes are `rejected`. */
 export function errCodeError(endpoint: string, errCode: string, des?: string): WechatPayError {
-  const known = V2_ERR_CODES[errCode];
+  const atEndpoint = ENDPOINT_ERR_CODES[endpoint];
+  const fundsShort = atEndpoint && des && FUNDS_SHORT.test(des) ? atEndpoint.NOTENOUGH : undefined;
+  const known = atEndpoint?.[errCode] ?? fundsShort ?? V2_ERR_CODES[errCode];
   const kind = known?.kind ?? 'rejected';
   const advice = known?.advice ?? 'see WeChat Pay’s error table';
   const said = des ? ` (${des})` : '';

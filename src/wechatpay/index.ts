@@ -9,6 +9,7 @@ export * from './bill.js';
 export * from './client-v2.js';
 export * from './errors.js';
 export * from './ids.js';
+export * from './limits.js';
 export * from './login.js';
 export * from './notify.js';
 export * from './refund-notify.js';

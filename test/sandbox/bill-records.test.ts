@@ -4,6 +4,7 @@ import { beijingDayStart, billRecords, feeMilliFen } from '../../src/sandbox/bil
 import { engineFor } from './engine-support.js';
 
 const DAY = 24 * 3600 * 1000;
+const TEN_HOURS = 10 * 3600 * 1000;
 /** 2026-03-10 00:00 Beijing. */
 const MARCH_10 = Date.UTC(2026, 2, 9, 16);
 
@@ -31,6 +32,7 @@ describe('bill rows', () => {
     s.refund('DAY1ORDER01', 'RF01', 200);
     s.at(MARCH_10 + DAY + 6000);
     s.pay('DAY2ORDER01', 300);
+    s.at(MARCH_10 + 2 * DAY + TEN_HOURS); // both bills are out
 
     const day1 = billRecords(s.core, '20260310', 'ALL');
     assert.ok(day1.ok);
@@ -93,9 +95,10 @@ describe('bill rows', () => {
       refundFee: 50,
       source: 'API',
     });
+    s.at(MARCH_10 + DAY + TEN_HOURS);
     const day = billRecords(s.core, '20260310', 'REFUND');
     assert.deepEqual(day, { ok: true, records: [] });
-    s.at(MARCH_10 + 3 * DAY);
+    s.at(MARCH_10 + 4 * DAY);
     assert.deepEqual(billRecords(s.core, '20260312', 'ALL'), { ok: true, records: [] });
   });
 
@@ -104,6 +107,21 @@ describe('bill rows', () => {
     assert.deepEqual(billRecords(s.core, '20260311', 'ALL'), { ok: false, reason: 'future' });
     assert.deepEqual(billRecords(s.core, '20251201', 'ALL'), { ok: false, reason: 'expired' });
     assert.deepEqual(billRecords(s.core, '20260229', 'ALL'), { ok: false, reason: 'invalid_date' });
-    assert.ok(billRecords(s.core, '20260310', 'ALL').ok, 'today so far is served');
+  });
+
+  test("no bill for today; yesterday's from 10:00 Beijing (the sandbox's clock)", (t) => {
+    const s = engineFor(t, MARCH_10 + 1000);
+    s.pay('TODAYORDER1', 100);
+    const notReady = { ok: false, reason: 'not_ready' };
+    assert.deepEqual(billRecords(s.core, '20260310', 'ALL'), notReady, 'today');
+    s.at(MARCH_10 + DAY + TEN_HOURS - 1); // 09:59:59.999 the next day
+    assert.deepEqual(billRecords(s.core, '20260310', 'ALL'), notReady, 'before 10:00');
+    s.at(MARCH_10 + DAY + TEN_HOURS);
+    const out = billRecords(s.core, '20260310', 'ALL');
+    assert.ok(out.ok);
+    assert.deepEqual(
+      out.records.map((r) => r.outTradeNo),
+      ['TODAYORDER1'],
+    );
   });
 });

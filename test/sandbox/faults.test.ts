@@ -41,6 +41,14 @@ describe('fault settings', () => {
       [{ seed: 2 ** 33 }, /seed must be a whole number/],
       [{ dropRate: 0.5 }, /unknown fault setting "dropRate"/],
       [{ dropNotifyRate: 0.5, bogus: 1 }, /unknown fault setting "bogus"/],
+      [{ errCodes: { '/sns/jscode2session': { SYSTEMERROR: 1 } } }, /errCodes: unknown path/],
+      [{ errCodes: { '/secapi/pay/refund': { notenough: 1 } } }, /is not an err_code/],
+      [{ errCodes: { '/secapi/pay/refund': { NOTENOUGH: -1 } } }, /NOTENOUGH"\] must be a whole/],
+      [{ errCodes: { '/secapi/pay/refund': 2 } }, /must be an object of err_code → count/],
+      [{ errCodes: 'NOTENOUGH' }, /errCodes must be an object/],
+      [{ closeLeavesNotpay: 1.5 }, /closeLeavesNotpay must be a whole number/],
+      [{ omitMerchantIdsRate: { '/pay/closeorder': 2 } }, /omitMerchantIdsRate/],
+      [{ primaryDomainFailure: 'down' }, /primaryDomainFailure must be one of none, reset/],
     ];
     for (const [body, message] of cases) {
       const r = await api(sandbox, 'POST', '/sandbox/v1/faults', body);
@@ -52,10 +60,36 @@ describe('fault settings', () => {
   });
 
   test('mergeFaults never mutates its input', () => {
-    const base = defaultFaults(3);
+    const base = mergeFaults(defaultFaults(3), { errCodes: { '/pay/orderquery': { A: 1 } } });
     const copy = structuredClone(base);
-    mergeFaults(base, { systemErrorRate: { '/pay/orderquery': 1 }, dropNotifyRate: 1 });
+    mergeFaults(base, {
+      systemErrorRate: { '/pay/orderquery': 1 },
+      dropNotifyRate: 1,
+      errCodes: { '/pay/orderquery': { B: 2 } },
+      omitMerchantIdsRate: { '/pay/orderquery': 1 },
+    });
     assert.deepEqual(base, copy);
+  });
+
+  test('errCodes merge code by code; a count of 0 removes one; codes are used in the order set', async (t) => {
+    const sandbox = await sandboxFor(t);
+    await sandbox.setFaults({
+      errCodes: { '/pay/orderquery': { SYSTEMERROR: 1, ORDERNOTEXIST: 5 } },
+    });
+    const r = await api(sandbox, 'POST', '/sandbox/v1/faults', {
+      errCodes: { '/pay/orderquery': { ORDERNOTEXIST: 0, BANKERROR: 1 } },
+    });
+    assert.deepEqual(r.body.errCodes, { '/pay/orderquery': { SYSTEMERROR: 1, BANKERROR: 1 } });
+    const codes = [];
+    for (let i = 0; i < 3; i++) {
+      codes.push((await v2(sandbox, '/pay/orderquery', { out_trade_no: 'NOSUCH0001' })).fields);
+    }
+    assert.deepEqual(
+      codes.map((f) => f.err_code),
+      ['SYSTEMERROR', 'BANKERROR', 'ORDERNOTEXIST'],
+    );
+    assert.match(codes[1]!.err_code_des ?? '', /sandbox fault: errCodes/);
+    assert.deepEqual(sandbox.faults().errCodes, { '/pay/orderquery': {} });
   });
 
   test('seeded streams: same seed, same choices; streams do not disturb each other', () => {
@@ -113,6 +147,7 @@ describe('endpoint faults', () => {
 
   test('timeout: the request is processed, the answer never arrives, the retry sees the result', async (t) => {
     const sandbox = await sandboxFor(t, {
+      closeMinAgeMs: 0,
       faults: { timeoutRate: { '/pay/closeorder': 1 }, timeoutHoldMs: 50 },
     });
     const p = await prepay(sandbox, NOTIFY);

@@ -4,6 +4,8 @@ import type { Sandbox } from '../../src/sandbox/index.js';
 import { api, paidTrade, prepay, sandboxFor, v2 } from './support.js';
 
 const NOTIFY = 'http://127.0.0.1:9/wechatpay/v2/notify';
+/** WeChat's "refunds of one order at least a minute apart". */
+const REFUND_INTERVAL_MS = 60_000;
 
 function refund(sandbox: Sandbox, fields: Record<string, string | number | undefined>) {
   return v2(sandbox, '/secapi/pay/refund', { total_fee: 1000, ...fields });
@@ -82,6 +84,7 @@ describe('refund', () => {
       ).fields.result_code,
       'SUCCESS',
     );
+    sandbox.advanceClock(REFUND_INTERVAL_MS);
     const over = await refund(sandbox, {
       out_trade_no: paid.outTradeNo,
       out_refund_no: 'R2',
@@ -135,6 +138,7 @@ describe('refund', () => {
       'SUCCESS',
     );
     await sandbox.setFaults({ refundOutcome: 'CHANGE' });
+    sandbox.advanceClock(REFUND_INTERVAL_MS);
     assert.equal(
       (
         await refund(sandbox, {
@@ -156,8 +160,8 @@ describe('refund', () => {
     );
   });
 
-  test('rule refusals: unpaid, unknown, wrong total, over a year, 50 refunds, too soon', async (t) => {
-    const sandbox = await sandboxFor(t, { refundIntervalMs: 60_000 });
+  test('rule refusals: unpaid, unknown, wrong total, over a year, 50 refunds, too soon (by default)', async (t) => {
+    const sandbox = await sandboxFor(t);
     const unpaid = await prepay(sandbox, NOTIFY);
     assert.equal(
       (
@@ -219,7 +223,23 @@ describe('refund', () => {
       refund_fee: 1,
     });
     assert.equal(soon.fields.err_code, 'FREQUENCY_LIMITED');
-    for (let i = 2; i <= 50; i++) {
+    assert.equal(soon.signed, true);
+    assert.equal(sandbox.refund('F2'), undefined, 'nothing recorded: F2 can be sent again');
+    sandbox.advanceClock(REFUND_INTERVAL_MS - 1000);
+    assert.equal(
+      (await refund(sandbox, { out_trade_no: paid.outTradeNo, out_refund_no: 'F2', refund_fee: 1 }))
+        .fields.err_code,
+      'FREQUENCY_LIMITED',
+      'a minute of WeChat time: not yet',
+    );
+    sandbox.advanceClock(1000);
+    assert.equal(
+      (await refund(sandbox, { out_trade_no: paid.outTradeNo, out_refund_no: 'F2', refund_fee: 1 }))
+        .fields.result_code,
+      'SUCCESS',
+      'the same out_refund_no a minute later',
+    );
+    for (let i = 3; i <= 50; i++) {
       sandbox.advanceClock(60_000);
       const r = await refund(sandbox, {
         out_trade_no: paid.outTradeNo,
@@ -263,7 +283,6 @@ describe('refund', () => {
       [{ out_refund_no: 'bad no' }, 'out_refund_no'],
       [{ out_refund_no: 'r'.repeat(65) }, 'out_refund_no'],
       [{ refund_fee_type: 'USD' }, 'refund_fee_type'],
-      [{ refund_desc: 'd'.repeat(81) }, 'refund_desc'],
       [{ refund_account: 'MY_POCKET' }, 'refund_account'],
       [{ notify_url: 'http://x/?a=1' }, 'notify_url'],
     ];
@@ -283,7 +302,15 @@ describe('refund', () => {
       (await refund(sandbox, { ...base, out_trade_no: undefined })).fields.err_code,
       'LACK_PARAMS',
     );
+    const desc = await refund(sandbox, { ...base, refund_desc: '退'.repeat(27) });
+    assert.equal(
+      desc.fields.return_msg,
+      '输入源“/body/xml/refund_desc”映射到值字段“退款原因”字符串规则校验失败，字节数 81，大于最大值 80',
+      'refund_desc is 80 bytes of UTF-8: 26 Chinese characters, not 80',
+    );
     assert.equal(sandbox.trade(paid.outTradeNo)!.refunds.length, 0);
+    const fits = await refund(sandbox, { ...base, refund_desc: '退'.repeat(26) });
+    assert.equal(fits.fields.result_code, 'SUCCESS');
   });
 
   test('a SYSTEMERROR changes nothing; a timeout after the refund was recorded: the retry finds exactly one', async (t) => {
@@ -307,9 +334,47 @@ describe('refund', () => {
   });
 });
 
+describe('refunds WeChat refuses for now', () => {
+  test('fault errCodes NOTENOUGH ×2: result_code=FAIL twice without acting, then the same out_refund_no is accepted', async (t) => {
+    const sandbox = await sandboxFor(t, {
+      faults: { errCodes: { '/secapi/pay/refund': { NOTENOUGH: 2 } } },
+    });
+    const paid = await paidTrade(sandbox, NOTIFY, { total_fee: 1000 });
+    const args = { out_trade_no: paid.outTradeNo, out_refund_no: 'N1', refund_fee: 300 };
+    for (const left of [1, 0]) {
+      const r = await refund(sandbox, args);
+      assert.equal(r.signed, true);
+      assert.equal(r.fields.result_code, 'FAIL');
+      assert.equal(r.fields.err_code, 'NOTENOUGH');
+      assert.match(r.fields.err_code_des ?? '', /^基本账户余额不足/);
+      assert.equal(sandbox.refund('N1'), undefined, 'nothing recorded');
+      assert.deepEqual(
+        sandbox.faults().errCodes['/secapi/pay/refund'],
+        left ? { NOTENOUGH: left } : {},
+      );
+    }
+    const accepted = await refund(sandbox, args);
+    assert.equal(accepted.fields.result_code, 'SUCCESS');
+    assert.equal(sandbox.refund('N1')!.refundFen, 300);
+  });
+
+  test('refund_account is kept and answered by refundquery', async (t) => {
+    const sandbox = await sandboxFor(t);
+    const paid = await paidTrade(sandbox, NOTIFY, { total_fee: 1000 });
+    await refund(sandbox, {
+      out_trade_no: paid.outTradeNo,
+      out_refund_no: 'A1',
+      refund_fee: 100,
+      refund_account: 'REFUND_SOURCE_RECHARGE_FUNDS',
+    });
+    const q = await v2(sandbox, '/pay/refundquery', { out_refund_no: 'A1' });
+    assert.equal(q.fields.refund_account_0, 'REFUND_SOURCE_RECHARGE_FUNDS');
+  });
+});
+
 describe('refundquery', () => {
   test('by refund_id, out_refund_no, transaction_id and out_trade_no; paging by 10', async (t) => {
-    const sandbox = await sandboxFor(t);
+    const sandbox = await sandboxFor(t, { refundIntervalMs: 0 });
     const paid = await paidTrade(sandbox, NOTIFY, { total_fee: 1000 });
     const ids: string[] = [];
     for (let i = 0; i < 12; i++) {

@@ -3,6 +3,9 @@ import { describe, test } from 'node:test';
 import { beijingCompact } from '../../src/wechatpay/index.js';
 import { paidTrade, payParams, prepay, sandboxFor, v2 } from './support.js';
 
+/** WeChat's "no closeorder within 5 minutes of the order". */
+const CLOSE_MIN_AGE_MS = 5 * 60_000;
+
 const NOTIFY = 'http://127.0.0.1:9/wechatpay/v2/notify';
 
 function order(overrides: Record<string, string | number | undefined> = {}) {
@@ -72,6 +75,7 @@ describe('unifiedorder', () => {
     const again = await v2(sandbox, '/pay/unifiedorder', order({ out_trade_no: paid.outTradeNo }));
     assert.equal(again.fields.err_code, 'ORDERPAID');
     await v2(sandbox, '/pay/unifiedorder', order());
+    sandbox.advanceClock(CLOSE_MIN_AGE_MS);
     assert.equal(
       (await v2(sandbox, '/pay/closeorder', { out_trade_no: 'ORDER000001' })).fields.result_code,
       'SUCCESS',
@@ -124,8 +128,6 @@ describe('unifiedorder', () => {
       [{ out_trade_no: 'short' }, 'out_trade_no'],
       [{ out_trade_no: 'x'.repeat(33) }, 'out_trade_no'],
       [{ out_trade_no: 'has space1' }, 'out_trade_no'],
-      [{ body: 'b'.repeat(128) }, 'body'],
-      [{ attach: 'a'.repeat(128) }, 'attach'],
       [{ spbill_create_ip: 'localhost' }, 'spbill_create_ip'],
       [{ notify_url: 'ftp://127.0.0.1/notify' }, 'notify_url'],
       [{ notify_url: `${NOTIFY}?order=1` }, 'notify_url'],
@@ -151,10 +153,26 @@ describe('unifiedorder', () => {
     assert.equal(sandbox.trade('ORDER000001'), undefined);
   });
 
-  test('a body of 127 characters (CJK counted as one) is accepted', async (t) => {
+  test("body and attach are limited in bytes of UTF-8: 42 Chinese characters pass, 43 are refused in WeChat's words", async (t) => {
     const sandbox = await sandboxFor(t);
-    const r = await v2(sandbox, '/pay/unifiedorder', order({ body: '商'.repeat(127) }));
+    const tooLong: [string, string, string, number][] = [
+      ['body', '商'.repeat(43), '商品描述', 129],
+      ['body', 'b'.repeat(128), '商品描述', 128],
+      ['attach', '附'.repeat(43), '附加数据', 129],
+    ];
+    for (const [field, value, label, bytes] of tooLong) {
+      const r = await v2(sandbox, '/pay/unifiedorder', order({ [field]: value }));
+      assert.equal(r.fields.return_code, 'FAIL');
+      assert.equal(
+        r.fields.return_msg,
+        `输入源“/body/xml/${field}”映射到值字段“${label}”字符串规则校验失败，字节数 ${bytes}，大于最大值 127`,
+      );
+    }
+    assert.equal(sandbox.trade('ORDER000001'), undefined);
+    const fits = order({ body: `${'商'.repeat(42)}x`, attach: '附'.repeat(42) });
+    const r = await v2(sandbox, '/pay/unifiedorder', fits);
     assert.equal(r.fields.result_code, 'SUCCESS');
+    assert.equal(sandbox.trade('ORDER000001')!.body, `${'商'.repeat(42)}x`);
   });
 
   test('NATIVE, APP and MWEB → NOAUTH (a mini program merchant)', async (t) => {
@@ -247,17 +265,18 @@ describe('orderquery', () => {
     assert.equal((await v2(sandbox, '/pay/orderquery', {})).fields.err_code, 'LACK_PARAMS');
   });
 
-  test('trade_state USERPAYING and PAYERROR', async (t) => {
+  test('a mini program trade is never USERPAYING or PAYERROR: a refused payment leaves it NOTPAY', async (t) => {
     const sandbox = await sandboxFor(t);
-    const a = await prepay(sandbox, NOTIFY);
-    sandbox.pay({ ...payParams(sandbox, a.prepayId), openid: a.openid, result: 'USERPAYING' });
-    const q1 = await v2(sandbox, '/pay/orderquery', { out_trade_no: a.outTradeNo });
-    assert.equal(q1.fields.trade_state, 'USERPAYING');
-    assert.equal(q1.fields.trade_state_desc, '需要用户输入支付密码');
-    const b = await prepay(sandbox, NOTIFY);
-    sandbox.pay({ ...payParams(sandbox, b.prepayId), openid: b.openid, result: 'PAYERROR' });
-    const q2 = await v2(sandbox, '/pay/orderquery', { out_trade_no: b.outTradeNo });
-    assert.equal(q2.fields.trade_state, 'PAYERROR');
+    const p = await prepay(sandbox, NOTIFY);
+    assert.throws(
+      () =>
+        sandbox.pay({ ...payParams(sandbox, p.prepayId), openid: p.openid, result: 'PAYERROR' }),
+      { code: 'PAYMENT_FAILED', status: 402 },
+    );
+    const q = await v2(sandbox, '/pay/orderquery', { out_trade_no: p.outTradeNo });
+    assert.equal(q.fields.trade_state, 'NOTPAY');
+    const paid = sandbox.pay({ ...payParams(sandbox, p.prepayId), openid: p.openid });
+    assert.equal(paid.tradeState, 'SUCCESS');
   });
 });
 
@@ -265,6 +284,7 @@ describe('closeorder', () => {
   test('closes an unpaid trade; the trade reads CLOSED and cannot be paid', async (t) => {
     const sandbox = await sandboxFor(t);
     const p = await prepay(sandbox, NOTIFY);
+    sandbox.advanceClock(CLOSE_MIN_AGE_MS);
     const r = await v2(sandbox, '/pay/closeorder', { out_trade_no: p.outTradeNo });
     assert.equal(r.signed, true);
     assert.equal(r.fields.result_code, 'SUCCESS');
@@ -281,6 +301,7 @@ describe('closeorder', () => {
   test('closed again → ORDERCLOSED; paid → ORDERPAID; unknown → ORDERNOTEXIST; missing → LACK_PARAMS', async (t) => {
     const sandbox = await sandboxFor(t);
     const p = await prepay(sandbox, NOTIFY);
+    sandbox.advanceClock(CLOSE_MIN_AGE_MS);
     await v2(sandbox, '/pay/closeorder', { out_trade_no: p.outTradeNo });
     assert.equal(
       (await v2(sandbox, '/pay/closeorder', { out_trade_no: p.outTradeNo })).fields.err_code,
@@ -299,33 +320,75 @@ describe('closeorder', () => {
     assert.equal((await v2(sandbox, '/pay/closeorder', {})).fields.err_code, 'LACK_PARAMS');
   });
 
-  test('USERPAYING → TRADE_STATE_ERROR; PAYERROR can be closed', async (t) => {
+  test("no close within 5 minutes of the order, by default: WeChat's sentence, nothing changed", async (t) => {
     const sandbox = await sandboxFor(t);
-    const a = await prepay(sandbox, NOTIFY);
-    sandbox.pay({ ...payParams(sandbox, a.prepayId), openid: a.openid, result: 'USERPAYING' });
-    assert.equal(
-      (await v2(sandbox, '/pay/closeorder', { out_trade_no: a.outTradeNo })).fields.err_code,
-      'TRADE_STATE_ERROR',
-    );
-    const b = await prepay(sandbox, NOTIFY);
-    sandbox.pay({ ...payParams(sandbox, b.prepayId), openid: b.openid, result: 'PAYERROR' });
-    assert.equal(
-      (await v2(sandbox, '/pay/closeorder', { out_trade_no: b.outTradeNo })).fields.result_code,
-      'SUCCESS',
-    );
-  });
-
-  test('the 5-minute rule, when switched on', async (t) => {
-    const sandbox = await sandboxFor(t, { closeMinAgeMs: 5 * 60_000 });
     const p = await prepay(sandbox, NOTIFY);
+    sandbox.advanceClock(CLOSE_MIN_AGE_MS - 1000);
     const early = await v2(sandbox, '/pay/closeorder', { out_trade_no: p.outTradeNo });
+    assert.equal(early.signed, true);
     assert.equal(early.fields.err_code, 'INVALID_REQUEST');
-    assert.match(early.fields.err_code_des ?? '', /最短调用时间间隔为5分钟/);
+    assert.equal(
+      early.fields.err_code_des,
+      '订单生成后不能马上调用关单接口，最短调用时间间隔为5分钟',
+    );
     assert.equal(sandbox.trade(p.outTradeNo)!.tradeState, 'NOTPAY');
-    sandbox.advanceClock(5 * 60_000);
+    sandbox.advanceClock(1000);
     assert.equal(
       (await v2(sandbox, '/pay/closeorder', { out_trade_no: p.outTradeNo })).fields.result_code,
       'SUCCESS',
     );
+  });
+
+  test('the 5 minutes are WeChat time: divided by timeScale; 0 turns the rule off', async (t) => {
+    const fast = await sandboxFor(t, { timeScale: 1000 });
+    const a = await prepay(fast, NOTIFY);
+    assert.equal(
+      (await v2(fast, '/pay/closeorder', { out_trade_no: a.outTradeNo })).fields.err_code,
+      'INVALID_REQUEST',
+    );
+    fast.advanceClock(CLOSE_MIN_AGE_MS / 1000);
+    assert.equal(
+      (await v2(fast, '/pay/closeorder', { out_trade_no: a.outTradeNo })).fields.result_code,
+      'SUCCESS',
+    );
+    const off = await sandboxFor(t, { closeMinAgeMs: 0 });
+    const b = await prepay(off, NOTIFY);
+    assert.equal(
+      (await v2(off, '/pay/closeorder', { out_trade_no: b.outTradeNo })).fields.result_code,
+      'SUCCESS',
+    );
+  });
+
+  test('fault closeLeavesNotpay: SUCCESS, yet the trade stays NOTPAY and can still be paid', async (t) => {
+    const sandbox = await sandboxFor(t, { closeMinAgeMs: 0, faults: { closeLeavesNotpay: 1 } });
+    const p = await prepay(sandbox, NOTIFY);
+    const r = await v2(sandbox, '/pay/closeorder', { out_trade_no: p.outTradeNo });
+    assert.equal(r.fields.result_code, 'SUCCESS');
+    assert.equal(sandbox.faults().closeLeavesNotpay, 0, 'spent');
+    const q = await v2(sandbox, '/pay/orderquery', { out_trade_no: p.outTradeNo });
+    assert.equal(q.fields.trade_state, 'NOTPAY');
+    assert.equal(
+      sandbox.pay({ ...payParams(sandbox, p.prepayId), openid: p.openid }).tradeState,
+      'SUCCESS',
+    );
+    const q2 = await v2(sandbox, '/pay/closeorder', { out_trade_no: p.outTradeNo });
+    assert.equal(q2.fields.err_code, 'ORDERPAID');
+  });
+
+  test('fault omitMerchantIdsRate: closeorder SUCCESS and orderquery NOTPAY without appid and mch_id, still signed', async (t) => {
+    const sandbox = await sandboxFor(t, {
+      closeMinAgeMs: 0,
+      faults: { omitMerchantIdsRate: { '/pay/closeorder': 1, '/pay/orderquery': 1 } },
+    });
+    const p = await prepay(sandbox, NOTIFY);
+    const q = await v2(sandbox, '/pay/orderquery', { out_trade_no: p.outTradeNo });
+    assert.equal(q.fields.trade_state, 'NOTPAY');
+    const closed = await v2(sandbox, '/pay/closeorder', { out_trade_no: p.outTradeNo });
+    for (const r of [q, closed]) {
+      assert.equal(r.signed, true);
+      assert.equal(r.fields.appid, undefined);
+      assert.equal(r.fields.mch_id, undefined);
+    }
+    assert.equal(closed.fields.result_code, 'SUCCESS');
   });
 });

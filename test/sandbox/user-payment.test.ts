@@ -190,37 +190,31 @@ describe('POST /sandbox/v1/pay: the paySign check is the real one', () => {
     assert.equal(results.filter((r) => r.status === 409).length, 49);
   });
 
-  test('USERPAYING then complete → SUCCESS; PAYERROR can be paid again', async (t) => {
+  test('result PAYERROR: 402 PAYMENT_FAILED, the trade stays NOTPAY and can be paid again; USERPAYING is no JSAPI outcome', async (t) => {
     const sandbox = await sandboxFor(t);
-    const p = await prepay(sandbox, NOTIFY);
-    const waiting = await api(sandbox, 'POST', '/sandbox/v1/pay', {
-      ...payParams(sandbox, p.prepayId),
-      openid: p.openid,
-      result: 'USERPAYING',
-    });
-    assert.equal(waiting.body.tradeState, 'USERPAYING');
-    const done = await api(sandbox, 'POST', `/sandbox/v1/trades/${p.outTradeNo}/complete`, {
-      result: 'SUCCESS',
-    });
-    assert.equal(done.status, 200);
-    assert.equal((done.body.trade as { tradeState: string }).tradeState, 'SUCCESS');
-    const again = await api(sandbox, 'POST', `/sandbox/v1/trades/${p.outTradeNo}/complete`, {
-      result: 'SUCCESS',
-    });
-    assert.equal(again.status, 409);
-
     const q = await prepay(sandbox, NOTIFY);
-    await api(sandbox, 'POST', '/sandbox/v1/pay', {
+    const failed = await api(sandbox, 'POST', '/sandbox/v1/pay', {
       ...payParams(sandbox, q.prepayId),
       openid: q.openid,
       result: 'PAYERROR',
     });
-    assert.equal(sandbox.trade(q.outTradeNo)!.tradeState, 'PAYERROR');
+    assert.equal(failed.status, 402);
+    assert.equal((failed.body.error as { code: string }).code, 'PAYMENT_FAILED');
+    assert.equal(sandbox.trade(q.outTradeNo)!.tradeState, 'NOTPAY');
+    assert.equal(sandbox.notifications().length, 0, 'no notification for a failed payment');
+    const waiting = await api(sandbox, 'POST', '/sandbox/v1/pay', {
+      ...payParams(sandbox, q.prepayId),
+      openid: q.openid,
+      result: 'USERPAYING',
+    });
+    assert.equal(waiting.status, 400);
+    assert.equal(sandbox.trade(q.outTradeNo)!.tradeState, 'NOTPAY');
     const retry = await api(sandbox, 'POST', '/sandbox/v1/pay', {
       ...payParams(sandbox, q.prepayId),
       openid: q.openid,
     });
     assert.equal(retry.status, 200);
+    assert.equal(retry.body.tradeState, 'SUCCESS');
   });
 
   test('paying does not change what unifiedorder answers for the same request: ORDERPAID', async (t) => {

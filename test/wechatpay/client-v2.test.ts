@@ -59,6 +59,13 @@ describe('v2 client against the sandbox: trades', () => {
     await rejectsWith(client.closeOrder(outTradeNo('T')), 'rejected', 'ORDERNOTEXIST');
 
     const open = await order(client, sandbox);
+    const early = await rejectsWith(
+      client.closeOrder(open.request.outTradeNo),
+      'rejected',
+      'INVALID_REQUEST',
+    );
+    assert.match(early.description ?? '', /最短调用时间间隔为5分钟/);
+    sandbox.advanceClock(5 * 60_000);
     await client.closeOrder(open.request.outTradeNo);
     assert.equal(
       (await client.orderQuery({ outTradeNo: open.request.outTradeNo })).tradeState,
@@ -403,6 +410,13 @@ describe('v2 client against the sandbox: refunds and bills', () => {
       await new Promise((r) => setTimeout(r, 20));
     }
     const today = beijingDate(new Date());
+    const notReady = await rejectsWith(
+      client.downloadBill({ billDate: today }),
+      'later',
+      'BILL_NOT_READY',
+    );
+    assert.equal(notReady.description, 'Bill Creating');
+    sandbox.advanceClock(34 * 3600_000); // today's bill is out at 10:00 tomorrow
     const text = await client.downloadBill({ billDate: today, billType: 'ALL' });
     assert.ok(text);
     const gz = await client.downloadBill({ billDate: today, billType: 'ALL', gzip: true });

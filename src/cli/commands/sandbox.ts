@@ -16,6 +16,8 @@ notifications on WeChat's retry schedule, bills and fault injection. See docs/sa
 
 Options:
   --port N                 port to listen on (default 0: any free port)
+  --backup-port N          also serve the backup domain (api2.mch.weixin.qq.com) here,
+                           over the same state (0: any free port)
   --host H                 interface to listen on (default 127.0.0.1)
   --appid A                mini program AppID       (default: the demo credentials)
   --appsecret S            mini program AppSecret
@@ -25,7 +27,10 @@ Options:
   --seed N                 seed for fault injection (default: random, printed)
   --state-file F           keep state in this SQLite file across restarts (default: memory)
   --refund-notify-url U    refund notify URL "set in the merchant portal"
-  --close-min-age-ms N     closeorder refuses trades younger than N ms (WeChat: 300000)
+  --close-min-age-ms N     closeorder refuses trades younger than N ms of WeChat time
+                           (default 300000, WeChat's 5 minutes, divided by --time-scale; 0: off)
+  --refund-interval-ms N   refunds of one trade at least N ms of WeChat time apart
+                           (default 60000, WeChat's minute, divided by --time-scale; 0: off)
   --notify-timeout-ms N    how long the merchant has to answer a notification (default 5000)
   --tls-cert F --tls-key F serve HTTPS with this PEM certificate and key
   --client-ca F            with HTTPS: /secapi/pay/refund requires a client certificate
@@ -52,6 +57,7 @@ export function sandboxOptions(argv: string[]): SandboxOptions {
       allowPositionals: false,
       options: {
         port: { type: 'string' },
+        'backup-port': { type: 'string' },
         host: { type: 'string' },
         appid: { type: 'string' },
         appsecret: { type: 'string' },
@@ -62,6 +68,7 @@ export function sandboxOptions(argv: string[]): SandboxOptions {
         'state-file': { type: 'string' },
         'refund-notify-url': { type: 'string' },
         'close-min-age-ms': { type: 'string' },
+        'refund-interval-ms': { type: 'string' },
         'notify-timeout-ms': { type: 'string' },
         'tls-cert': { type: 'string' },
         'tls-key': { type: 'string' },
@@ -74,6 +81,10 @@ export function sandboxOptions(argv: string[]): SandboxOptions {
   const str = (name: string) => values[name] as string | undefined;
   const port = integer('port', str('port'));
   if (port !== undefined && port > 65535) throw new UsageError('--port must be 0 to 65535');
+  const backupPort = integer('backup-port', str('backup-port'));
+  if (backupPort !== undefined && backupPort > 65535) {
+    throw new UsageError('--backup-port must be 0 to 65535');
+  }
   let timeScale: number | undefined;
   if (str('time-scale') !== undefined) {
     timeScale = Number(str('time-scale'));
@@ -102,6 +113,7 @@ export function sandboxOptions(argv: string[]): SandboxOptions {
       : {}),
     host: str('host'),
     port,
+    backupPort,
     credentials: {
       appId: str('appid'),
       appSecret: str('appsecret'),
@@ -113,6 +125,7 @@ export function sandboxOptions(argv: string[]): SandboxOptions {
     stateFile: str('state-file'),
     refundNotifyUrl: str('refund-notify-url'),
     closeMinAgeMs: integer('close-min-age-ms', str('close-min-age-ms')),
+    refundIntervalMs: integer('refund-interval-ms', str('refund-interval-ms')),
     notifyTimeoutMs: integer('notify-timeout-ms', str('notify-timeout-ms')),
   };
 }
@@ -133,10 +146,18 @@ function banner(sandbox: Sandbox, options: SandboxOptions): string {
   return [
     'minipay sandbox: a local WeChat Pay simulator',
     `  listening on ${u}`,
+    ...(sandbox.backupUrl
+      ? [`  backup domain (api2.mch.weixin.qq.com) on ${sandbox.backupUrl}`]
+      : []),
     '',
     'Point your merchant server at it (minipay start reads these):',
     `  MINIPAY_WECHAT_API_BASE_URL=${u}    # instead of https://api.weixin.qq.com`,
     `  MINIPAY_WECHATPAY_BASE_URL=${u}     # instead of https://api.mch.weixin.qq.com`,
+    ...(sandbox.backupUrl
+      ? [
+          `  MINIPAY_WECHATPAY_BACKUP_BASE_URL=${sandbox.backupUrl}  # instead of https://api2.mch.weixin.qq.com`,
+        ]
+      : []),
     `  MINIPAY_APPID=${c.appId}`,
     `  MINIPAY_APPSECRET=${c.appSecret}`,
     `  MINIPAY_MCHID=${c.mchId}`,
@@ -149,7 +170,8 @@ function banner(sandbox: Sandbox, options: SandboxOptions): string {
     'Inspect and steer:',
     `  GET  ${u}/sandbox/v1/notifications    every notification and delivery attempt`,
     `  GET  ${u}/sandbox/v1/trades/<out_trade_no>`,
-    `  POST ${u}/sandbox/v1/faults           drop, duplicate, delay, reorder, SYSTEMERROR, timeouts`,
+    `  POST ${u}/sandbox/v1/faults           drop, duplicate, delay, reorder, SYSTEMERROR, timeouts,`,
+    '                                          err_codes, a failing main domain',
     '',
     `Time scale ${options.timeScale ?? 1} · fault seed ${sandbox.faults().seed} · state ${options.stateFile ?? 'in memory (lost on exit)'}`,
     'Press Ctrl-C to stop.',

@@ -1,13 +1,14 @@
 /**
  * The sandbox's HTTP server: one Fastify app serving the api.weixin.qq.com path, the
  * api.mch.weixin.qq.com paths and the sandbox's own API, so a merchant points both of its
- * WeChat base URLs at the same address.
+ * WeChat base URLs at the same address. A second app over the same engine plays the backup
+ * domain (api2.mch.weixin.qq.com) when `backupPort` is given.
  */
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import type { SandboxEngine } from '../engine.js';
 import { HeldSockets } from './held-sockets.js';
 import { SANDBOX_API_MAX_BODY_BYTES, sandboxRoutes } from './sandbox-routes.js';
-import { wechatRoutes } from './wechat-routes.js';
+import { type DomainRole, wechatRoutes } from './wechat-routes.js';
 
 /** Requests must arrive whole within this (a slow-loris guard; WeChat clients send at once). */
 const REQUEST_TIMEOUT_MS = 30_000;
@@ -29,6 +30,7 @@ export function buildSandboxApp(
   engine: SandboxEngine,
   logger: FastifyBaseLogger,
   tls?: SandboxTls,
+  role: DomainRole = 'primary',
 ): SandboxApp {
   const held = new HeldSockets();
   const https = tls && {
@@ -70,7 +72,12 @@ export function buildSandboxApp(
       },
     }),
   );
-  void app.register(wechatRoutes, { engine, held, requireClientCert: Boolean(tls?.clientCa) });
+  void app.register(wechatRoutes, {
+    engine,
+    held,
+    requireClientCert: Boolean(tls?.clientCa),
+    role,
+  });
   void app.register(sandboxRoutes, { engine });
   // One app type for both: the https server differs only in how it was created.
   return { app: app as unknown as FastifyInstance, held };

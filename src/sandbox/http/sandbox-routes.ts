@@ -213,18 +213,6 @@ export async function sandboxRoutes(
     return { trade: engine.trade(outTradeNo) };
   });
 
-  app.post('/sandbox/v1/trades/:outTradeNo/complete', async (request) => {
-    const { outTradeNo } = request.params as { outTradeNo: string };
-    const body = bodyObject(request.body);
-    allowOnly(body, ['result']);
-    const result = body.result ?? 'SUCCESS';
-    if (result !== 'SUCCESS' && result !== 'PAYERROR') {
-      throw new ApiError(400, 'VALIDATION_FAILED', 'result must be SUCCESS or PAYERROR');
-    }
-    const outcome = engine.complete(outTradeNo, result);
-    return { ...outcome, trade: engine.trade(outTradeNo) };
-  });
-
   app.post('/sandbox/v1/trades/:outTradeNo/refunds', async (request, reply) => {
     const { outTradeNo } = request.params as { outTradeNo: string };
     const body = bodyObject(request.body);

@@ -1,14 +1,16 @@
 /**
  * The WeChat-compatible paths: `GET /sns/jscode2session` (api.weixin.qq.com) and the APIv2
  * XML paths (api.mch.weixin.qq.com). Bodies reach the handlers as raw bytes, whatever the
- * Content-Type (WeChat reads any body as XML), capped at 64 KiB.
+ * Content-Type (WeChat reads any body as XML), capped at 64 KiB. The same paths are served on
+ * the backup domain's port (api2.mch.weixin.qq.com) over the same state; the main domain's
+ * api.mch paths fail while the `primaryDomainFailure` fault is set.
  */
 import type { TLSSocket } from 'node:tls';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { encodeXml } from '../../wechatpay/index.js';
 import { downloadBill } from '../bills.js';
 import type { SandboxEngine } from '../engine.js';
-import type { FaultEndpoint } from '../faults.js';
+import type { DomainFailure, FaultEndpoint, V2Endpoint } from '../faults.js';
 import { type Code2SessionQuery, code2Session, error as loginError } from '../login.js';
 import { closeOrder, orderQuery, unifiedOrder } from '../trades.js';
 import { handleV2, V2_MAX_BODY_BYTES, type V2Answer, type V2Request } from '../v2-endpoint.js';
@@ -16,8 +18,11 @@ import type { HeldSockets } from './held-sockets.js';
 
 type V2Handler = (engine: SandboxEngine, request: V2Request) => V2Answer;
 
+/** Which WeChat domain a listener plays. */
+export type DomainRole = 'primary' | 'backup';
+
 /** Every v2 path the sandbox serves, with its handler. */
-export const V2_ROUTES: ReadonlyArray<readonly [FaultEndpoint, V2Handler]> = [
+export const V2_ROUTES: ReadonlyArray<readonly [V2Endpoint, V2Handler]> = [
   ['/pay/unifiedorder', (e, r) => unifiedOrder(e.core, r)],
   ['/pay/orderquery', (e, r) => orderQuery(e.core, r)],
   ['/pay/closeorder', (e, r) => closeOrder(e.core, r)],
@@ -35,7 +40,8 @@ export async function wechatRoutes(
     engine,
     held,
     requireClientCert,
-  }: { engine: SandboxEngine; held: HeldSockets; requireClientCert: boolean },
+    role,
+  }: { engine: SandboxEngine; held: HeldSockets; requireClientCert: boolean; role: DomainRole },
 ): Promise<void> {
   app.removeAllContentTypeParsers();
   app.addContentTypeParser(
@@ -78,6 +84,8 @@ export async function wechatRoutes(
       method: [...ALL_METHODS],
       url: path,
       handler: async (request: FastifyRequest, reply: FastifyReply) => {
+        const down = role === 'primary' ? engine.core.faults.faults.primaryDomainFailure : 'none';
+        if (down !== 'none') return failDomain(down, reply, held, engine);
         if (requireClientCert && path.startsWith('/secapi/') && !clientCertified(request)) {
           return reply
             .code(200)
@@ -96,6 +104,7 @@ export async function wechatRoutes(
           credentials: core.credentials,
           faults: core.faults.faults,
           random: core.faults.random,
+          spendErrCode: (p: V2Endpoint) => core.faults.spendErrCode(p),
         };
         const response = handleV2(path, request.method, body, context, (r) => handler(engine, r));
         if (response.swallow) return held.swallow(reply, engine.core.faults.faults.timeoutHoldMs);
@@ -103,6 +112,27 @@ export async function wechatRoutes(
       },
     });
   }
+}
+
+/** The main domain is down: nothing is read or done; the backup domain serves the same state. */
+function failDomain(
+  failure: Exclude<DomainFailure, 'none'>,
+  reply: FastifyReply,
+  held: HeldSockets,
+  engine: SandboxEngine,
+) {
+  if (failure === 'http503') {
+    return reply
+      .code(503)
+      .type('text/html; charset=utf-8')
+      .send(
+        '<html><body>503 Service Unavailable (sandbox fault: primaryDomainFailure)</body></html>',
+      );
+  }
+  if (failure === 'hang') return held.swallow(reply, engine.core.faults.faults.timeoutHoldMs);
+  reply.hijack();
+  reply.raw.socket?.destroy();
+  return reply;
 }
 
 /**

@@ -33,12 +33,17 @@ describe('minipay sandbox (command line)', () => {
       'http://h/r',
       '--close-min-age-ms',
       '300000',
+      '--refund-interval-ms',
+      '0',
+      '--backup-port',
+      '8092',
       '--notify-timeout-ms',
       '2000',
     ]);
     assert.deepEqual(o, {
       host: '0.0.0.0',
       port: 8091,
+      backupPort: 8092,
       credentials: {
         appId: 'wx1234567890abcdef',
         appSecret: 'S',
@@ -50,6 +55,7 @@ describe('minipay sandbox (command line)', () => {
       stateFile: '/tmp/x.sqlite',
       refundNotifyUrl: 'http://h/r',
       closeMinAgeMs: 300000,
+      refundIntervalMs: 0,
       notifyTimeoutMs: 2000,
     });
   });
@@ -58,6 +64,7 @@ describe('minipay sandbox (command line)', () => {
     for (const [args, message] of [
       [['--port', 'abc'], /--port must be a whole number/],
       [['--port', '70000'], /--port must be 0 to 65535/],
+      [['--backup-port', '70000'], /--backup-port must be 0 to 65535/],
       [['--time-scale', '0'], /--time-scale must be a number above 0/],
       [['--time-scale', 'fast'], /--time-scale/],
       [['--seed=-1'], /--seed must be a whole number/],
