@@ -44,7 +44,14 @@ export interface Config {
   /** Public base URL WeChat reaches us at; in demo mode derived from the listening address. */
   notifyBaseUrl: string | undefined;
   wechatPayBaseUrl: string;
+  /**
+   * WeChat Pay's backup domain, tried when `wechatPayBaseUrl` fails (connection, timeout,
+   * 5xx): https://api2.mch.weixin.qq.com with the default main domain, else none unless set.
+   */
+  wechatPayBackupBaseUrl: string | undefined;
   wechatApiBaseUrl: string;
+  /** Where refunds are paid from (v2 `refund_account`); WeChat's default when unset. */
+  refundAccount: 'UNSETTLED_FUNDS' | 'RECHARGE_FUNDS' | undefined;
   /** Bearer token for /admin/v1; generated and printed in demo mode when unset. */
   adminToken: string | undefined;
   /** Bearer token for /metrics; while unset /metrics serves nothing. */
@@ -92,6 +99,13 @@ const CREDENTIALS = [
 ] as const;
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+const WECHATPAY_BASE_URL = 'https://api.mch.weixin.qq.com';
+/** WeChat's disaster-recovery domain for api.mch.weixin.qq.com (docs/wechat-rules.md). */
+const WECHATPAY_BACKUP_BASE_URL = 'https://api2.mch.weixin.qq.com';
+const REFUND_ACCOUNTS = ['REFUND_SOURCE_UNSETTLED_FUNDS', 'REFUND_SOURCE_RECHARGE_FUNDS'];
+/** Hosts only a local sandbox can reach us at: http is fine there. */
+const LOOPBACK = /^(localhost|127(\.[0-9]{1,3}){3}|\[::1\])$/;
 
 /** Reads the configuration; throws ConfigError listing every problem at once. */
 export function loadConfig(env: Env = process.env, overrides: Partial<Config> = {}): Config {
@@ -150,6 +164,25 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
       'MINIPAY_NOTIFY_BASE_URL is not set: set it to the public https URL WeChat can reach this server at (e.g. https://pay.example.com)',
     );
   }
+  if (mode === 'live' && notifyBaseUrl?.startsWith('http:') && !isLoopback(notifyBaseUrl)) {
+    problems.push(
+      'MINIPAY_NOTIFY_BASE_URL must be https: WeChat Pay requires an https notify_url (http is allowed only on a loopback address, for a local sandbox)',
+    );
+  }
+  const wechatPayBaseUrl = url('MINIPAY_WECHATPAY_BASE_URL', WECHATPAY_BASE_URL)!;
+  const wechatPayBackupBaseUrl = url(
+    'MINIPAY_WECHATPAY_BACKUP_BASE_URL',
+    wechatPayBaseUrl === WECHATPAY_BASE_URL ? WECHATPAY_BACKUP_BASE_URL : undefined,
+  );
+  if (wechatPayBackupBaseUrl !== undefined && wechatPayBackupBaseUrl === wechatPayBaseUrl) {
+    problems.push(
+      'MINIPAY_WECHATPAY_BACKUP_BASE_URL must differ from MINIPAY_WECHATPAY_BASE_URL (WeChat: https://api2.mch.weixin.qq.com)',
+    );
+  }
+  const refundAccount = get('MINIPAY_REFUND_ACCOUNT');
+  if (refundAccount !== undefined && !REFUND_ACCOUNTS.includes(refundAccount)) {
+    problems.push(`MINIPAY_REFUND_ACCOUNT must be ${REFUND_ACCOUNTS.join(' or ')}`);
+  }
   const adminToken = get('MINIPAY_ADMIN_TOKEN');
   if (adminToken !== undefined && adminToken.length < 16) {
     problems.push(
@@ -195,8 +228,12 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     merchant,
     signType: signType as SignType,
     notifyBaseUrl,
-    wechatPayBaseUrl: url('MINIPAY_WECHATPAY_BASE_URL', 'https://api.mch.weixin.qq.com')!,
+    wechatPayBaseUrl,
+    wechatPayBackupBaseUrl,
     wechatApiBaseUrl: url('MINIPAY_WECHAT_API_BASE_URL', 'https://api.weixin.qq.com')!,
+    refundAccount: REFUND_ACCOUNTS.includes(refundAccount ?? '')
+      ? (refundAccount!.slice('REFUND_SOURCE_'.length) as Config['refundAccount'])
+      : undefined,
     adminToken,
     metricsToken,
     orderTtlSeconds: int('MINIPAY_ORDER_TTL_SECONDS', 1800, 300, 7200),
@@ -305,6 +342,10 @@ function webhookConfig(
     );
   }
   return { webhookUrls, webhookSecrets };
+}
+
+function isLoopback(url: string): boolean {
+  return URL.canParse(url) && LOOPBACK.test(new URL(url).hostname);
 }
 
 function definedOnly(env: Env): Record<string, string> {

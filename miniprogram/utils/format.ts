@@ -11,6 +11,7 @@ export function yuan(fen: number): string {
 const STATUS_TEXT: Record<OrderStatus, string> = {
   CREATED: 'Being created',
   PENDING: 'Awaiting payment',
+  CLOSING: 'Being cancelled',
   PAID: 'Paid',
   PARTIALLY_REFUNDED: 'Partly refunded',
   REFUNDED: 'Refunded',

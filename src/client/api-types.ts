@@ -6,6 +6,8 @@
 export type OrderStatus =
   | 'CREATED'
   | 'PENDING'
+  /** Being cancelled: no more payment; CLOSED once WeChat has closed the trade (or PAID). */
+  | 'CLOSING'
   | 'PAID'
   | 'PARTIALLY_REFUNDED'
   | 'REFUNDED'

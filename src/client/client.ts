@@ -232,7 +232,12 @@ export function resultOf(order: Order): PayResult {
           order.failure?.code ?? 'ORDER_FAILED',
           order.failure?.message ?? 'WeChat refused the order',
         )
-      : new MinipayError('NOT_PAYABLE', 'the order is closed; place a new order to buy again');
+      : new MinipayError(
+          'NOT_PAYABLE',
+          order.status === 'CLOSING'
+            ? 'the order is being cancelled; place a new order to buy again'
+            : 'the order is closed; place a new order to buy again',
+        );
   return { status: 'failed', order, error };
 }
 

@@ -10,12 +10,13 @@ export type { Job, JobHooks, JobRunner } from './runner.js';
 export { TimerRunner } from './timer-runner.js';
 
 /**
- * The order jobs: expiry-close, pending sweep, refund follow-up, and the clean-ups of
+ * The order jobs: expiry, closing, pending sweep, refund follow-up, and the clean-ups of
  * idempotency keys and expired sessions.
  */
 export function orderJobs(payments: Payments, intervalMs: number): Job[] {
   return [
     { name: 'minipay-expire-orders', intervalMs, run: () => payments.maintenance.expire() },
+    { name: 'minipay-close-orders', intervalMs, run: () => payments.maintenance.close() },
     { name: 'minipay-sweep-pending', intervalMs, run: () => payments.maintenance.sweep() },
     { name: 'minipay-follow-up-refunds', intervalMs, run: () => payments.refunds.followUp() },
     {

@@ -53,22 +53,24 @@ export class AdminActions {
   }
 
   /**
-   * Close-then-query (TradeSync.close): CLOSED, or PAID when the payment won the race. A
-   * CLOSED order is answered as it is; any other status is a 409.
+   * Starts closing a PENDING order (TradeSync.requestClose): CLOSED when WeChat closed it at
+   * once, CLOSING while WeChat does not allow it yet (the close job finishes it), PAID when
+   * the payment won. A CLOSING order takes its next step now. CLOSED is answered as it is;
+   * any other status is a 409.
    */
   async close(id: string): Promise<AdminOrderView> {
     const order = await this.find(id);
-    if (order.status !== 'CLOSED') {
-      if (order.status !== 'PENDING') {
-        throw new DomainError(
-          409,
-          'ORDER_NOT_PENDING',
-          `the order is ${order.status}; only a PENDING order can be closed`,
-        );
-      }
-      await this.trades.close(order, 'admin');
+    if (order.status === 'PENDING' || order.status === 'CLOSING') {
+      if (order.status === 'PENDING') await this.trades.requestClose(order, 'admin');
+      else await this.trades.advanceClose(order);
       this.ctx.metrics.inc('minipay_admin_actions_total', { action: 'close' });
       this.ctx.logger.info({ orderId: id }, 'admin closed an order');
+    } else if (order.status !== 'CLOSED') {
+      throw new DomainError(
+        409,
+        'ORDER_NOT_PENDING',
+        `the order is ${order.status}; only a PENDING order can be closed`,
+      );
     }
     return this.queries.orderView(id);
   }

@@ -11,6 +11,7 @@ import type { OrdersTable } from '../store/schema.js';
 import { fenToYuan, MAX_TOTAL_FEE } from '../wechatpay/amounts.js';
 import { attachProblem } from '../wechatpay/attach.js';
 import { outTradeNo } from '../wechatpay/ids.js';
+import { fitUtf8, TEXT_LIMITS } from '../wechatpay/limits.js';
 import { type PaymentsContext, sleep, transactorOf } from './context.js';
 import { crashPoint } from './crash-points.js';
 import { DomainError, validation, wechatUnavailable } from './errors.js';
@@ -426,13 +427,15 @@ function checkAttach(attach: string | null | undefined): string | null {
   return attach;
 }
 
-/** WeChat's `body`: at most 127 characters, e.g. "minipay - Jasmine tea and 2 more". */
-function describe(store: string, lines: { name: string; quantity: number }[]): string {
+/**
+ * WeChat's `body`, e.g. "minipay - Jasmine tea and 2 more": at most 127 bytes of UTF-8 (42
+ * Chinese characters), shortened between characters with an ellipsis when longer.
+ */
+export function describe(store: string, lines: { name: string; quantity: number }[]): string {
   const first = lines[0]!;
   const what =
     lines.length > 1
       ? `${first.name} and ${lines.length - 1} more`
       : `${first.name}${first.quantity > 1 ? ` x${first.quantity}` : ''}`;
-  const text = `${store} - ${what}`;
-  return text.length > 127 ? `${text.slice(0, 126)}…` : text;
+  return fitUtf8(`${store} - ${what}`, TEXT_LIMITS.body);
 }

@@ -1,8 +1,8 @@
 /**
  * Payment confirmation. The notify path and the query path (sync=1, the sweep, cancel) both
  * end in `applyPaid`, the ONE place an order becomes PAID: the evidence is checked against
- * the order (merchant, amount, currency) and then PENDING → PAID is a compare-and-set, so
- * duplicates and racing confirmations change nothing.
+ * the order (merchant, amount, currency) and then PENDING/CLOSING → PAID is a compare-and-set,
+ * so duplicates and racing confirmations change nothing.
  */
 import { createHash } from 'node:crypto';
 import type { Transaction } from 'kysely';
@@ -145,10 +145,11 @@ export class Confirmation {
       this.ctx.logger.error({ orderId: order.id }, 'payment amount does not match the order');
       return 'amount_mismatch';
     }
+    // CLOSING too: money that arrives while an order is being closed is the order's payment.
     const paid = await transition(
       db,
       order.id,
-      ['PENDING'],
+      ['PENDING', 'CLOSING'],
       'PAID',
       now,
       {

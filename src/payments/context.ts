@@ -3,7 +3,7 @@ import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import { type Transactor, transactionPerUnit } from '../store/group-commit.js';
 import type { Database } from '../store/schema.js';
-import type { PaymentGateway } from './gateway.js';
+import type { PaymentGateway, RefundAccount } from './gateway.js';
 import type { WebhookSettings } from './webhooks.js';
 
 export interface PaymentsSettings {
@@ -27,6 +27,14 @@ export interface PaymentsSettings {
   currency: string;
   /** `?sync=1` asks WeChat about one order at most once in this long (this process; 0: always). */
   syncIntervalMs: number;
+  /**
+   * How much faster WeChat's clock runs than ours: 1 against WeChat, the sandbox's timeScale
+   * against a time-scaled sandbox (demo mode). WeChat's delays (close 5 minutes after the
+   * order, refunds a minute apart) are divided by it.
+   */
+  wechatTimeScale: number;
+  /** Where refunds are paid from (v2 `refund_account`); WeChat's default when unset. */
+  refundAccount?: RefundAccount;
   /** Where events are POSTed, and the signing secret(s); no webhooks when absent. */
   webhooks?: WebhookSettings;
 }
@@ -40,6 +48,7 @@ export const DEFAULT_SETTINGS: Omit<PaymentsSettings, 'notifyUrl'> = {
   retryDelayMs: 200,
   currency: 'CNY',
   syncIntervalMs: 3000,
+  wechatTimeScale: 1,
 };
 
 /** Counters the server exports as Prometheus metrics. */

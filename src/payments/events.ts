@@ -10,6 +10,7 @@ export const EVENT_TYPES = [
   'order.pending',
   'order.paid',
   'order.failed',
+  'order.closing',
   'order.closed',
   'order.partially_refunded',
   'order.refunded',

@@ -85,6 +85,12 @@ export interface PaymentNotice {
   noticeId: string;
 }
 
+/**
+ * Where a refund is paid from: the unsettled takings of the day (WeChat's default) or the
+ * available balance (可用余额). "交易未结算资金不足" is answered when the former runs short.
+ */
+export type RefundAccount = 'UNSETTLED_FUNDS' | 'RECHARGE_FUNDS';
+
 export interface RefundRequest {
   outTradeNo: string;
   outRefundNo: string;
@@ -92,6 +98,7 @@ export interface RefundRequest {
   refundFen: number;
   reason?: string;
   notifyUrl?: string;
+  account?: RefundAccount;
 }
 
 export interface RefundAccepted {

@@ -1,7 +1,8 @@
 /**
- * The background work on orders: close PENDING orders past their expiry (close-then-query),
- * give up on CREATED orders whose prepay never got an answer, and sweep PENDING orders whose
- * notify has not arrived (orderquery with back-off). Each run handles a bounded batch.
+ * The background work on orders: start closing PENDING orders past their expiry, take the
+ * next step of closing CLOSING orders (until WeChat says CLOSED, trade-sync.ts), give up on
+ * CREATED orders whose prepay never got an answer, and sweep PENDING orders whose notify has
+ * not arrived (orderquery with back-off). Each run handles a bounded batch.
  */
 import type { PaymentsContext } from './context.js';
 import { GatewayError } from './gateway.js';
@@ -26,7 +27,7 @@ export class Maintenance {
     private readonly trades: TradeSync,
   ) {}
 
-  /** Closes expired PENDING orders and fails expired CREATED ones. */
+  /** Starts closing expired PENDING orders and fails expired CREATED ones. */
   async expire(): Promise<RunSummary> {
     const now = this.ctx.clock().toISOString();
     const due = await this.ctx.db
@@ -42,12 +43,36 @@ export class Maintenance {
       try {
         const after =
           order.status === 'PENDING'
-            ? await this.trades.close(order, 'expired')
+            ? await this.trades.requestClose(order, 'expired')
             : await this.failUnconfirmed(order.id, order.out_trade_no);
         if (after && after.status !== order.status) summary.changed++;
       } catch (err) {
         summary.errors++;
         this.ctx.logger.warn({ err, orderId: order.id }, 'expiry could not settle an order');
+      }
+    }
+    return summary;
+  }
+
+  /** The next step for CLOSING orders that are due: CLOSED once WeChat says so, or PAID. */
+  async close(): Promise<RunSummary> {
+    const now = this.ctx.clock().toISOString();
+    const due = await this.ctx.db
+      .selectFrom('orders')
+      .selectAll()
+      .where('status', '=', 'CLOSING')
+      .where('next_query_at', '<=', now)
+      .orderBy('next_query_at')
+      .limit(BATCH)
+      .execute();
+    const summary: RunSummary = { examined: due.length, changed: 0, errors: 0 };
+    for (const order of due) {
+      try {
+        const after = await this.trades.advanceClose(order);
+        if (after.status !== 'CLOSING') summary.changed++;
+      } catch (err) {
+        summary.errors++;
+        this.ctx.logger.warn({ err, orderId: order.id }, 'the close job could not step an order');
       }
     }
     return summary;

@@ -175,6 +175,11 @@ function fromEvent(e: EventRow, order: OrderRow): TimelineEntry | null {
         failure: snapshot.failure ?? null,
       });
     }
+    case 'order.closing':
+      return entry(
+        `Closing (${String(payload.reason ?? 'unknown reason')}): no more payment; CLOSED once WeChat has closed the trade.`,
+        { reason: payload.reason ?? null },
+      );
     case 'order.closed':
       return entry(`Closed (${String(payload.reason ?? 'unknown reason')}).`, {
         reason: payload.reason ?? null,

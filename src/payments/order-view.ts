@@ -32,11 +32,13 @@ export interface OrderView {
   failure: { code: string; message: string } | null;
 }
 
-/** Admin answers add who ordered, and whether the money must go back. */
+/** Admin answers add who ordered, whether the money must go back, and why it was closed. */
 export interface AdminOrderView extends OrderView {
   openid: string;
   userId: string;
   refundRequired: boolean;
+  /** CLOSING and CLOSED orders: cancelled, expired, admin or closed_by_wechat. */
+  closeReason: string | null;
 }
 
 export function orderView(order: OrderRow, items: OrderItemRow[]): OrderView {
@@ -77,5 +79,6 @@ export function adminOrderView(order: OrderRow, items: OrderItemRow[]): AdminOrd
     openid: order.openid,
     userId: order.user_id,
     refundRequired: order.refund_required === 1,
+    closeReason: order.close_reason,
   };
 }

@@ -131,7 +131,7 @@ export function transition(
   return changeStatus(db, update, to, at, extra);
 }
 
-/** The PENDING order with this out_trade_no, provided it is for exactly this money. */
+/** The open (PENDING or CLOSING) order with this out_trade_no, for exactly this money. */
 export type PendingPaymentMatch = {
   outTradeNo: string;
   totalFen: number;
@@ -139,7 +139,7 @@ export type PendingPaymentMatch = {
 };
 
 /**
- * PENDING → PAID for the order `match` names, in ONE statement: the compare-and-set also
+ * PENDING/CLOSING → PAID for the order `match` names, in ONE statement: the compare-and-set also
  * requires the amount and currency to be the order's. A payment notify's usual case needs no
  * read of the order first. Resolves `null` when no order matched (unknown, already settled or
  * other money): the caller reads the order to say which.
@@ -178,7 +178,7 @@ const payPending = preparedQuery<
       updated_at: p('at'),
     })
     .where('out_trade_no', '=', p('outTradeNo'))
-    .where('status', '=', 'PENDING')
+    .where('status', 'in', ['PENDING', 'CLOSING'])
     .where('total_fen', '=', p('totalFen'))
     .where('currency', '=', p('currency'))
     .returningAll(),

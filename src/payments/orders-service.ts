@@ -12,7 +12,7 @@ import type { OrderRow, OrderView } from './order-view.js';
 import { findOrder, loadOrderView } from './orders-repo.js';
 import { decodeTimeCursor, olderThan, parseLimit, timePage } from './page-cursor.js';
 import { QueryThrottle } from './query-throttle.js';
-import type { TradeSync } from './trade-sync.js';
+import { OPEN, type TradeSync } from './trade-sync.js';
 
 /** A prepay_id this close to its end is replaced before its parameters are handed out. */
 const PREPAY_MARGIN_MS = 5 * 60_000;
@@ -53,12 +53,13 @@ export class OrdersService {
   }
 
   /**
-   * The caller's order; with `sync`, a PENDING order is first checked with WeChat, unless it
-   * was asked about in the last `syncIntervalMs` (then the stored order is the answer).
+   * The caller's order; with `sync`, an open (PENDING or CLOSING) order is first checked with
+   * WeChat, unless it was asked about in the last `syncIntervalMs` (then the stored order is
+   * the answer).
    */
   async get(user: SessionUser, id: string, sync = false): Promise<OrderView> {
     let order = await this.own(user, id);
-    if (sync && order.status === 'PENDING' && this.syncs.take(order.id)) {
+    if (sync && OPEN.includes(order.status) && this.syncs.take(order.id)) {
       try {
         order = await this.trades.sync(order);
       } catch (err) {
@@ -95,11 +96,17 @@ export class OrdersService {
     };
   }
 
+  /**
+   * The shopper gives up on an order: CLOSING at once (no more payment parameters), CLOSED
+   * once WeChat has closed the trade (now or by the close job), or PAID if the money came.
+   */
   async cancel(user: SessionUser, id: string): Promise<OrderView> {
     const order = await this.own(user, id);
-    if (order.status === 'CLOSED') return loadOrderView(this.ctx.db, order);
+    if (order.status === 'CLOSED' || order.status === 'CLOSING') {
+      return loadOrderView(this.ctx.db, order);
+    }
     if (order.status !== 'PENDING') throw notPending(order);
-    return loadOrderView(this.ctx.db, await this.trades.close(order, 'cancelled'));
+    return loadOrderView(this.ctx.db, await this.trades.requestClose(order, 'cancelled'));
   }
 
   private async renewPrepay(order: OrderRow): Promise<OrderRow> {
@@ -141,6 +148,13 @@ export class OrdersService {
 }
 
 export function notPending(order: OrderRow): DomainError {
+  if (order.status === 'CLOSING') {
+    return new DomainError(
+      409,
+      'ORDER_CLOSING',
+      'the order is being cancelled; it cannot be paid any more: place a new order',
+    );
+  }
   return new DomainError(
     409,
     'ORDER_NOT_PENDING',

@@ -8,8 +8,8 @@
 
 /** WeChat accepts at most 50 refunds per trade (official refund doc). */
 export const MAX_REFUNDS_PER_ORDER = 50;
-/** WeChat's refund_desc is at most 80 characters. */
-export const MAX_REFUND_REASON_CHARS = 80;
+/** WeChat's refund_desc is at most 80 bytes of UTF-8. */
+export const MAX_REFUND_REASON_BYTES = 80;
 
 export interface RefundLedger {
   paidFen: number;

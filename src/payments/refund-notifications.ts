@@ -20,7 +20,7 @@ import { findOrderByOutTradeNo } from './orders-repo.js';
 import type { RefundRow } from './refund-view.js';
 import type { Refunds } from './refunds.js';
 import { findRefundByOutRefundNo, insertRefund } from './refunds-repo.js';
-import type { TradeSync } from './trade-sync.js';
+import { OPEN, type TradeSync } from './trade-sync.js';
 
 export type RefundNotifyResult =
   | 'settled'
@@ -78,9 +78,9 @@ export class RefundNotifications {
       }
       let result: RefundNotifyResult;
       if (!refund) {
-        if (order.status === 'PENDING' || order.status === 'CREATED') {
+        if (OPEN.includes(order.status) || order.status === 'CREATED') {
           order = await this.trades.sync(order);
-          if (order.status === 'PENDING' || order.status === 'CREATED') {
+          if (OPEN.includes(order.status) || order.status === 'CREATED') {
             return this.finish(identity, 'retry', 'payment not confirmed yet', 'order_not_paid');
           }
         }

@@ -5,9 +5,10 @@ import type { RefundsTable } from '../store/schema.js';
 export type RefundRow = Selectable<RefundsTable>;
 
 /**
- * PENDING: recorded, WeChat not yet known to have it; PROCESSING: accepted by WeChat (or the
+ * PENDING: recorded, WeChat not yet known to have it (also while WeChat refuses it for now:
+ * `retry` says why and when it is asked again); PROCESSING: accepted by WeChat (or the
  * request's answer was lost); SUCCESS / CHANGE / REFUNDCLOSE: WeChat's outcome; FAILED: WeChat
- * refused the request outright.
+ * refused the request outright, or an admin gave it up.
  */
 export type RefundStatus =
   | 'PENDING'
@@ -42,6 +43,8 @@ export interface RefundView {
   updatedAt: string;
   succeededAt: string | null;
   failure: { code: string; message: string } | null;
+  /** Why a PENDING refund waits (WeChat refused it for now) and when it is sent again. */
+  retry: { code: string; message: string; attempts: number; nextAttemptAt: string | null } | null;
 }
 
 export function refundView(r: RefundRow): RefundView {
@@ -59,5 +62,14 @@ export function refundView(r: RefundRow): RefundView {
     succeededAt: r.succeeded_at,
     failure:
       r.failure_code === null ? null : { code: r.failure_code, message: r.failure_message ?? '' },
+    retry:
+      r.status !== 'PENDING' || r.retry_code === null
+        ? null
+        : {
+            code: r.retry_code,
+            message: r.retry_message ?? '',
+            attempts: r.query_attempts,
+            nextAttemptAt: r.next_query_at,
+          },
   };
 }

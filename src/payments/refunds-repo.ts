@@ -144,6 +144,8 @@ export async function insertRefund(
       succeeded_at: null,
       query_attempts: 0,
       next_query_at: refund.nextQueryAt.toISOString(),
+      retry_code: null,
+      retry_message: null,
     };
     await trx.insertInto('refunds').values(row).execute();
     await claimVersion(trx, order, at);
@@ -174,6 +176,8 @@ export async function markProcessing(
       status: 'PROCESSING',
       refund_id: refundId ?? refund.refund_id,
       next_query_at: nextQueryAt.toISOString(),
+      retry_code: null,
+      retry_message: null,
       updated_at: at.toISOString(),
     })
     .where('id', '=', refund.id)
@@ -181,6 +185,66 @@ export async function markProcessing(
     .executeTakeFirst();
   return Number(r.numUpdatedRows) === 1;
 }
+
+/**
+ * WeChat refused the refund for now (NOTENOUGH, FREQUENCY_LIMITED): it waits PENDING, its
+ * amount still reserved, with why and when it is sent again (same out_refund_no). False if it
+ * had settled meanwhile.
+ */
+export async function deferRefund(
+  db: Db,
+  refund: RefundRow,
+  reason: { code: string; message: string },
+  nextAttemptAt: Date,
+  at: Date,
+): Promise<boolean> {
+  const r = await db
+    .updateTable('refunds')
+    .set({
+      status: 'PENDING',
+      retry_code: reason.code,
+      retry_message: reason.message.slice(0, 500),
+      query_attempts: refund.query_attempts + 1,
+      next_query_at: nextAttemptAt.toISOString(),
+      updated_at: at.toISOString(),
+    })
+    .where('id', '=', refund.id)
+    .where('status', 'in', UNSETTLED)
+    .executeTakeFirst();
+  return Number(r.numUpdatedRows) === 1;
+}
+
+/**
+ * A refund an admin gave up on that WeChat accepted after all (a request in flight when it
+ * was given up): FAILED → PROCESSING, its amount reserved again, so the follow-up settles it
+ * with WeChat's outcome. False when it was not a given-up refund.
+ */
+export async function reopenGivenUp(
+  db: Db,
+  refund: RefundRow,
+  refundId: string | null,
+  nextQueryAt: Date,
+  at: Date,
+): Promise<boolean> {
+  const r = await db
+    .updateTable('refunds')
+    .set({
+      status: 'PROCESSING',
+      refund_id: refundId ?? refund.refund_id,
+      failure_code: null,
+      failure_message: null,
+      next_query_at: nextQueryAt.toISOString(),
+      updated_at: at.toISOString(),
+    })
+    .where('id', '=', refund.id)
+    .where('status', '=', 'FAILED')
+    .where('failure_code', '=', GIVEN_UP)
+    .executeTakeFirst();
+  return Number(r.numUpdatedRows) === 1;
+}
+
+/** The failure code of a refund an admin gave up. */
+export const GIVEN_UP = 'GIVEN_UP';
 
 export interface RefundOutcome {
   status: 'SUCCESS' | 'CHANGE' | 'REFUNDCLOSE' | 'FAILED';

@@ -6,9 +6,14 @@
  * 2. WeChat is asked with that `out_refund_no`, and again with the same number and amounts
  *    whenever an answer is ambiguous, so WeChat sees one refund however often it is retried;
  * 3. an answer that never came leaves the refund PROCESSING; the follow-up job (refundquery)
- *    settles it, or sends it again when WeChat never got it. Nothing is ever deleted.
+ *    settles it, or sends it again when WeChat never got it. Nothing is ever deleted;
+ * 4. a refund WeChat refuses for now (`later`: NOTENOUGH, FREQUENCY_LIMITED) stays PENDING with
+ *    why, its amount reserved, and is sent again with the SAME out_refund_no after a back-off
+ *    (WeChat's rule, docs/wechat-rules.md), or now by an admin, until an admin gives it up
+ *    (FAILED, the amount free again) once WeChat confirms it has no such refund.
  */
 import { outRefundNo } from '../wechatpay/ids.js';
+import { utf8Length } from '../wechatpay/limits.js';
 import { type PaymentsContext, sleep } from './context.js';
 import { crashPoint } from './crash-points.js';
 import { DomainError, notFound, validation } from './errors.js';
@@ -19,7 +24,7 @@ import type { RunSummary } from './maintenance.js';
 import type { AdminOrderView, OrderRow } from './order-view.js';
 import { findOrder } from './orders-repo.js';
 import { decodeTimeCursor, olderThan, parseLimit, timePage } from './page-cursor.js';
-import { MAX_REFUND_REASON_CHARS, refusalFor } from './refund-amounts.js';
+import { MAX_REFUND_REASON_BYTES, refusalFor } from './refund-amounts.js';
 import {
   REFUND_STATUSES,
   type RefundRow,
@@ -28,13 +33,16 @@ import {
   refundView,
 } from './refund-view.js';
 import {
+  deferRefund,
   findRefund,
+  GIVEN_UP,
   insertRefund,
   loadAdminOrder,
   markProcessing,
   postponeQuery,
   REFUNDABLE,
   type RefundOutcome,
+  reopenGivenUp,
   type SettleResult,
   settleRefund,
   UNSETTLED,
@@ -49,6 +57,12 @@ const PENDING_GRACE_MS = 2 * 60_000;
 /** Follow-up back-off: 1, 2, 4, … minutes, at most an hour. */
 const FOLLOW_UP_BASE_MS = 60_000;
 const FOLLOW_UP_MAX_MS = 3600_000;
+/**
+ * A refund refused for now is sent again after 1, 2, 4, … minutes of WeChat time, at most an
+ * hour (WeChat: refunds of one order a minute apart; a balance takes a while to top up).
+ */
+const RETRY_BASE_MS = 60_000;
+const RETRY_MAX_MS = 3600_000;
 
 export interface RefundInput {
   amountFen: number;
@@ -165,7 +179,8 @@ export class Refunds {
 
   /**
    * Asks WeChat for a recorded refund, with its own `out_refund_no` every time. Accepted or
-   * unanswered: PROCESSING; refused: FAILED (its amount is free again).
+   * unanswered: PROCESSING; refused for now: PENDING with why, sent again later; refused:
+   * FAILED (its amount is free again).
    */
   async submit(refund: RefundRow): Promise<void> {
     const order = (await findOrder(this.ctx.db, refund.order_id))!;
@@ -185,11 +200,12 @@ export class Refunds {
               refundFen: refund.amount_fen,
               ...(refund.reason !== null && { reason: refund.reason }),
               ...(settings.refundNotifyUrl && { notifyUrl: settings.refundNotifyUrl }),
+              ...(settings.refundAccount && { account: settings.refundAccount }),
             }),
           (a) => ({ outRefundNo: a.outRefundNo, refundId: a.refundId, refundFen: a.refundFen }),
         );
         crashPoint('refund-after-wechat');
-        await markProcessing(this.ctx.db, refund, accepted.refundId, this.nextQuery(0), this.now());
+        await this.atWechat(refund, accepted.refundId);
         this.ctx.metrics.inc('minipay_refunds_total', { outcome: 'accepted' });
         return;
       } catch (err) {
@@ -201,12 +217,16 @@ export class Refunds {
         }
         if (unknown) {
           // WeChat may have it: the follow-up asks (refundquery) and sends it again if not.
-          await markProcessing(this.ctx.db, refund, null, this.nextQuery(0), this.now());
+          await this.atWechat(refund, null);
           this.ctx.metrics.inc('minipay_refunds_total', { outcome: 'unanswered' });
           this.ctx.logger.warn(
             { refundId: refund.id, code: err.code },
             'refund request unanswered; the follow-up will settle it',
           );
+          return;
+        }
+        if (err.kind === 'later') {
+          await this.deferred(refund, err);
           return;
         }
         await settleRefund(
@@ -219,6 +239,108 @@ export class Refunds {
         return;
       }
     }
+  }
+
+  /**
+   * WeChat has (or may have) the refund: PROCESSING. A refund given up meanwhile, while this
+   * request was on its way, is taken back up: WeChat's word wins over the give-up.
+   */
+  private async atWechat(refund: RefundRow, refundId: string | null): Promise<void> {
+    const next = this.nextQuery(0);
+    if (await markProcessing(this.ctx.db, refund, refundId, next, this.now())) return;
+    if (await reopenGivenUp(this.ctx.db, refund, refundId, next, this.now())) {
+      this.ctx.metrics.inc('minipay_refunds_total', { outcome: 'reopened' });
+      this.ctx.logger.warn(
+        { refundId: refund.id },
+        'WeChat accepted a refund that was given up while the request was on its way: PROCESSING again',
+      );
+    }
+  }
+
+  /** Refused for now: PENDING with why, sent again after the back-off. */
+  private async deferred(refund: RefundRow, err: GatewayError): Promise<void> {
+    const current = (await findRefund(this.ctx.db, refund.id)) ?? refund;
+    const wait = Math.min(
+      (RETRY_BASE_MS / this.ctx.settings.wechatTimeScale) *
+        2 ** Math.min(current.query_attempts, 20),
+      RETRY_MAX_MS / this.ctx.settings.wechatTimeScale,
+    );
+    const next = new Date(this.now().getTime() + wait);
+    const reason = { code: err.code, message: err.message };
+    await deferRefund(this.ctx.db, current, reason, next, this.now());
+    this.ctx.metrics.inc('minipay_refunds_total', { outcome: 'deferred' });
+    this.ctx.logger.warn(
+      { refundId: refund.id, code: err.code, nextAttemptAt: next.toISOString() },
+      'WeChat refused the refund for now; it is sent again later with the same out_refund_no',
+    );
+  }
+
+  /**
+   * `POST /admin/v1/refunds/:id/retry`: sends a waiting (PENDING) refund to WeChat now, with
+   * its own out_refund_no; answers the refund after it.
+   */
+  async retryNow(id: string): Promise<RefundView> {
+    const refund = await this.waiting(id, 'sent again');
+    await this.submit(refund);
+    this.ctx.metrics.inc('minipay_admin_actions_total', { action: 'refund_retry' });
+    return this.get(id);
+  }
+
+  /**
+   * `POST /admin/v1/refunds/:id/give-up`: a waiting (PENDING) refund becomes FAILED and its
+   * amount free again, once WeChat confirms it has no such refund (refundquery); when WeChat
+   * has it, its word is applied instead and the answer is a 409.
+   */
+  async giveUp(id: string): Promise<RefundView> {
+    const refund = await this.waiting(id, 'given up');
+    try {
+      const status = await logged(this.ctx, refund.order_id, 'refundquery', () =>
+        this.ctx.gateway.queryRefund(refund.out_refund_no),
+      );
+      await this.apply(refund, status);
+      throw new DomainError(
+        409,
+        'REFUND_AT_WECHAT',
+        `WeChat has this refund (${status.state}); it cannot be given up`,
+      );
+    } catch (err) {
+      if (!(err instanceof GatewayError)) throw err;
+      if (err.code !== 'REFUNDNOTEXIST') {
+        throw new DomainError(
+          502,
+          'WECHATPAY_UNAVAILABLE',
+          `could not confirm with WeChat Pay that it has no such refund (${err.code}); try again`,
+        );
+      }
+    }
+    const attempts = refund.query_attempts;
+    const last = refund.retry_code ? `; WeChat last said ${refund.retry_code}` : '';
+    const outcome = await settleRefund(
+      this.ctx.db,
+      refund.id,
+      {
+        status: 'FAILED',
+        failure: {
+          code: GIVEN_UP,
+          message: `given up by an admin after ${attempts} attempts${last}`,
+        },
+      },
+      this.now(),
+    );
+    if (outcome !== 'settled') throw notWaiting(refund.id, (await this.get(id)).status, 'given up');
+    this.ctx.metrics.inc('minipay_admin_actions_total', { action: 'refund_give_up' });
+    this.ctx.logger.info({ refundId: id }, 'admin gave up a refund');
+    return this.get(id);
+  }
+
+  /** A PENDING refund of minipay's own, else 404 / 409. */
+  private async waiting(id: string, what: string): Promise<RefundRow> {
+    const refund = /^[A-Za-z0-9_-]{1,64}$/.test(id) ? await findRefund(this.ctx.db, id) : undefined;
+    if (!refund) throw notFound('refund');
+    if (refund.status !== 'PENDING' || refund.source !== 'minipay') {
+      throw notWaiting(id, refund.status, what);
+    }
+    return refund;
   }
 
   /** Applies WeChat's word on a refund (notify or refundquery). */
@@ -261,6 +383,12 @@ export class Refunds {
     const summary: RunSummary = { examined: due.length, changed: 0, errors: 0 };
     for (const refund of due) {
       try {
+        if (refund.status === 'PENDING' && refund.retry_code !== null) {
+          // Refused for now before: send it again (it schedules its own next attempt).
+          await this.submit(refund);
+          if ((await findRefund(this.ctx.db, refund.id))?.status !== 'PENDING') summary.changed++;
+          continue;
+        }
         if (await this.followOne(refund)) {
           summary.changed++;
           continue;
@@ -360,10 +488,20 @@ export class Refunds {
 
 function checkReason(reason: string | null | undefined): string | null {
   if (reason === undefined || reason === null || reason.trim() === '') return null;
-  if ([...reason].length > MAX_REFUND_REASON_CHARS) {
-    throw validation(`reason must be at most ${MAX_REFUND_REASON_CHARS} characters`);
+  if (utf8Length(reason) > MAX_REFUND_REASON_BYTES) {
+    throw validation(
+      `reason must be at most ${MAX_REFUND_REASON_BYTES} bytes of UTF-8 (WeChat's refund_desc; a Chinese character is 3)`,
+    );
   }
   return reason;
+}
+
+function notWaiting(id: string, status: string, what: string): DomainError {
+  return new DomainError(
+    409,
+    'REFUND_NOT_WAITING',
+    `refund ${id} is ${status}; only a PENDING refund asked for through minipay can be ${what}`,
+  );
 }
 
 export type { RefundStatus };

@@ -7,6 +7,7 @@ import {
   BillFormatError,
   type BillRow,
   buildRequestPayment,
+  type FailoverEvent,
   notifyReplyXml,
   parseBill,
   readPaymentNotify,
@@ -45,6 +46,10 @@ export interface WechatPayV2GatewayOptions {
   signType: SignType;
   /** Default https://api.mch.weixin.qq.com; the sandbox's URL in demo mode. */
   payBaseUrl?: string;
+  /** The backup domain (https://api2.mch.weixin.qq.com), tried when the main one fails. */
+  backupBaseUrl?: string;
+  /** Called on every failover to the other domain (metrics, logs). */
+  onFailover?: (event: FailoverEvent) => void;
   /** Deadline of one HTTP exchange with WeChat. Default 10,000 ms. */
   timeoutMs?: number;
   /** Merchant API client certificate (refunds). */
@@ -81,6 +86,8 @@ export class WechatPayV2Gateway implements PaymentGateway {
       () =>
         new WechatPayV2Client({
           baseUrl: options.payBaseUrl,
+          backupBaseUrl: options.backupBaseUrl,
+          onFailover: options.onFailover,
           appId: options.appId,
           mchId: options.mchId,
           key: options.mchKey,
@@ -173,6 +180,7 @@ export class WechatPayV2Gateway implements PaymentGateway {
         refundFee: request.refundFen,
         refundDesc: request.reason,
         notifyUrl: request.notifyUrl,
+        refundAccount: request.account && `REFUND_SOURCE_${request.account}`,
       }),
     );
     return { outRefundNo: res.outRefundNo, refundId: res.refundId, refundFen: res.refundFee };

@@ -21,6 +21,8 @@ export interface RefundView {
   settleAt: string;
   settledAt: string | null;
   recvAccount: string;
+  /** `refund_account`: REFUND_SOURCE_UNSETTLED_FUNDS (the default) or _RECHARGE_FUNDS. */
+  refundAccount: string;
 }
 
 export interface TradeView {
@@ -66,6 +68,7 @@ export function refundView(r: RefundRow): RefundView {
     settleAt: iso(r.settle_at),
     settledAt: isoOrNull(r.settled_at),
     recvAccount: r.recv_account,
+    refundAccount: r.refund_account,
   };
 }
 

@@ -14,6 +14,7 @@ import type { Config, MerchantCredentials } from '../config.js';
 import type { ProductInput } from '../payments/index.js';
 import { WechatPayV2Gateway } from '../payments/wechatpay-v2-gateway.js';
 import { DEMO_CREDENTIALS, type Sandbox, startSandbox } from '../sandbox/index.js';
+import { Metrics } from './metrics.js';
 import { type RunningServer, type StartOptions, startServer } from './runtime.js';
 import { wechatLogin } from './wechat-login.js';
 
@@ -86,6 +87,7 @@ export async function launch(config: Config, options: LaunchOptions): Promise<La
     sandbox = await startSandbox({
       host: '127.0.0.1',
       port: 0,
+      backupPort: 0,
       logger: logger.child({ component: 'sandbox' }),
       stateFile: sandboxStateFile(config.databaseUrl, options.sandbox?.stateFile),
       timeScale: options.sandbox?.timeScale,
@@ -94,18 +96,25 @@ export async function launch(config: Config, options: LaunchOptions): Promise<La
     effective = {
       ...config,
       wechatPayBaseUrl: sandbox.url,
+      wechatPayBackupBaseUrl: sandbox.backupUrl,
       wechatApiBaseUrl: sandbox.url,
       adminToken: config.adminToken ?? randomBytes(18).toString('base64url'),
     };
   } else {
     merchant = config.merchant as MerchantCredentials;
   }
+  const metrics = new Metrics();
   const gateway = new WechatPayV2Gateway({
     appId: merchant.appId,
     mchId: merchant.mchId,
     mchKey: merchant.mchKey,
     signType: effective.signType,
     payBaseUrl: effective.wechatPayBaseUrl,
+    backupBaseUrl: effective.wechatPayBackupBaseUrl,
+    onFailover: (e) => {
+      metrics.inc('minipay_wechatpay_failovers_total', { path: e.path, reason: e.reason });
+      logger.warn(e, 'WeChat Pay request sent again to the other domain');
+    },
     timeoutMs: effective.gatewayTimeoutMs,
   });
   const context: LaunchContext = { config: effective, sandbox };
@@ -124,6 +133,9 @@ export async function launch(config: Config, options: LaunchOptions): Promise<La
       seedProducts: effective.mode === 'demo' ? DEMO_CATALOGUE : undefined,
       jobs: options.jobs,
       clock: options.clock,
+      metrics,
+      // Against the demo sandbox WeChat's clock runs timeScale times faster.
+      wechatTimeScale: sandbox ? (options.sandbox?.timeScale ?? 1) : 1,
       plugins: (options.plugins ?? []).map((plugin) => (app) => plugin(app, context)),
       onRoute: options.onRoute,
     });

@@ -16,6 +16,9 @@ const HELP: Record<string, string> = {
   minipay_refunds_settled_total: 'Refunds settled, by WeChat status',
   minipay_refund_notifies_total: 'Refund notifications, by result',
   minipay_webhook_deliveries_total: 'Webhook delivery attempts, by resulting status',
+  minipay_wechatpay_failovers_total:
+    'Requests to WeChat Pay sent again to the other domain after a failed exchange, by path and reason',
+  minipay_admin_actions_total: 'Admin console actions, by action',
 };
 
 export class Metrics implements PaymentsMetrics {

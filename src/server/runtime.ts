@@ -40,6 +40,10 @@ export interface StartOptions {
   plugins?: ((app: FastifyInstance) => Promise<void>)[];
   /** Sees every route as it is registered (see ServerOptions). */
   onRoute?: ServerOptions['onRoute'];
+  /** The counters (the gateway's failovers are counted before the server starts). */
+  metrics?: Metrics;
+  /** How much faster WeChat's clock runs than ours (a time-scaled sandbox); default 1. */
+  wechatTimeScale?: number;
 }
 
 export interface RunningServer {
@@ -63,9 +67,11 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   let runner: JobRunner | undefined;
   try {
     await readySchema(store, config.migrate, logger);
-    const metrics = new Metrics();
+    const metrics = options.metrics ?? new Metrics();
     const settings: PaymentsSettings = {
       ...DEFAULT_SETTINGS,
+      wechatTimeScale: options.wechatTimeScale ?? 1,
+      ...(config.refundAccount && { refundAccount: config.refundAccount }),
       notifyUrl: config.notifyBaseUrl ? `${config.notifyBaseUrl}${NOTIFY_PATH}` : '',
       refundNotifyUrl: config.notifyBaseUrl ? `${config.notifyBaseUrl}${REFUND_NOTIFY_PATH}` : '',
       orderTtlMs: config.orderTtlSeconds * 1000,

@@ -1,6 +1,7 @@
 /** TypeBox schemas for the HTTP API (docs/http-api.md); they validate and feed /openapi.json. */
 import { Type } from '@fastify/type-provider-typebox';
 import { MAX_PRICE_FEN } from '../payments/catalogue.js';
+import { ORDER_STATUSES } from '../payments/order-states.js';
 
 const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) =>
   Type.Union([t, Type.Null()]);
@@ -47,11 +48,7 @@ const OrderItem = Type.Object({
 const orderFields = {
   id: Type.String(),
   outTradeNo: Type.String(),
-  status: Type.Union(
-    ['CREATED', 'PENDING', 'PAID', 'PARTIALLY_REFUNDED', 'REFUNDED', 'CLOSED', 'FAILED'].map((s) =>
-      Type.Literal(s),
-    ),
-  ),
+  status: Type.Union(ORDER_STATUSES.map((s) => Type.Literal(s))),
   description: Type.String(),
   totalFen: Type.Integer(),
   currency: Type.String(),
@@ -70,7 +67,13 @@ const orderFields = {
 export const Order = Type.Object(orderFields, { $id: 'Order' });
 
 export const AdminOrder = Type.Object(
-  { ...orderFields, openid: Type.String(), userId: Type.String(), refundRequired: Type.Boolean() },
+  {
+    ...orderFields,
+    openid: Type.String(),
+    userId: Type.String(),
+    refundRequired: Type.Boolean(),
+    closeReason: Nullable(Type.String()),
+  },
   { $id: 'AdminOrder' },
 );
 
@@ -213,6 +216,20 @@ export const Refund = Type.Object(
     updatedAt: Type.String({ format: 'date-time' }),
     succeededAt: Nullable(Type.String({ format: 'date-time' })),
     failure: Nullable(Type.Object({ code: Type.String(), message: Type.String() })),
+    retry: Nullable(
+      Type.Object(
+        {
+          code: Type.String(),
+          message: Type.String(),
+          attempts: Type.Integer(),
+          nextAttemptAt: Nullable(Type.String({ format: 'date-time' })),
+        },
+        {
+          description:
+            'why a PENDING refund waits (WeChat refused it for now) and when it is sent again',
+        },
+      ),
+    ),
   },
   { $id: 'Refund' },
 );
@@ -235,7 +252,9 @@ export const Anomaly = Type.Object(
 export const RefundBody = Type.Object(
   {
     amountFen: Type.Integer({ minimum: 1, maximum: 10_000_000_000 }),
-    reason: Type.Optional(Nullable(Type.String({ maxLength: 80 }))),
+    reason: Type.Optional(
+      Nullable(Type.String({ maxLength: 80, description: 'at most 80 bytes of UTF-8' })),
+    ),
   },
   { additionalProperties: false },
 );
@@ -244,6 +263,8 @@ export const RefundAnswer = Type.Object({
   refund: Type.Ref('Refund'),
   order: Type.Ref('AdminOrder'),
 });
+
+export const RefundOnly = Type.Object({ refund: Type.Ref('Refund') });
 
 export const RefundListQuery = Type.Object(
   {

@@ -300,6 +300,23 @@ const sessionIndexes: Migration = {
   },
 };
 
+/**
+ * WeChat's own timing (docs/wechat-rules.md): an order being closed waits as CLOSING with its
+ * reason until WeChat confirms; a refund WeChat refused for now stays PENDING with why.
+ */
+const wechatFidelity: Migration = {
+  async up(db: Db) {
+    await db.schema.alterTable('orders').addColumn('close_reason', 'text').execute();
+    await db.schema.alterTable('refunds').addColumn('retry_code', 'text').execute();
+    await db.schema.alterTable('refunds').addColumn('retry_message', 'text').execute();
+    await db.schema
+      .createIndex('orders_status_next_query')
+      .on('orders')
+      .columns(['status', 'next_query_at'])
+      .execute();
+  },
+};
+
 /** Every migration, by name (names sort in the order they run). */
 export function migrations(dialect: Dialect): Record<string, Migration> {
   return {
@@ -308,6 +325,7 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
     '0003_admin_indexes': adminIndexes,
     '0004_order_item_stock': orderItemStock,
     '0005_session_indexes': sessionIndexes,
+    '0006_wechat_fidelity': wechatFidelity,
   };
 }
 

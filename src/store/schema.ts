@@ -39,6 +39,7 @@ export interface ProductsTable {
 export type OrderStatus =
   | 'CREATED'
   | 'PENDING'
+  | 'CLOSING'
   | 'PAID'
   | 'PARTIALLY_REFUNDED'
   | 'REFUNDED'
@@ -66,9 +67,14 @@ export interface OrdersTable {
   failure_message: string | null;
   /** Set when money arrived for an order we had closed: it must be refunded. */
   refund_required: number;
-  /** The pending sweep: how many queries so far and when the next one is due. */
+  /**
+   * When WeChat is next asked about the order and how often it was so far: the pending sweep
+   * (PENDING) and the close job (CLOSING).
+   */
   query_attempts: number;
   next_query_at: string | null;
+  /** Why the order is being closed or was closed: cancelled, expired, admin, closed_by_wechat. */
+  close_reason: string | null;
   expires_at: string;
   version: number;
   created_at: string;
@@ -170,6 +176,9 @@ export interface RefundsTable {
   /** The refund follow-up: how many refundqueries so far and when the next one is due. */
   query_attempts: number;
   next_query_at: string | null;
+  /** A PENDING refund WeChat refused for now (NOTENOUGH, FREQUENCY_LIMITED): its err_code, words. */
+  retry_code: string | null;
+  retry_message: string | null;
 }
 
 export interface WebhookDeliveriesTable {

@@ -27,6 +27,7 @@ const order: OrderRow = {
   refund_required: 0,
   query_attempts: 0,
   next_query_at: null,
+  close_reason: null,
   expires_at: T(1800),
   version: 3,
   created_at: T(0),
@@ -59,6 +60,8 @@ const refund = (id: string, status: string, at: string) => ({
   succeeded_at: status === 'SUCCESS' ? T(7) : null,
   query_attempts: 0,
   next_query_at: null,
+  retry_code: null,
+  retry_message: null,
 });
 
 function sources(overrides: Partial<TimelineSources> = {}): TimelineSources {

@@ -12,6 +12,8 @@ import { buildPayments, DEMO_PRODUCTS, TestClock } from '../support/payments.js'
 import { describeOnStores } from '../support/stores.js';
 
 const IP = '127.0.0.1';
+/** WeChat's "no closeorder within 5 minutes of the order". */
+const CLOSE_MIN_AGE_MS = 5 * 60_000;
 
 async function rejectsWith(promise: Promise<unknown>, status: number, code: string) {
   await assert.rejects(promise, (err: unknown) => {
@@ -335,40 +337,106 @@ describeOnStores('payments domain', (stores) => {
     await rejectsWith(payments.orders.payment(alice, body.order.id), 409, 'ORDER_NOT_PENDING');
   });
 
-  test('cancel closes an unpaid order at WeChat first', async () => {
+  /** Runs the close job after WeChat's 5 minutes (plus `extraMs`) have passed. */
+  const closeJob = async (extraMs = 0) => {
+    clock.advance(CLOSE_MIN_AGE_MS + extraMs);
+    return payments.maintenance.close();
+  };
+
+  test('cancel within 5 minutes: CLOSING at once, no payment parameters; the close job closes it at WeChat', async () => {
     const { body } = await buy(alice, 'k');
     const order = await payments.orders.cancel(alice, body.order.id);
-    assert.equal(order.status, 'CLOSED');
+    assert.equal(order.status, 'CLOSING');
+    assert.deepEqual(
+      gateway.calls.filter((c) => c.op === 'closeTrade'),
+      [],
+      'WeChat refuses closeorder within 5 minutes: not even asked',
+    );
+    assert.equal((await events(body.order.id, 'order.closing')).length, 1);
+    await rejectsWith(payments.orders.payment(alice, body.order.id), 409, 'ORDER_CLOSING');
+    assert.equal((await payments.orders.cancel(alice, body.order.id)).status, 'CLOSING');
+    assert.equal((await payments.maintenance.close()).examined, 0, 'not due before 5 minutes');
+    const run = await closeJob();
+    assert.deepEqual(run, { examined: 1, changed: 1, errors: 0 });
+    assert.equal(await status(body.order.id), 'CLOSED');
     assert.equal(gateway.trades.get(body.order.outTradeNo)!.state, 'CLOSED');
     assert.equal(
       (await payments.orders.cancel(alice, body.order.id)).status,
       'CLOSED',
       'idempotent',
     );
+    const [closed] = await events(body.order.id, 'order.closed');
+    assert.equal(JSON.parse(closed!.payload).reason, 'cancelled');
   });
 
-  test('cancel racing a payment ends PAID, never lost', async () => {
+  test('cancel after 5 minutes closes at once (query, close, query)', async () => {
     const { body } = await buy(alice, 'k');
-    gateway.beforeClose = (no) => gateway.pay(no);
+    clock.advance(CLOSE_MIN_AGE_MS);
     const order = await payments.orders.cancel(alice, body.order.id);
-    assert.equal(order.status, 'PAID');
+    assert.equal(order.status, 'CLOSED');
+    assert.deepEqual(
+      gateway.calls.filter((c) => c.op !== 'prepay').map((c) => c.op),
+      ['queryTrade', 'closeTrade', 'queryTrade'],
+    );
+  });
+
+  test('closeorder SUCCESS but the trade still NOTPAY: stays CLOSING, never CLOSED, tried again later', async () => {
+    const { body } = await buy(alice, 'k');
+    gateway.closeLeavesNotpay = 1;
+    await payments.orders.cancel(alice, body.order.id);
+    await closeJob();
+    assert.equal(await status(body.order.id), 'CLOSING', 'WeChat did not say CLOSED');
+    assert.equal(gateway.trades.get(body.order.outTradeNo)!.state, 'NOTPAY');
+    assert.equal((await payments.maintenance.close()).examined, 0, 'backed off');
+    await closeJob();
+    assert.equal(await status(body.order.id), 'CLOSED');
+  });
+
+  test('a payment racing the close job ends PAID, never CLOSED', async () => {
+    const { body } = await buy(alice, 'k');
+    await payments.orders.cancel(alice, body.order.id);
+    gateway.beforeClose = (no) => gateway.pay(no);
+    await closeJob();
+    assert.equal(await status(body.order.id), 'PAID');
     assert.equal((await events(body.order.id, 'order.closed')).length, 0);
   });
 
-  test('a notify racing the cancel wins; the close does not overwrite it', async () => {
+  test('a notify while CLOSING wins (the shopper paid with the parameters it already had)', async () => {
     const { body } = await buy(alice, 'k');
+    await payments.orders.cancel(alice, body.order.id);
+    const notify = gateway.pay(body.order.outTradeNo);
+    const r = await payments.confirmation.handleNotify({ headers: {}, body: notify });
+    assert.equal(r.result, 'paid');
+    assert.equal(await status(body.order.id), 'PAID');
+    assert.equal((await closeJob()).examined, 0, 'nothing left to close');
+  });
+
+  test('a notify racing the closeorder wins; the close does not overwrite it', async () => {
+    const { body } = await buy(alice, 'k');
+    await payments.orders.cancel(alice, body.order.id);
     gateway.beforeClose = (no) => {
       gateway.beforeClose = undefined;
       const notify = gateway.pay(no);
       void payments.confirmation.handleNotify({ headers: {}, body: notify });
     };
+    await closeJob();
+    assert.equal(await status(body.order.id), 'PAID');
+  });
+
+  test('WeChat unreachable while closing: still CLOSING, the job tries again', async () => {
+    const { body } = await buy(alice, 'k');
+    gateway.fail('queryTrade', ambiguous());
+    clock.advance(CLOSE_MIN_AGE_MS);
     const order = await payments.orders.cancel(alice, body.order.id);
-    assert.equal(order.status, 'PAID');
+    assert.equal(order.status, 'CLOSING');
+    await closeJob();
+    assert.equal(await status(body.order.id), 'CLOSED');
   });
 
   test('money for a locally closed order: anomaly paid_after_close, flagged for refund, ok', async () => {
     const { body } = await buy(alice, 'k');
     await payments.orders.cancel(alice, body.order.id);
+    await closeJob();
     const t = gateway.trades.get(body.order.outTradeNo)!;
     t.state = 'NOTPAY'; // WeChat let it through anyway
     const notify = gateway.pay(body.order.outTradeNo);
@@ -392,7 +460,7 @@ describeOnStores('payments domain', (stores) => {
     const { body: young } = await buy(alice, 'k2');
     const summary = await payments.maintenance.expire();
     assert.equal(summary.changed, 1);
-    assert.equal(await status(old.order.id), 'CLOSED');
+    assert.equal(await status(old.order.id), 'CLOSED', 'older than 5 minutes: closed at once');
     assert.equal(await status(young.order.id), 'PENDING');
     const [closed] = await events(old.order.id, 'order.closed');
     assert.equal(JSON.parse(closed!.payload).reason, 'expired');

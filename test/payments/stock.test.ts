@@ -1,8 +1,8 @@
 /**
  * Stock: checkout takes it with one conditional UPDATE in the order's transaction (never below
- * zero, null = unlimited); the order's move to CLOSED or FAILED gives it back exactly once; a
- * paid order keeps it. On both stores, with the store's transactions (group commit on SQLite)
- * as the server runs them.
+ * zero, null = unlimited); the order's move to CLOSED or FAILED gives it back exactly once (a
+ * CLOSING order, not yet closed at WeChat, still holds it); a paid order keeps it. On both
+ * stores, with the store's transactions (group commit on SQLite) as the server runs them.
  */
 import assert from 'node:assert/strict';
 import { beforeEach, test } from 'node:test';
@@ -119,15 +119,22 @@ describeOnStores('stock', (stores) => {
     const expired = (await buy(alice, one)).body.order;
     assert.equal(await stock('prd_three'), 0);
 
-    // Cancel: back once, even when asked twice at once (one PENDING → CLOSED wins).
+    // Cancel: CLOSING (WeChat closes no order within 5 minutes of it) still holds the stock;
+    // asked twice at once, one PENDING → CLOSING wins.
     const o = await row(cancelled.id);
     await Promise.all([
       payments.orders.cancel(alice, cancelled.id),
-      payments.trades.close(o, 'admin'),
+      payments.trades.requestClose(o, 'admin'),
     ]);
+    assert.equal((await row(cancelled.id)).status, 'CLOSING');
+    assert.equal(await stock('prd_three'), 0);
+    // Once WeChat has closed the trade (two close jobs at once): CLOSED, back once.
+    clock.advance(5 * 60_000);
+    await Promise.all([payments.maintenance.close(), payments.maintenance.close()]);
     assert.equal((await row(cancelled.id)).status, 'CLOSED');
     assert.equal(await stock('prd_three'), 1);
     await payments.orders.cancel(alice, cancelled.id);
+    await payments.maintenance.close();
     assert.equal(await stock('prd_three'), 1);
 
     // Paid: kept.
@@ -181,6 +188,9 @@ describeOnStores('stock', (stores) => {
     const alice = await login();
     const order = (await buy(alice, [{ productId: 'prd_three', quantity: 2 }])).body.order;
     await payments.orders.cancel(alice, order.id);
+    clock.advance(5 * 60_000); // WeChat's 5 minutes: then the close job closes it
+    await payments.maintenance.close();
+    assert.equal((await row(order.id)).status, 'CLOSED');
     assert.equal(await stock('prd_three'), 3);
     // WeChat took the money anyway (the close lost a race WeChat's side never told us of).
     const trade = gateway.trades.get(order.outTradeNo)!;

@@ -126,7 +126,15 @@ describe('WechatPayV2Gateway against the sandbox', () => {
       assert.equal(rq.state, 'SUCCESS');
       assert.equal(rq.refundId, accepted.refundId);
 
-      const bill = await gateway.downloadBill(beijingDate(new Date()), 'ALL');
+      const today = beijingDate(new Date());
+      await assert.rejects(
+        gateway.downloadBill(today, 'ALL'),
+        (e: unknown) =>
+          e instanceof GatewayError && e.kind === 'later' && e.code === 'BILL_NOT_READY',
+        'no bill for today: not ready yet, not a refusal',
+      );
+      sandbox.advanceClock(34 * 3600_000); // 10:00 tomorrow at the latest
+      const bill = await gateway.downloadBill(today, 'ALL');
       assert.ok(bill);
       assert.equal(bill.rows.length, 2);
       assert.equal(bill.summary.settlementFen, 500);
@@ -151,6 +159,7 @@ describe('WechatPayV2Gateway against the sandbox', () => {
       payerIp: '127.0.0.1',
       notifyUrl: 'http://127.0.0.1:9/n',
     });
+    sandbox.advanceClock(5 * 60_000);
     await gateway.closeTrade(no);
     await gateway.closeTrade(no);
     assert.equal((await gateway.queryTrade(no)).state, 'CLOSED');

@@ -36,7 +36,7 @@ describeOnStores('admin API: anomalies', (stores) => {
     assert.equal(await h.notify(forged), 'reject');
     // 2. money for an order we had closed
     late = await h.placeOrder(token);
-    await h.admin('POST', `/admin/v1/orders/${late.id}/close`);
+    await h.closeLater(late.id);
     const trade = h.gateway.trades.get(late.outTradeNo)!;
     Object.assign(trade, { state: 'SUCCESS', transactionId: '4200late', paidAt: new Date() });
     assert.equal(await h.notify(h.gateway.notifyBody(late.outTradeNo)), 'ok');

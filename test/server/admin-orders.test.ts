@@ -168,7 +168,7 @@ describeOnStores('admin API: orders and events', (stores) => {
 
   test('sync of a CLOSED order that WeChat says was paid: stays CLOSED, an anomaly, refund required', async () => {
     const placed = await h.placeOrder(bob);
-    await h.admin('POST', `/admin/v1/orders/${placed.id}/close`);
+    await h.closeLater(placed.id);
     const trade = h.gateway.trades.get(placed.outTradeNo)!;
     Object.assign(trade, { state: 'SUCCESS', transactionId: '4200closedpaid', paidAt: new Date() });
     const synced = await h.admin('POST', `/admin/v1/orders/${placed.id}/sync`);
@@ -194,20 +194,32 @@ describeOnStores('admin API: orders and events', (stores) => {
 
   test("close: any user's PENDING order, idempotent once CLOSED; PAID is 409; a payment that wins the race stays PAID", async () => {
     const placed = await h.placeOrder(bob);
-    const closed = await h.admin('POST', `/admin/v1/orders/${placed.id}/close`);
+    const closed = await h.closeLater(placed.id);
     assert.equal(closed.status, 200, closed.text);
     assert.equal((closed.json.order as AdminOrderView).status, 'CLOSED');
+    assert.equal((closed.json.order as AdminOrderView).closeReason, 'admin');
     const again = await h.admin('POST', `/admin/v1/orders/${placed.id}/close`);
     assert.equal((again.json.order as AdminOrderView).status, 'CLOSED');
     const kinds = (await detail(placed.id)).timeline.map((e) => e.kind);
-    assert.deepEqual(kinds.slice(-4), [
-      'query.made',
-      'close.requested',
-      'query.made',
-      'order.closed',
-    ]);
+    assert.ok(kinds.includes('order.closing'));
+    assert.deepEqual(kinds.slice(-3), ['close.requested', 'query.made', 'order.closed']);
     const reason = (await detail(placed.id)).timeline.at(-1)!;
     assert.equal(reason.data.reason, 'admin');
+
+    const young = await h.placeOrder(bob);
+    const early = await h.admin('POST', `/admin/v1/orders/${young.id}/close`);
+    assert.equal(early.status, 200, early.text);
+    assert.equal(
+      (early.json.order as AdminOrderView).status,
+      'CLOSING',
+      'within 5 minutes WeChat cannot close it yet: no payment any more, closed later',
+    );
+    const later = await h.closeLater(young.id);
+    assert.equal(
+      (later.json.order as AdminOrderView).status,
+      'CLOSED',
+      'a close steps a CLOSING order',
+    );
 
     const paid = await h.placeOrder(bob);
     await h.notify(h.pay(paid.outTradeNo));
@@ -220,7 +232,7 @@ describeOnStores('admin API: orders and events', (stores) => {
     h.gateway.beforeClose = (outTradeNo) => {
       if (outTradeNo === racing.outTradeNo) h.pay(outTradeNo);
     };
-    const won = await h.admin('POST', `/admin/v1/orders/${racing.id}/close`);
+    const won = await h.closeLater(racing.id);
     h.gateway.beforeClose = undefined;
     assert.equal((won.json.order as AdminOrderView).status, 'PAID');
   });
@@ -280,9 +292,10 @@ describeOnStores('admin API: orders and events', (stores) => {
     h.clock.frozen = new Date('2026-10-01T02:00:00.000Z');
     for (let i = 0; i < 4; i++) made.push((await h.placeOrder(dave)).id); // four at one instant
     h.clock.frozen = null;
-    h.clock.offsetMs = -3600_000;
+    const offset = h.clock.offsetMs;
+    h.clock.offsetMs = offset - 3600_000;
     for (let i = 0; i < 5; i++) made.push((await h.placeOrder(dave)).id);
-    h.clock.offsetMs = 0;
+    h.clock.offsetMs = offset;
 
     const first = await list('?openid=dave&limit=3');
     assert.equal(first.orders.length, 3);

@@ -44,15 +44,19 @@ describeOnStores('demo mode end to end', (stores) => {
     assert.equal(await status(demo, token, order.id, true), 'PAID');
   });
 
-  test('cancel closes the trade at WeChat; paying it afterwards is refused', async (t) => {
+  test('cancel: CLOSING at once (no new payment), CLOSED once the close job has closed the trade at WeChat', async (t) => {
     const demo = await startDemo(t, await stores.freshUrl());
     const { token, openid } = await demo.login();
     const { order, payment } = await checkout(demo, token);
     const res = await demo.api('POST', `/api/v1/orders/${order.id}/cancel`, { token });
     assert.equal(res.status, 200, res.text);
-    assert.equal(res.json.order?.status, 'CLOSED');
+    assert.equal(res.json.order?.status, 'CLOSING', 'WeChat refuses closeorder for 5 minutes');
+    const again = await demo.api('POST', `/api/v1/orders/${order.id}/payment`, { token });
+    assert.equal(again.status, 409);
+    assert.equal(again.json.error?.code, 'ORDER_CLOSING');
+    await eventually(async () => (await status(demo, token, order.id)) === 'CLOSED');
     assert.equal(demo.sandbox.trade(order.outTradeNo)?.tradeState, 'CLOSED');
-    assert.throws(() => demo.sandbox.pay({ openid, ...payment }));
+    assert.throws(() => demo.sandbox.pay({ openid, ...payment }), { code: 'ORDER_CLOSED' });
   });
 
   test("another user's order is not found, and cannot be cancelled or re-paid", async (t) => {

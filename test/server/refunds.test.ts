@@ -8,7 +8,12 @@ import { test } from 'node:test';
 import type { RefundView } from '../../src/payments/index.js';
 import { insertRefund } from '../../src/payments/refunds-repo.js';
 import { buildHostileCases } from '../support/hostile-cases.js';
-import { type SandboxServer, startSandboxServer, until } from '../support/sandbox-server.js';
+import {
+  REFUND_INTERVAL_MS,
+  type SandboxServer,
+  startSandboxServer,
+  until,
+} from '../support/sandbox-server.js';
 import { ADMIN_TOKEN } from '../support/server.js';
 import { describeOnStores } from '../support/stores.js';
 
@@ -80,6 +85,7 @@ describeOnStores('refunds against the sandbox', (stores) => {
     assert.equal(tooMuch.json.error?.code, 'REFUND_EXCEEDS_PAID');
     assert.match(tooMuch.json.error!.message, /at most 700 fen/);
 
+    s.sandbox.advanceClock(REFUND_INTERVAL_MS); // WeChat: refunds of one order a minute apart
     const rest = await refund(s, order.id, 700);
     assert.equal(rest.status, 201, rest.text);
     await until(async () => (await orderRow(s, order.id)).status === 'REFUNDED');
@@ -216,6 +222,7 @@ describeOnStores('refunds against the sandbox', (stores) => {
     assert.equal((await orderRow(s, order.id)).status, 'PAID');
     assert.ok((await eventTypes(s, order.id)).includes('refund.failed'));
     await s.sandbox.setFaults({ refundOutcome: 'SUCCESS' });
+    s.sandbox.advanceClock(REFUND_INTERVAL_MS); // WeChat: refunds of one order a minute apart
     const again = await refund(s, order.id, 600);
     assert.equal(again.status, 201, again.text);
     await until(async () => (await orderRow(s, order.id)).status === 'REFUNDED');
@@ -241,6 +248,7 @@ describeOnStores('refunds against the sandbox', (stores) => {
     assert.deepEqual([row.status, row.refunded_fen], ['PARTIALLY_REFUNDED', 300]);
     const over = await refund(s, order.id, 901);
     assert.equal(over.status, 422);
+    s.sandbox.advanceClock(REFUND_INTERVAL_MS);
     const rest = await refund(s, order.id, 900);
     assert.equal(rest.status, 201, rest.text);
     await until(async () => (await orderRow(s, order.id)).status === 'REFUNDED');
@@ -400,7 +408,10 @@ describeOnStores('refunds against the sandbox', (stores) => {
   test('refunds list: newest first, cursor pages without gaps or repeats, status filter', async (t) => {
     const s = await startSandboxServer(t, await stores.freshUrl());
     const order = await s.paidOrder(5);
-    for (let i = 0; i < 5; i++) assert.equal((await refund(s, order.id, 100)).status, 201);
+    for (let i = 0; i < 5; i++) {
+      s.sandbox.advanceClock(REFUND_INTERVAL_MS);
+      assert.equal((await refund(s, order.id, 100)).status, 201);
+    }
     await until(async () => (await refundsOf(s, order.id)).every((r) => r.status === 'SUCCESS'));
     const seen: string[] = [];
     let cursor: string | null = null;

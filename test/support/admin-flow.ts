@@ -33,7 +33,15 @@ export interface AdminHarness {
   /** The user pays at WeChat; resolves to the notify body (not sent). */
   pay(outTradeNo: string, overrides?: Partial<PaymentNotice>): Buffer;
   notify(body: Buffer): Promise<string>;
+  /**
+   * POST /admin/v1/orders/:id/close once WeChat allows it: the clock moves 5 minutes on (and
+   * stays there, so what happens next is later).
+   */
+  closeLater(id: string): ReturnType<ReturnType<typeof client>>;
 }
+
+/** WeChat's "no closeorder within 5 minutes of the order". */
+export const CLOSE_MIN_AGE_MS = 5 * 60_000;
 
 let keys = 0;
 
@@ -50,17 +58,18 @@ export async function startAdminHarness(stores: StoreFactory): Promise<AdminHarn
   });
   const call = client(server.url);
   const answers: string[] = [];
+  const admin: AdminHarness['admin'] = async (method, path, body) => {
+    const r = await call(method, path, { token: ADMIN_TOKEN, body });
+    answers.push(r.text);
+    return r;
+  };
   return {
     server,
     gateway,
     clock,
     call,
     answers,
-    async admin(method, path, body) {
-      const r = await call(method, path, { token: ADMIN_TOKEN, body });
-      answers.push(r.text);
-      return r;
-    },
+    admin,
     async login(openid) {
       const r = await call('POST', '/api/v1/login', { body: { code: `code:${openid}` } });
       if (!r.json.token) throw new Error(`login failed: ${r.text}`);
@@ -84,6 +93,10 @@ export async function startAdminHarness(stores: StoreFactory): Promise<AdminHarn
         headers: { 'content-type': 'text/xml' },
       });
       return (JSON.parse(r.text) as { outcome: string }).outcome;
+    },
+    async closeLater(id) {
+      clock.offsetMs += CLOSE_MIN_AGE_MS;
+      return admin('POST', `/admin/v1/orders/${id}/close`);
     },
   };
 }

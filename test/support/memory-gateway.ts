@@ -42,6 +42,8 @@ export class MemoryGateway implements PaymentGateway {
   private readonly failures = new Map<Operation, GatewayError[]>();
   /** Runs inside closeTrade before it acts (to play a payment racing the close). */
   beforeClose: ((outTradeNo: string) => void) | undefined;
+  /** The next N closeTrade calls succeed without closing (as WeChat has been seen to). */
+  closeLeavesNotpay = 0;
 
   /** The next calls of `op` throw these, in order. */
   fail(op: Operation, ...errors: GatewayError[]): void {
@@ -101,6 +103,10 @@ export class MemoryGateway implements PaymentGateway {
     const t = this.trades.get(outTradeNo);
     if (!t) throw new GatewayError('rejected', 'ORDERNOTEXIST', 'no such trade');
     if (t.state === 'SUCCESS') throw new GatewayError('rejected', 'ORDERPAID', 'paid');
+    if (this.closeLeavesNotpay > 0) {
+      this.closeLeavesNotpay--;
+      return;
+    }
     t.state = 'CLOSED';
   }
 

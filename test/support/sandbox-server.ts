@@ -31,6 +31,10 @@ export interface SandboxServer {
 
 let users = 0;
 let keys = 0;
+/** WeChat's clock in the sandbox runs this much faster (refund delays take milliseconds). */
+const TIME_SCALE = 1000;
+/** WeChat's "refunds of one order at least a minute apart". */
+export const REFUND_INTERVAL_MS = 60_000;
 
 export async function startSandboxServer(
   t: TestContext,
@@ -42,7 +46,7 @@ export async function startSandboxServer(
     webhookRetry?: RetrySchedule;
   } = {},
 ): Promise<SandboxServer> {
-  const sandbox = await startSandbox({ timeScale: 1000, ...options.sandbox });
+  const sandbox = await startSandbox({ timeScale: TIME_SCALE, ...options.sandbox });
   t.after(() => sandbox.close());
   const c = sandbox.credentials;
   const gateway = new WechatPayV2Gateway({
@@ -63,6 +67,7 @@ export async function startSandboxServer(
     config: options.config,
     jobs: options.jobs,
     webhookRetry: options.webhookRetry,
+    wechatTimeScale: options.sandbox?.timeScale ?? TIME_SCALE,
   });
   t.after(() => server.close());
   const api = client(server.url);

@@ -23,6 +23,8 @@ export async function startTestServer(options: {
   /** Run the background jobs (default false: tests call the job bodies themselves). */
   jobs?: boolean;
   webhookRetry?: RetrySchedule;
+  /** How much faster WeChat's clock runs (the sandbox's timeScale); default 1. */
+  wechatTimeScale?: number;
 }): Promise<RunningServer> {
   const config = loadConfig(
     {},
@@ -43,6 +45,7 @@ export async function startTestServer(options: {
     clock: options.clock,
     jobs: options.jobs ?? false,
     webhookRetry: options.webhookRetry,
+    wechatTimeScale: options.wechatTimeScale,
   });
 }
 

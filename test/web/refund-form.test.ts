@@ -44,6 +44,12 @@ describe('refund dialog rules', () => {
       ok: false,
       problem: 'reason_too_long',
     });
+    // WeChat counts refund_desc in bytes of UTF-8: 27 Chinese characters are 81.
+    assert.deepEqual(refundRequest({ ...partial, reason: '退'.repeat(27) }, left), {
+      ok: false,
+      problem: 'reason_too_long',
+    });
+    assert.equal(refundRequest({ ...partial, reason: '退'.repeat(26) }, left).ok, true);
     assert.deepEqual(refundRequest(form, 0), { ok: false, problem: 'amount_invalid' });
   });
 

@@ -9,6 +9,7 @@ export interface AdminOrder extends Order {
   openid?: string;
   userId?: string;
   refundRequired?: boolean;
+  closeReason?: string | null;
 }
 
 export interface Refund {
@@ -23,6 +24,8 @@ export interface Refund {
   createdAt: string;
   succeededAt: string | null;
   failure: { code: string; message: string } | null;
+  /** A PENDING refund WeChat refused for now: why, and when it is sent again. */
+  retry?: { code: string; message: string; attempts: number; nextAttemptAt: string | null } | null;
 }
 
 export interface TimelineEntry {
@@ -181,6 +184,14 @@ export class AdminApi {
       `/orders/${encodeURIComponent(id)}/refunds`,
       { body, headers: { 'idempotency-key': idempotencyKey } },
     );
+  }
+
+  retryRefund(id: string) {
+    return this.call<{ refund: Refund }>('POST', `/refunds/${encodeURIComponent(id)}/retry`);
+  }
+
+  giveUpRefund(id: string) {
+    return this.call<{ refund: Refund }>('POST', `/refunds/${encodeURIComponent(id)}/give-up`);
   }
 
   anomalies(query: { status?: string; cursor?: string; limit?: number }) {

@@ -61,7 +61,7 @@ const zh = {
   refundLocked: '上次请求可能已生效：只能原样重试，或关闭后查看订单。',
   amount_invalid: '请输入大于 0 的金额，最多两位小数。',
   amount_too_large: '超过可退金额。',
-  reason_too_long: '原因最多 80 个字。',
+  reason_too_long: '原因最多 80 字节（约 26 个汉字）。',
   kind: '类型',
   detail: '详情',
   resolve: '标记已解决',
@@ -86,6 +86,17 @@ const zh = {
   source: '来源',
   reason: '原因',
   refundRequired: '需要退款：订单已关闭但收到了付款',
+  closing:
+    '关单中：微信要求下单 5 分钟后才能关单，微信确认关闭后订单才显示已关闭；期间到账的付款仍算支付成功。',
+  closeReason: '关闭原因',
+  closeNow: '立即关单',
+  refundWaiting: '微信暂不受理',
+  refundNextAttempt: '下次尝试',
+  refundRetryNow: '立即重试',
+  refundGiveUp: '放弃退款',
+  refundGiveUpConfirm: '放弃后该退款记为失败，金额可重新退款。确认放弃？',
+  refundGivenUp: '退款已放弃',
+  refundRetried: '已重新提交退款',
 };
 
 export type MessageKey = keyof typeof zh;
@@ -150,7 +161,7 @@ const en: Record<MessageKey, string> = {
     'The last attempt may have gone through: retry it unchanged, or close and check the order.',
   amount_invalid: 'Enter an amount above 0 with at most two decimals.',
   amount_too_large: 'More than what is left to refund.',
-  reason_too_long: 'The reason is at most 80 characters.',
+  reason_too_long: 'The reason is at most 80 bytes (26 Chinese characters).',
   kind: 'Kind',
   detail: 'Detail',
   resolve: 'Resolve',
@@ -175,6 +186,18 @@ const en: Record<MessageKey, string> = {
   source: 'Source',
   reason: 'Reason',
   refundRequired: 'Refund required: the order was closed but money arrived',
+  closing:
+    'Closing: WeChat closes an order no sooner than 5 minutes after it was made, and the order shows Closed only once WeChat has closed it; a payment made meanwhile still counts.',
+  closeReason: 'Close reason',
+  closeNow: 'Close now',
+  refundWaiting: 'Refused by WeChat for now',
+  refundNextAttempt: 'Next attempt',
+  refundRetryNow: 'Retry now',
+  refundGiveUp: 'Give up',
+  refundGiveUpConfirm:
+    'Giving up marks this refund failed and frees its amount for another refund. Give it up?',
+  refundGivenUp: 'Refund given up',
+  refundRetried: 'Refund sent again',
 };
 
 const LANG_KEY = 'minipay.console.lang';

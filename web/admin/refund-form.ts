@@ -40,7 +40,9 @@ export function refundRequest(form: RefundFormState, leftFen: number): RefundReq
   if (amountFen === undefined || amountFen <= 0) return { ok: false, problem: 'amount_invalid' };
   if (amountFen > leftFen) return { ok: false, problem: 'amount_too_large' };
   const reason = form.reason.trim();
-  if (reason.length > 80) return { ok: false, problem: 'reason_too_long' };
+  // WeChat's refund_desc holds 80 bytes of UTF-8: 26 Chinese characters.
+  if (new TextEncoder().encode(reason).length > 80)
+    return { ok: false, problem: 'reason_too_long' };
   return { ok: true, body: reason ? { amountFen, reason } : { amountFen } };
 }
 

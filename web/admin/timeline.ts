@@ -8,6 +8,7 @@ const LABELS: Record<string, [zh: string, en: string]> = {
   'order.pending': ['等待支付', 'Awaiting payment'],
   'order.paid': ['支付成功', 'Paid'],
   'order.failed': ['下单失败', 'Order failed'],
+  'order.closing': ['关单中', 'Closing'],
   'order.closed': ['订单关闭', 'Closed'],
   'order.partially_refunded': ['部分退款', 'Partially refunded'],
   'order.refunded': ['全额退款', 'Refunded'],

@@ -7,9 +7,14 @@ import { MinipayError, type Order, type Product } from '../../src/client/index.j
 import { bilingualStatus } from '../shared/labels.js';
 import { cashierVerdict, createDemoPhone, type DemoPhone, loadDemoConfig } from './demo-wx.js';
 
-/** How long the page keeps watching a PENDING order for the notify (ms). */
-const WATCH_LIMIT_MS = 60_000;
+/**
+ * How long the page keeps watching an open order: PENDING for the notify, CLOSING until WeChat
+ * has closed it (WeChat allows that 5 minutes after the order, in the real-time demo).
+ */
+const WATCH_LIMIT_MS = 6 * 60_000;
 const WATCH_INTERVAL_MS = 1000;
+/** The server may still change these orders by itself. */
+const OPEN = ['PENDING', 'CLOSING'];
 
 export function useDemo() {
   const phase = ref<'loading' | 'unavailable' | 'login' | 'shop'>('loading');
@@ -94,7 +99,7 @@ export function useDemo() {
     orders.value = [next, ...orders.value.filter((o) => o.id !== next.id)];
   };
 
-  /** Re-reads the order until it leaves PENDING (the notify landed) or the limit passes. */
+  /** Re-reads the order until it is no longer open (paid, closed) or the limit passes. */
   async function watch(id: string) {
     const mine = ++watching;
     const deadline = Date.now() + WATCH_LIMIT_MS;
@@ -102,7 +107,7 @@ export function useDemo() {
       const current = await phone.client.order(id);
       if (mine !== watching) return;
       show(current);
-      if (current.status !== 'PENDING') {
+      if (!OPEN.includes(current.status)) {
         note(`GET /api/v1/orders/${id} → ${bilingualStatus(current.status)}`);
         return;
       }
@@ -147,6 +152,8 @@ export function useDemo() {
       show(closed);
       note(`POST /api/v1/orders/${closed.id}/cancel → ${bilingualStatus(closed.status)}`);
       await refreshProducts();
+      // CLOSING: the stock comes back when WeChat has closed the trade (CLOSED).
+      if (closed.status === 'CLOSING') void watch(closed.id).then(refreshProducts).catch(fail);
     });
 
   const refresh = () =>

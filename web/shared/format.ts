@@ -31,6 +31,7 @@ export function statusTone(status: string): string {
     case 'resolved':
       return 'badge ok';
     case 'PENDING':
+    case 'CLOSING':
     case 'CREATED':
     case 'PROCESSING':
     case 'pending':

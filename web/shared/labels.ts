@@ -4,6 +4,7 @@ export type Lang = 'zh-CN' | 'en';
 const STATUS: Record<string, [zh: string, en: string]> = {
   CREATED: ['已创建', 'Created'],
   PENDING: ['待支付', 'Pending'],
+  CLOSING: ['取消中', 'Closing'],
   PAID: ['已支付', 'Paid'],
   PARTIALLY_REFUNDED: ['部分退款', 'Partially refunded'],
   REFUNDED: ['已退款', 'Refunded'],

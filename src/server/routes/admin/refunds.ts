@@ -1,4 +1,7 @@
-/** Admin refunds (docs/http-api.md): ask for one on an order, list them. */
+/**
+ * Admin refunds (docs/http-api.md): ask for one on an order, list them, and for a refund
+ * WeChat refused for now, send it again now or give it up.
+ */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@fastify/type-provider-typebox';
 import type { ServerOptions } from '../../app.js';
@@ -8,10 +11,12 @@ import {
   RefundBody,
   RefundList,
   RefundListQuery,
+  RefundOnly,
 } from '../../schemas.js';
 
 const secured = [{ bearer: [] }];
 const OrderIdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) });
+const RefundIdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) });
 
 export const adminRefundRoutes: FastifyPluginAsyncTypebox<ServerOptions> = async (app, options) => {
   const { payments } = options;
@@ -55,5 +60,27 @@ export const adminRefundRoutes: FastifyPluginAsyncTypebox<ServerOptions> = async
         limit: request.query.limit === undefined ? 50 : Number(request.query.limit),
         cursor: request.query.cursor,
       }),
+  );
+
+  const action = (summary: string) => ({
+    schema: {
+      tags: ['admin'],
+      summary,
+      security: secured,
+      params: RefundIdParams,
+      response: { 200: RefundOnly, ...errorResponses },
+    },
+  });
+
+  app.post(
+    '/refunds/:id/retry',
+    action('send a PENDING refund to WeChat again now, with its own out_refund_no'),
+    async (request) => ({ refund: await payments.refunds.retryNow(request.params.id) }),
+  );
+
+  app.post(
+    '/refunds/:id/give-up',
+    action('give a PENDING refund up (FAILED, amount free) once WeChat confirms it has none'),
+    async (request) => ({ refund: await payments.refunds.giveUp(request.params.id) }),
   );
 };
