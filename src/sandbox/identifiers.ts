@@ -1,6 +1,6 @@
 /**
- * The identifiers WeChat mints, in the shapes seen in real responses (OBSERVED formats,
- * reference/protocol.md §6 item 14). Random parts come from node:crypto.
+ * The identifiers WeChat mints, in the shapes seen in real responses (not documented:
+ * docs/wechat-rules.md, "Identifier formats"). Random parts come from node:crypto.
  */
 import { randomBytes, randomInt } from 'node:crypto';
 import { beijingCompact } from '../wechatpay/index.js';

@@ -5,7 +5,7 @@
  * notification faults applied. Every attempt is recorded, and pending deliveries live in the
  * state, so a restarted sandbox carries on where it stopped.
  *
- * Decisions (UNCONFIRMED at WeChat, reference/protocol.md §6 item 8):
+ * Decisions (not documented by WeChat; docs/wechat-rules.md, "Payment notifications"):
  * - 16 deliveries in all: the first at once, then one after each of the 15 intervals, so the
  *   last comes 24h4m after the first (the documented "总计 24h4m").
  * - The schedule is anchored at the due time of the first attempt, not at when each failed

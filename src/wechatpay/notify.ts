@@ -11,7 +11,7 @@
  * parsed strictly as digits. Whether `total_fee` matches the order is the caller's check.
  *
  * Replies: WeChat only tells SUCCESS from anything else. A plain-text `SUCCESS` body is not an
- * XML reply; the official doc asks for the XML, and reference/protocol.md §2.9 says any
+ * XML reply; the official doc asks for the XML and says any
  * non-conforming reply counts as a failure, so `isNotifyReplySuccess` (which the sandbox uses
  * to judge merchants) refuses it, as it refuses any status other than 200.
  */

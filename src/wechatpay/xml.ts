@@ -3,7 +3,8 @@
  * `req_info`) holding flat `<field>value</field>` children, values as text or CDATA.
  *
  * Hand-written on purpose. In APIv2 the signature sits inside the XML, so this reader runs on
- * unauthenticated bytes (the 2018 WeChat Pay XXE, reference/reliability-and-style.md A1.1).
+ * unauthenticated bytes (the 2018 WeChat Pay XXE: docs/wechat-rules.md, "The XML runs before
+ * the signature").
  * General parsers parse DOCTYPE (fast-xml-parser expands internal entities, accepts an
  * external DTD, has no option to refuse DOCTYPE, coerces "1e5" to 100000, turns duplicated
  * fields into arrays and accepts unclosed tags). This reader knows only the flat shape, so

@@ -13,6 +13,7 @@ describe('fulfilment events', () => {
     assert.deepEqual([...EVENT_TYPES].sort(), [
       'anomaly.detected',
       'order.closed',
+      'order.closing',
       'order.created',
       'order.failed',
       'order.paid',

@@ -433,6 +433,27 @@ describeOnStores('payments domain', (stores) => {
     assert.equal(await status(body.order.id), 'CLOSED');
   });
 
+  test('USERPAYING or ACCEPT (WeChat still working): not closed, asked again; the payment then wins', async () => {
+    for (const state of ['USERPAYING', 'ACCEPT'] as const) {
+      const { body } = await buy(alice, `k-${state}`);
+      const trade = gateway.trades.get(body.order.outTradeNo)!;
+      trade.state = state;
+      assert.equal((await payments.orders.get(alice, body.order.id, true)).status, 'PENDING');
+      clock.advance(CLOSE_MIN_AGE_MS);
+      assert.equal((await payments.orders.cancel(alice, body.order.id)).status, 'CLOSING');
+      const closes = () =>
+        gateway.calls.filter(
+          (c) => c.op === 'closeTrade' && c.outTradeNo === body.order.outTradeNo,
+        );
+      assert.equal(closes().length, 0, 'no closeorder while WeChat is taking the money');
+      trade.state = 'NOTPAY';
+      gateway.pay(body.order.outTradeNo);
+      await closeJob();
+      assert.equal(await status(body.order.id), 'PAID');
+      assert.equal(closes().length, 0);
+    }
+  });
+
   test('money for a locally closed order: anomaly paid_after_close, flagged for refund, ok', async () => {
     const { body } = await buy(alice, 'k');
     await payments.orders.cancel(alice, body.order.id);

@@ -8,6 +8,7 @@ import { WechatPayV2Gateway } from '../../src/payments/wechatpay-v2-gateway.js';
 import type { Sandbox } from '../../src/sandbox/index.js';
 import { beijingDate, decodeXml, outRefundNo, outTradeNo } from '../../src/wechatpay/index.js';
 import { sandboxFor, until } from '../sandbox/support.js';
+import { FAKE, FakeWechat, signedAnswer } from '../wechatpay/support.js';
 
 function gatewayFor(t: TestContext, sandbox: Sandbox, signType: 'MD5' | 'HMAC-SHA256' = 'MD5') {
   const c = sandbox.credentials;
@@ -201,5 +202,28 @@ describe('WechatPayV2Gateway against the sandbox', () => {
     assert.equal(decodeXml(ok.body).return_code, 'SUCCESS');
     assert.equal(decodeXml(gateway.notifyReply('retry').body).return_code, 'FAIL');
     assert.equal(decodeXml(gateway.notifyReply('reject', 'bad').body).return_msg, 'bad');
+  });
+
+  test('every trade_state of orderquery is known (ACCEPT included); an unknown one is not trusted', async (t) => {
+    const fake = await FakeWechat.start(t);
+    const gateway = new WechatPayV2Gateway({
+      appId: FAKE.appId,
+      mchId: FAKE.mchId,
+      mchKey: FAKE.key,
+      signType: 'MD5',
+      payBaseUrl: fake.url,
+      retry: { attempts: 0 },
+    });
+    t.after(() => gateway.close());
+    let state = '';
+    fake.answer = () => ({ body: signedAnswer({ trade_state: state, out_trade_no: 'T000001' }) });
+    for (state of ['NOTPAY', 'CLOSED', 'REVOKED', 'USERPAYING', 'PAYERROR', 'ACCEPT']) {
+      assert.equal((await gateway.queryTrade('T000001')).state, state);
+    }
+    state = 'WHATEVER';
+    await assert.rejects(
+      gateway.queryTrade('T000001'),
+      (e: unknown) => e instanceof GatewayError && e.code === 'UNKNOWN_TRADE_STATE',
+    );
   });
 });

@@ -11,7 +11,7 @@ import {
 } from '../../src/wechatpay/index.js';
 
 const KEY = '192006250b4c09247ec02edce69f6a2d';
-// The SELF-GENERATED notify vector of reference/protocol.md §2.2.
+// The notify vector made for minipay's tests (docs/wechat-rules.md, "Payment notifications").
 const VECTOR = {
   appid: 'wxd930ea5d5a258f4f',
   bank_type: 'OTHERS',

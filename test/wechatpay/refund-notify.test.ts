@@ -10,7 +10,7 @@ import {
 } from '../../src/wechatpay/index.js';
 
 const KEY = '192006250b4c09247ec02edce69f6a2d';
-// SELF-GENERATED vector of reference/protocol.md §2.10 (verified by round trip there).
+// The vector made for minipay's tests (docs/wechat-rules.md, "Refund notifications").
 const PLAIN =
   '<root><out_refund_no><![CDATA[R001]]></out_refund_no><refund_status><![CDATA[SUCCESS]]></refund_status></root>';
 const REQ_INFO =

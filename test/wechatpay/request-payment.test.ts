@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { buildRequestPayment, verifyRequestPayment } from '../../src/wechatpay/index.js';
 
-// Official example of 小程序调起支付 (reference/protocol.md §2.12).
+// Official example of 小程序调起支付 (docs/wechat-rules.md, "wx.requestPayment paySign").
 const OFFICIAL = {
   appId: 'wxd678efh567hg6787',
   prepayId: 'wx2017033010242291fcfe0db70013231072',

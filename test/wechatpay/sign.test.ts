@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { constantTimeEqual, signV2, v2SignString, verifyV2 } from '../../src/wechatpay/sign.js';
 
-// Official example of 安全规范 / 签名算法 (reference/protocol.md §2.2).
+// Official example of 安全规范 / 签名算法 (docs/wechat-rules.md, "Signatures").
 const OFFICIAL = {
   appid: 'wxd930ea5d5a258f4f',
   mch_id: '10000100',
