@@ -101,11 +101,17 @@ describe('minipay doctor against the sandbox', () => {
   });
 
   test('an http notify URL, and an https one on a private host, fail', async () => {
-    const http = await check({ MINIPAY_NOTIFY_BASE_URL: 'http://pay.example.com' });
+    // On a public host http does not even load (docs/wechat-rules.md); on loopback it loads,
+    // for a local sandbox, and the doctor says it will not do for WeChat.
+    assert.throws(
+      () => loadConfig(env({ MINIPAY_NOTIFY_BASE_URL: 'http://pay.example.com' })),
+      /MINIPAY_NOTIFY_BASE_URL must be https/,
+    );
+    const http = await check({ MINIPAY_NOTIFY_BASE_URL: 'http://127.0.0.1:8080' });
     assert.equal(http.code, 1);
     assert.match(
       http.line('notify URL'),
-      /^✗ http:\/\/pay\.example\.com\/wechatpay\/v2\/notify is not https/,
+      /^✗ http:\/\/127\.0\.0\.1:8080\/wechatpay\/v2\/notify is not https/,
     );
     for (const host of ['127.0.0.1', '192.168.1.20', 'localhost', '[::1]']) {
       const local = await check({ MINIPAY_NOTIFY_BASE_URL: `https://${host}:8443` });
