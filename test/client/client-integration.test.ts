@@ -156,7 +156,7 @@ describeOnStores('client library against the real server and sandbox', (stores) 
       );
     });
 
-    test('the user cancels the sheet: a typed result, the order stays PENDING, then cancel closes it', async () => {
+    test('the user cancels the sheet: a typed result, the order stays PENDING, then cancel: CLOSING, CLOSED', async () => {
       const { client } = phone(demo, { payer: () => 'cancel' });
       const checkout = await client.checkout([{ productId: 'prd_mooncake', quantity: 1 }]);
       const result = await client.pay(checkout);
@@ -165,11 +165,19 @@ describeOnStores('client library against the real server and sandbox', (stores) 
       assert.equal((await client.order(checkout.order.id)).status, 'PENDING');
       assert.equal(demo.sandbox.trade(checkout.order.outTradeNo)?.tradeState, 'NOTPAY');
 
-      const closed = await client.cancel(checkout.order);
-      assert.equal(closed.status, 'CLOSED');
+      // WeChat closes no order within 5 minutes of it: CLOSING, then CLOSED by the close job.
+      const closing = await client.cancel(checkout.order);
+      assert.equal(closing.status, 'CLOSING');
+      const refused = await client.pay(closing);
+      assert.equal(refused.status, 'failed', 'no sheet for an order being cancelled');
+      assert.equal(refused.error?.code, 'NOT_PAYABLE');
+      await eventually(async () => {
+        await demo.launched.server.payments.maintenance.close(); // the close job (jobs are off)
+        return (await client.order(checkout.order.id)).status === 'CLOSED';
+      });
       assert.equal(demo.sandbox.trade(checkout.order.outTradeNo)?.tradeState, 'CLOSED');
       // Paying a closed order is refused by the client without opening the sheet.
-      const again = await client.pay(closed);
+      const again = await client.pay(await client.order(checkout.order.id));
       assert.equal(again.status, 'failed');
       assert.equal(again.error?.code, 'NOT_PAYABLE');
     });

@@ -103,8 +103,10 @@ Page({
         this.setData({ busy: true, message: '' });
         try {
           const order = await minipay.cancel(this.current);
-          this.show(order, order.status === 'CLOSED' ? 'failed' : resultOf(order).status);
-          if (order.status === 'CLOSED') this.setData({ headline: 'Order cancelled' });
+          // CLOSING: cancelled here, closed at WeChat within minutes (WeChat's 5-minute rule).
+          const cancelled = order.status === 'CLOSED' || order.status === 'CLOSING';
+          this.show(order, cancelled ? 'failed' : resultOf(order).status);
+          if (cancelled) this.setData({ headline: 'Order cancelled' });
         } catch (err) {
           this.setData({ busy: false, message: errorText(err) });
         }
