@@ -12,6 +12,8 @@ const STATUS_TEXT: Record<OrderStatus, string> = {
   PAID: 'Paid',
   PARTIALLY_REFUNDED: 'Partly refunded',
   REFUNDED: 'Refunded',
+  // Cancelled here; WeChat closes the payment within minutes (it refuses to sooner).
+  CLOSING: 'Being cancelled',
   CLOSED: 'Closed',
   FAILED: 'Failed',
 };

@@ -81,7 +81,9 @@ export default function OrderPage() {
     <View>
       <View className="card">
         <View className="headline" id="headline">
-          {order.status === 'CLOSED' ? 'Order cancelled' : HEADLINES[outcome]}
+          {order.status === 'CLOSED' || order.status === 'CLOSING'
+            ? 'Order cancelled'
+            : HEADLINES[outcome]}
         </View>
         {message && (
           <View className="muted" id="message">
