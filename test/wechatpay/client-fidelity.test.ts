@@ -234,7 +234,9 @@ describe('v2 client: failover to the backup domain', () => {
       const client = clientFor(t, sandbox, {
         backupBaseUrl: sandbox.backupUrl,
         failoverHoldMs: 0,
-        timeoutMs: 300,
+        // Long enough for a TLS handshake on a loaded machine, so a reset is never taken for a
+        // timeout; a hang is held 5 s, past it.
+        timeoutMs: failure === 'hang' ? 1000 : 10_000,
         onFailover: (e) => events.push(e),
       });
       await sandbox.setFaults({ primaryDomainFailure: failure });
