@@ -257,7 +257,6 @@ export class WechatPayV2Client {
     checkFen('totalFee', req.totalFee, 1);
     if (!req.body) argument('body is required');
     checkText('body', req.body);
-    if (req.attach !== undefined) checkText('attach', req.attach);
     if (req.detail !== undefined) checkText('detail', req.detail);
     if (!/^https?:\/\/[^?#]{1,248}$/.test(req.notifyUrl)) {
       argument('notifyUrl must be an http(s) URL of at most 256 characters without a query');
