@@ -110,14 +110,17 @@ describeOnStores('demo mode end to end: what goes wrong', (stores) => {
   });
 
   test('the main WeChat Pay domain down: every call fails over to the backup domain, and is counted', async (t) => {
-    const demo = await startDemo(t, await stores.freshUrl());
+    const metricsToken = 'demo-metrics-token-0123456789';
+    const demo = await startDemo(t, await stores.freshUrl(), {
+      env: { MINIPAY_METRICS_TOKEN: metricsToken },
+    });
     assert.ok(demo.sandbox.backupUrl, 'demo mode serves a backup domain');
     await demo.sandbox.setFaults({ primaryDomainFailure: 'http503' });
     const { token, openid } = await demo.login();
     const { order, payment } = await checkout(demo, token);
     demo.sandbox.pay({ openid, ...payment, notify: false });
     assert.equal(await status(demo, token, order.id, true), 'PAID', 'orderquery via the backup');
-    const metrics = await demo.api('GET', '/metrics');
+    const metrics = await demo.api('GET', '/metrics', { token: metricsToken });
     assert.match(
       metrics.text,
       /minipay_wechatpay_failovers_total\{path="\/pay\/unifiedorder",reason="HTTP_503"\} 1/,

@@ -297,11 +297,23 @@ describeOnStores('HTTP API', (stores) => {
       message: '"Last two" (prd_two_left) is sold out',
     });
     assert.equal(await count('orders'), orders);
-    // Bob cancels: the two are for sale again.
-    const cancelled = await call('POST', `/api/v1/orders/${bought.json.order!.id}/cancel`, {
-      token: bob,
-    });
-    assert.equal(cancelled.json.order?.status, 'CLOSED');
+    // Bob cancels: CLOSING (WeChat closes no order within 5 minutes of it) still holds them.
+    const id = bought.json.order!.id;
+    const cancelled = await call('POST', `/api/v1/orders/${id}/cancel`, { token: bob });
+    assert.equal(cancelled.json.order?.status, 'CLOSING');
+    assert.equal(await left(), 0);
+    // Six minutes on, the close job closes it at WeChat: CLOSED, the two are for sale again.
+    const sixMinutesAgo = new Date(Date.now() - 6 * 60_000).toISOString();
+    await server.store.db
+      .updateTable('orders')
+      .set({ created_at: sixMinutesAgo, next_query_at: sixMinutesAgo })
+      .where('id', '=', id)
+      .execute();
+    await server.payments.maintenance.close();
+    assert.equal(
+      (await call('GET', `/api/v1/orders/${id}`, { token: bob })).json.order?.status,
+      'CLOSED',
+    );
     assert.equal(await left(), 2);
     const admin = await call('GET', '/admin/v1/products', { token: ADMIN_TOKEN });
     assert.equal(admin.json.products!.find((p) => p.id === 'prd_two_left')?.stock, 2);
