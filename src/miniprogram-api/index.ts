@@ -7,7 +7,11 @@
  */
 
 export * from './access-token.js';
+export * from './client.js';
 export * from './errors.js';
 export { DEFAULT_BASE_URL, type TransportOptions } from './http.js';
+export * from './shipping.js';
+export * from './subscribe-message.js';
 export * from './token-manager.js';
 export * from './token-store.js';
+export * from './user.js';
