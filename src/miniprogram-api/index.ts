@@ -9,7 +9,7 @@
 export * from './access-token.js';
 export * from './client.js';
 export * from './errors.js';
-export { DEFAULT_BASE_URL, type TransportOptions } from './http.js';
+export { DEFAULT_BASE_URL, type JsonObject, Transport, type TransportOptions } from './http.js';
 export * from './push.js';
 export * from './push-crypto.js';
 export * from './push-events.js';
