@@ -29,7 +29,7 @@ import { gunzipSync } from 'node:zlib';
 import { Agent, type Dispatcher } from 'undici';
 import { MAX_TOTAL_FEE, parseFen, parseOptionalFen } from './amounts.js';
 import { attachProblem } from './attach.js';
-import { errCodeError, returnFailError, WechatPayError } from './errors.js';
+import { errCodeError, returnFailError, WechatPayError, type WechatPaySetting } from './errors.js';
 import { exchange, type HttpCall, type HttpExchange } from './http.js';
 import {
   beijingCompact,
@@ -214,14 +214,14 @@ export class WechatPayV2Client {
   private readonly secure: Dispatcher | undefined;
 
   constructor(options: WechatPayV2ClientOptions) {
-    if (!options.appId) throw config('appId is empty: set the mini program AppID');
+    if (!options.appId) throw config('appId', 'appId is empty: set the mini program AppID');
     if (!/^[0-9]{1,32}$/.test(options.mchId ?? '')) {
-      throw config('mchId must be the digits of the WeChat Pay merchant number');
+      throw config('mchId', 'mchId must be the digits of the WeChat Pay merchant number');
     }
-    if (!options.key) throw config('the APIv2 key is empty: set MINIPAY_MCH_KEY');
+    if (!options.key) throw config('apiKey', 'the APIv2 key is empty: set it');
     const signType = options.signType ?? 'MD5';
     if (signType !== 'MD5' && signType !== 'HMAC-SHA256') {
-      throw config('signType must be MD5 or HMAC-SHA256');
+      throw config('signType', 'signType must be MD5 or HMAC-SHA256');
     }
     this.appId = options.appId;
     this.mchId = options.mchId;
@@ -231,6 +231,7 @@ export class WechatPayV2Client {
     this.backupBaseUrl = options.backupBaseUrl?.replace(/\/+$/, '') || undefined;
     if (this.backupBaseUrl === this.baseUrl) {
       throw config(
+        'backupBaseUrl',
         'backupBaseUrl must differ from baseUrl (WeChat: https://api2.mch.weixin.qq.com)',
       );
     }
@@ -470,7 +471,10 @@ export class WechatPayV2Client {
     options: { retry?: boolean; certificate?: boolean } = {},
   ): Promise<XmlFields> {
     if (options.certificate && !this.secure && this.baseUrl.startsWith('https:')) {
-      throw config(`${path} needs the merchant API client certificate: configure tls`);
+      throw config(
+        'clientCertificate',
+        `${path} needs the merchant API client certificate: configure tls`,
+      );
     }
     return this.withRetry(options.retry === true, async () => {
       const res = await this.post(path, this.signed(fields), {
@@ -591,6 +595,7 @@ function certificateAgent(tls: V2ClientTls, ca: string | Buffer | undefined): Ag
   } catch (err) {
     const legacy = /unsupported|RC2|legacy/i.test((err as Error).message);
     throw config(
+      'clientCertificate',
       legacy
         ? 'the PKCS#12 certificate uses a legacy cipher (RC2) that OpenSSL 3 refuses: use apiclient_cert.pem + apiclient_key.pem, or re-export it (docs/wechatpay.md)'
         : `the merchant API certificate cannot be loaded: ${(err as Error).message} (check the file and its passphrase, which is the mch_id for WeChat's p12)`,
@@ -627,6 +632,7 @@ function checkStatus(status: number, path: string): void {
       'config',
       `HTTP_${status}`,
       `${path}: HTTP ${status}; check the base URL`,
+      { settings: ['baseUrl'] },
     );
   }
 }
@@ -710,6 +716,6 @@ function argument(message: string): never {
   throw new WechatPayError('rejected', 'INVALID_ARGUMENT', message);
 }
 
-function config(message: string, cause?: unknown): WechatPayError {
-  return new WechatPayError('config', 'CONFIG', message, { cause });
+function config(setting: WechatPaySetting, message: string, cause?: unknown): WechatPayError {
+  return new WechatPayError('config', 'CONFIG', message, { cause, settings: [setting] });
 }

@@ -8,11 +8,35 @@
  *   while the balance is short or within a minute of the last one, a bill not published yet):
  *   wait, then retry with the same ids;
  * - `config`: the merchant setup is wrong (SIGNERROR, APPID_MCHID_NOT_MATCH, NOAUTH, a bad key);
+ *   `settings` names the options to check;
  * - `invalid`: an answer or callback failed verification (bad signature, malformed, another
  *   merchant's): never trusted.
  */
 
 export type WechatPayErrorKind = 'ambiguous' | 'rejected' | 'later' | 'config' | 'invalid';
+
+/**
+ * The merchant settings the protocol layer can blame, by the names of its own options
+ * (`WechatPayV2ClientOptions`, `Code2SessionOptions`). An application maps them to its own
+ * configuration; the protocol layer knows nothing of how that is spelt.
+ */
+export const WECHATPAY_SETTINGS = [
+  'appId',
+  'appSecret',
+  'mchId',
+  'apiKey',
+  'signType',
+  'clientCertificate',
+  'baseUrl',
+  'backupBaseUrl',
+] as const;
+export type WechatPaySetting = (typeof WECHATPAY_SETTINGS)[number];
+
+export interface WechatPayErrorOptions {
+  cause?: unknown;
+  description?: string;
+  settings?: readonly WechatPaySetting[];
+}
 
 export class WechatPayError extends Error {
   override readonly name = 'WechatPayError';
@@ -21,14 +45,21 @@ export class WechatPayError extends Error {
     /** err_code, errcode, or a stable code of minipay's own (TIMEOUT, BAD_SIGNATURE, ...). */
     readonly code: string,
     message: string,
-    options?: { cause?: unknown; description?: string },
+    options?: WechatPayErrorOptions,
   ) {
     super(message, options);
     this.description = options?.description;
+    this.settings = options?.settings ?? [];
   }
 
   /** WeChat's own words (err_code_des, return_msg, errmsg), when it gave any. */
   readonly description: string | undefined;
+
+  /**
+   * The settings that, if wrong, explain this error (most likely first); empty when none
+   * does. Set on `config` errors, and on `invalid` ones a wrong key also explains.
+   */
+  readonly settings: readonly WechatPaySetting[];
 
   get retryable(): boolean {
     return this.kind === 'ambiguous';
@@ -38,9 +69,11 @@ export class WechatPayError extends Error {
 interface Advice {
   kind: WechatPayErrorKind;
   advice: string;
+  settings?: readonly WechatPaySetting[];
 }
 
-const CHECK_KEY = 'check MINIPAY_MCH_KEY (the APIv2 key) and the sign type';
+const CHECK_KEY = 'check the APIv2 key and the sign type';
+const KEY_SETTINGS: readonly WechatPaySetting[] = ['apiKey', 'signType'];
 
 /** Every documented v2 err_code: its kind and what to do about it. */
 export const V2_ERR_CODES: Readonly<Record<string, Advice>> = {
@@ -56,18 +89,19 @@ export const V2_ERR_CODES: Readonly<Record<string, Advice>> = {
   ORDERCLOSED: { kind: 'rejected', advice: 'the order is closed; use a new out_trade_no' },
   ORDERNOTEXIST: { kind: 'rejected', advice: 'WeChat has no such order; check out_trade_no' },
   TRADE_STATE_ERROR: { kind: 'rejected', advice: 'the order is in a state that forbids this' },
-  APPID_NOT_EXIST: { kind: 'config', advice: 'check MINIPAY_APP_ID' },
-  MCHID_NOT_EXIST: { kind: 'config', advice: 'check MINIPAY_MCH_ID' },
+  APPID_NOT_EXIST: { kind: 'config', advice: 'check the AppID', settings: ['appId'] },
+  MCHID_NOT_EXIST: { kind: 'config', advice: 'check mch_id', settings: ['mchId'] },
   APPID_MCHID_NOT_MATCH: {
     kind: 'config',
-    advice: 'the AppID is not bound to this merchant; check MINIPAY_APP_ID and MINIPAY_MCH_ID',
+    advice: 'the AppID is not bound to this merchant; check the AppID and mch_id',
+    settings: ['appId', 'mchId'],
   },
   LACK_PARAMS: { kind: 'rejected', advice: 'a required parameter is missing' },
   OUT_TRADE_NO_USED: {
     kind: 'rejected',
     advice: 'this out_trade_no was used for another order; use a new one',
   },
-  SIGNERROR: { kind: 'config', advice: CHECK_KEY },
+  SIGNERROR: { kind: 'config', advice: CHECK_KEY, settings: KEY_SETTINGS },
   XML_FORMAT_ERROR: { kind: 'rejected', advice: 'the request XML was refused' },
   REQUIRE_POST_METHOD: { kind: 'rejected', advice: 'use POST' },
   POST_DATA_EMPTY: { kind: 'rejected', advice: 'the request body was empty' },
@@ -127,6 +161,7 @@ export function errCodeError(endpoint: string, errCode: string, des?: string): W
   const said = des ? ` (${des})` : '';
   return new WechatPayError(kind, errCode, `${endpoint}: ${errCode}${said}: ${advice}`, {
     description: des,
+    settings: known?.settings,
   });
 }
 
@@ -140,6 +175,7 @@ export function returnFailError(endpoint: string, returnMsg: string | undefined)
   if (/签名错误|sign\s*error/i.test(msg)) {
     return new WechatPayError('config', 'SIGNERROR', `${endpoint}: ${msg}: ${CHECK_KEY}`, {
       description: msg,
+      settings: KEY_SETTINGS,
     });
   }
   if (/mch_id|appid|证书|certificate/i.test(msg)) {
@@ -147,7 +183,7 @@ export function returnFailError(endpoint: string, returnMsg: string | undefined)
       'config',
       'RETURN_FAIL',
       `${endpoint}: ${msg}: check the merchant setup (AppID, mch_id, client certificate)`,
-      { description: msg },
+      { description: msg, settings: ['appId', 'mchId', 'clientCertificate'] },
     );
   }
   if (/SYSTEMERROR|系统繁忙|system error/i.test(msg)) {

@@ -4,7 +4,7 @@
  * `{errcode, errmsg}`; success may carry `errcode: 0` or none. The `session_key` is a secret:
  * keep it server-side, never log it.
  */
-import { WechatPayError, type WechatPayErrorKind } from './errors.js';
+import { WechatPayError, type WechatPayErrorKind, type WechatPaySetting } from './errors.js';
 import { exchange } from './http.js';
 
 export interface Code2SessionOptions {
@@ -22,16 +22,22 @@ export interface Session {
   sessionKey: string;
 }
 
-const ERRCODES: Readonly<Record<number, { kind: WechatPayErrorKind; advice: string }>> = {
+interface Advice {
+  kind: WechatPayErrorKind;
+  advice: string;
+  settings?: readonly WechatPaySetting[];
+}
+
+const ERRCODES: Readonly<Record<number, Advice>> = {
   [-1]: { kind: 'ambiguous', advice: 'WeChat is busy; retry shortly with a new wx.login code' },
   40029: { kind: 'rejected', advice: 'the code is invalid or expired; call wx.login() again' },
   40163: { kind: 'rejected', advice: 'the code was already used; call wx.login() again' },
   45011: { kind: 'rejected', advice: 'too many logins; slow down and retry in a minute' },
   40226: { kind: 'rejected', advice: 'WeChat blocked this high-risk user from logging in' },
-  40013: { kind: 'config', advice: 'the AppID is wrong; check MINIPAY_APP_ID' },
-  40125: { kind: 'config', advice: 'the AppSecret is wrong; check MINIPAY_APP_SECRET' },
-  41002: { kind: 'config', advice: 'the AppID is missing; set MINIPAY_APP_ID' },
-  41004: { kind: 'config', advice: 'the AppSecret is missing; set MINIPAY_APP_SECRET' },
+  40013: { kind: 'config', advice: 'the AppID is wrong', settings: ['appId'] },
+  40125: { kind: 'config', advice: 'the AppSecret is wrong', settings: ['appSecret'] },
+  41002: { kind: 'config', advice: 'the AppID is missing', settings: ['appId'] },
+  41004: { kind: 'config', advice: 'the AppSecret is missing', settings: ['appSecret'] },
   41008: { kind: 'rejected', advice: 'the code is missing; send the code of wx.login()' },
 };
 
@@ -89,7 +95,7 @@ export async function code2Session(options: Code2SessionOptions, code: string): 
       known?.kind ?? 'rejected',
       String(errcode),
       `code2Session: ${errcode} ${errmsg}: ${known?.advice ?? 'see the code2Session error table'}`,
-      { description: errmsg },
+      { description: errmsg, settings: known?.settings },
     );
   }
   const { openid, session_key: sessionKey, unionid } = json;

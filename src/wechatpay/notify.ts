@@ -16,7 +16,7 @@
  * to judge merchants) refuses it, as it refuses any status other than 200.
  */
 import { parseOptionalFen } from './amounts.js';
-import { WechatPayError } from './errors.js';
+import { WechatPayError, type WechatPaySetting } from './errors.js';
 import { parseBeijingTime } from './ids.js';
 import { type SignType, signV2, type V2Fields, verifyV2 } from './sign.js';
 import { decodeXml, encodeXml, XmlError, type XmlFields } from './xml.js';
@@ -74,7 +74,9 @@ export function readPaymentNotify(
   if (f.sign?.length !== expectedLength || !verifyV2(f, options.key, options.signType)) {
     throw invalid(
       'BAD_SIGNATURE',
-      `the notification's signature does not verify with the ${options.signType} key: it is not from WeChat, or MINIPAY_MCH_KEY / the sign type is wrong`,
+      `the notification's signature does not verify with the ${options.signType} key: it is not from WeChat, or the APIv2 key or the sign type is wrong`,
+      undefined,
+      ['apiKey', 'signType'],
     );
   }
   checkMerchant(f, options);
@@ -156,6 +158,11 @@ export function checkMerchant(f: XmlFields, merchant: { appId: string; mchId: st
   }
 }
 
-function invalid(code: string, message: string, cause?: unknown): WechatPayError {
-  return new WechatPayError('invalid', code, message, { cause });
+function invalid(
+  code: string,
+  message: string,
+  cause?: unknown,
+  settings?: readonly WechatPaySetting[],
+): WechatPayError {
+  return new WechatPayError('invalid', code, message, { cause, settings });
 }

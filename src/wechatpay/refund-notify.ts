@@ -63,10 +63,11 @@ export function decryptReqInfo(reqInfo: string, mchKey: string): string {
     const decipher = createDecipheriv('aes-256-ecb', aesKey(mchKey), null);
     return Buffer.concat([decipher.update(data), decipher.final()]).toString('utf8');
   } catch (err) {
-    throw invalid(
+    throw new WechatPayError(
+      'invalid',
       'BAD_REQ_INFO',
-      'req_info does not decrypt with this APIv2 key: it is not from WeChat, or MINIPAY_MCH_KEY is wrong',
-      err,
+      'req_info does not decrypt with this APIv2 key: it is not from WeChat, or the APIv2 key is wrong',
+      { cause: err, settings: ['apiKey'] },
     );
   }
 }

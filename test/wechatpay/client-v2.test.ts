@@ -98,13 +98,15 @@ describe('v2 client against the sandbox: trades', () => {
       'config',
       'SIGNERROR',
     );
-    assert.match(e.message, /MINIPAY_MCH_KEY/);
+    assert.match(e.message, /check the APIv2 key and the sign type/);
+    assert.deepEqual(e.settings, ['apiKey', 'signType']);
     const wrongApp = clientFor(t, sandbox, { appId: 'wx0000000000000001' });
-    await rejectsWith(
+    const mismatch = await rejectsWith(
       wrongApp.orderQuery({ outTradeNo: outTradeNo('T') }),
       'config',
       'APPID_MCHID_NOT_MATCH',
     );
+    assert.deepEqual(mismatch.settings, ['appId', 'mchId']);
   });
 
   test('bad input is refused before anything is sent', async (t) => {

@@ -22,11 +22,12 @@ describe('code2Session against the sandbox', () => {
     assert.match(reused.message, /wx\.login\(\) again/);
     await rejectsWith(code2Session(options, 'nosuchcode'), 'rejected', '40029');
     await rejectsWith(code2Session(options, 'bad code!'), 'rejected', '40029');
-    await rejectsWith(
+    const wrongSecret = await rejectsWith(
       code2Session({ ...options, appSecret: 'wrongsecret00000' }, sandbox.loginCode().code),
       'config',
       '40125',
     );
+    assert.deepEqual(wrongSecret.settings, ['appSecret']);
     await sandbox.setFaults({ systemErrorRate: { '/sns/jscode2session': 1 } });
     await rejectsWith(code2Session(options, sandbox.loginCode().code), 'ambiguous', '-1');
   });
