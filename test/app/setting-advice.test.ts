@@ -1,0 +1,83 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { describe, test } from 'node:test';
+import { SETTING_VARIABLES, settingAdvice } from '../../src/app/setting-advice.js';
+import { ConfigError, loadConfig } from '../../src/config.js';
+import {
+  errCodeError,
+  returnFailError,
+  WECHATPAY_SETTINGS,
+  WechatPayError,
+} from '../../src/wechatpay/index.js';
+
+const LIVE = {
+  MINIPAY_APPID: 'wx0123456789abcdef',
+  MINIPAY_APPSECRET: 'appsecret0123456789abcdef',
+  MINIPAY_MCHID: '1900000109',
+  MINIPAY_MCH_KEY: 'k'.repeat(32),
+  MINIPAY_NOTIFY_BASE_URL: 'https://pay.example.com',
+};
+
+function problems(env: Record<string, string>): string[] {
+  try {
+    loadConfig(env);
+  } catch (err) {
+    if (err instanceof ConfigError) return err.problems;
+    throw err;
+  }
+  return [];
+}
+
+describe('setting advice: protocol settings → environment variables', () => {
+  test('every protocol setting is mapped, to variables the configuration really reads', () => {
+    assert.deepEqual(Object.keys(SETTING_VARIABLES).sort(), [...WECHATPAY_SETTINGS].sort());
+    const docs = readFileSync(new URL('../../docs/configuration.md', import.meta.url), 'utf8');
+    for (const variable of Object.values(SETTING_VARIABLES).flat()) {
+      const refused = problems({ ...LIVE, [variable]: 'not a valid value' });
+      assert.ok(
+        refused.some((p) => p.startsWith(variable)),
+        `${variable} is read and checked by loadConfig: ${refused.join('; ')}`,
+      );
+      assert.match(
+        docs,
+        new RegExp(`\\| \`${variable}\` `),
+        `docs/configuration.md lists ${variable}`,
+      );
+    }
+  });
+
+  test('errors of the merchant setup become the variables to check', () => {
+    assert.equal(
+      settingAdvice(errCodeError('/pay/orderquery', 'SIGNERROR')),
+      'check MINIPAY_MCH_KEY and MINIPAY_SIGN_TYPE',
+    );
+    assert.equal(
+      settingAdvice(errCodeError('/pay/unifiedorder', 'APPID_MCHID_NOT_MATCH')),
+      'check MINIPAY_APPID and MINIPAY_MCHID',
+    );
+    const login = new WechatPayError('config', '40125', 'code2Session: 40125', {
+      settings: ['appSecret'],
+    });
+    assert.equal(settingAdvice(login), 'check MINIPAY_APPSECRET');
+  });
+
+  test('the domain’s wrapper is seen through (the WechatPayError is its cause)', () => {
+    const wrapped = new Error('unifiedorder refused', {
+      cause: errCodeError('/pay/unifiedorder', 'MCHID_NOT_EXIST'),
+    });
+    assert.equal(settingAdvice(wrapped), 'check MINIPAY_MCHID');
+  });
+
+  test('a setting minipay has no variable for is said plainly', () => {
+    assert.equal(
+      settingAdvice(returnFailError('/secapi/pay/refund', '证书错误')),
+      'check MINIPAY_APPID and MINIPAY_MCHID, and the merchant API client certificate, which minipay cannot be given yet',
+    );
+  });
+
+  test('errors that blame no setting give no advice', () => {
+    assert.equal(settingAdvice(errCodeError('/pay/closeorder', 'ORDERPAID')), undefined);
+    assert.equal(settingAdvice(new Error('boom')), undefined);
+    assert.equal(settingAdvice('not an error'), undefined);
+  });
+});
