@@ -1,9 +1,10 @@
 #!/usr/bin/env node
-// Compiles src/ to dist/ (and, once it exists, the web pages), then stamps the build so
-// scripts/bootstrap.mjs knows it is current.
+// Compiles src/ to dist/ (and, once it exists, the web pages), copies src/'s plain JavaScript
+// modules (worker entry points, which must run without tsx's loader) beside the compiled files,
+// then stamps the build so scripts/bootstrap.mjs knows it is current.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -19,6 +20,13 @@ function step(what, cmd, args) {
 
 rmSync(join(root, 'dist', 'src'), { recursive: true, force: true });
 step('TypeScript compile', bin('tsc'), ['-p', 'tsconfig.build.json']);
+for (const entry of readdirSync(join(root, 'src'), { recursive: true, withFileTypes: true })) {
+  if (!entry.isFile() || !entry.name.endsWith('.mjs')) continue;
+  const from = join(entry.parentPath, entry.name);
+  const to = join(root, 'dist', relative(root, from));
+  mkdirSync(dirname(to), { recursive: true });
+  copyFileSync(from, to);
+}
 if (existsSync(join(root, 'web', 'vite.config.ts'))) {
   step('web build', bin('vite'), ['build', '--config', 'web/vite.config.ts', '--logLevel', 'warn']);
 }

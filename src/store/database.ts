@@ -18,7 +18,7 @@ import pg from 'pg';
 import { groupCommit, type Transactor, transactionPerUnit } from './group-commit.js';
 import { migrateToLatest, type SchemaState, schemaState } from './migrations.js';
 import type { Database } from './schema.js';
-import { startWalCheckpointer } from './wal-checkpointer.js';
+import { type CheckpointLogger, startWalCheckpointer } from './wal-checkpointer.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -52,6 +52,8 @@ export interface StoreOptions {
   backgroundCheckpoints?: boolean;
   /** SQLite file: refuse to create it (checks that must not leave an empty database behind). */
   mustExist?: boolean;
+  /** Where background checkpoints report their first failure (default: a process warning). */
+  logger?: CheckpointLogger;
 }
 
 /** Opens (but does not migrate) the database at `url`; throws a message saying what to fix. */
@@ -82,7 +84,9 @@ function openSqlite(path: string, options: StoreOptions): Store {
   database.pragma('foreign_keys = ON');
   database.pragma('synchronous = NORMAL');
   const checkpointer =
-    options.backgroundCheckpoints && !memory ? startWalCheckpointer(database, file) : undefined;
+    options.backgroundCheckpoints && !memory
+      ? startWalCheckpointer(database, file, { logger: options.logger })
+      : undefined;
   const db = new Kysely<Database>({
     dialect: new SqliteDialect({ database: keepingStatements(database) }),
   });
@@ -94,7 +98,7 @@ const STATEMENT_CACHE = 500;
 
 /**
  * The database as Kysely's driver sees it, with each SQL text prepared once: the driver calls
- * `prepare` for every query, and compiling the SQL again was a tenth of a notify's CPU time.
+ * `prepare` for every query, and SQLite would otherwise compile the same text again each time.
  * Safe to share: the driver runs one statement at a time on its single connection, and SQLite
  * re-prepares a kept statement by itself after a schema change.
  */

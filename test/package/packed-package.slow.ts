@@ -126,6 +126,8 @@ describe('the packed npm package', () => {
     for (const path of [
       'bin/minipay.js',
       'dist/src/cli/main.js',
+      // Plain JavaScript copied by the build: the worker runs without tsx.
+      'dist/src/store/wal-checkpoint-worker.mjs',
       'dist/web/demo/index.html',
       'dist/web/admin/index.html',
     ]) {
@@ -201,6 +203,11 @@ describe('the packed npm package', () => {
     const [code] = await once(server, 'exit');
     assert.equal(code, 0, stderr);
     assert.doesNotMatch(stderr, /\(node:\d+\)|Warning/, 'no warning at start-up');
+    assert.doesNotMatch(
+      stdout + stderr,
+      /WAL checkpoints in the background failed/,
+      'the checkpoint worker runs from the installed package',
+    );
     const unhealthy = await run(process.execPath, hcArgs, dir, { MINIPAY_PORT: port });
     assert.equal(unhealthy.code, 1, 'the health check fails once the server is gone');
   });
