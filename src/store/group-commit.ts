@@ -1,8 +1,8 @@
 /**
  * Units of work that each need a transaction of their own, committed together when they arrive
- * together ("group commit"). On SQLite every transaction runs alone on the one connection and its
- * COMMIT (the write-ahead log's writes, now and then a checkpoint) was a quarter of a payment
- * notify's CPU time (239 µs of 965, bench/notify-domain.bench.ts); units that queue up behind a
+ * together ("group commit"). On SQLite every transaction runs alone on the one connection, and
+ * its COMMIT (the write-ahead log's writes, now and then a checkpoint) was the largest single cost
+ * of a payment notify (BENCHMARKS.md, "Notify throughput"); units that queue up behind a
  * running one share the next COMMIT instead. Each unit runs in a SAVEPOINT of its own: one that
  * throws is rolled back alone and its caller gets the error; the others are unaffected. A unit's
  * promise settles only after the COMMIT that makes it durable (or fails with that COMMIT's error),

@@ -1,10 +1,10 @@
 /**
  * A Kysely query built and compiled once per database dialect, then run with new values.
- * Building and compiling a query was a fifth of a payment notify's CPU time (Kysely creates and
- * freezes an operation tree for every call; bench/notify-domain.bench.ts profile: 22 % of
- * samples, more than SQLite's own work on two of the statements), so the statements of the
- * notify's usual path are compiled once here. The SQL is exactly what Kysely compiles; only
- * the parameter values change, so what runs is the same statement with different bindings.
+ * Kysely creates and freezes an operation tree for every call, and building and compiling the
+ * queries cost a payment notify more than SQLite's own work on two of them (BENCHMARKS.md,
+ * "Notify throughput"), so the statements of the notify's usual path are compiled once here.
+ * The SQL is exactly what Kysely compiles; only the parameter values change, so what runs is
+ * the same statement with different bindings.
  *
  *   const byNo = preparedQuery<{ no: string }, OrderRow>((db, p) =>
  *     db.selectFrom('orders').selectAll().where('out_trade_no', '=', p('no')));
