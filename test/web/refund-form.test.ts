@@ -7,7 +7,7 @@ import {
   refundableFen,
   refundRequest,
 } from '../../web/admin/refund-form.js';
-import { parseYuan, yuan } from '../../web/shared/format.js';
+import { parseYuan, yuan } from '../../web/common/format.js';
 
 describe('refund dialog rules', () => {
   test('yuan typed by a person becomes integer fen; anything else is refused', () => {

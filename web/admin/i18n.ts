@@ -1,6 +1,6 @@
 /** The console's words in Chinese (default; the users are Chinese merchants) and English. */
 import { ref } from 'vue';
-import type { Lang } from '../shared/labels.js';
+import type { Lang } from '../common/labels.js';
 
 const zh = {
   title: 'minipay 管理后台',

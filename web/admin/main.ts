@@ -1,5 +1,5 @@
 import { createApp } from 'vue';
-import '../shared/base.css';
+import '../common/base.css';
 import './console.css';
 import AdminApp from './AdminApp.vue';
 

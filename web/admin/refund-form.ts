@@ -7,7 +7,7 @@
  * attempt is a new request with a new key.
  */
 import { newIdempotencyKey } from '../../src/client/idempotency-key.js';
-import { parseYuan } from '../shared/format.js';
+import { parseYuan } from '../common/format.js';
 
 export type RefundMode = 'full' | 'partial';
 

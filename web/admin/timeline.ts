@@ -1,5 +1,5 @@
 /** How a timeline entry looks: its family (colour of the dot) and a short label. */
-import type { Lang } from '../shared/labels.js';
+import type { Lang } from '../common/labels.js';
 
 export type Tone = 'ok' | 'wait' | 'bad' | 'info' | 'muted';
 

@@ -1,5 +1,5 @@
 import { createApp } from 'vue';
-import '../shared/base.css';
+import '../common/base.css';
 import DemoPhone from './DemoPhone.vue';
 
 createApp(DemoPhone).mount('#app');

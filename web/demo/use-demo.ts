@@ -4,7 +4,7 @@
  */
 import { reactive, ref, shallowRef } from 'vue';
 import { MinipayError, type Order, type Product } from '../../src/client/index.js';
-import { bilingualStatus } from '../shared/labels.js';
+import { bilingualStatus } from '../common/labels.js';
 import { cashierVerdict, createDemoPhone, type DemoPhone, loadDemoConfig } from './demo-wx.js';
 
 /**

@@ -22,7 +22,7 @@ export function beijingTime(iso: string | null | undefined): string {
   return new Date(t + 8 * 3600_000).toISOString().replace('T', ' ').slice(0, 19);
 }
 
-/** The CSS class of a status badge (the colours are in web/shared/base.css). */
+/** The CSS class of a status badge (the colours are in web/common/base.css). */
 export function statusTone(status: string): string {
   switch (status) {
     case 'PAID':
