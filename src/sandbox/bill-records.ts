@@ -14,7 +14,7 @@
  *   yesterday's are answered "Bill Creating"; bills are kept for 3 months.
  */
 import type { SandboxCore } from './core.js';
-import type { RefundRow, TradeRow } from './state.js';
+import type { RefundRow, TradeRow } from './state/sandbox-state.js';
 
 export type BillType = 'ALL' | 'SUCCESS' | 'REFUND' | 'RECHARGE_REFUND';
 export const BILL_TYPES: readonly BillType[] = ['ALL', 'SUCCESS', 'REFUND', 'RECHARGE_REFUND'];

@@ -13,7 +13,7 @@ import {
   type V2Endpoint,
 } from './faults.js';
 import { SeededRandom } from './random.js';
-import type { SandboxState } from './state.js';
+import type { SandboxState } from './state/sandbox-state.js';
 
 /** Behaviour settings fixed at start-up. */
 export interface SandboxConfig {

@@ -8,7 +8,7 @@ import type { Faults, RefundOutcome } from './faults.js';
 import { issueLoginCode } from './login.js';
 import { type NotificationLogEntry, Notifier, type ReplyJudge } from './notifier.js';
 import { Refunds } from './refunds.js';
-import type { RefundRow, TradeRow } from './state.js';
+import type { RefundRow, TradeRow } from './state/sandbox-state.js';
 import { payAsUser, type UserPaymentRequest, type UserPaymentResult } from './user-payment.js';
 import { type RefundView, refundView, type TradeView, tradeView } from './views.js';
 

@@ -19,7 +19,7 @@ import type { Faults } from './faults.js';
 import { buildSandboxApp, type SandboxApp, type SandboxTls } from './http/app.js';
 import type { NotificationLogEntry } from './notifier.js';
 import { WECHAT_NOTIFY_FORMAT } from './notify-format.js';
-import { SandboxState } from './state.js';
+import { SandboxState } from './state/sandbox-state.js';
 import type { UserPaymentRequest, UserPaymentResult } from './user-payment.js';
 import type { RefundView, TradeView } from './views.js';
 

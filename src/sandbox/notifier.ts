@@ -23,7 +23,7 @@ import type {
   DeliveryKind,
   DeliveryRow,
   DeliveryStatus,
-} from './state.js';
+} from './state/sandbox-state.js';
 
 const SECOND = 1000;
 const MINUTE = 60 * SECOND;

@@ -5,7 +5,7 @@
  * `encryptReqInfo` / `buildRefundNotify`); this file only decides the content.
  */
 import { beijingCompact, beijingDateTime, nonce } from '../wechatpay/index.js';
-import type { RefundRow, TradeRow } from './state.js';
+import type { RefundRow, TradeRow } from './state/sandbox-state.js';
 
 type Fields = Record<string, string | number>;
 

@@ -28,7 +28,7 @@ import { type SandboxCore, scaled } from './core.js';
 import { DueTimer } from './due-timer.js';
 import type { RefundOutcome } from './faults.js';
 import { refundId as newRefundId, outRefundNoFromPortal } from './identifiers.js';
-import type { RefundRow, RefundSource, RefundStatus, TradeRow } from './state.js';
+import type { RefundRow, RefundSource, RefundStatus, TradeRow } from './state/sandbox-state.js';
 import {
   checkBytes,
   checkFen,

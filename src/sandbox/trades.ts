@@ -28,7 +28,7 @@ import {
 } from '../wechatpay/index.js';
 import { type SandboxCore, scaled } from './core.js';
 import { prepayId } from './identifiers.js';
-import type { StoredTradeState, TradeRow } from './state.js';
+import type { StoredTradeState, TradeRow } from './state/sandbox-state.js';
 import { invalid, refuse, type V2Answer, V2Invalid, type V2Request } from './v2-endpoint.js';
 
 /** `trade_state` as orderquery reports it. */

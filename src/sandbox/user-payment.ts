@@ -13,7 +13,7 @@
 import { type SignType, verifyV2 } from '../wechatpay/index.js';
 import type { SandboxCore } from './core.js';
 import { transactionId } from './identifiers.js';
-import type { TradeRow } from './state.js';
+import type { TradeRow } from './state/sandbox-state.js';
 import { currentTradeState } from './trades.js';
 
 /** What the cashier (or a test) sends: the `wx.requestPayment` parameters plus the payer. */

@@ -3,7 +3,7 @@
  * in the name, times as ISO-8601 UTC strings (sandbox time), as in docs/http-api.md.
  */
 import type { SandboxCore } from './core.js';
-import type { RefundRow, RefundSource, RefundStatus, TradeRow } from './state.js';
+import type { RefundRow, RefundSource, RefundStatus, TradeRow } from './state/sandbox-state.js';
 import { currentTradeState, type TradeState } from './trades.js';
 
 export interface RefundView {

@@ -8,7 +8,7 @@ import { SandboxClock } from '../../src/sandbox/clock.js';
 import { FaultSwitch, type SandboxCore } from '../../src/sandbox/core.js';
 import { resolveCredentials } from '../../src/sandbox/credentials.js';
 import { SandboxEngine } from '../../src/sandbox/engine.js';
-import { SandboxState } from '../../src/sandbox/state.js';
+import { SandboxState } from '../../src/sandbox/state/sandbox-state.js';
 import { unifiedOrder } from '../../src/sandbox/trades.js';
 import { nonce, signV2 } from '../../src/wechatpay/index.js';
 
