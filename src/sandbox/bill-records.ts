@@ -14,7 +14,8 @@
  *   yesterday's are answered "Bill Creating"; bills are kept for 3 months.
  */
 import type { SandboxCore } from './core.js';
-import type { RefundRow, TradeRow } from './state/sandbox-state.js';
+import type { RefundRow } from './state/refund-store.js';
+import type { TradeRow } from './state/trade-store.js';
 
 export type BillType = 'ALL' | 'SUCCESS' | 'REFUND' | 'RECHARGE_REFUND';
 export const BILL_TYPES: readonly BillType[] = ['ALL', 'SUCCESS', 'REFUND', 'RECHARGE_REFUND'];
@@ -96,11 +97,11 @@ export function billRecords(core: SandboxCore, billDate: string, type: BillType)
   const mchId = core.credentials.mchId;
   const records: BillRecord[] = [];
   if (type === 'ALL' || type === 'SUCCESS') {
-    for (const t of core.state.tradesPaidBetween(mchId, from, to)) records.push(tradeRecord(t));
+    for (const t of core.state.trades.paidBetween(mchId, from, to)) records.push(tradeRecord(t));
   }
   if (type === 'ALL' || type === 'REFUND') {
-    for (const r of core.state.refundsForBill(mchId, from, to)) {
-      const trade = core.state.getTrade(mchId, r.out_trade_no);
+    for (const r of core.state.refunds.forBill(mchId, from, to)) {
+      const trade = core.state.trades.get(mchId, r.out_trade_no);
       if (trade) records.push(refundRecord(trade, r));
     }
   }

@@ -8,7 +8,8 @@ import type { Faults, RefundOutcome } from './faults.js';
 import { issueLoginCode } from './login.js';
 import { type NotificationLogEntry, Notifier, type ReplyJudge } from './notifier.js';
 import { Refunds } from './refunds.js';
-import type { RefundRow, TradeRow } from './state/sandbox-state.js';
+import type { RefundRow } from './state/refund-store.js';
+import type { TradeRow } from './state/trade-store.js';
 import { payAsUser, type UserPaymentRequest, type UserPaymentResult } from './user-payment.js';
 import { type RefundView, refundView, type TradeView, tradeView } from './views.js';
 
@@ -70,18 +71,18 @@ export class SandboxEngine {
 
   trade(outTradeNo: string): TradeView | undefined {
     this.refunds.settleDue();
-    const row = this.core.state.getTrade(this.core.credentials.mchId, outTradeNo);
+    const row = this.core.state.trades.get(this.core.credentials.mchId, outTradeNo);
     return row && tradeView(this.core, row);
   }
 
   refund(outRefundNo: string): RefundView | undefined {
     this.refunds.settleDue();
-    const row = this.core.state.getRefund(this.core.credentials.mchId, outRefundNo);
+    const row = this.core.state.refunds.get(this.core.credentials.mchId, outRefundNo);
     return row && refundView(row);
   }
 
   prepay(prepayId: string): PrepayInfo | undefined {
-    const prepay = this.core.state.getPrepay(prepayId);
+    const prepay = this.core.state.trades.prepay(prepayId);
     const trade = prepay && this.trade(prepay.out_trade_no);
     if (!prepay || !trade) return undefined;
     return {
@@ -97,8 +98,8 @@ export class SandboxEngine {
   /** Ends the validity of a trade's current prepay_id now; false for an unknown trade. */
   expirePrepay(outTradeNo: string): boolean {
     const { state, credentials, clock } = this.core;
-    if (!state.getTrade(credentials.mchId, outTradeNo)) return false;
-    state.expirePrepay(credentials.mchId, outTradeNo, clock.now());
+    if (!state.trades.get(credentials.mchId, outTradeNo)) return false;
+    state.trades.expirePrepay(credentials.mchId, outTradeNo, clock.now());
     return true;
   }
 
@@ -113,7 +114,7 @@ export class SandboxEngine {
     status?: RefundOutcome,
   ): { refund: RefundView; changed: boolean } | undefined {
     this.refunds.settleDue();
-    const row = this.core.state.getRefund(this.core.credentials.mchId, outRefundNo);
+    const row = this.core.state.refunds.get(this.core.credentials.mchId, outRefundNo);
     if (!row) return undefined;
     const changed =
       row.status === 'PROCESSING' &&

@@ -31,7 +31,7 @@ export function issueLoginCode(
   }
   const user = openid ?? newOpenid();
   const code = loginCode();
-  core.state.insertLoginCode({
+  core.state.loginCodes.insert({
     code,
     openid: user,
     session_key: sessionKey(),
@@ -65,10 +65,10 @@ export function code2Session(core: SandboxCore, query: Code2SessionQuery): Code2
     return error(40125, 'invalid appsecret');
   if (!jsCode) return error(41008, 'missing code');
   if (grantType !== 'authorization_code') return error(40002, 'invalid grant_type');
-  const row = core.state.getLoginCode(jsCode);
+  const row = core.state.loginCodes.get(jsCode);
   const now = core.clock.now();
   if (!row || now - row.created_at >= LOGIN_CODE_TTL_MS) return error(40029, 'invalid code');
-  if (!core.state.useLoginCode(jsCode, now)) return error(40163, 'code been used');
+  if (!core.state.loginCodes.use(jsCode, now)) return error(40163, 'code been used');
   return { openid: row.openid, session_key: row.session_key };
 }
 

@@ -23,7 +23,7 @@ import type {
   DeliveryKind,
   DeliveryRow,
   DeliveryStatus,
-} from './state/sandbox-state.js';
+} from './state/delivery-store.js';
 
 const SECOND = 1000;
 const MINUTE = 60 * SECOND;
@@ -128,16 +128,14 @@ export class Notifier {
     this.agent = new Agent({ connections: 64, connect: { timeout: core.config.notifyTimeoutMs } });
     this.timer = new DueTimer(
       core.clock,
-      () => core.state.nextDeliveryAt(),
+      () => core.state.deliveries.nextAt(),
       () => this.runDue(),
     );
   }
 
   /** Resumes deliveries left pending by a previous run (those cut off mid-attempt start again). */
   start(): void {
-    this.core.state.db
-      .prepare("UPDATE deliveries SET next_at = ? WHERE status = 'pending' AND next_at IS NULL")
-      .run(this.core.clock.now());
+    this.core.state.deliveries.resumeInterrupted(this.core.clock.now());
     this.timer.arm();
   }
 
@@ -148,9 +146,9 @@ export class Notifier {
     let firstAt = now + faults.delayNotifyMs;
     if (send && faults.reorderNotifies) {
       firstAt += REORDER_HOLD_MS;
-      this.core.state.holdUntried(firstAt);
+      this.core.state.deliveries.holdUntried(firstAt);
     }
-    const id = this.core.state.insertDelivery({
+    const id = this.core.state.deliveries.insert({
       kind: notification.kind,
       out_trade_no: notification.outTradeNo,
       out_refund_no: notification.outRefundNo ?? null,
@@ -177,7 +175,7 @@ export class Notifier {
   /** The delivery log, oldest first. */
   log(): NotificationLogEntry[] {
     const attempts = new Map<number, NotificationAttempt[]>();
-    for (const a of this.core.state.attempts()) {
+    for (const a of this.core.state.deliveries.attempts()) {
       const list = attempts.get(a.delivery_id) ?? [];
       list.push({
         attempt: a.attempt,
@@ -193,7 +191,7 @@ export class Notifier {
       });
       attempts.set(a.delivery_id, list);
     }
-    return this.core.state.deliveries().map((d) => ({
+    return this.core.state.deliveries.all().map((d) => ({
       id: d.id,
       kind: d.kind,
       outTradeNo: d.out_trade_no,
@@ -211,8 +209,8 @@ export class Notifier {
 
   private runDue(): void {
     if (this.closed) return;
-    const due = this.core.state
-      .deliveriesDueBy(this.core.clock.now())
+    const due = this.core.state.deliveries
+      .dueBy(this.core.clock.now())
       .filter((d) => !this.inFlight.has(d.id));
     if (due.length === 0) return;
     const reorder = this.core.faults.faults.reorderNotifies;
@@ -226,7 +224,7 @@ export class Notifier {
 
   private markInFlight(d: DeliveryRow): void {
     this.inFlight.set(d.id, new AbortController());
-    this.core.state.updateDelivery(d.id, {
+    this.core.state.deliveries.update(d.id, {
       status: 'pending',
       attempts: d.attempts,
       next_at: null,
@@ -284,9 +282,9 @@ export class Notifier {
           reply: r.reply,
           error: r.error,
         };
-        state.insertAttempt(row);
+        state.deliveries.insertAttempt(row);
       });
-      state.updateDelivery(d.id, {
+      state.deliveries.update(d.id, {
         status: delivered ? 'delivered' : last ? 'failed' : 'pending',
         attempts: attempt,
         next_at: delivered || last ? null : dueAt + interval / this.core.config.timeScale,

@@ -5,7 +5,8 @@
  * `encryptReqInfo` / `buildRefundNotify`); this file only decides the content.
  */
 import { beijingCompact, beijingDateTime, nonce } from '../wechatpay/index.js';
-import type { RefundRow, TradeRow } from './state/sandbox-state.js';
+import type { RefundRow } from './state/refund-store.js';
+import type { TradeRow } from './state/trade-store.js';
 
 type Fields = Record<string, string | number>;
 

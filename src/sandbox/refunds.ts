@@ -28,7 +28,8 @@ import { type SandboxCore, scaled } from './core.js';
 import { DueTimer } from './due-timer.js';
 import type { RefundOutcome } from './faults.js';
 import { refundId as newRefundId, outRefundNoFromPortal } from './identifiers.js';
-import type { RefundRow, RefundSource, RefundStatus, TradeRow } from './state/sandbox-state.js';
+import type { RefundRow, RefundSource, RefundStatus } from './state/refund-store.js';
+import type { TradeRow } from './state/trade-store.js';
 import {
   checkBytes,
   checkFen,
@@ -74,7 +75,7 @@ export class Refunds {
   ) {
     this.timer = new DueTimer(
       core.clock,
-      () => core.state.nextRefundSettleAt(),
+      () => core.state.refunds.nextSettleAt(),
       () => this.settleDue(),
     );
   }
@@ -91,7 +92,7 @@ export class Refunds {
   /** Settles every refund whose time has come (also called before answering about refunds). */
   settleDue(): void {
     const now = this.core.clock.now();
-    for (const r of this.core.state.refundsDueBy(now)) this.settle(r, r.outcome, r.settle_at);
+    for (const r of this.core.state.refunds.dueBy(now)) this.settle(r, r.outcome, r.settle_at);
   }
 
   /** Settles a PROCESSING refund now with `status`; false if it had already settled. */
@@ -102,7 +103,7 @@ export class Refunds {
   private settle(refund: RefundRow, status: RefundStatus, at: number): boolean {
     const state = this.core.state;
     return state.tx(() => {
-      if (!state.settleRefund(refund.refund_id, status, at)) return false;
+      if (!state.refunds.settle(refund.refund_id, status, at)) return false;
       this.onSettled({ ...refund, status, settled_at: at });
       return true;
     });
@@ -160,14 +161,14 @@ export class Refunds {
   private tradeFor(fields: XmlFields): TradeRow {
     const mchId = this.core.credentials.mchId;
     if (fields.transaction_id) {
-      const trade = this.core.state.getTradeByTransactionId(mchId, fields.transaction_id);
+      const trade = this.core.state.trades.byTransactionId(mchId, fields.transaction_id);
       if (!trade) refuse('INVALID_TRANSACTIONID', '无效transaction_id');
       if (fields.out_trade_no && fields.out_trade_no !== trade.out_trade_no) {
         refuse('PARAM_ERROR', 'transaction_id与out_trade_no不匹配');
       }
       return trade;
     }
-    const trade = this.core.state.getTrade(mchId, fields.out_trade_no!);
+    const trade = this.core.state.trades.get(mchId, fields.out_trade_no!);
     if (!trade) refuse('ORDERNOTEXIST', '订单不存在');
     return trade;
   }
@@ -181,7 +182,7 @@ export class Refunds {
     const state = core.state;
     const { trade } = request;
     return state.tx(() => {
-      const existing = state.getRefund(trade.mch_id, request.outRefundNo);
+      const existing = state.refunds.get(trade.mch_id, request.outRefundNo);
       if (existing) {
         if (
           existing.out_trade_no !== trade.out_trade_no ||
@@ -205,7 +206,7 @@ export class Refunds {
       const now = core.clock.now();
       if (now - (trade.paid_at ?? now) > REFUND_WINDOW_MS)
         refuse('TRADE_OVERDUE', '订单已经超过退款期限');
-      const refunds = state.refundsOfTrade(trade.mch_id, trade.out_trade_no);
+      const refunds = state.refunds.ofTrade(trade.mch_id, trade.out_trade_no);
       const refunded = refunds
         .filter((r) => r.status !== 'REFUNDCLOSE')
         .reduce((sum, r) => sum + r.refund_fee, 0);
@@ -242,7 +243,7 @@ export class Refunds {
         recv_account:
           trade.bank_type === 'OTHERS' || !trade.bank_type ? '支付用户零钱' : '支付用户的银行卡',
       };
-      state.insertRefund(row);
+      state.refunds.insert(row);
       this.timer.arm();
       return row;
     });
@@ -257,17 +258,17 @@ export class Refunds {
     let trade: TradeRow | undefined;
     if (fields.refund_id || fields.out_refund_no) {
       const one = fields.refund_id
-        ? state.getRefundById(mchId, fields.refund_id)
-        : state.getRefund(mchId, fields.out_refund_no!);
+        ? state.refunds.byRefundId(mchId, fields.refund_id)
+        : state.refunds.get(mchId, fields.out_refund_no!);
       if (!one) refuse('REFUNDNOTEXIST', '退款订单查询失败');
       refunds = [one];
-      trade = state.getTrade(mchId, one.out_trade_no);
+      trade = state.trades.get(mchId, one.out_trade_no);
     } else if (fields.transaction_id || fields.out_trade_no) {
       trade = fields.transaction_id
-        ? state.getTradeByTransactionId(mchId, fields.transaction_id)
-        : state.getTrade(mchId, fields.out_trade_no!);
+        ? state.trades.byTransactionId(mchId, fields.transaction_id)
+        : state.trades.get(mchId, fields.out_trade_no!);
       if (!trade && fields.transaction_id) refuse('INVALID_TRANSACTIONID', '无效transaction_id');
-      refunds = trade ? state.refundsOfTrade(mchId, trade.out_trade_no) : [];
+      refunds = trade ? state.refunds.ofTrade(mchId, trade.out_trade_no) : [];
     } else {
       refuse('LACK_PARAMS', 'refund_id、out_refund_no、transaction_id、out_trade_no必须填一个');
     }
@@ -317,7 +318,7 @@ export class Refunds {
     delayMs?: number;
   }): RefundRow {
     this.settleDue();
-    const trade = this.core.state.getTrade(this.core.credentials.mchId, options.outTradeNo);
+    const trade = this.core.state.trades.get(this.core.credentials.mchId, options.outTradeNo);
     if (!trade) refuse('ORDERNOTEXIST', '订单不存在');
     return this.create({
       trade,

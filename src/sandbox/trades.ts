@@ -28,7 +28,7 @@ import {
 } from '../wechatpay/index.js';
 import { type SandboxCore, scaled } from './core.js';
 import { prepayId } from './identifiers.js';
-import type { StoredTradeState, TradeRow } from './state/sandbox-state.js';
+import type { StoredTradeState, TradeRow } from './state/trade-store.js';
 import { invalid, refuse, type V2Answer, V2Invalid, type V2Request } from './v2-endpoint.js';
 
 /** `trade_state` as orderquery reports it. */
@@ -99,14 +99,14 @@ export function checkBytes(fields: XmlFields, name: string, max: number): void {
 export function currentTradeState(core: SandboxCore, trade: TradeRow): TradeState {
   const now = core.clock.now();
   if (trade.state === 'NOTPAY' && trade.expires_at !== null && now >= trade.expires_at) {
-    core.state.transitionTrade(trade.mch_id, trade.out_trade_no, ['NOTPAY'], 'CLOSED', {
+    core.state.trades.transition(trade.mch_id, trade.out_trade_no, ['NOTPAY'], 'CLOSED', {
       closed_at: trade.expires_at,
     });
     trade.state = 'CLOSED';
     trade.closed_at = trade.expires_at;
   }
   if (trade.state === 'SUCCESS') {
-    const refunds = core.state.refundsOfTrade(trade.mch_id, trade.out_trade_no);
+    const refunds = core.state.refunds.ofTrade(trade.mch_id, trade.out_trade_no);
     if (refunds.some((r) => r.status !== 'REFUNDCLOSE')) return 'REFUND';
   }
   return trade.state;
@@ -127,7 +127,7 @@ export function unifiedOrder(core: SandboxCore, { fields, signType }: V2Request)
   const mchId = core.credentials.mchId;
   const outTradeNo = fields.out_trade_no!;
   const params = businessParams(fields);
-  const existing = core.state.getTrade(mchId, outTradeNo);
+  const existing = core.state.trades.get(mchId, outTradeNo);
   if (existing) {
     const state = currentTradeState(core, existing);
     if (state === 'SUCCESS' || state === 'REFUND') refuse('ORDERPAID', '该订单已支付');
@@ -136,7 +136,7 @@ export function unifiedOrder(core: SandboxCore, { fields, signType }: V2Request)
     let prepay = existing.prepay_id;
     if (now >= existing.prepay_expires_at) {
       prepay = prepayId(now);
-      core.state.renewPrepay(mchId, outTradeNo, prepay, now, now + PREPAY_TTL_MS);
+      core.state.trades.renewPrepay(mchId, outTradeNo, prepay, now, now + PREPAY_TTL_MS);
     }
     return { type: 'ok', fields: { trade_type: existing.trade_type, prepay_id: prepay } };
   }
@@ -172,7 +172,7 @@ export function unifiedOrder(core: SandboxCore, { fields, signType }: V2Request)
     bank_type: null,
     is_subscribe: null,
   };
-  core.state.insertTrade(trade);
+  core.state.trades.insert(trade);
   return { type: 'ok', fields: { trade_type: trade.trade_type, prepay_id: trade.prepay_id } };
 }
 
@@ -243,9 +243,8 @@ export function checkNotifyUrl(value: string): void {
 /** Finds the trade a query names (transaction_id first, as WeChat prefers it). */
 export function findTrade(core: SandboxCore, fields: XmlFields): TradeRow | undefined {
   const mchId = core.credentials.mchId;
-  if (fields.transaction_id)
-    return core.state.getTradeByTransactionId(mchId, fields.transaction_id);
-  if (fields.out_trade_no) return core.state.getTrade(mchId, fields.out_trade_no);
+  if (fields.transaction_id) return core.state.trades.byTransactionId(mchId, fields.transaction_id);
+  if (fields.out_trade_no) return core.state.trades.get(mchId, fields.out_trade_no);
   return undefined;
 }
 
@@ -298,7 +297,7 @@ export function paidTradeFields(
 /** `POST /pay/closeorder`. */
 export function closeOrder(core: SandboxCore, { fields }: V2Request): V2Answer {
   requireFields(fields, ['out_trade_no']);
-  const trade = core.state.getTrade(core.credentials.mchId, fields.out_trade_no!);
+  const trade = core.state.trades.get(core.credentials.mchId, fields.out_trade_no!);
   if (!trade) refuse('ORDERNOTEXIST', '订单不存在');
   const now = core.clock.now();
   const state = currentTradeState(core, trade);
@@ -310,7 +309,7 @@ export function closeOrder(core: SandboxCore, { fields }: V2Request): V2Answer {
   }
   if (core.faults.spendCloseLeavesNotpay()) return { type: 'ok', fields: { result_msg: 'OK' } };
   if (
-    !core.state.transitionTrade(trade.mch_id, trade.out_trade_no, ['NOTPAY'], 'CLOSED', {
+    !core.state.trades.transition(trade.mch_id, trade.out_trade_no, ['NOTPAY'], 'CLOSED', {
       closed_at: now,
     })
   ) {

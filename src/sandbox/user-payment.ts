@@ -13,7 +13,7 @@
 import { type SignType, verifyV2 } from '../wechatpay/index.js';
 import type { SandboxCore } from './core.js';
 import { transactionId } from './identifiers.js';
-import type { TradeRow } from './state/sandbox-state.js';
+import type { TradeRow } from './state/trade-store.js';
 import { currentTradeState } from './trades.js';
 
 /** What the cashier (or a test) sends: the `wx.requestPayment` parameters plus the payer. */
@@ -106,7 +106,7 @@ export function payAsUser(
       'package must be "prepay_id=" followed by the prepay_id from unifiedorder',
     );
   }
-  const prepay = core.state.getPrepay(request.package.slice(PACKAGE_PREFIX.length));
+  const prepay = core.state.trades.prepay(request.package.slice(PACKAGE_PREFIX.length));
   if (!prepay || prepay.mch_id !== core.credentials.mchId) {
     throw new UserPaymentError(
       404,
@@ -114,7 +114,7 @@ export function payAsUser(
       'no such prepay_id: call unifiedorder first and pass its prepay_id',
     );
   }
-  const trade = core.state.getTrade(prepay.mch_id, prepay.out_trade_no)!;
+  const trade = core.state.trades.get(prepay.mch_id, prepay.out_trade_no)!;
   if (trade.sign_type !== request.signType) {
     throw new UserPaymentError(
       400,
@@ -185,7 +185,7 @@ function complete(
   };
   const ok = core.state.tx(() => {
     if (
-      !core.state.transitionTrade(trade.mch_id, trade.out_trade_no, ['NOTPAY'], 'SUCCESS', paid)
+      !core.state.trades.transition(trade.mch_id, trade.out_trade_no, ['NOTPAY'], 'SUCCESS', paid)
     ) {
       return false;
     }

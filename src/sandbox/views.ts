@@ -3,7 +3,8 @@
  * in the name, times as ISO-8601 UTC strings (sandbox time), as in docs/http-api.md.
  */
 import type { SandboxCore } from './core.js';
-import type { RefundRow, RefundSource, RefundStatus, TradeRow } from './state/sandbox-state.js';
+import type { RefundRow, RefundSource, RefundStatus } from './state/refund-store.js';
+import type { TradeRow } from './state/trade-store.js';
 import { currentTradeState, type TradeState } from './trades.js';
 
 export interface RefundView {
@@ -74,7 +75,7 @@ export function refundView(r: RefundRow): RefundView {
 
 export function tradeView(core: SandboxCore, t: TradeRow): TradeView {
   const tradeState = currentTradeState(core, t);
-  const refunds = core.state.refundsOfTrade(t.mch_id, t.out_trade_no);
+  const refunds = core.state.refunds.ofTrade(t.mch_id, t.out_trade_no);
   return {
     outTradeNo: t.out_trade_no,
     appId: t.appid,

@@ -87,7 +87,7 @@ describe('bill rows', () => {
     const s = engineFor(t, MARCH_10 + 1000);
     s.pay('PAIDORDER01', 100);
     s.core.faults.set({ refundDelayMs: 3_600_000 });
-    const trade = s.core.state.getTrade(s.core.credentials.mchId, 'PAIDORDER01')!;
+    const trade = s.core.state.trades.get(s.core.credentials.mchId, 'PAIDORDER01')!;
     s.engine.refunds.create({
       trade,
       outRefundNo: 'PENDING1',

@@ -71,11 +71,11 @@ export function engineFor(t: TestContext, now: number) {
         paySign: signV2(params, core.credentials.mchKey),
         openid: 'oBillUser',
       });
-      return core.state.getTrade(core.credentials.mchId, outTradeNo)!;
+      return core.state.trades.get(core.credentials.mchId, outTradeNo)!;
     },
     /** Refunds now (settles at once: refundDelayMs 0). */
     refund(outTradeNo: string, outRefundNo: string, refundFee: number) {
-      const trade = core.state.getTrade(core.credentials.mchId, outTradeNo)!;
+      const trade = core.state.trades.get(core.credentials.mchId, outTradeNo)!;
       engine.refunds.create({
         trade,
         outRefundNo,
@@ -84,7 +84,7 @@ export function engineFor(t: TestContext, now: number) {
         source: 'API',
       });
       engine.refunds.settleDue();
-      return core.state.getRefund(core.credentials.mchId, outRefundNo)!;
+      return core.state.refunds.get(core.credentials.mchId, outRefundNo)!;
     },
   };
 }

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { describe, type TestContext, test } from 'node:test';
 import Database from 'better-sqlite3';
 import { startSandbox } from '../../src/sandbox/index.js';
+import { SandboxState } from '../../src/sandbox/state/sandbox-state.js';
 import {
   FAIL_REPLY,
   NotifyReceiver,
@@ -101,6 +102,34 @@ describe('state file', () => {
       receiver.received[1]!.body,
       'the same notification, not a new one',
     );
+  });
+
+  test('a notification cut off mid-attempt (no next attempt planned) is sent again at start', async (t) => {
+    const stateFile = tempFile(t);
+    const receiver = await NotifyReceiver.start(t);
+    // What a sandbox killed while sending leaves behind: pending, its next attempt cleared.
+    const left = new SandboxState(stateFile);
+    const id = left.deliveries.insert({
+      kind: 'payment',
+      out_trade_no: 'T-CUT-OFF',
+      out_refund_no: null,
+      url: receiver.url,
+      body: '<xml><out_trade_no>T-CUT-OFF</out_trade_no></xml>',
+      status: 'pending',
+      attempts: 1,
+      next_at: null,
+      created_at: Date.now(),
+      delivered_at: null,
+    });
+    left.close();
+
+    const sandbox = await startSandbox({ stateFile, notifyFormat: TEST_NOTIFY_FORMAT });
+    t.after(() => sandbox.close());
+    await receiver.waitFor(1);
+    assert.equal(receiver.received[0]!.body, '<xml><out_trade_no>T-CUT-OFF</out_trade_no></xml>');
+    await until(() => sandbox.notifications()[0]?.status === 'delivered');
+    const n = sandbox.notifications()[0]!;
+    assert.deepEqual([n.id, n.attemptCount], [id, 2]);
   });
 
   test('a refund due while the sandbox was down settles at start', async (t) => {

@@ -1,0 +1,146 @@
+/** The notifications the sandbox sends (deliveries) and every attempt at each (notifier.ts). */
+import type Database from 'better-sqlite3';
+import { insertStatement } from './insert-statement.js';
+
+export type DeliveryKind = 'payment' | 'refund';
+/** pending: more attempts to come; delivered: answered SUCCESS; failed: gave up; suppressed: never sent (fault). */
+export type DeliveryStatus = 'pending' | 'delivered' | 'failed' | 'suppressed';
+
+export interface DeliveryRow {
+  id: number;
+  kind: DeliveryKind;
+  out_trade_no: string;
+  out_refund_no: string | null;
+  url: string;
+  body: string;
+  status: DeliveryStatus;
+  attempts: number;
+  next_at: number | null;
+  created_at: number;
+  delivered_at: number | null;
+}
+
+export type AttemptOutcome = 'success' | 'fail' | 'timeout' | 'error' | 'dropped';
+
+export interface AttemptRow {
+  delivery_id: number;
+  attempt: number;
+  copy: number;
+  due_at: number;
+  started_at: number;
+  duration_ms: number;
+  outcome: AttemptOutcome;
+  http_status: number | null;
+  reply: string | null;
+  error: string | null;
+}
+
+export const DELIVERY_SCHEMA = `
+CREATE TABLE IF NOT EXISTS deliveries (
+  id INTEGER PRIMARY KEY AUTOINCREMENT, kind TEXT NOT NULL, out_trade_no TEXT NOT NULL,
+  out_refund_no TEXT, url TEXT NOT NULL, body TEXT NOT NULL, status TEXT NOT NULL,
+  attempts INTEGER NOT NULL, next_at INTEGER, created_at INTEGER NOT NULL, delivered_at INTEGER);
+CREATE INDEX IF NOT EXISTS deliveries_due ON deliveries (status, next_at);
+CREATE TABLE IF NOT EXISTS attempts (
+  delivery_id INTEGER NOT NULL, attempt INTEGER NOT NULL, copy INTEGER NOT NULL,
+  due_at INTEGER NOT NULL, started_at INTEGER NOT NULL, duration_ms INTEGER NOT NULL,
+  outcome TEXT NOT NULL, http_status INTEGER, reply TEXT, error TEXT);
+CREATE INDEX IF NOT EXISTS attempts_by_delivery ON attempts (delivery_id, attempt, copy);
+`;
+
+const INSERT_DELIVERY = insertStatement('deliveries', [
+  'kind',
+  'out_trade_no',
+  'out_refund_no',
+  'url',
+  'body',
+  'status',
+  'attempts',
+  'next_at',
+  'created_at',
+  'delivered_at',
+] satisfies (keyof DeliveryRow)[]);
+
+const INSERT_ATTEMPT = insertStatement('attempts', [
+  'delivery_id',
+  'attempt',
+  'copy',
+  'due_at',
+  'started_at',
+  'duration_ms',
+  'outcome',
+  'http_status',
+  'reply',
+  'error',
+] satisfies (keyof AttemptRow)[]);
+
+export class DeliveryStore {
+  constructor(private readonly db: Database.Database) {}
+
+  insert(row: Omit<DeliveryRow, 'id'>): number {
+    return Number(this.db.prepare(INSERT_DELIVERY).run(row).lastInsertRowid);
+  }
+
+  get(id: number): DeliveryRow | undefined {
+    return this.db.prepare('SELECT * FROM deliveries WHERE id = ?').get(id) as
+      | DeliveryRow
+      | undefined;
+  }
+
+  update(
+    id: number,
+    set: Pick<DeliveryRow, 'status' | 'attempts' | 'next_at' | 'delivered_at'>,
+  ): void {
+    this.db
+      .prepare(
+        'UPDATE deliveries SET status = @status, attempts = @attempts, next_at = @next_at, delivered_at = @delivered_at WHERE id = @id',
+      )
+      .run({ ...set, id });
+  }
+
+  /** Moves the first attempt of never-tried pending deliveries to `at` (reorder hold). */
+  holdUntried(at: number): void {
+    this.db
+      .prepare("UPDATE deliveries SET next_at = ? WHERE status = 'pending' AND attempts = 0")
+      .run(at);
+  }
+
+  /**
+   * Schedules at `at` the pending deliveries that have no next attempt: those a previous run
+   * was sending when it stopped (an attempt in flight clears `next_at`).
+   */
+  resumeInterrupted(at: number): void {
+    this.db
+      .prepare("UPDATE deliveries SET next_at = ? WHERE status = 'pending' AND next_at IS NULL")
+      .run(at);
+  }
+
+  nextAt(): number | undefined {
+    const row = this.db
+      .prepare("SELECT MIN(next_at) AS at FROM deliveries WHERE status = 'pending'")
+      .get() as { at: number | null };
+    return row.at ?? undefined;
+  }
+
+  dueBy(at: number): DeliveryRow[] {
+    return this.db
+      .prepare(
+        "SELECT * FROM deliveries WHERE status = 'pending' AND next_at <= ? ORDER BY next_at, id",
+      )
+      .all(at) as DeliveryRow[];
+  }
+
+  all(): DeliveryRow[] {
+    return this.db.prepare('SELECT * FROM deliveries ORDER BY id').all() as DeliveryRow[];
+  }
+
+  insertAttempt(row: AttemptRow): void {
+    this.db.prepare(INSERT_ATTEMPT).run(row);
+  }
+
+  attempts(): AttemptRow[] {
+    return this.db
+      .prepare('SELECT * FROM attempts ORDER BY delivery_id, attempt, copy')
+      .all() as AttemptRow[];
+  }
+}
