@@ -33,6 +33,68 @@ describe('sandbox API: hostile and malformed input', () => {
     assert.deepEqual(sandbox.faults(), before);
   });
 
+  test('schema refusals name the field and its rule; nothing changes', async (t) => {
+    const sandbox = await sandboxFor(t);
+    const paid = await paidTrade(sandbox, NOTIFY);
+    const trade = `/sandbox/v1/trades/${paid.outTradeNo}`;
+    const cases: [string, unknown, string][] = [
+      [
+        '/sandbox/v1/login-code',
+        { openid: 'has space' },
+        'openid must be 1 to 128 letters, digits, _ or -',
+      ],
+      ['/sandbox/v1/login-code', { other: 1 }, 'unknown field "other"; expected openid'],
+      ['/sandbox/v1/login-code', ['openid'], 'the body must be a JSON object'],
+      ['/sandbox/v1/pay', { openid: 'o' }, 'appId is required'],
+      [
+        '/sandbox/v1/clock',
+        { advanceMs: 1.5 },
+        'advanceMs must be a whole number from 0 to 34560000000',
+      ],
+      ['/sandbox/v1/clock', {}, 'advanceMs is required'],
+      [
+        `${trade}/refunds`,
+        { refundFen: 0 },
+        'refundFen must be a whole number from 1 to 10000000000',
+      ],
+      [
+        `${trade}/refunds`,
+        { refundFen: 1, notifyUrl: 'https://m.example/n?x=1' },
+        'notifyUrl must be an http(s) URL without a query string',
+      ],
+      [
+        `${trade}/refunds`,
+        { refundFen: 1, outcome: 'MAYBE' },
+        'outcome must be one of SUCCESS, CHANGE, REFUNDCLOSE',
+      ],
+      [`${trade}/expire-prepay`, { now: true }, 'unknown field "now"; expected none'],
+      ['/sandbox/v1/faults', [0.5], 'the body must be a JSON object'],
+    ];
+    for (const [path, body, message] of cases) {
+      const r = await api(sandbox, 'POST', path, body);
+      assert.equal(r.status, 400, `${path} ${JSON.stringify(body)}`);
+      assert.deepEqual(r.body, { error: { code: 'VALIDATION_FAILED', message } });
+    }
+    const twice = await fetch(`${sandbox.url}/sandbox/v1/notifications?outTradeNo=a&outTradeNo=b`);
+    assert.equal(twice.status, 400);
+    assert.equal(sandbox.trade(paid.outTradeNo)!.refunds.length, 0);
+    assert.equal(
+      (await api<{ offsetMs: number }>(sandbox, 'GET', '/sandbox/v1/clock')).body.offsetMs,
+      0,
+    );
+  });
+
+  test('a POST without a body is an empty object: expire-prepay and login-code need none', async (t) => {
+    const sandbox = await sandboxFor(t);
+    const res = await fetch(`${sandbox.url}/sandbox/v1/login-code`, { method: 'POST' });
+    assert.equal(res.status, 200);
+    assert.match(((await res.json()) as { openid: string }).openid, /^o/);
+    const nothing = await fetch(`${sandbox.url}/sandbox/v1/trades/NOSUCH/expire-prepay`, {
+      method: 'POST',
+    });
+    assert.equal(nothing.status, 404);
+  });
+
   test('unknown paths answer 404 JSON naming the path', async (t) => {
     const sandbox = await sandboxFor(t);
     const r = await api(sandbox, 'GET', '/sandbox/v1/nothing');

@@ -6,8 +6,9 @@
  */
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import type { SandboxEngine } from '../engine.js';
+import { SANDBOX_API_MAX_BODY_BYTES } from './api-errors.js';
 import { HeldSockets } from './held-sockets.js';
-import { SANDBOX_API_MAX_BODY_BYTES, sandboxRoutes } from './sandbox-routes.js';
+import { sandboxRoutes } from './sandbox-routes.js';
 import { type DomainRole, wechatRoutes } from './wechat-routes.js';
 
 /** Requests must arrive whole within this (a slow-loris guard; WeChat clients send at once). */
@@ -49,6 +50,16 @@ export function buildSandboxApp(
     // AppSecret there: log our own line with the path only.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: SANDBOX_API_MAX_BODY_BYTES,
+    // The sandbox API's schemas (api-schemas.ts) validate, never rewrite: no coercion, no
+    // silent removal; `verbose` gives api-errors.ts the field's description for its message.
+    ajv: {
+      customOptions: {
+        removeAdditional: false,
+        coerceTypes: false,
+        allErrors: false,
+        verbose: true,
+      },
+    },
     requestTimeout: REQUEST_TIMEOUT_MS,
     forceCloseConnections: true,
     return503OnClosing: true,
