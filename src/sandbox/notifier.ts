@@ -128,7 +128,7 @@ export class Notifier {
     this.agent = new Agent({ connections: 64, connect: { timeout: core.config.notifyTimeoutMs } });
     this.timer = new DueTimer(
       core.clock,
-      () => core.state.deliveries.nextAt(),
+      () => core.state.deliveries.pending.nextAt(),
       () => this.runDue(),
     );
   }
@@ -209,7 +209,7 @@ export class Notifier {
 
   private runDue(): void {
     if (this.closed) return;
-    const due = this.core.state.deliveries
+    const due = this.core.state.deliveries.pending
       .dueBy(this.core.clock.now())
       .filter((d) => !this.inFlight.has(d.id));
     if (due.length === 0) return;

@@ -75,7 +75,7 @@ export class Refunds {
   ) {
     this.timer = new DueTimer(
       core.clock,
-      () => core.state.refunds.nextSettleAt(),
+      () => core.state.refunds.processing.nextAt(),
       () => this.settleDue(),
     );
   }
@@ -92,7 +92,8 @@ export class Refunds {
   /** Settles every refund whose time has come (also called before answering about refunds). */
   settleDue(): void {
     const now = this.core.clock.now();
-    for (const r of this.core.state.refunds.dueBy(now)) this.settle(r, r.outcome, r.settle_at);
+    for (const r of this.core.state.refunds.processing.dueBy(now))
+      this.settle(r, r.outcome, r.settle_at);
   }
 
   /** Settles a PROCESSING refund now with `status`; false if it had already settled. */

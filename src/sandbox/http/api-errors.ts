@@ -29,6 +29,12 @@ export function notFound(what: string): ApiError {
   return new ApiError(404, 'NOT_FOUND', `${what} does not exist in this sandbox`);
 }
 
+/** `value`, unless it is undefined: then a 404 saying that `what` does not exist. */
+export function found<T>(value: T | undefined, what: string): T {
+  if (value === undefined) throw notFound(what);
+  return value;
+}
+
 /** A business rule of WeChat refused the request: 409 for state, 422 for amounts. */
 function refusal(err: V2Refusal): ApiError {
   if (err.errCode === 'ORDERNOTEXIST') {

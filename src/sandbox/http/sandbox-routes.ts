@@ -8,7 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { SandboxEngine } from '../engine.js';
-import { ApiError, notFound, sendApiError } from './api-errors.js';
+import { ApiError, found, notFound, sendApiError } from './api-errors.js';
 import {
   ClockBody,
   FaultsBody,
@@ -60,11 +60,7 @@ export const sandboxRoutes: FastifyPluginAsyncTypebox<{ engine: SandboxEngine }>
   app.get(
     '/sandbox/v1/trades/:outTradeNo',
     { schema: { params: TradeParams } },
-    async (request) => {
-      const trade = engine.trade(request.params.outTradeNo);
-      if (!trade) throw notFound('this trade');
-      return { trade };
-    },
+    async (request) => ({ trade: found(engine.trade(request.params.outTradeNo), 'this trade') }),
   );
 
   app.post(
@@ -94,19 +90,19 @@ export const sandboxRoutes: FastifyPluginAsyncTypebox<{ engine: SandboxEngine }>
   app.get(
     '/sandbox/v1/refunds/:outRefundNo',
     { schema: { params: RefundParams } },
-    async (request) => {
-      const refund = engine.refund(request.params.outRefundNo);
-      if (!refund) throw notFound('this refund');
-      return { refund };
-    },
+    async (request) => ({
+      refund: found(engine.refund(request.params.outRefundNo), 'this refund'),
+    }),
   );
 
   app.post(
     '/sandbox/v1/refunds/:outRefundNo/settle',
     { schema: { params: RefundParams, body: SettleBody } },
     async (request) => {
-      const settled = engine.settleRefund(request.params.outRefundNo, request.body.status);
-      if (!settled) throw notFound('this refund');
+      const settled = found(
+        engine.settleRefund(request.params.outRefundNo, request.body.status),
+        'this refund',
+      );
       if (!settled.changed) {
         throw new ApiError(
           409,
@@ -121,11 +117,9 @@ export const sandboxRoutes: FastifyPluginAsyncTypebox<{ engine: SandboxEngine }>
   app.get(
     '/sandbox/v1/prepays/:prepayId',
     { schema: { params: PrepayParams } },
-    async (request) => {
-      const prepay = engine.prepay(request.params.prepayId);
-      if (!prepay) throw notFound('this prepay_id');
-      return { prepay };
-    },
+    async (request) => ({
+      prepay: found(engine.prepay(request.params.prepayId), 'this prepay_id'),
+    }),
   );
 
   const clock = () => ({

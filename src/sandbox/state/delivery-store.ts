@@ -1,6 +1,7 @@
 /** The notifications the sandbox sends (deliveries) and every attempt at each (notifier.ts). */
 import type Database from 'better-sqlite3';
-import { insertStatement } from './insert-statement.js';
+import { DueRows } from './due-rows.js';
+import { insertRow } from './insert-row.js';
 
 export type DeliveryKind = 'payment' | 'refund';
 /** pending: more attempts to come; delivered: answered SUCCESS; failed: gave up; suppressed: never sent (fault). */
@@ -48,37 +49,16 @@ CREATE TABLE IF NOT EXISTS attempts (
 CREATE INDEX IF NOT EXISTS attempts_by_delivery ON attempts (delivery_id, attempt, copy);
 `;
 
-const INSERT_DELIVERY = insertStatement('deliveries', [
-  'kind',
-  'out_trade_no',
-  'out_refund_no',
-  'url',
-  'body',
-  'status',
-  'attempts',
-  'next_at',
-  'created_at',
-  'delivered_at',
-] satisfies (keyof DeliveryRow)[]);
-
-const INSERT_ATTEMPT = insertStatement('attempts', [
-  'delivery_id',
-  'attempt',
-  'copy',
-  'due_at',
-  'started_at',
-  'duration_ms',
-  'outcome',
-  'http_status',
-  'reply',
-  'error',
-] satisfies (keyof AttemptRow)[]);
-
 export class DeliveryStore {
-  constructor(private readonly db: Database.Database) {}
+  /** Pending deliveries by when their next attempt is due. */
+  readonly pending: DueRows<DeliveryRow>;
+
+  constructor(private readonly db: Database.Database) {
+    this.pending = new DueRows(db, 'deliveries', 'next_at', "status = 'pending'");
+  }
 
   insert(row: Omit<DeliveryRow, 'id'>): number {
-    return Number(this.db.prepare(INSERT_DELIVERY).run(row).lastInsertRowid);
+    return Number(insertRow(this.db, 'deliveries', row).lastInsertRowid);
   }
 
   get(id: number): DeliveryRow | undefined {
@@ -115,27 +95,12 @@ export class DeliveryStore {
       .run(at);
   }
 
-  nextAt(): number | undefined {
-    const row = this.db
-      .prepare("SELECT MIN(next_at) AS at FROM deliveries WHERE status = 'pending'")
-      .get() as { at: number | null };
-    return row.at ?? undefined;
-  }
-
-  dueBy(at: number): DeliveryRow[] {
-    return this.db
-      .prepare(
-        "SELECT * FROM deliveries WHERE status = 'pending' AND next_at <= ? ORDER BY next_at, id",
-      )
-      .all(at) as DeliveryRow[];
-  }
-
   all(): DeliveryRow[] {
     return this.db.prepare('SELECT * FROM deliveries ORDER BY id').all() as DeliveryRow[];
   }
 
   insertAttempt(row: AttemptRow): void {
-    this.db.prepare(INSERT_ATTEMPT).run(row);
+    insertRow(this.db, 'attempts', row);
   }
 
   attempts(): AttemptRow[] {

@@ -1,6 +1,6 @@
 /** The sandbox's `wx.login` codes: each exchanges once, within 5 minutes (login.ts). */
 import type Database from 'better-sqlite3';
-import { insertStatement } from './insert-statement.js';
+import { insertRow } from './insert-row.js';
 
 export interface LoginCodeRow {
   code: string;
@@ -16,19 +16,11 @@ CREATE TABLE IF NOT EXISTS login_codes (
   created_at INTEGER NOT NULL, used_at INTEGER);
 `;
 
-const INSERT = insertStatement('login_codes', [
-  'code',
-  'openid',
-  'session_key',
-  'created_at',
-  'used_at',
-] satisfies (keyof LoginCodeRow)[]);
-
 export class LoginCodeStore {
   constructor(private readonly db: Database.Database) {}
 
   insert(row: LoginCodeRow): void {
-    this.db.prepare(INSERT).run(row);
+    insertRow(this.db, 'login_codes', row);
   }
 
   get(code: string): LoginCodeRow | undefined {

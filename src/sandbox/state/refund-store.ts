@@ -1,6 +1,7 @@
 /** The sandbox's refunds: accepted (PROCESSING), then settled at `settle_at` (refunds.ts). */
 import type Database from 'better-sqlite3';
-import { insertStatement } from './insert-statement.js';
+import { DueRows } from './due-rows.js';
+import { insertRow } from './insert-row.js';
 
 export type RefundStatus = 'PROCESSING' | 'SUCCESS' | 'CHANGE' | 'REFUNDCLOSE';
 export type RefundSource = 'API' | 'VENDOR_PLATFORM';
@@ -42,29 +43,13 @@ CREATE TABLE IF NOT EXISTS refunds (
 CREATE INDEX IF NOT EXISTS refunds_by_trade ON refunds (mch_id, out_trade_no, created_at);
 `;
 
-const INSERT = insertStatement('refunds', [
-  'refund_id',
-  'mch_id',
-  'out_refund_no',
-  'out_trade_no',
-  'transaction_id',
-  'total_fee',
-  'refund_fee',
-  'refund_desc',
-  'refund_account',
-  'source',
-  'status',
-  'notify_url',
-  'params',
-  'created_at',
-  'settle_at',
-  'outcome',
-  'settled_at',
-  'recv_account',
-] satisfies (keyof RefundRow)[]);
-
 export class RefundStore {
-  constructor(private readonly db: Database.Database) {}
+  /** PROCESSING refunds by when they settle. */
+  readonly processing: DueRows<RefundRow>;
+
+  constructor(private readonly db: Database.Database) {
+    this.processing = new DueRows(db, 'refunds', 'settle_at', "status = 'PROCESSING'");
+  }
 
   get(mchId: string, outRefundNo: string): RefundRow | undefined {
     return this.db
@@ -87,7 +72,7 @@ export class RefundStore {
   }
 
   insert(row: RefundRow): void {
-    this.db.prepare(INSERT).run(row);
+    insertRow(this.db, 'refunds', row);
   }
 
   /** Settles a PROCESSING refund; false when it was already settled. */
@@ -108,21 +93,6 @@ export class RefundStore {
         "UPDATE refunds SET settle_at = ?, outcome = ? WHERE refund_id = ? AND status = 'PROCESSING'",
       )
       .run(settleAt, outcome, refundId);
-  }
-
-  nextSettleAt(): number | undefined {
-    const row = this.db
-      .prepare("SELECT MIN(settle_at) AS at FROM refunds WHERE status = 'PROCESSING'")
-      .get() as { at: number | null };
-    return row.at ?? undefined;
-  }
-
-  dueBy(at: number): RefundRow[] {
-    return this.db
-      .prepare(
-        "SELECT * FROM refunds WHERE status = 'PROCESSING' AND settle_at <= ? ORDER BY settle_at, rowid",
-      )
-      .all(at) as RefundRow[];
   }
 
   /** Refunds that succeeded within [from, to): a refund enters the bill of the day it succeeded. */

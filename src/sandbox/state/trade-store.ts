@@ -1,6 +1,6 @@
 /** The sandbox's trades (unifiedorder) and their prepay_ids, one table each. */
 import type Database from 'better-sqlite3';
-import { insertStatement } from './insert-statement.js';
+import { insertRow } from './insert-row.js';
 
 /**
  * Stored trade states; REFUND is derived (a paid trade with a live refund). A mini program
@@ -58,32 +58,6 @@ CREATE TABLE IF NOT EXISTS prepays (
   created_at INTEGER NOT NULL, expires_at INTEGER NOT NULL);
 `;
 
-const INSERT_TRADE = insertStatement('trades', [
-  'mch_id',
-  'out_trade_no',
-  'appid',
-  'openid',
-  'body',
-  'attach',
-  'device_info',
-  'total_fee',
-  'fee_type',
-  'trade_type',
-  'notify_url',
-  'sign_type',
-  'params',
-  'created_at',
-  'expires_at',
-  'prepay_id',
-  'prepay_expires_at',
-  'state',
-  'closed_at',
-  'transaction_id',
-  'paid_at',
-  'bank_type',
-  'is_subscribe',
-] satisfies (keyof TradeRow)[]);
-
 export class TradeStore {
   constructor(private readonly db: Database.Database) {}
 
@@ -107,7 +81,7 @@ export class TradeStore {
 
   insert(row: TradeRow): void {
     this.db.transaction(() => {
-      this.db.prepare(INSERT_TRADE).run(row);
+      insertRow(this.db, 'trades', row);
       this.insertPrepay(
         row.prepay_id,
         row.mch_id,
@@ -157,11 +131,13 @@ export class TradeStore {
     at: number,
     expiresAt: number,
   ) {
-    this.db
-      .prepare(
-        'INSERT INTO prepays (prepay_id, mch_id, out_trade_no, created_at, expires_at) VALUES (?, ?, ?, ?, ?)',
-      )
-      .run(prepayId, mchId, outTradeNo, at, expiresAt);
+    insertRow(this.db, 'prepays', {
+      prepay_id: prepayId,
+      mch_id: mchId,
+      out_trade_no: outTradeNo,
+      created_at: at,
+      expires_at: expiresAt,
+    });
   }
 
   /**
