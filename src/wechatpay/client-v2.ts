@@ -39,6 +39,7 @@ import {
   parseBeijingTime,
 } from './ids.js';
 import { type LimitedField, TEXT_LIMITS, utf8Length } from './limits.js';
+import { paymentFields } from './payment-fields.js';
 import { assertWireSafe, type SignType, signV2, type V2Fields, verifyV2 } from './sign.js';
 import { decodeXml, encodeXml, XML_MAX_BYTES, XmlError, type XmlFields } from './xml.js';
 
@@ -305,16 +306,7 @@ export class WechatPayV2Client {
       tradeState,
       tradeStateDesc: f.trade_state_desc || undefined,
       outTradeNo: field(f, 'out_trade_no', '/pay/orderquery'),
-      transactionId: f.transaction_id || undefined,
-      totalFee: parseOptionalFen('total_fee', f.total_fee),
-      cashFee: parseOptionalFen('cash_fee', f.cash_fee),
-      feeType: f.fee_type || undefined,
-      openid: f.openid || undefined,
-      tradeType: f.trade_type || undefined,
-      bankType: f.bank_type || undefined,
-      attach: f.attach || undefined,
-      isSubscribe: f.is_subscribe || undefined,
-      timeEnd: f.time_end ? parseBeijingTime(f.time_end) : undefined,
+      ...paymentFields(f),
       fields: f,
     }));
   }

@@ -75,55 +75,52 @@ interface Advice {
 const CHECK_KEY = 'check the APIv2 key and the sign type';
 const KEY_SETTINGS: readonly WechatPaySetting[] = ['apiKey', 'signType'];
 
+const ambiguous = (advice: string): Advice => ({ kind: 'ambiguous', advice });
+const rejected = (advice: string): Advice => ({ kind: 'rejected', advice });
+const later = (advice: string): Advice => ({ kind: 'later', advice });
+const config = (advice: string, settings: readonly WechatPaySetting[] = []): Advice => ({
+  kind: 'config',
+  advice,
+  settings,
+});
+
 /** Every documented v2 err_code: its kind and what to do about it. */
 export const V2_ERR_CODES: Readonly<Record<string, Advice>> = {
-  SYSTEMERROR: { kind: 'ambiguous', advice: 'WeChat is busy; retry with the same parameters' },
-  BIZERR_NEED_RETRY: { kind: 'ambiguous', advice: 'retry the refund with the same out_refund_no' },
-  INVALID_REQUEST: {
-    kind: 'rejected',
-    advice: 'the parameters are wrong, or differ from an earlier call with the same number',
-  },
-  NOAUTH: { kind: 'config', advice: 'the merchant lacks this API permission; apply for it' },
-  NOTENOUGH: { kind: 'rejected', advice: 'the balance is not enough' },
-  ORDERPAID: { kind: 'rejected', advice: 'the order is already paid; query it' },
-  ORDERCLOSED: { kind: 'rejected', advice: 'the order is closed; use a new out_trade_no' },
-  ORDERNOTEXIST: { kind: 'rejected', advice: 'WeChat has no such order; check out_trade_no' },
-  TRADE_STATE_ERROR: { kind: 'rejected', advice: 'the order is in a state that forbids this' },
-  APPID_NOT_EXIST: { kind: 'config', advice: 'check the AppID', settings: ['appId'] },
-  MCHID_NOT_EXIST: { kind: 'config', advice: 'check mch_id', settings: ['mchId'] },
-  APPID_MCHID_NOT_MATCH: {
-    kind: 'config',
-    advice: 'the AppID is not bound to this merchant; check the AppID and mch_id',
-    settings: ['appId', 'mchId'],
-  },
-  LACK_PARAMS: { kind: 'rejected', advice: 'a required parameter is missing' },
-  OUT_TRADE_NO_USED: {
-    kind: 'rejected',
-    advice: 'this out_trade_no was used for another order; use a new one',
-  },
-  SIGNERROR: { kind: 'config', advice: CHECK_KEY, settings: KEY_SETTINGS },
-  XML_FORMAT_ERROR: { kind: 'rejected', advice: 'the request XML was refused' },
-  REQUIRE_POST_METHOD: { kind: 'rejected', advice: 'use POST' },
-  POST_DATA_EMPTY: { kind: 'rejected', advice: 'the request body was empty' },
-  NOT_UTF8: { kind: 'rejected', advice: 'send UTF-8' },
-  TRADE_OVERDUE: { kind: 'rejected', advice: 'the order is too old to refund (1 year)' },
-  ERROR: { kind: 'rejected', advice: 'WeChat refused the refund; see the description' },
-  USER_ACCOUNT_ABNORMAL: {
-    kind: 'rejected',
-    advice: "the payer's account is abnormal; refund offline",
-  },
-  INVALID_REQ_TOO_MUCH: { kind: 'rejected', advice: 'too many invalid requests; slow down' },
-  INVALID_TRANSACTIONID: { kind: 'rejected', advice: 'check transaction_id' },
-  PARAM_ERROR: { kind: 'rejected', advice: 'a parameter is wrong' },
-  FREQUENCY_LIMITED: {
-    kind: 'rejected',
-    advice: 'too frequent; refunds of one order must be at least a minute apart',
-  },
-  REFUNDNOTEXIST: { kind: 'rejected', advice: 'WeChat has no such refund; check out_refund_no' },
-  REFUND_FEE_MISMATCH: {
-    kind: 'rejected',
-    advice: 'the amounts differ from an earlier refund with this out_refund_no',
-  },
+  SYSTEMERROR: ambiguous('WeChat is busy; retry with the same parameters'),
+  BIZERR_NEED_RETRY: ambiguous('retry the refund with the same out_refund_no'),
+  INVALID_REQUEST: rejected(
+    'the parameters are wrong, or differ from an earlier call with the same number',
+  ),
+  NOAUTH: config('the merchant lacks this API permission; apply for it'),
+  NOTENOUGH: rejected('the balance is not enough'),
+  ORDERPAID: rejected('the order is already paid; query it'),
+  ORDERCLOSED: rejected('the order is closed; use a new out_trade_no'),
+  ORDERNOTEXIST: rejected('WeChat has no such order; check out_trade_no'),
+  TRADE_STATE_ERROR: rejected('the order is in a state that forbids this'),
+  APPID_NOT_EXIST: config('check the AppID', ['appId']),
+  MCHID_NOT_EXIST: config('check mch_id', ['mchId']),
+  APPID_MCHID_NOT_MATCH: config(
+    'the AppID is not bound to this merchant; check the AppID and mch_id',
+    ['appId', 'mchId'],
+  ),
+  LACK_PARAMS: rejected('a required parameter is missing'),
+  OUT_TRADE_NO_USED: rejected('this out_trade_no was used for another order; use a new one'),
+  SIGNERROR: config(CHECK_KEY, KEY_SETTINGS),
+  XML_FORMAT_ERROR: rejected('the request XML was refused'),
+  REQUIRE_POST_METHOD: rejected('use POST'),
+  POST_DATA_EMPTY: rejected('the request body was empty'),
+  NOT_UTF8: rejected('send UTF-8'),
+  TRADE_OVERDUE: rejected('the order is too old to refund (1 year)'),
+  ERROR: rejected('WeChat refused the refund; see the description'),
+  USER_ACCOUNT_ABNORMAL: rejected("the payer's account is abnormal; refund offline"),
+  INVALID_REQ_TOO_MUCH: rejected('too many invalid requests; slow down'),
+  INVALID_TRANSACTIONID: rejected('check transaction_id'),
+  PARAM_ERROR: rejected('a parameter is wrong'),
+  FREQUENCY_LIMITED: rejected('too frequent; refunds of one order must be at least a minute apart'),
+  REFUNDNOTEXIST: rejected('WeChat has no such refund; check out_refund_no'),
+  REFUND_FEE_MISMATCH: rejected(
+    'the amounts differ from an earlier refund with this out_refund_no',
+  ),
 };
 
 /**
@@ -135,16 +132,12 @@ export const V2_ERR_CODES: Readonly<Record<string, Advice>> = {
  */
 const ENDPOINT_ERR_CODES: Readonly<Record<string, Readonly<Record<string, Advice>>>> = {
   '/secapi/pay/refund': {
-    NOTENOUGH: {
-      kind: 'later',
-      advice:
-        'the merchant balance cannot cover the refund now; it is retried later with the same out_refund_no (top up, or configure refund_account)',
-    },
-    FREQUENCY_LIMITED: {
-      kind: 'later',
-      advice:
-        'refunds of one order must be at least a minute apart; retry later with the same out_refund_no',
-    },
+    NOTENOUGH: later(
+      'the merchant balance cannot cover the refund now; it is retried later with the same out_refund_no (top up, or configure refund_account)',
+    ),
+    FREQUENCY_LIMITED: later(
+      'refunds of one order must be at least a minute apart; retry later with the same out_refund_no',
+    ),
   },
 };
 

@@ -17,7 +17,7 @@
  */
 import { parseOptionalFen } from './amounts.js';
 import { WechatPayError, type WechatPaySetting } from './errors.js';
-import { parseBeijingTime } from './ids.js';
+import { paymentFields } from './payment-fields.js';
 import { type SignType, signV2, type V2Fields, verifyV2 } from './sign.js';
 import { decodeXml, encodeXml, XmlError, type XmlFields } from './xml.js';
 
@@ -96,19 +96,10 @@ export function readPaymentNotify(
       errCode: f.err_code || undefined,
       errCodeDes: f.err_code_des || undefined,
       outTradeNo: f.out_trade_no!,
-      transactionId: f.transaction_id || undefined,
-      totalFee: parseOptionalFen('total_fee', f.total_fee),
+      ...paymentFields(f),
       settlementTotalFee: parseOptionalFen('settlement_total_fee', f.settlement_total_fee),
-      cashFee: parseOptionalFen('cash_fee', f.cash_fee),
       couponFee: parseOptionalFen('coupon_fee', f.coupon_fee),
-      feeType: f.fee_type || undefined,
-      openid: f.openid || undefined,
-      isSubscribe: f.is_subscribe || undefined,
-      tradeType: f.trade_type || undefined,
-      bankType: f.bank_type || undefined,
-      attach: f.attach || undefined,
       deviceInfo: f.device_info || undefined,
-      timeEnd: f.time_end ? parseBeijingTime(f.time_end) : undefined,
       nonceStr: f.nonce_str!,
       fields: f,
     };
