@@ -13,6 +13,7 @@
  *   asks merchants to fetch it after 10:00), by the sandbox's clock: today's and, before 10:00,
  *   yesterday's are answered "Bill Creating"; bills are kept for 3 months.
  */
+import type { BillRow } from '../wechatpay/index.js';
 import type { SandboxCore } from './core.js';
 import type { RefundRow } from './state/refund-store.js';
 import type { TradeRow } from './state/trade-store.js';
@@ -30,37 +31,42 @@ export const BILL_READY_AFTER_MS = DAY_MS + 10 * 3600 * 1000;
 /** Bills older than this are not kept (official: the last 3 months). */
 export const BILL_RETENTION_DAYS = 92;
 
-/** One bill row, in the sandbox's words (money in fen, fees in 1/1000 fen, times in ms). */
-export interface BillRecord {
+/**
+ * One bill row, in the sandbox's words: the bill's columns as the protocol layer's `BillRow`
+ * names them, with times in ms, absent values null, and one amount for a trade.
+ */
+export type BillRecord = Pick<
+  BillRow,
+  | 'appId'
+  | 'mchId'
+  | 'transactionId'
+  | 'outTradeNo'
+  | 'openid'
+  | 'tradeType'
+  | 'bankType'
+  | 'currency'
+  | 'refundFen'
+  | 'productName'
+  | 'attach'
+  | 'feeMilliFen'
+  | 'rate'
+> & {
   kind: 'trade' | 'refund';
   /** 交易时间: when the trade was paid (also on refund rows). */
   tradeTime: number;
-  appId: string;
-  mchId: string;
-  transactionId: string;
-  outTradeNo: string;
-  openid: string;
-  tradeType: string;
   /** SUCCESS for trade rows, REFUND for refund rows. */
   tradeState: 'SUCCESS' | 'REFUND';
-  bankType: string;
-  currency: string;
   /** 应结订单金额 and 订单金额 (no coupons in the sandbox, so they are equal). */
   totalFen: number;
   refundId: string | null;
   outRefundNo: string | null;
-  refundFen: number;
   /** 退款类型: ORIGINAL (原路退款) on refund rows. */
   refundType: string | null;
   refundState: string | null;
   /** 退款申请时间 / 退款成功时间 (REFUND bills). */
   refundRequestedAt: number | null;
   refundSucceededAt: number | null;
-  productName: string;
-  attach: string;
-  feeMilliFen: number;
-  rate: string;
-}
+};
 
 /** Milliseconds since the epoch at which Beijing day `yyyyMMdd` starts; undefined if invalid. */
 export function beijingDayStart(billDate: string): number | undefined {

@@ -38,37 +38,25 @@ export function downloadBill(core: SandboxCore, { fields }: V2Request): V2Answer
 }
 
 /** A sandbox record as a bill row; a refund row carries its amounts in the refund columns. */
-export function billRow(r: BillRecord): BillRow {
-  const refund = r.kind === 'refund';
+export function billRow(record: BillRecord): BillRow {
+  const { kind, tradeTime, totalFen, refundRequestedAt, refundSucceededAt, ...row } = record;
+  const refund = kind === 'refund';
   return {
-    tradeTime: new Date(r.tradeTime),
-    appId: r.appId,
-    mchId: r.mchId,
+    ...row,
+    tradeTime: new Date(tradeTime),
     subMchId: '0',
     deviceInfo: '',
-    transactionId: r.transactionId,
-    outTradeNo: r.outTradeNo,
-    openid: r.openid,
-    tradeType: r.tradeType,
-    tradeState: r.tradeState,
-    bankType: r.bankType,
-    currency: r.currency,
-    settlementFen: refund ? 0 : r.totalFen,
+    settlementFen: refund ? 0 : totalFen,
     couponFen: 0,
-    refundRequestedAt: r.refundRequestedAt === null ? undefined : new Date(r.refundRequestedAt),
-    refundSucceededAt: r.refundSucceededAt === null ? undefined : new Date(r.refundSucceededAt),
-    refundId: r.refundId ?? undefined,
-    outRefundNo: r.outRefundNo ?? undefined,
-    refundFen: r.refundFen,
+    refundRequestedAt: refundRequestedAt === null ? undefined : new Date(refundRequestedAt),
+    refundSucceededAt: refundSucceededAt === null ? undefined : new Date(refundSucceededAt),
+    refundId: row.refundId ?? undefined,
+    outRefundNo: row.outRefundNo ?? undefined,
     rechargeCouponRefundFen: 0,
-    refundType: r.refundType ?? undefined,
-    refundState: r.refundState ?? undefined,
-    productName: r.productName,
-    attach: r.attach,
-    feeMilliFen: r.feeMilliFen,
-    rate: r.rate,
-    orderFen: refund ? 0 : r.totalFen,
-    requestedRefundFen: refund ? r.refundFen : 0,
+    refundType: row.refundType ?? undefined,
+    refundState: row.refundState ?? undefined,
+    orderFen: refund ? 0 : totalFen,
+    requestedRefundFen: refund ? row.refundFen : 0,
     rateNote: '',
   };
 }
