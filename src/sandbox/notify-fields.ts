@@ -4,7 +4,8 @@
  * Signing, encryption and the XML are the protocol layer's (`buildPaymentNotify`,
  * `encryptReqInfo` / `buildRefundNotify`); this file only decides the content.
  */
-import { beijingCompact, beijingDateTime, nonce } from '../wechatpay/index.js';
+import { beijingDateTime, nonce } from '../wechatpay/index.js';
+import { paymentFields } from './payment-fields.js';
 import type { RefundRow } from './state/refund-store.js';
 import type { TradeRow } from './state/trade-store.js';
 
@@ -26,16 +27,8 @@ export function paymentNotifyFields(trade: TradeRow): Fields {
     mch_id: trade.mch_id,
     nonce_str: nonce(),
     result_code: 'SUCCESS',
-    openid: trade.openid,
-    is_subscribe: trade.is_subscribe ?? 'N',
-    trade_type: trade.trade_type,
-    bank_type: trade.bank_type ?? 'OTHERS',
-    total_fee: trade.total_fee,
-    fee_type: trade.fee_type,
-    cash_fee: trade.total_fee,
+    ...paymentFields(trade),
     transaction_id: trade.transaction_id,
-    out_trade_no: trade.out_trade_no,
-    time_end: beijingCompact(new Date(trade.paid_at)),
   };
   if (trade.attach !== null) fields.attach = trade.attach;
   if (trade.device_info !== null) fields.device_info = trade.device_info;

@@ -19,7 +19,6 @@
  */
 import { isIP } from 'node:net';
 import {
-  beijingCompact,
   OUT_TRADE_NO_PATTERN,
   parseBeijingTime,
   TEXT_LIMITS,
@@ -28,6 +27,7 @@ import {
 } from '../wechatpay/index.js';
 import { type SandboxCore, scaled } from './core.js';
 import { prepayId } from './identifiers.js';
+import { paymentFields } from './payment-fields.js';
 import type { StoredTradeState, TradeRow } from './state/trade-store.js';
 import { invalid, refuse, type V2Answer, V2Invalid, type V2Request } from './v2-endpoint.js';
 
@@ -277,19 +277,10 @@ export function paidTradeFields(
   state: TradeState,
 ): Record<string, string | number | null> {
   return {
+    ...paymentFields(trade),
     device_info: trade.device_info,
-    openid: trade.openid,
-    is_subscribe: trade.is_subscribe ?? 'N',
-    trade_type: trade.trade_type,
-    trade_state: state,
-    bank_type: trade.bank_type ?? 'OTHERS',
-    total_fee: trade.total_fee,
-    fee_type: trade.fee_type,
-    cash_fee: trade.total_fee,
-    transaction_id: trade.transaction_id,
-    out_trade_no: trade.out_trade_no,
     attach: trade.attach,
-    time_end: beijingCompact(new Date(trade.paid_at ?? 0)),
+    trade_state: state,
     trade_state_desc: TRADE_STATE_DESC[state],
   };
 }
