@@ -11,15 +11,16 @@ function refund(sandbox: Sandbox, fields: Record<string, string | number | undef
   return v2(sandbox, '/secapi/pay/refund', { total_fee: 1000, ...fields });
 }
 
+/** A refund of `fee` fen of a 1000-fen trade. */
+function refundOf(sandbox: Sandbox, outTradeNo: string, outRefundNo: string, fee: number) {
+  return refund(sandbox, { out_trade_no: outTradeNo, out_refund_no: outRefundNo, refund_fee: fee });
+}
+
 describe('refund', () => {
   test('accepts a refund (PROCESSING), which settles SUCCESS after refundDelayMs / timeScale', async (t) => {
     const sandbox = await sandboxFor(t, { faults: { refundDelayMs: 60_000 } });
     const paid = await paidTrade(sandbox, NOTIFY, { total_fee: 1000 });
-    const r = await refund(sandbox, {
-      out_trade_no: paid.outTradeNo,
-      out_refund_no: 'R1',
-      refund_fee: 300,
-    });
+    const r = await refundOf(sandbox, paid.outTradeNo, 'R1', 300);
     assert.equal(r.signed, true);
     assert.equal(r.fields.result_code, 'SUCCESS');
     assert.equal(r.fields.out_refund_no, 'R1');
@@ -45,11 +46,7 @@ describe('refund', () => {
   test('the same out_refund_no is idempotent; different amounts → REFUND_FEE_MISMATCH', async (t) => {
     const sandbox = await sandboxFor(t);
     const paid = await paidTrade(sandbox, NOTIFY, { total_fee: 1000 });
-    const a = await refund(sandbox, {
-      out_trade_no: paid.outTradeNo,
-      out_refund_no: 'R1',
-      refund_fee: 1000,
-    });
+    const a = await refundOf(sandbox, paid.outTradeNo, 'R1', 1000);
     const b = await refund(sandbox, {
       transaction_id: paid.transactionId,
       out_refund_no: 'R1',
@@ -61,11 +58,7 @@ describe('refund', () => {
       'a retry after a full refund still answers the same refund',
     );
     assert.equal(b.fields.refund_id, a.fields.refund_id);
-    const c = await refund(sandbox, {
-      out_trade_no: paid.outTradeNo,
-      out_refund_no: 'R1',
-      refund_fee: 999,
-    });
+    const c = await refundOf(sandbox, paid.outTradeNo, 'R1', 999);
     assert.equal(c.fields.err_code, 'REFUND_FEE_MISMATCH');
     assert.equal(c.fields.err_code_des, '订单金额或退款金额与之前请求不一致,请核实后再试');
     assert.equal(sandbox.trade(paid.outTradeNo)!.refunds.length, 1);
@@ -75,38 +68,18 @@ describe('refund', () => {
     const sandbox = await sandboxFor(t);
     const paid = await paidTrade(sandbox, NOTIFY, { total_fee: 1000 });
     assert.equal(
-      (
-        await refund(sandbox, {
-          out_trade_no: paid.outTradeNo,
-          out_refund_no: 'R1',
-          refund_fee: 600,
-        })
-      ).fields.result_code,
+      (await refundOf(sandbox, paid.outTradeNo, 'R1', 600)).fields.result_code,
       'SUCCESS',
     );
     sandbox.advanceClock(REFUND_INTERVAL_MS);
-    const over = await refund(sandbox, {
-      out_trade_no: paid.outTradeNo,
-      out_refund_no: 'R2',
-      refund_fee: 401,
-    });
+    const over = await refundOf(sandbox, paid.outTradeNo, 'R2', 401);
     assert.equal(over.fields.err_code, 'INVALID_REQUEST');
     assert.equal(over.fields.err_code_des, 'refund_fee大于可退金额');
     assert.equal(
-      (
-        await refund(sandbox, {
-          out_trade_no: paid.outTradeNo,
-          out_refund_no: 'R3',
-          refund_fee: 400,
-        })
-      ).fields.result_code,
+      (await refundOf(sandbox, paid.outTradeNo, 'R3', 400)).fields.result_code,
       'SUCCESS',
     );
-    const full = await refund(sandbox, {
-      out_trade_no: paid.outTradeNo,
-      out_refund_no: 'R4',
-      refund_fee: 1,
-    });
+    const full = await refundOf(sandbox, paid.outTradeNo, 'R4', 1);
     assert.equal(full.fields.err_code, 'ERROR');
     assert.equal(full.fields.err_code_des, '订单已全额退款');
     assert.equal(sandbox.trade(paid.outTradeNo)!.refundedFen, 1000);
@@ -140,13 +113,7 @@ describe('refund', () => {
     await sandbox.setFaults({ refundOutcome: 'CHANGE' });
     sandbox.advanceClock(REFUND_INTERVAL_MS);
     assert.equal(
-      (
-        await refund(sandbox, {
-          out_trade_no: paid.outTradeNo,
-          out_refund_no: 'R2',
-          refund_fee: 1000,
-        })
-      ).fields.result_code,
+      (await refundOf(sandbox, paid.outTradeNo, 'R2', 1000)).fields.result_code,
       'SUCCESS',
     );
     assert.equal(
@@ -217,11 +184,7 @@ describe('refund', () => {
         .fields.result_code,
       'SUCCESS',
     );
-    const soon = await refund(sandbox, {
-      out_trade_no: paid.outTradeNo,
-      out_refund_no: 'F2',
-      refund_fee: 1,
-    });
+    const soon = await refundOf(sandbox, paid.outTradeNo, 'F2', 1);
     assert.equal(soon.fields.err_code, 'FREQUENCY_LIMITED');
     assert.equal(soon.signed, true);
     assert.equal(sandbox.refund('F2'), undefined, 'nothing recorded: F2 can be sent again');
@@ -241,19 +204,11 @@ describe('refund', () => {
     );
     for (let i = 3; i <= 50; i++) {
       sandbox.advanceClock(60_000);
-      const r = await refund(sandbox, {
-        out_trade_no: paid.outTradeNo,
-        out_refund_no: `F${i}`,
-        refund_fee: 1,
-      });
+      const r = await refundOf(sandbox, paid.outTradeNo, `F${i}`, 1);
       assert.equal(r.fields.result_code, 'SUCCESS', r.text);
     }
     sandbox.advanceClock(60_000);
-    const fiftyFirst = await refund(sandbox, {
-      out_trade_no: paid.outTradeNo,
-      out_refund_no: 'F51',
-      refund_fee: 1,
-    });
+    const fiftyFirst = await refundOf(sandbox, paid.outTradeNo, 'F51', 1);
     assert.equal(fiftyFirst.fields.err_code, 'INVALID_REQUEST');
     assert.match(fiftyFirst.fields.err_code_des ?? '', /50次/);
     const old = await paidTrade(sandbox, NOTIFY);
