@@ -10,20 +10,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { type Sandbox, startSandbox } from '../src/sandbox/index.js';
-import { encodeXml, nonce, signV2 } from '../src/wechatpay/index.js';
+import { signedV2Body } from '../test/sandbox/support.js';
 
 const seconds = Number(process.argv[2] ?? 5);
-
-function signed(sandbox: Sandbox, fields: Record<string, string | number>): string {
-  const message: Record<string, string | number> = {
-    appid: sandbox.credentials.appId,
-    mch_id: sandbox.credentials.mchId,
-    nonce_str: nonce(),
-    ...fields,
-  };
-  message.sign = signV2(message, sandbox.credentials.mchKey);
-  return encodeXml(message);
-}
 
 function order(n: number) {
   return {
@@ -60,14 +49,14 @@ const memory = await startSandbox();
 const file = await startSandbox({ stateFile: join(dir, 'state.sqlite') });
 try {
   for (const s of [memory, file]) {
-    await fetch(`${s.url}/pay/unifiedorder`, { method: 'POST', body: signed(s, order(0)) });
+    await fetch(`${s.url}/pay/unifiedorder`, { method: 'POST', body: signedV2Body(s, order(0)) });
   }
-  const query = (s: Sandbox) => () => signed(s, { out_trade_no: order(0).out_trade_no });
-  const create = (s: Sandbox) => (n: number) => signed(s, order(n + 1));
+  const query = (s: Sandbox) => () => signedV2Body(s, { out_trade_no: order(0).out_trade_no });
+  const create = (s: Sandbox) => (n: number) => signedV2Body(s, order(n + 1));
   // Warm both up first (JIT, SQLite page cache) so neither pays for it in the measured runs.
   for (const s of [memory, file]) {
     await run(s, '/pay/orderquery', query(s), 1);
-    await run(s, '/pay/unifiedorder', (n) => signed(s, order(1_000_000 + n)), 1);
+    await run(s, '/pay/unifiedorder', (n) => signedV2Body(s, order(1_000_000 + n)), 1);
   }
   const rows: [string, number, number][] = [];
   rows.push([

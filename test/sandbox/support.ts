@@ -33,13 +33,21 @@ export interface V2Result {
   signed: boolean;
 }
 
-/** Signs `fields` (adding appid, mch_id, nonce_str) and posts them as XML. */
-export async function v2(
-  sandbox: Sandbox,
-  path: string,
+export interface SigningOptions {
+  /** Default: the merchant's key. */
+  key?: string;
+  /** Default MD5. */
+  signType?: SignType;
+  /** Send `sign_type` even for MD5. */
+  declare?: boolean;
+}
+
+/** A v2 request body as the merchant sends it: appid, mch_id, nonce_str, `fields`, signed. */
+export function signedV2Body(
+  sandbox: { credentials: { appId: string; mchId: string; mchKey: string } },
   fields: Record<string, string | number | undefined>,
-  options: { key?: string; signType?: SignType; declare?: boolean } = {},
-): Promise<V2Result> {
+  options: SigningOptions = {},
+): string {
   const signType = options.signType ?? 'MD5';
   const message: Record<string, string | number | undefined> = {
     appid: sandbox.credentials.appId,
@@ -49,7 +57,17 @@ export async function v2(
   };
   if (signType !== 'MD5' || options.declare) message.sign_type = signType;
   message.sign = signV2(message, options.key ?? sandbox.credentials.mchKey, signType);
-  return postRaw(sandbox, path, encodeXml(message), signType);
+  return encodeXml(message);
+}
+
+/** Signs `fields` (adding appid, mch_id, nonce_str) and posts them as XML. */
+export async function v2(
+  sandbox: Sandbox,
+  path: string,
+  fields: Record<string, string | number | undefined>,
+  options: SigningOptions = {},
+): Promise<V2Result> {
+  return postRaw(sandbox, path, signedV2Body(sandbox, fields, options), options.signType);
 }
 
 /** Posts a body as it is and reads the answer. */

@@ -6,8 +6,8 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { Agent, request } from 'undici';
 import type { Sandbox } from '../../src/sandbox/index.js';
-import { decodeXml, encodeXml, nonce, signV2 } from '../../src/wechatpay/index.js';
-import { payParams, sandboxFor } from './support.js';
+import { decodeXml } from '../../src/wechatpay/index.js';
+import { payParams, sandboxFor, signedV2Body } from './support.js';
 
 const hasOpenssl = spawnSync('openssl', ['version']).status === 0;
 
@@ -90,16 +90,9 @@ async function post(
   path: string,
   fields: Record<string, string | number>,
 ) {
-  const message: Record<string, string | number> = {
-    appid: sandbox.credentials.appId,
-    mch_id: sandbox.credentials.mchId,
-    nonce_str: nonce(),
-    ...fields,
-  };
-  message.sign = signV2(message, sandbox.credentials.mchKey);
   const res = await request(`${sandbox.url}${path}`, {
     method: 'POST',
-    body: encodeXml(message),
+    body: signedV2Body(sandbox, fields),
     dispatcher: agent,
   });
   return decodeXml(await res.body.text());

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { encodeXml, nonce, signV2 } from '../../src/wechatpay/index.js';
-import { postRaw, sandboxFor, v2 } from './support.js';
+import { postRaw, sandboxFor, signedV2Body, v2 } from './support.js';
 
 const ORDER = {
   body: 'hostile input test',
@@ -15,14 +15,7 @@ const ORDER = {
 
 /** A correctly signed unifiedorder body, with `extra` spliced in before </xml>. */
 function signedOrder(sandbox: { credentials: { appId: string; mchId: string; mchKey: string } }) {
-  const fields: Record<string, string | number> = {
-    appid: sandbox.credentials.appId,
-    mch_id: sandbox.credentials.mchId,
-    nonce_str: nonce(),
-    ...ORDER,
-  };
-  fields.sign = signV2(fields, sandbox.credentials.mchKey);
-  return encodeXml(fields);
+  return signedV2Body(sandbox, ORDER);
 }
 
 describe('v2 endpoints: hostile and malformed input', () => {

@@ -11,9 +11,9 @@ import {
   returnFailError,
   V2_ERR_CODES,
   WECHATPAY_SETTINGS,
-  WechatPayError,
   WechatPayV2Client,
 } from '../../src/wechatpay/index.js';
+import { thrownBy } from './support.js';
 
 const PROTOCOL_DIR = fileURLToPath(new URL('../../src/wechatpay/', import.meta.url));
 
@@ -21,16 +21,6 @@ function sourcesUnder(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true, recursive: true })
     .filter((entry) => entry.isFile() && entry.name.endsWith('.ts'))
     .map((entry) => join(entry.parentPath, entry.name));
-}
-
-function thrown(f: () => unknown): WechatPayError {
-  try {
-    f();
-  } catch (err) {
-    assert.ok(err instanceof WechatPayError, String(err));
-    return err;
-  }
-  assert.fail('expected a WechatPayError');
 }
 
 const CLIENT = { appId: 'wx0123456789abcdef', mchId: '1900000109', key: 'k'.repeat(32) };
@@ -80,7 +70,7 @@ describe('protocol errors name settings, not the application’s environment', (
 
   test('the client refuses an incomplete setup, naming the option', () => {
     const setting = (options: object) =>
-      thrown(() => new WechatPayV2Client({ ...CLIENT, ...options })).settings;
+      thrownBy(() => new WechatPayV2Client({ ...CLIENT, ...options })).settings;
     assert.deepEqual(setting({ appId: '' }), ['appId']);
     assert.deepEqual(setting({ mchId: 'abc' }), ['mchId']);
     assert.deepEqual(setting({ key: '' }), ['apiKey']);
@@ -93,7 +83,7 @@ describe('protocol errors name settings, not the application’s environment', (
   });
 
   test('callbacks that a wrong key would explain name the key', () => {
-    const notify = thrown(() =>
+    const notify = thrownBy(() =>
       readPaymentNotify(
         `<xml><return_code>SUCCESS</return_code><sign>${'A'.repeat(32)}</sign></xml>`,
         { ...CLIENT, signType: 'MD5' },
@@ -104,7 +94,7 @@ describe('protocol errors name settings, not the application’s environment', (
       ['invalid', 'BAD_SIGNATURE', ['apiKey', 'signType']],
     );
     const other = encryptReqInfo('<root><out_refund_no>R1</out_refund_no></root>', 'x'.repeat(32));
-    const reqInfo = thrown(() => decryptReqInfo(other, CLIENT.key));
+    const reqInfo = thrownBy(() => decryptReqInfo(other, CLIENT.key));
     assert.deepEqual([reqInfo.code, reqInfo.settings], ['BAD_REQ_INFO', ['apiKey']]);
   });
 });

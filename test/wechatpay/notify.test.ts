@@ -7,8 +7,8 @@ import {
   notifyReplyXml,
   readPaymentNotify,
   signV2,
-  WechatPayError,
 } from '../../src/wechatpay/index.js';
+import { refusal } from './support.js';
 
 const KEY = '192006250b4c09247ec02edce69f6a2d';
 // The notify vector made for minipay's tests (docs/wechat-rules.md, "Payment notifications").
@@ -39,16 +39,6 @@ function signed(
   key = KEY,
 ) {
   return encodeXml({ ...fields, sign: signV2(fields, key, signType) });
-}
-
-function refusal(f: () => unknown, code: string | RegExp): void {
-  assert.throws(f, (err: unknown) => {
-    assert.ok(err instanceof WechatPayError, String(err));
-    assert.equal(err.kind, 'invalid');
-    if (typeof code === 'string') assert.equal(err.code, code);
-    else assert.match(err.code, code);
-    return true;
-  });
 }
 
 describe('payment notify: building and reading', () => {

@@ -6,8 +6,8 @@ import {
   encodeXml,
   encryptReqInfo,
   readRefundNotify,
-  WechatPayError,
 } from '../../src/wechatpay/index.js';
+import { refusal } from './support.js';
 
 const KEY = '192006250b4c09247ec02edce69f6a2d';
 // The vector made for minipay's tests (docs/wechat-rules.md, "Refund notifications").
@@ -38,16 +38,6 @@ const INFO = {
   refund_account: 'REFUND_SOURCE_RECHARGE_FUNDS',
   refund_request_source: 'API',
 };
-
-function refusal(f: () => unknown, code: string | RegExp): void {
-  assert.throws(f, (err: unknown) => {
-    assert.ok(err instanceof WechatPayError, String(err));
-    assert.equal(err.kind, 'invalid');
-    if (typeof code === 'string') assert.equal(err.code, code);
-    else assert.match(err.code, code);
-    return true;
-  });
-}
 
 describe('refund notify: req_info', () => {
   it('encrypts and decrypts the documented vector', () => {

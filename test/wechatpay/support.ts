@@ -24,6 +24,25 @@ import {
   type XmlFields,
 } from '../../src/wechatpay/index.js';
 
+/** What `f` throws, which must be a WechatPayError. */
+export function thrownBy(f: () => unknown): WechatPayError {
+  try {
+    f();
+  } catch (err) {
+    assert.ok(err instanceof WechatPayError, String(err));
+    return err;
+  }
+  assert.fail('expected a WechatPayError');
+}
+
+/** `f` refuses its input as `invalid`, with `code` (or a code matching it). */
+export function refusal(f: () => unknown, code: string | RegExp): void {
+  const err = thrownBy(f);
+  assert.equal(err.kind, 'invalid');
+  if (typeof code === 'string') assert.equal(err.code, code);
+  else assert.match(err.code, code);
+}
+
 export async function sandboxFor(t: TestContext, options: SandboxOptions = {}): Promise<Sandbox> {
   const sandbox = await startSandbox(options);
   t.after(() => sandbox.close());
