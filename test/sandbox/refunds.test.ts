@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { Sandbox } from '../../src/sandbox/index.js';
-import { api, paidTrade, prepay, sandboxFor, v2 } from './support.js';
+import { api, paidTrade, prepay, refundOf, sandboxFor, v2 } from './support.js';
 
 const NOTIFY = 'http://127.0.0.1:9/wechatpay/v2/notify';
 /** WeChat's "refunds of one order at least a minute apart". */
@@ -9,11 +9,6 @@ const REFUND_INTERVAL_MS = 60_000;
 
 function refund(sandbox: Sandbox, fields: Record<string, string | number | undefined>) {
   return v2(sandbox, '/secapi/pay/refund', { total_fee: 1000, ...fields });
-}
-
-/** A refund of `fee` fen of a 1000-fen trade. */
-function refundOf(sandbox: Sandbox, outTradeNo: string, outRefundNo: string, fee: number) {
-  return refund(sandbox, { out_trade_no: outTradeNo, out_refund_no: outRefundNo, refund_fee: fee });
 }
 
 describe('refund', () => {

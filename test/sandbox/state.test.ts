@@ -11,6 +11,7 @@ import {
   NotifyReceiver,
   paidTrade,
   prepay,
+  refundOf,
   TEST_NOTIFY_FORMAT,
   until,
   v2,
@@ -28,12 +29,7 @@ describe('state file', () => {
     const first = await startSandbox({ stateFile, seed: 5, faults: { dropNotifyRate: 0.25 } });
     const paid = await paidTrade(first, 'http://127.0.0.1:9/n', { total_fee: 700 });
     const open = await prepay(first, 'http://127.0.0.1:9/n');
-    await v2(first, '/secapi/pay/refund', {
-      out_trade_no: paid.outTradeNo,
-      out_refund_no: 'KEEP1',
-      total_fee: 700,
-      refund_fee: 200,
-    });
+    await refundOf(first, paid.outTradeNo, 'KEEP1', 200, 700);
     const { code } = first.loginCode('oKept');
     first.advanceClock(60_000);
     await first.close();
@@ -136,12 +132,7 @@ describe('state file', () => {
     const stateFile = tempFile(t);
     const first = await startSandbox({ stateFile, faults: { refundDelayMs: 1000 } });
     const paid = await paidTrade(first, 'http://127.0.0.1:9/n');
-    await v2(first, '/secapi/pay/refund', {
-      out_trade_no: paid.outTradeNo,
-      out_refund_no: 'LATE1',
-      total_fee: 100,
-      refund_fee: 100,
-    });
+    await refundOf(first, paid.outTradeNo, 'LATE1', 100, 100);
     await first.close();
     const second = await startSandbox({ stateFile });
     t.after(() => second.close());

@@ -70,6 +70,22 @@ export async function v2(
   return postRaw(sandbox, path, signedV2Body(sandbox, fields, options), options.signType);
 }
 
+/** `/secapi/pay/refund` of `refundFee` fen of a trade of `totalFee` fen. */
+export function refundOf(
+  sandbox: Sandbox,
+  outTradeNo: string,
+  outRefundNo: string,
+  refundFee: number,
+  totalFee = 1000,
+): Promise<V2Result> {
+  return v2(sandbox, '/secapi/pay/refund', {
+    out_trade_no: outTradeNo,
+    out_refund_no: outRefundNo,
+    total_fee: totalFee,
+    refund_fee: refundFee,
+  });
+}
+
 /** Posts a body as it is and reads the answer. */
 export async function postRaw(
   sandbox: Sandbox,

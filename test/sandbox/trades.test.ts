@@ -96,15 +96,8 @@ describe('unifiedorder', () => {
 
   test('required fields: each missing one is LACK_PARAMS, nothing stored', async (t) => {
     const sandbox = await sandboxFor(t);
-    for (const name of [
-      'body',
-      'out_trade_no',
-      'total_fee',
-      'spbill_create_ip',
-      'notify_url',
-      'trade_type',
-      'openid',
-    ]) {
+    const required = 'body out_trade_no total_fee spbill_create_ip notify_url trade_type openid';
+    for (const name of required.split(' ')) {
       const r = await v2(sandbox, '/pay/unifiedorder', order({ [name]: undefined }));
       assert.equal(r.fields.result_code, 'FAIL', name);
       assert.equal(r.fields.err_code, 'LACK_PARAMS', name);
