@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { sql } from 'kysely';
 import { newId } from '../../src/payments/ids.js';
 import { openStore } from '../../src/store/index.js';
+import { orderRow, userRow } from '../../test/support/rows.js';
 import { type ChildServer, startChildServer } from './child-server.js';
 import type { PendingOrder } from './notify-bodies.js';
 
@@ -76,14 +77,7 @@ export async function seedPendingOrders(
     await store.db.transaction().execute(async (trx) => {
       const userIds = new Map<string, string>();
       for (const openid of new Set(orders.map((o) => o.openid))) userIds.set(openid, newId('usr'));
-      const users = [...userIds].map(([openid, id]) => ({
-        id,
-        openid,
-        unionid: null,
-        session_key: null,
-        created_at: iso,
-        updated_at: iso,
-      }));
+      const users = [...userIds].map(([openid, id]) => userRow(iso, id, openid));
       for (let i = 0; i < users.length; i += 500) {
         const batch = users.slice(i, i + 500);
         await trx
@@ -108,33 +102,22 @@ export async function seedPendingOrders(
         await trx
           .insertInto('orders')
           .values(
-            batch.map((o) => ({
-              id: o.id,
-              out_trade_no: o.outTradeNo,
-              user_id: userIds.get(o.openid) as string,
-              openid: o.openid,
-              status: 'PENDING' as const,
-              description: 'minipay - Bench tea',
-              total_fen: o.totalFen,
-              currency: 'CNY',
-              attach: null,
-              payer_ip: '127.0.0.1',
-              prepay_id: `wx${newId('bench').slice(6)}`,
-              prepay_expires_at: inTwoHours,
-              transaction_id: null,
-              paid_at: null,
-              closed_at: null,
-              refunded_fen: 0,
-              failure_code: null,
-              failure_message: null,
-              refund_required: 0,
-              query_attempts: 0,
-              next_query_at: inAnHour,
-              expires_at: inTwoHours,
-              version: 1,
-              created_at: iso,
-              updated_at: iso,
-            })),
+            batch.map((o) =>
+              orderRow(iso, {
+                id: o.id,
+                out_trade_no: o.outTradeNo,
+                user_id: userIds.get(o.openid) as string,
+                openid: o.openid,
+                status: 'PENDING',
+                description: 'minipay - Bench tea',
+                total_fen: o.totalFen,
+                prepay_id: `wx${newId('bench').slice(6)}`,
+                prepay_expires_at: inTwoHours,
+                next_query_at: inAnHour,
+                expires_at: inTwoHours,
+                version: 1,
+              }),
+            ),
           )
           .execute();
         await trx

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { openStore, redactUrl } from '../../src/store/index.js';
+import { orderRow, userRow } from '../support/rows.js';
 import { describeOnStores } from '../support/stores.js';
 
 describeOnStores('store', (stores) => {
@@ -15,55 +16,16 @@ describeOnStores('store', (stores) => {
     const at = new Date().toISOString();
     await db
       .insertInto('users')
-      .values({
-        id: 'u1',
-        openid: 'o1',
-        unionid: null,
-        session_key: null,
-        created_at: at,
-        updated_at: at,
-      })
+      .values(userRow(at, 'u1', 'o1'))
       .execute();
     await assert.rejects(
       db
         .insertInto('users')
-        .values({
-          id: 'u2',
-          openid: 'o1',
-          unionid: null,
-          session_key: null,
-          created_at: at,
-          updated_at: at,
-        })
+        .values(userRow(at, 'u2', 'o1'))
         .execute(),
     );
-    const order = (id: string) => ({
-      id,
-      out_trade_no: 'MP1',
-      user_id: 'u1',
-      openid: 'o1',
-      status: 'CREATED' as const,
-      description: 'd',
-      total_fen: 1,
-      currency: 'CNY',
-      attach: null,
-      payer_ip: '127.0.0.1',
-      prepay_id: null,
-      prepay_expires_at: null,
-      transaction_id: null,
-      paid_at: null,
-      closed_at: null,
-      refunded_fen: 0,
-      failure_code: null,
-      failure_message: null,
-      refund_required: 0,
-      query_attempts: 0,
-      next_query_at: null,
-      expires_at: at,
-      version: 0,
-      created_at: at,
-      updated_at: at,
-    });
+    const order = (id: string) =>
+      orderRow(at, { id, out_trade_no: 'MP1', user_id: 'u1', openid: 'o1' });
     await db.insertInto('orders').values(order('o1')).execute();
     await assert.rejects(db.insertInto('orders').values(order('o2')).execute());
     const note = (id: string) => ({
