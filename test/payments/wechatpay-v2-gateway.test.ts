@@ -1,13 +1,12 @@
 import assert from 'node:assert/strict';
-import { once } from 'node:events';
 import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { describe, type TestContext, test } from 'node:test';
 import { GatewayError, type PaymentNotice, type RefundStatus } from '../../src/payments/gateway.js';
 import { WechatPayV2Gateway } from '../../src/payments/wechatpay-v2-gateway.js';
 import type { Sandbox } from '../../src/sandbox/index.js';
 import { beijingDate, decodeXml, outRefundNo, outTradeNo } from '../../src/wechatpay/index.js';
 import { sandboxFor, until } from '../sandbox/support.js';
+import { listenUntilEnd } from '../support/listen.js';
 import { FAKE, FakeWechat, signedAnswer } from '../wechatpay/support.js';
 
 function gatewayFor(t: TestContext, sandbox: Sandbox, signType: 'MD5' | 'HMAC-SHA256' = 'MD5') {
@@ -43,13 +42,7 @@ async function merchant(t: TestContext, gateway: WechatPayV2Gateway) {
     res.writeHead(reply.statusCode, { 'content-type': reply.contentType });
     res.end(reply.body);
   });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  t.after(async () => {
-    server.closeAllConnections();
-    await new Promise((r) => server.close(r));
-  });
-  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const base = await listenUntilEnd(t, server);
   return { payments, refunds, payUrl: `${base}/pay`, refundUrl: `${base}/refund` };
 }
 

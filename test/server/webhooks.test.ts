@@ -5,13 +5,12 @@
  * and the admin endpoints. On SQLite and PostgreSQL.
  */
 import assert from 'node:assert/strict';
-import { once } from 'node:events';
 import { createServer, type IncomingHttpHeaders } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { test } from 'node:test';
 import { ConfigError, loadConfig } from '../../src/config.js';
 import type { DeliveryView, MinipayEvent } from '../../src/payments/index.js';
 import { verifyWebhookSignature } from '../../src/payments/webhook-signature.js';
+import { listenUntilEnd } from '../support/listen.js';
 import { startSandboxServer, until } from '../support/sandbox-server.js';
 import { ADMIN_TOKEN } from '../support/server.js';
 import { describeOnStores } from '../support/stores.js';
@@ -34,13 +33,7 @@ async function receiver(t: import('node:test').TestContext) {
     res.writeHead(state.status);
     res.end();
   });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  t.after(async () => {
-    server.closeAllConnections();
-    await new Promise((r) => server.close(r));
-  });
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/minipay/webhook`;
+  const url = `${await listenUntilEnd(t, server)}/minipay/webhook`;
   return { state, url };
 }
 

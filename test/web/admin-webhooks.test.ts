@@ -6,10 +6,8 @@
  * replay the server refuses shows the server's reason in the row.
  */
 import assert from 'node:assert/strict';
-import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, type TestContext, test } from 'node:test';
@@ -18,6 +16,7 @@ import type { DeliveryView } from '../../src/payments/index.js';
 import { webPages } from '../../src/server/web-pages.js';
 import { browserSkipReason, launchBrowser, openPage, seeText } from '../support/browser.js';
 import { checkout, type Demo, eventually, startDemo } from '../support/demo.js';
+import { listenUntilEnd } from '../support/listen.js';
 
 const skip = browserSkipReason();
 const SECRET = 'whsec-console-0123456789abcdef';
@@ -40,13 +39,7 @@ async function receiver(t: TestContext) {
     res.writeHead(status);
     res.end();
   });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  t.after(async () => {
-    server.closeAllConnections();
-    await new Promise((r) => server.close(r));
-  });
-  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const base = await listenUntilEnd(t, server);
   return { state, ok: `${base}/ok`, flaky: `${base}/flaky` };
 }
 

@@ -4,9 +4,7 @@
  * codes the sandbox never produces, HTTP failures).
  */
 import assert from 'node:assert/strict';
-import { once } from 'node:events';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { TestContext } from 'node:test';
 import { type Sandbox, type SandboxOptions, startSandbox } from '../../src/sandbox/index.js';
 import {
@@ -23,6 +21,7 @@ import {
   type WechatPayV2ClientOptions,
   type XmlFields,
 } from '../../src/wechatpay/index.js';
+import { listenUntilEnd } from '../support/listen.js';
 
 /** What `f` throws, which must be a WechatPayError. */
 export function thrownBy(f: () => unknown): WechatPayError {
@@ -132,18 +131,12 @@ export class FakeWechat {
 
   static async start(t: TestContext): Promise<FakeWechat> {
     const fake = new FakeWechat();
-    fake.server.listen(0, '127.0.0.1');
-    await once(fake.server, 'listening');
-    t.after(async () => {
-      fake.server.closeAllConnections();
-      await new Promise((r) => fake.server.close(r));
-    });
+    fake.url = await listenUntilEnd(t, fake.server);
     return fake;
   }
 
-  get url(): string {
-    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
-  }
+  /** Its base URL, once started. */
+  url = '';
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const chunks: Buffer[] = [];
