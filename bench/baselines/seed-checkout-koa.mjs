@@ -6,11 +6,12 @@
 //
 //   BENCH_DB=shop.sqlite BENCH_WECHAT_URL=http://127.0.0.1:PORT BENCH_APPID=… BENCH_APPSECRET=… \
 //   BENCH_MCHID=… BENCH_MCH_KEY=… node bench/baselines/seed-checkout-koa.mjs
-import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import Database from 'better-sqlite3';
 import Koa from 'koa';
 import getRawBody from 'raw-body';
 import xml2js from 'xml2js';
+import { sign } from './seed-sign.mjs';
 
 const env = process.env;
 for (const name of [
@@ -42,18 +43,6 @@ db.exec(`
 `);
 const builder = new xml2js.Builder({ rootName: 'xml', headless: true, cdata: true });
 
-function sign(data) {
-  const str = Object.keys(data)
-    .filter((k) => k !== 'sign' && data[k] !== undefined && data[k] !== '')
-    .sort()
-    .map((k) => `${k}=${data[k]}`)
-    .join('&');
-  return createHash('md5')
-    .update(`${str}&key=${env.BENCH_MCH_KEY}`, 'utf8')
-    .digest('hex')
-    .toUpperCase();
-}
-
 const nonceStr = () => randomBytes(16).toString('hex');
 
 async function unifiedOrder(order, openid) {
@@ -69,7 +58,7 @@ async function unifiedOrder(order, openid) {
     trade_type: 'JSAPI',
     openid,
   };
-  req.sign = sign(req);
+  req.sign = sign(req, env.BENCH_MCH_KEY);
   const res = await fetch(`${WECHAT}/pay/unifiedorder`, {
     method: 'POST',
     body: builder.buildObject(req),
@@ -79,7 +68,8 @@ async function unifiedOrder(order, openid) {
   if (data.return_code !== 'SUCCESS' || data.result_code !== 'SUCCESS') {
     throw new Error(`unifiedorder failed: ${data.return_msg || data.err_code_des}`);
   }
-  if (data.sign !== sign(data)) throw new Error('unifiedorder answer has a bad signature');
+  if (data.sign !== sign(data, env.BENCH_MCH_KEY))
+    throw new Error('unifiedorder answer has a bad signature');
   return data.prepay_id;
 }
 
@@ -159,7 +149,7 @@ app.use(async (ctx) => {
       package: `prepay_id=${prepayId}`,
       signType: 'MD5',
     };
-    payment.paySign = sign(payment);
+    payment.paySign = sign(payment, env.BENCH_MCH_KEY);
     ctx.status = 201;
     ctx.body = {
       order: {

@@ -1,16 +1,8 @@
-// The "seed-style" notify handler minipay's benchmark compares against: what a typical
-// WeChat Pay tutorial or starter repository does (Koa + raw-body + xml2js + MD5 + a SQLite
-// UPDATE), written the straightforward way, in plain JavaScript. It verifies the signature,
-// the merchant and the amount, and marks the order PAID with one conditional UPDATE on the
-// same SQLite settings minipay's store uses (WAL, synchronous=NORMAL), so the comparison is
-// about the code path, not the database configuration.
-//
-//   BENCH_DB=orders.sqlite BENCH_MCH_KEY=… BENCH_APPID=… BENCH_MCHID=… node bench/baselines/seed-notify-koa.mjs
-import { createHash } from 'node:crypto';
 import Database from 'better-sqlite3';
 import Koa from 'koa';
 import getRawBody from 'raw-body';
 import xml2js from 'xml2js';
+import { sign } from './seed-sign.mjs';
 
 const { BENCH_DB, BENCH_MCH_KEY, BENCH_APPID, BENCH_MCHID } = process.env;
 if (!BENCH_DB || !BENCH_MCH_KEY || !BENCH_APPID || !BENCH_MCHID) {
@@ -28,18 +20,6 @@ const markPaid = db.prepare(
 const builder = new xml2js.Builder({ rootName: 'xml', headless: true, cdata: true });
 const reply = (code, msg) => builder.buildObject({ return_code: code, return_msg: msg });
 
-function sign(data) {
-  const str = Object.keys(data)
-    .filter((k) => k !== 'sign' && data[k] !== undefined && data[k] !== '')
-    .sort()
-    .map((k) => `${k}=${data[k]}`)
-    .join('&');
-  return createHash('md5')
-    .update(`${str}&key=${BENCH_MCH_KEY}`, 'utf8')
-    .digest('hex')
-    .toUpperCase();
-}
-
 const app = new Koa();
 app.use(async (ctx) => {
   if (ctx.method !== 'POST' || ctx.path !== '/wechatpay/v2/notify') {
@@ -51,7 +31,7 @@ app.use(async (ctx) => {
     const raw = await getRawBody(ctx.req, { encoding: 'utf8', limit: '64kb' });
     const parsed = await xml2js.parseStringPromise(raw, { explicitArray: false, trim: false });
     const data = parsed.xml;
-    if (data.sign !== sign(data)) {
+    if (data.sign !== sign(data, BENCH_MCH_KEY)) {
       ctx.body = reply('FAIL', 'bad signature');
       return;
     }
