@@ -23,7 +23,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type PgCluster, startPostgres } from '../test/support/postgres.js';
 import { type ChildServer, startChildServer } from './support/child-server.js';
-import { medians, type Row, sendAll, table } from './support/load.js';
+import {
+  interleavedRounds,
+  loadArgs,
+  medians,
+  type Row,
+  sendAll,
+  table,
+  targetWanted,
+} from './support/load.js';
 import { startMinipay } from './support/minipay-process.js';
 import {
   ensureBuilt,
@@ -32,11 +40,8 @@ import {
   startSandboxProcess,
 } from './support/sandbox-process.js';
 
-const count = Number(process.argv[2] ?? 1500);
-const connections = Number(process.argv[3] ?? 10);
-const rounds = Number(process.argv[4] ?? 3);
+const { count, connections, rounds, logLevel } = loadArgs(1500);
 const warmup = Math.min(500, Math.ceil(count / 5));
-const logLevel = process.env.BENCH_LOG_LEVEL ?? 'info';
 
 /** A merchant server under test, started against the sandbox at `wechatUrl`. */
 interface Target {
@@ -154,9 +159,7 @@ async function measure(target: Target, round: number): Promise<Row> {
 const sandboxCpu = new Map<string, number[]>();
 
 ensureBuilt();
-const chosen = process.env.BENCH_TARGETS?.split(',');
-const wanted = (name: string) =>
-  chosen ? chosen.includes(name) : ['seed-koa', 'minipay-sqlite'].includes(name);
+const wanted = targetWanted((name) => ['seed-koa', 'minipay-sqlite'].includes(name));
 let cluster: PgCluster | null = null;
 if (wanted('minipay-postgres')) {
   cluster = await startPostgres();
@@ -168,13 +171,7 @@ const targets = [
   minipay('minipay-sqlite', async (dir) => `sqlite:${join(dir, 'minipay.sqlite')}`),
   ...(pg ? [minipay('minipay-postgres', () => pg.createDatabase())] : []),
 ].filter((t) => wanted(t.name));
-const runs = new Map<string, Row[]>();
-for (let round = 0; round < rounds; round++) {
-  for (const target of targets) {
-    const row = await measure(target, round);
-    runs.set(target.name, [...(runs.get(target.name) ?? []), row]);
-  }
-}
+const runs = await interleavedRounds(rounds, targets, measure);
 console.log(
   `checkout: ${count} orders per target after ${warmup} warm-up, ${connections} connections, median of ${rounds} interleaved rounds, minipay logging at ${logLevel} (Node ${process.versions.node})`,
 );

@@ -26,7 +26,15 @@ import Database from 'better-sqlite3';
 import { DEMO_CREDENTIALS } from '../src/sandbox/credentials.js';
 import { type PgCluster, startPostgres } from '../test/support/postgres.js';
 import { type ChildServer, startChildServer } from './support/child-server.js';
-import { medians, type Row, sendAll, table } from './support/load.js';
+import {
+  interleavedRounds,
+  loadArgs,
+  medians,
+  type Row,
+  sendAll,
+  table,
+  targetWanted,
+} from './support/load.js';
 import {
   countPaid,
   ensureBuilt,
@@ -35,13 +43,10 @@ import {
 } from './support/minipay-process.js';
 import { type Merchant, type PendingOrder, paymentNotifyXml } from './support/notify-bodies.js';
 
-const count = Number(process.argv[2] ?? 5000);
-const connections = Number(process.argv[3] ?? 10);
-const rounds = Number(process.argv[4] ?? 3);
+const { count, connections, rounds, logLevel } = loadArgs(5000);
 const warmup = Math.min(1000, Math.ceil(count / 5));
 const merchant: Merchant = DEMO_CREDENTIALS;
 const NOTIFY_PATH = '/wechatpay/v2/notify';
-const logLevel = process.env.BENCH_LOG_LEVEL ?? 'info';
 
 /** A server under test: how to start it with `n` PENDING orders, and how to count PAID ones. */
 interface Target {
@@ -166,8 +171,7 @@ async function measure(target: Target, index: number): Promise<Row> {
 }
 
 ensureBuilt();
-const chosen = process.env.BENCH_TARGETS?.split(',');
-const wanted = (name: string) => !chosen || chosen.includes(name);
+const wanted = targetWanted(() => true);
 let cluster: PgCluster | null = null;
 if (wanted('minipay-postgres')) {
   cluster = await startPostgres();
@@ -187,13 +191,9 @@ const targets = [
       ]
     : []),
 ].filter((t) => wanted(t.name));
-const runs = new Map<string, Row[]>();
-for (let round = 0; round < rounds; round++) {
-  for (const [i, target] of targets.entries()) {
-    const row = await measure(target, round * 10 + i);
-    runs.set(target.name, [...(runs.get(target.name) ?? []), row]);
-  }
-}
+const runs = await interleavedRounds(rounds, targets, (target, round, i) =>
+  measure(target, round * 10 + i),
+);
 console.log(
   `notify: ${count} unique signed notifies per target after ${warmup} warm-up, ${connections} connections, median of ${rounds} interleaved rounds, minipay logging at ${logLevel} (Node ${process.versions.node})`,
 );

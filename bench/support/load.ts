@@ -112,3 +112,39 @@ export function medians(runs: ReadonlyMap<string, readonly Row[]>): Row[] {
     return sorted[Math.floor((sorted.length - 1) / 2)] as Row;
   });
 }
+
+/** The HTTP benchmarks' command line: [requests per target] [connections] [rounds]. */
+export function loadArgs(defaultCount: number) {
+  return {
+    count: Number(process.argv[2] ?? defaultCount),
+    connections: Number(process.argv[3] ?? 10),
+    rounds: Number(process.argv[4] ?? 3),
+    /** minipay's log level while measured (BENCH_LOG_LEVEL). */
+    logLevel: process.env.BENCH_LOG_LEVEL ?? 'info',
+  };
+}
+
+/** Whether target `name` runs: BENCH_TARGETS (comma-separated) names it, else `byDefault`. */
+export function targetWanted(byDefault: (name: string) => boolean): (name: string) => boolean {
+  const chosen = process.env.BENCH_TARGETS?.split(',');
+  return (name) => (chosen ? chosen.includes(name) : byDefault(name));
+}
+
+/**
+ * Measures every target once a round, `rounds` times, interleaved so that a machine's slow
+ * spell falls on all of them; the rows by target.
+ */
+export async function interleavedRounds<T extends { name: string }>(
+  rounds: number,
+  targets: readonly T[],
+  measure: (target: T, round: number, index: number) => Promise<Row>,
+): Promise<Map<string, Row[]>> {
+  const runs = new Map<string, Row[]>();
+  for (let round = 0; round < rounds; round++) {
+    for (const [i, target] of targets.entries()) {
+      const row = await measure(target, round, i);
+      runs.set(target.name, [...(runs.get(target.name) ?? []), row]);
+    }
+  }
+  return runs;
+}
