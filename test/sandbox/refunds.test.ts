@@ -126,14 +126,7 @@ describe('refund', () => {
     const sandbox = await sandboxFor(t);
     const unpaid = await prepay(sandbox, NOTIFY);
     assert.equal(
-      (
-        await refund(sandbox, {
-          out_trade_no: unpaid.outTradeNo,
-          out_refund_no: 'U1',
-          refund_fee: 1,
-          total_fee: 100,
-        })
-      ).fields.err_code,
+      (await refundOf(sandbox, unpaid.outTradeNo, 'U1', 1, 100)).fields.err_code,
       'ERROR',
     );
     assert.equal(
@@ -153,14 +146,7 @@ describe('refund', () => {
     );
     const paid = await paidTrade(sandbox, NOTIFY, { total_fee: 1000 });
     assert.equal(
-      (
-        await refund(sandbox, {
-          out_trade_no: paid.outTradeNo,
-          out_refund_no: 'U4',
-          refund_fee: 1,
-          total_fee: 999,
-        })
-      ).fields.err_code,
+      (await refundOf(sandbox, paid.outTradeNo, 'U4', 1, 999)).fields.err_code,
       'REFUND_FEE_MISMATCH',
     );
     assert.equal(
@@ -209,14 +195,7 @@ describe('refund', () => {
     const old = await paidTrade(sandbox, NOTIFY);
     sandbox.advanceClock(366 * 24 * 3600 * 1000);
     assert.equal(
-      (
-        await refund(sandbox, {
-          out_trade_no: old.outTradeNo,
-          out_refund_no: 'O1',
-          refund_fee: 1,
-          total_fee: 100,
-        })
-      ).fields.err_code,
+      (await refundOf(sandbox, old.outTradeNo, 'O1', 1, 100)).fields.err_code,
       'TRADE_OVERDUE',
     );
   });
