@@ -23,6 +23,10 @@
  *   which OpenSSL 3 (Node ≥ 17) refuses without the legacy provider; the constructor checks
  *   the certificate at once and says so. Use `apiclient_cert.pem` + `apiclient_key.pem`
  *   (WeChat ships both), or re-export the p12 with modern ciphers (docs/wechatpay.md).
+ *
+ * Longer than most files on purpose: one class, its six calls each with the checks of its
+ * arguments beside its request, and the transport they all share (signing, verification,
+ * retries, failover), with the small helpers below used only here.
  */
 import { createSecureContext } from 'node:tls';
 import { gunzipSync } from 'node:zlib';
