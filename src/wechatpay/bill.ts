@@ -1,25 +1,37 @@
 /**
- * The trade bill of `/pay/downloadbill` (对账单): plain text, not XML, not signed.
+ * The trade bill (交易账单): APIv2 `/pay/downloadbill` and the file of APIv3's
+ * `/v3/bill/tradebill`, one format (docs/wechat-rules.md, "Trade bills"). Three types, each
+ * with its columns (as WeChat's bill documentation lists them):
+ * - ALL: every payment of the day and every refund accepted that day;
+ * - SUCCESS: payments only (its summary has 4 totals, not 7);
+ * - REFUND: refunds only, with 退款申请时间 and 退款成功时间.
+ * A trade row has `0` for 微信退款单号 and 商户退款单号; a refund row has 0.00 in 应结订单金额
+ * and 订单金额 (its amounts are in 退款金额 / 申请退款金额); so the summary is the column sums
+ * and 总交易单数 the number of rows. Amounts are yuan with 2 decimals, fees (手续费) with 5
+ * (1/1000 fen), converted without floats.
  *
- *   header line (column names, comma-separated)
- *   one line per row, every field prefixed with a backtick: `2024-01-16 22:43:59,`wx…,…
- *   the summary header: 总交易单数,应结订单总金额,退款总金额,充值券退款总金额,手续费总金额,订单总金额,申请退款总金额
- *   the summary row, backtick-prefixed
- *
- * Amounts are yuan with 2 decimals, fees with 5 (1/1000 fen), converted without floats.
- * Column sets (ALL, SUCCESS, REFUND) as in WxJava's tests of real bills. As in real bills,
- * a trade row has `0` for 微信退款单号 and 商户退款单号, and a refund row has 0.00 in 应结订单金额
- * and 订单金额 (its amounts are in 退款金额 / 申请退款金额), so the summary is the column sums and
- * 总交易单数 the number of rows. Fields are split on ",`": a value holding ",`", a backtick or
- * a line break would break the format, so `formatBill` writes those as a space / `'`.
+ * `readTradeBill` streams a bill from bytes (gzip or not); `parseBill` reads a text in memory;
+ * both check the summary. `formatBill` writes one (the sandbox's bills, tests, benchmarks).
  */
-import { fenToYuan, unitsToYuan, yuanToFen, yuanToUnits } from './amounts.js';
-import { beijingDateTime, parseBeijingTime } from './ids.js';
+import type { BillReadOptions, BillSource } from './bill-lines.js';
+import { textLines } from './bill-lines.js';
+import {
+  type BillColumn,
+  BillReader,
+  BillTable,
+  type BillTableFormat,
+  billCodecs,
+  billHeaderLine,
+  billValuesLine,
+} from './bill-table.js';
 
 export type BillType = 'ALL' | 'SUCCESS' | 'REFUND' | 'RECHARGE_REFUND';
+/** The types a bill's header tells apart (RECHARGE_REFUND bills have REFUND's columns). */
+export type TradeBillType = Exclude<BillType, 'RECHARGE_REFUND'>;
 
 /** One bill row. Money in fen, fees in 1/1000 fen. */
 export interface BillRow {
+  /** 交易时间: when it was paid, or when the refund was accepted (not when it succeeded). */
   tradeTime: Date;
   appId: string;
   mchId: string;
@@ -34,6 +46,7 @@ export interface BillRow {
   tradeState: string;
   bankType: string;
   currency: string;
+  /** 应结订单金额: 订单金额 less non-recharge coupons. */
   settlementFen: number;
   couponFen: number;
   /** 退款申请时间 (REFUND bills only). */
@@ -42,19 +55,24 @@ export interface BillRow {
   refundSucceededAt?: Date;
   refundId?: string;
   outRefundNo?: string;
+  /** 退款金额: 申请退款金额 less coupon refunds. */
   refundFen: number;
   rechargeCouponRefundFen: number;
   refundType?: string;
   refundState?: string;
   productName: string;
   attach: string;
+  /** 手续费, negative on refund rows (the fee given back). */
   feeMilliFen: number;
   rate: string;
+  /** 订单金额: the trade's total_fee. */
   orderFen: number;
+  /** 申请退款金额: the refund's refund_fee. */
   requestedRefundFen: number;
   rateNote: string;
 }
 
+/** The summary: the row count and the column sums (fen; the fees in 1/1000 fen). */
 export interface BillSummary {
   tradeCount: number;
   settlementFen: number;
@@ -66,199 +84,201 @@ export interface BillSummary {
 }
 
 export interface ParsedBill {
-  type: Exclude<BillType, 'RECHARGE_REFUND'>;
+  type: TradeBillType;
   rows: BillRow[];
   summary: BillSummary;
 }
 
-type Kind = 'text' | 'time' | 'fen' | 'milliFen' | 'refNo' | 'ref';
-type Column = readonly [header: string, field: keyof BillRow, kind: Kind];
+const COLUMNS: readonly BillColumn<BillRow>[] = [
+  { name: '交易时间', field: 'tradeTime', codec: billCodecs.time },
+  { name: '公众账号ID', field: 'appId', codec: billCodecs.text },
+  { name: '商户号', field: 'mchId', codec: billCodecs.text },
+  { name: '特约商户号', field: 'subMchId', codec: billCodecs.text },
+  { name: '设备号', field: 'deviceInfo', codec: billCodecs.text },
+  { name: '微信订单号', field: 'transactionId', codec: billCodecs.text },
+  { name: '商户订单号', field: 'outTradeNo', codec: billCodecs.text },
+  { name: '用户标识', field: 'openid', codec: billCodecs.text },
+  { name: '交易类型', field: 'tradeType', codec: billCodecs.text },
+  { name: '交易状态', field: 'tradeState', codec: billCodecs.text },
+  { name: '付款银行', field: 'bankType', codec: billCodecs.text },
+  { name: '货币种类', field: 'currency', codec: billCodecs.text },
+  { name: '应结订单金额', field: 'settlementFen', codec: billCodecs.fen },
+  { name: '代金券金额', field: 'couponFen', codec: billCodecs.fen },
+  { name: '退款申请时间', field: 'refundRequestedAt', codec: billCodecs.optionalTime },
+  { name: '退款成功时间', field: 'refundSucceededAt', codec: billCodecs.optionalTime },
+  { name: '微信退款单号', field: 'refundId', codec: billCodecs.refNo },
+  { name: '商户退款单号', field: 'outRefundNo', codec: billCodecs.refNo },
+  { name: '退款金额', field: 'refundFen', codec: billCodecs.fen },
+  { name: '充值券退款金额', field: 'rechargeCouponRefundFen', codec: billCodecs.fen },
+  { name: '退款类型', field: 'refundType', codec: billCodecs.ref },
+  { name: '退款状态', field: 'refundState', codec: billCodecs.ref },
+  { name: '商品名称', field: 'productName', codec: billCodecs.text },
+  { name: '商户数据包', field: 'attach', codec: billCodecs.text },
+  { name: '手续费', field: 'feeMilliFen', codec: billCodecs.milliFen },
+  { name: '费率', field: 'rate', codec: billCodecs.text },
+  { name: '订单金额', field: 'orderFen', codec: billCodecs.fen },
+  { name: '申请退款金额', field: 'requestedRefundFen', codec: billCodecs.fen },
+  { name: '费率备注', field: 'rateNote', codec: billCodecs.text },
+];
 
-const HEAD: readonly Column[] = [
-  ['交易时间', 'tradeTime', 'time'],
-  ['公众账号ID', 'appId', 'text'],
-  ['商户号', 'mchId', 'text'],
-  ['特约商户号', 'subMchId', 'text'],
-  ['设备号', 'deviceInfo', 'text'],
-  ['微信订单号', 'transactionId', 'text'],
-  ['商户订单号', 'outTradeNo', 'text'],
-  ['用户标识', 'openid', 'text'],
-  ['交易类型', 'tradeType', 'text'],
-  ['交易状态', 'tradeState', 'text'],
-  ['付款银行', 'bankType', 'text'],
-  ['货币种类', 'currency', 'text'],
-  ['应结订单金额', 'settlementFen', 'fen'],
-  ['代金券金额', 'couponFen', 'fen'],
+const SUMMARY: readonly BillColumn<BillSummary>[] = [
+  { name: '总交易单数', field: 'tradeCount', codec: billCodecs.count },
+  { name: '应结订单总金额', field: 'settlementFen', codec: billCodecs.fen },
+  { name: '退款总金额', field: 'refundFen', codec: billCodecs.fen },
+  { name: '充值券退款总金额', field: 'couponRefundFen', codec: billCodecs.fen },
+  { name: '手续费总金额', field: 'feeMilliFen', codec: billCodecs.milliFen },
+  { name: '订单总金额', field: 'orderFen', codec: billCodecs.fen },
+  { name: '申请退款总金额', field: 'requestedRefundFen', codec: billCodecs.fen },
 ];
-const REFUND_COLS: readonly Column[] = [
-  ['微信退款单号', 'refundId', 'refNo'],
-  ['商户退款单号', 'outRefundNo', 'refNo'],
-  ['退款金额', 'refundFen', 'fen'],
-  ['充值券退款金额', 'rechargeCouponRefundFen', 'fen'],
-  ['退款类型', 'refundType', 'ref'],
-  ['退款状态', 'refundState', 'ref'],
-];
-const TAIL_PRODUCT: readonly Column[] = [
-  ['商品名称', 'productName', 'text'],
-  ['商户数据包', 'attach', 'text'],
-  ['手续费', 'feeMilliFen', 'milliFen'],
-  ['费率', 'rate', 'text'],
-  ['订单金额', 'orderFen', 'fen'],
-];
-const REQUESTED: Column = ['申请退款金额', 'requestedRefundFen', 'fen'];
-const NOTE: Column = ['费率备注', 'rateNote', 'text'];
 
-/** The columns of each bill type. */
-export const BILL_COLUMNS: Readonly<Record<ParsedBill['type'], readonly Column[]>> = {
-  ALL: [...HEAD, ...REFUND_COLS, ...TAIL_PRODUCT, REQUESTED, NOTE],
-  SUCCESS: [...HEAD, ...TAIL_PRODUCT, NOTE],
-  REFUND: [
-    ...HEAD,
-    ['退款申请时间', 'refundRequestedAt', 'time'],
-    ['退款成功时间', 'refundSucceededAt', 'time'],
-    ...REFUND_COLS,
-    ...TAIL_PRODUCT,
-    REQUESTED,
-    NOTE,
-  ],
+const names = (list: string) => list.split(',');
+const HEAD =
+  '交易时间,公众账号ID,商户号,特约商户号,设备号,微信订单号,商户订单号,用户标识,交易类型,交易状态,付款银行,货币种类,应结订单金额,代金券金额';
+const REFUND_COLS = '微信退款单号,商户退款单号,退款金额,充值券退款金额,退款类型,退款状态';
+const TAIL = '商品名称,商户数据包,手续费,费率,订单金额';
+
+/** The columns of each bill type, in WeChat's order. */
+export const BILL_COLUMNS: Readonly<Record<TradeBillType, readonly string[]>> = {
+  ALL: names(`${HEAD},${REFUND_COLS},${TAIL},申请退款金额,费率备注`),
+  SUCCESS: names(`${HEAD},${TAIL},费率备注`),
+  REFUND: names(`${HEAD},退款申请时间,退款成功时间,${REFUND_COLS},${TAIL},申请退款金额,费率备注`),
 };
 
 export const BILL_SUMMARY_HEADER =
   '总交易单数,应结订单总金额,退款总金额,充值券退款总金额,手续费总金额,订单总金额,申请退款总金额';
 
-/** Writes a bill in WeChat's text format (RECHARGE_REFUND uses the REFUND columns). */
-export function formatBill(type: BillType, rows: readonly BillRow[]): string {
-  const columns = BILL_COLUMNS[type === 'RECHARGE_REFUND' ? 'REFUND' : type];
-  const lines = [columns.map((c) => c[0]).join(',')];
-  for (const row of rows) {
-    lines.push(columns.map(([, field, kind]) => `\`${formatValue(row[field], kind)}`).join(','));
+/** The summary columns of each bill type: SUCCESS bills state 4 totals. */
+export const BILL_SUMMARY_COLUMNS: Readonly<Record<TradeBillType, readonly string[]>> = {
+  ALL: names(BILL_SUMMARY_HEADER),
+  SUCCESS: names('总交易单数,应结订单总金额,手续费总金额,订单总金额'),
+  REFUND: names(BILL_SUMMARY_HEADER),
+};
+
+/** The trade bill's format, for `BillTable`. */
+export const TRADE_BILL: BillTableFormat<BillRow, BillSummary> = {
+  what: 'trade bill',
+  columns: COLUMNS,
+  required: names(
+    '交易时间,公众账号ID,商户号,微信订单号,商户订单号,交易状态,货币种类,应结订单金额,手续费,订单金额',
+  ),
+  requiredTogether: [names('微信退款单号,商户退款单号,退款金额,申请退款金额')],
+  summary: SUMMARY,
+  blank: () => ({
+    tradeTime: new Date(0),
+    appId: '',
+    mchId: '',
+    subMchId: '',
+    deviceInfo: '',
+    transactionId: '',
+    outTradeNo: '',
+    openid: '',
+    tradeType: '',
+    tradeState: '',
+    bankType: '',
+    currency: '',
+    settlementFen: 0,
+    couponFen: 0,
+    refundRequestedAt: undefined,
+    refundSucceededAt: undefined,
+    refundId: undefined,
+    outRefundNo: undefined,
+    refundFen: 0,
+    rechargeCouponRefundFen: 0,
+    refundType: undefined,
+    refundState: undefined,
+    productName: '',
+    attach: '',
+    feeMilliFen: 0,
+    rate: '',
+    orderFen: 0,
+    requestedRefundFen: 0,
+    rateNote: '',
+  }),
+  zero: () => ({
+    tradeCount: 0,
+    settlementFen: 0,
+    refundFen: 0,
+    couponRefundFen: 0,
+    feeMilliFen: 0,
+    orderFen: 0,
+    requestedRefundFen: 0,
+  }),
+  add: (t, row) => {
+    t.tradeCount++;
+    t.settlementFen += row.settlementFen;
+    t.refundFen += row.refundFen;
+    t.couponRefundFen += row.rechargeCouponRefundFen;
+    t.feeMilliFen += row.feeMilliFen;
+    t.orderFen += row.orderFen;
+    t.requestedRefundFen += row.requestedRefundFen;
+  },
+};
+
+/** A bill's type from its header's columns. */
+export function tradeBillType(header: readonly string[]): TradeBillType {
+  if (header.includes('退款申请时间')) return 'REFUND';
+  return header.includes('微信退款单号') ? 'ALL' : 'SUCCESS';
+}
+
+/** A trade bill streamed from its bytes; see `BillReader` (rows count only once it ends). */
+export class TradeBillReader extends BillReader<BillRow, BillSummary> {
+  /** The bill's type, known once the header line was read. */
+  get type(): TradeBillType | undefined {
+    return this.table.header.length > 0 ? tradeBillType(this.table.header) : undefined;
   }
-  const s = summarize(rows);
-  lines.push(BILL_SUMMARY_HEADER);
-  lines.push(
-    [
-      String(s.tradeCount),
-      fenToYuan(s.settlementFen),
-      fenToYuan(s.refundFen),
-      fenToYuan(s.couponRefundFen),
-      unitsToYuan(s.feeMilliFen, 5),
-      fenToYuan(s.orderFen),
-      fenToYuan(s.requestedRefundFen),
-    ]
-      .map((v) => `\`${v}`)
-      .join(','),
-  );
+}
+
+/** Reads a trade bill from bytes (plain or gzip), line by line. */
+export function readTradeBill(source: BillSource, options?: BillReadOptions): TradeBillReader {
+  return new TradeBillReader(TRADE_BILL, source, options);
+}
+
+/** Parses a bill's text held in memory (the type is recognised from the header line). */
+export function parseBill(text: string): ParsedBill {
+  const table = new BillTable(TRADE_BILL);
+  const rows: BillRow[] = [];
+  for (const line of textLines(text)) {
+    const row = table.push(line);
+    if (row !== undefined) rows.push(row);
+  }
+  const summary = table.end();
+  return { type: tradeBillType(table.header), rows, summary };
+}
+
+function columnsOf<T>(list: readonly string[], all: readonly BillColumn<T>[]): BillColumn<T>[] {
+  return list.map((name) => all.find((c) => c.name === name)!);
+}
+
+/** A bill's header line (RECHARGE_REFUND uses the REFUND columns). */
+export function formatBillHeader(type: BillType): string {
+  return billHeaderLine(columnsOf(BILL_COLUMNS[typeOf(type)], COLUMNS));
+}
+
+/** One row of a bill of `type`. */
+export function formatBillRow(type: BillType, row: BillRow): string {
+  return billValuesLine(columnsOf(BILL_COLUMNS[typeOf(type)], COLUMNS), row);
+}
+
+/** The summary header and summary lines of a bill of `type` with these totals. */
+export function formatBillSummary(type: BillType, totals: BillSummary): string[] {
+  const columns = columnsOf(BILL_SUMMARY_COLUMNS[typeOf(type)], SUMMARY);
+  return [billHeaderLine(columns), billValuesLine(columns, totals)];
+}
+
+/** Writes a bill in WeChat's text format, CRLF line ends. */
+export function formatBill(type: BillType, rows: readonly BillRow[]): string {
+  const lines = [formatBillHeader(type), ...rows.map((row) => formatBillRow(type, row))];
+  lines.push(...formatBillSummary(type, summarize(rows)));
   return `${lines.join('\r\n')}\r\n`;
 }
 
 /** The summary of `rows`: their count and column sums. */
 export function summarize(rows: readonly BillRow[]): BillSummary {
-  const sum = (f: (r: BillRow) => number) => rows.reduce((t, r) => t + f(r), 0);
-  return {
-    tradeCount: rows.length,
-    settlementFen: sum((r) => r.settlementFen),
-    refundFen: sum((r) => r.refundFen),
-    couponRefundFen: sum((r) => r.rechargeCouponRefundFen),
-    feeMilliFen: sum((r) => r.feeMilliFen),
-    orderFen: sum((r) => r.orderFen),
-    requestedRefundFen: sum((r) => r.requestedRefundFen),
-  };
+  const totals = TRADE_BILL.zero();
+  for (const row of rows) TRADE_BILL.add(totals, row);
+  return totals;
 }
 
-function formatValue(value: BillRow[keyof BillRow], kind: Kind): string {
-  if (value === undefined) return kind === 'refNo' ? '0' : '';
-  if (kind === 'time') return beijingDateTime(value as Date);
-  if (kind === 'fen') return fenToYuan(value as number);
-  if (kind === 'milliFen') return unitsToYuan(value as number, 5);
-  return String(value)
-    .replace(/[\r\n]+/g, ' ')
-    .replaceAll('`', "'");
-}
-
-/** A bill that does not have WeChat's format; the message says where. */
-export class BillFormatError extends Error {
-  override readonly name = 'BillFormatError';
-}
-
-/** Parses a bill's text (the type is recognised from the header line). */
-export function parseBill(text: string): ParsedBill {
-  const lines = text.replace(/^\uFEFF/, '').split(/\r?\n/);
-  while (lines.length > 0 && lines.at(-1)!.trim() === '') lines.pop();
-  if (lines.length < 3)
-    throw new BillFormatError('a bill has a header, a summary header and a summary row');
-  const header = lines[0]!.replaceAll('`', '');
-  const type = (Object.keys(BILL_COLUMNS) as ParsedBill['type'][]).find(
-    (t) => BILL_COLUMNS[t].map((c) => c[0]).join(',') === header,
-  );
-  if (!type) throw new BillFormatError(`unknown bill header: ${header.slice(0, 60)}…`);
-  const columns = BILL_COLUMNS[type];
-  const summaryAt = lines.length - 2;
-  if (lines[summaryAt]!.replaceAll('`', '') !== BILL_SUMMARY_HEADER) {
-    throw new BillFormatError('the second-last line must be the summary header');
-  }
-  const rows: BillRow[] = [];
-  for (let i = 1; i < summaryAt; i++) {
-    const values = splitLine(lines[i]!, columns.length, i + 1);
-    const row: Record<string, unknown> = {};
-    columns.forEach(([name, field, kind], at) => {
-      const parsed = parseValue(values[at]!, kind, `line ${i + 1}, ${name}`);
-      if (parsed !== undefined) row[field] = parsed;
-    });
-    rows.push(row as unknown as BillRow);
-  }
-  const s = splitLine(lines[summaryAt + 1]!, 7, summaryAt + 2);
-  const at = (n: number) => `summary, ${BILL_SUMMARY_HEADER.split(',')[n]}`;
-  if (!/^(0|[1-9][0-9]{0,9})$/.test(s[0]!)) throw new BillFormatError(`${at(0)}: not a count`);
-  return {
-    type,
-    rows,
-    summary: {
-      tradeCount: Number(s[0]),
-      settlementFen: money(s[1]!, 2, at(1)),
-      refundFen: money(s[2]!, 2, at(2)),
-      couponRefundFen: money(s[3]!, 2, at(3)),
-      feeMilliFen: money(s[4]!, 5, at(4)),
-      orderFen: money(s[5]!, 2, at(5)),
-      requestedRefundFen: money(s[6]!, 2, at(6)),
-    },
-  };
-}
-
-function splitLine(line: string, count: number, lineNo: number): string[] {
-  if (!line.startsWith('`')) throw new BillFormatError(`line ${lineNo}: fields must start with \``);
-  const values = line.slice(1).split(',`');
-  if (values.length !== count) {
-    throw new BillFormatError(`line ${lineNo}: ${values.length} fields, expected ${count}`);
-  }
-  return values;
-}
-
-function parseValue(value: string, kind: Kind, where: string): unknown {
-  switch (kind) {
-    case 'time':
-      if (value === '') return undefined;
-      return guard(() => parseBeijingTime(value), where);
-    case 'fen':
-      return money(value, 2, where);
-    case 'milliFen':
-      return money(value, 5, where);
-    case 'refNo':
-      return value === '' || value === '0' ? undefined : value;
-    case 'ref':
-      return value === '' ? undefined : value;
-    default:
-      return value;
-  }
-}
-
-function money(value: string, decimals: number, where: string): number {
-  return guard(() => (decimals === 2 ? yuanToFen(value) : yuanToUnits(value, decimals)), where);
-}
-
-function guard<T>(f: () => T, where: string): T {
-  try {
-    return f();
-  } catch (err) {
-    throw new BillFormatError(`${where}: ${(err as Error).message}`);
-  }
+function typeOf(type: BillType): TradeBillType {
+  return type === 'RECHARGE_REFUND' ? 'REFUND' : type;
 }
