@@ -1,5 +1,6 @@
 /**
- * The APIv2 client: unifiedorder, orderquery, closeorder, refund, refundquery, downloadbill.
+ * The APIv2 client: unifiedorder, orderquery, closeorder, refund, refundquery, downloadbill,
+ * downloadfundflow.
  *
  * - Every request carries appid, mch_id, a fresh nonce_str, `sign_type` when HMAC-SHA256, and
  *   its signature; values with leading/trailing whitespace are refused before sending.
@@ -17,14 +18,17 @@
  *   domain, and the backup is tried first for `failoverHoldMs` after that. Every call here may
  *   be repeated so: each names its trade or refund by out_trade_no / out_refund_no, and WeChat
  *   treats the same number with the same parameters as the same request.
- * - Answers are capped (64 KiB of XML; bills `maxBillBytes`, default 32 MiB after gunzip).
- * - The client certificate is used for `/secapi/pay/refund` only, through its own undici
+ * - Answers are capped (64 KiB of XML; bills read whole `maxBillBytes`, default 32 MiB after
+ *   gunzip). Streamed bills (`downloadBillStream`, `downloadFundFlowStream`) are read line by
+ *   line as they arrive, capped by their `maxBytes` (default 4 GiB).
+ * - The client certificate is used for `/secapi/pay/refund` and `/pay/downloadfundflow` only
+ *   (they need it), through its own undici
  *   Agent: PEM cert + key, or PKCS#12. WeChat's `apiclient_cert.p12` is encrypted with RC2-40,
  *   which OpenSSL 3 (Node ≥ 17) refuses without the legacy provider; the constructor checks
  *   the certificate at once and says so. Use `apiclient_cert.pem` + `apiclient_key.pem`
  *   (WeChat ships both), or re-export the p12 with modern ciphers (docs/wechatpay.md).
  *
- * Longer than most files on purpose: one class, its six calls each with the checks of its
+ * Longer than most files on purpose: one class, its eight calls each with the checks of its
  * arguments beside its request, and the transport they all share (signing, verification,
  * retries, failover), with the small helpers below used only here.
  */
@@ -33,8 +37,22 @@ import { gunzipSync } from 'node:zlib';
 import { Agent, type Dispatcher } from 'undici';
 import { MAX_TOTAL_FEE, parseFen, parseOptionalFen } from './amounts.js';
 import { attachProblem } from './attach.js';
+import { readTradeBill, type TradeBillReader } from './bill.js';
+import { billAnswer } from './bill-download.js';
+import type { BillReadOptions } from './bill-lines.js';
 import { errCodeError, returnFailError, WechatPayError, type WechatPaySetting } from './errors.js';
-import { exchange, type HttpCall, type HttpExchange } from './http.js';
+import {
+  type FundFlowAccount,
+  type FundFlowBillReader,
+  readFundFlowBill,
+} from './fund-flow-bill.js';
+import {
+  exchange,
+  type HttpCall,
+  type HttpExchange,
+  type HttpStream,
+  openExchange,
+} from './http.js';
 import {
   beijingCompact,
   nonce,
@@ -82,7 +100,7 @@ export interface WechatPayV2ClientOptions {
   signType?: SignType;
   /** Deadline of one HTTP exchange, default 10,000 ms. */
   timeoutMs?: number;
-  /** Merchant API client certificate, for refunds. */
+  /** Merchant API client certificate, for refunds and fund-flow bills. */
   tls?: V2ClientTls;
   /** Trust this CA for every path (a private sandbox over HTTPS). */
   ca?: string | Buffer;
@@ -193,8 +211,18 @@ export interface DownloadBillRequest {
   gzip?: boolean;
 }
 
+export interface DownloadFundFlowRequest {
+  /** `yyyyMMdd`, Beijing. */
+  billDate: string;
+  /** Default Basic (基本账户). */
+  accountType?: FundFlowAccount;
+  /** Ask for `tar_type=GZIP` (the answer is gunzipped here). */
+  gzip?: boolean;
+}
+
 const DEFAULT_BASE_URL = 'https://api.mch.weixin.qq.com';
 const MAX_BILL_BYTES = 32 * 1024 * 1024;
+const MAX_STREAMED_BILL_BYTES = 4 * 1024 ** 3;
 /** WeChat's own Java SDK goes back to the main domain 3 minutes after switching away. */
 const FAILOVER_HOLD_MS = 3 * 60_000;
 /** Hosts of the real WeChat Pay, which requires an https notify_url. */
@@ -402,7 +430,7 @@ export class WechatPayV2Client {
    */
   async downloadBill(req: DownloadBillRequest): Promise<string | null> {
     const at = '/pay/downloadbill';
-    if (!/^[0-9]{8}$/.test(req.billDate)) argument('billDate must be yyyyMMdd');
+    checkBillDate(req.billDate);
     const message = this.signed({
       bill_date: req.billDate,
       bill_type: req.billType ?? 'ALL',
@@ -431,25 +459,82 @@ export class WechatPayV2Client {
       }
       const text = utf8(body, at);
       if (!text.trimStart().startsWith('<xml>')) return text;
-      const f = decodeAnswer(text, at);
-      if (/^no bill exist$/i.test(f.return_msg ?? '')) return null;
-      if (/^bill creating$/i.test(f.return_msg ?? '')) throw billNotReady(at, req.billDate);
-      if (f.return_code === 'FAIL') throw returnFailError(at, f.return_msg);
-      throw new WechatPayError(
-        'invalid',
-        'MALFORMED_RESPONSE',
-        `${at}: an XML answer without FAIL`,
-      );
+      return noBill(decodeAnswer(text, at), at, req.billDate);
+    });
+  }
+
+  /**
+   * `POST /pay/downloadbill`, streamed: the bill read line by line as it arrives (never whole in
+   * memory), or `null` when WeChat has no bill for the day. "Bill Creating" is
+   * `WechatPayError('later', 'BILL_NOT_READY')`. The request is retried on ambiguous failures
+   * until the answer starts; a failure while the rows arrive is thrown by the iteration
+   * (download again). The rows count only once the reader's summary check passed.
+   */
+  async downloadBillStream(
+    req: DownloadBillRequest,
+    options: BillReadOptions = {},
+  ): Promise<TradeBillReader | null> {
+    const at = '/pay/downloadbill';
+    checkBillDate(req.billDate);
+    const message = this.signed({
+      bill_date: req.billDate,
+      bill_type: req.billType ?? 'ALL',
+      tar_type: req.gzip ? 'GZIP' : undefined,
+    });
+    const bill = await this.openBill(at, message, req.billDate, this.plain, options);
+    return bill && readTradeBill(bill, options);
+  }
+
+  /**
+   * `POST /pay/downloadfundflow`, streamed like `downloadBillStream`: one account's fund flow
+   * for a day. WeChat requires the merchant API certificate and HMAC-SHA256, whatever the
+   * client's sign type.
+   */
+  async downloadFundFlowStream(
+    req: DownloadFundFlowRequest,
+    options: BillReadOptions = {},
+  ): Promise<FundFlowBillReader | null> {
+    const at = '/pay/downloadfundflow';
+    checkBillDate(req.billDate);
+    this.needCertificate(at);
+    const message = this.signed(
+      {
+        bill_date: req.billDate,
+        account_type: req.accountType ?? 'Basic',
+        tar_type: req.gzip ? 'GZIP' : undefined,
+      },
+      'HMAC-SHA256',
+    );
+    const bill = await this.openBill(at, message, req.billDate, this.secure ?? this.plain, options);
+    return bill && readFundFlowBill(bill, options);
+  }
+
+  /** Sends a bill request: the bill's bytes (gunzipped), `null` for "No Bill Exist". */
+  private openBill(
+    at: string,
+    message: string,
+    billDate: string,
+    dispatcher: Dispatcher | undefined,
+    options: BillReadOptions,
+  ): Promise<AsyncIterable<Buffer> | null> {
+    const maxBytes = options.maxBytes ?? MAX_STREAMED_BILL_BYTES;
+    return this.withRetry(true, async () => {
+      const res = await this.postStream(at, message, { maxBytes, dispatcher });
+      if (res.status !== 200) res.discard();
+      checkStatus(res.status, at);
+      const answer = await billAnswer(res.body, XML_MAX_BYTES, at);
+      if ('bill' in answer) return answer.bill;
+      return noBill(decodeAnswer(utf8(answer.xml, at), at), at, billDate);
     });
   }
 
   /** Signs `fields` with the merchant's identity and a fresh nonce; returns the XML. */
-  private signed(fields: V2Fields): string {
+  private signed(fields: V2Fields, signType: SignType = this.signType): string {
     const message: Record<string, string | number | null | undefined> = {
       appid: this.appId,
       mch_id: this.mchId,
       nonce_str: nonce(),
-      sign_type: this.signType === 'MD5' ? undefined : this.signType,
+      sign_type: signType === 'MD5' ? undefined : signType,
       ...fields,
     };
     try {
@@ -457,8 +542,18 @@ export class WechatPayV2Client {
     } catch (err) {
       argument((err as Error).message);
     }
-    message.sign = signV2(message, this.key, this.signType);
+    message.sign = signV2(message, this.key, signType);
     return encodeXml(message);
+  }
+
+  /** Refuses a call that needs the merchant certificate when none is configured. */
+  private needCertificate(path: string): void {
+    if (!this.secure && this.baseUrl.startsWith('https:')) {
+      throw config(
+        'clientCertificate',
+        `${path} needs the merchant API client certificate: configure tls`,
+      );
+    }
   }
 
   private async call(
@@ -466,12 +561,7 @@ export class WechatPayV2Client {
     fields: V2Fields,
     options: { retry?: boolean; certificate?: boolean } = {},
   ): Promise<XmlFields> {
-    if (options.certificate && !this.secure && this.baseUrl.startsWith('https:')) {
-      throw config(
-        'clientCertificate',
-        `${path} needs the merchant API client certificate: configure tls`,
-      );
-    }
+    if (options.certificate) this.needCertificate(path);
     return this.withRetry(options.retry === true, async () => {
       const res = await this.post(path, this.signed(fields), {
         maxBytes: XML_MAX_BYTES,
@@ -486,26 +576,56 @@ export class WechatPayV2Client {
    * POSTs `body` to the preferred domain; when that exchange fails (connection error, timeout,
    * HTTP 5xx) and a backup domain is configured, the same bytes go to the other one.
    */
-  private async post(
+  private post(
     path: string,
     body: string,
     options: Pick<HttpCall, 'maxBytes' | 'dispatcher'>,
   ): Promise<HttpExchange> {
+    return this.failover(path, (base) => exchange(this.request(base, path, body, options)));
+  }
+
+  /** `post`, with the answer's body read as it arrives. */
+  private postStream(
+    path: string,
+    body: string,
+    options: Pick<HttpCall, 'maxBytes' | 'dispatcher'>,
+  ): Promise<HttpStream> {
+    return this.failover(
+      path,
+      (base) => openExchange(this.request(base, path, body, options)),
+      (res) => res.discard(),
+    );
+  }
+
+  private request(
+    base: string,
+    path: string,
+    body: string,
+    options: Pick<HttpCall, 'maxBytes' | 'dispatcher'>,
+  ): HttpCall {
+    return {
+      method: 'POST',
+      url: base + path,
+      body,
+      headers: { 'content-type': 'text/xml; charset=utf-8' },
+      timeoutMs: this.timeoutMs,
+      what: path,
+      ...options,
+    };
+  }
+
+  /** Sends to the preferred domain, and once more to the other when that exchange fails. */
+  private async failover<T extends { status: number }>(
+    path: string,
+    send: (base: string) => Promise<T>,
+    discard?: (res: T) => void,
+  ): Promise<T> {
     const [first, second] = this.domains();
-    const send = (base: string) =>
-      exchange({
-        method: 'POST',
-        url: base + path,
-        body,
-        headers: { 'content-type': 'text/xml; charset=utf-8' },
-        timeoutMs: this.timeoutMs,
-        what: path,
-        ...options,
-      });
     let reason: string;
     try {
       const res = await send(first);
       if (res.status < 500 || second === undefined) return res;
+      discard?.(res);
       reason = `HTTP_${res.status}`;
     } catch (err) {
       const lost =
@@ -687,6 +807,20 @@ function checkText(field: LimitedField, value: string): void {
       `${field} is ${bytes} bytes of UTF-8; WeChat allows ${TEXT_LIMITS[field]} (a Chinese character is 3)`,
     );
   }
+}
+
+/** The XML a bill download answered instead of a bill: `null` for "No Bill Exist", or throws. */
+function noBill(f: XmlFields, path: string, billDate: string): null {
+  const said = f.err_code ?? f.return_msg ?? '';
+  if (/^no[ _]bill[ _]exist$/i.test(said)) return null;
+  if (/^bill[ _]creating$/i.test(said)) throw billNotReady(path, billDate);
+  if (f.return_code === 'FAIL') throw returnFailError(path, f.return_msg);
+  if (f.result_code === 'FAIL') throw errCodeError(path, f.err_code ?? 'UNKNOWN', f.err_code_des);
+  throw new WechatPayError('invalid', 'MALFORMED_RESPONSE', `${path}: an XML answer without FAIL`);
+}
+
+function checkBillDate(billDate: string): void {
+  if (!/^[0-9]{8}$/.test(billDate)) argument('billDate must be yyyyMMdd');
 }
 
 function billNotReady(path: string, billDate: string): WechatPayError {

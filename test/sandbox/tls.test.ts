@@ -1,88 +1,13 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { Agent, request } from 'undici';
 import type { Sandbox } from '../../src/sandbox/index.js';
 import { decodeXml } from '../../src/wechatpay/index.js';
+import { hasOpenssl, makeCertificates } from '../support/certificates.js';
 import { payParams, sandboxFor, signedV2Body } from './support.js';
-
-const hasOpenssl = spawnSync('openssl', ['version']).status === 0;
-
-/** A throw-away CA, a server certificate for 127.0.0.1, a client certificate and an intruder's. */
-function makeCertificates(dir: string) {
-  const ssl = (...args: string[]) => {
-    const r = spawnSync('openssl', args, { cwd: dir });
-    if (r.status !== 0) throw new Error(`openssl ${args[0]} failed: ${r.stderr}`);
-  };
-  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
-  ssl(
-    'req',
-    '-x509',
-    ...ec,
-    '-keyout',
-    'ca.key',
-    '-out',
-    'ca.pem',
-    '-days',
-    '2',
-    '-subj',
-    '/CN=minipay test CA',
-  );
-  ssl(
-    'req',
-    '-x509',
-    ...ec,
-    '-keyout',
-    'server.key',
-    '-out',
-    'server.pem',
-    '-days',
-    '2',
-    '-subj',
-    '/CN=127.0.0.1',
-    '-addext',
-    'subjectAltName=IP:127.0.0.1',
-  );
-  ssl('req', ...ec, '-keyout', 'client.key', '-out', 'client.csr', '-subj', '/CN=1900000109');
-  ssl(
-    'x509',
-    '-req',
-    '-in',
-    'client.csr',
-    '-CA',
-    'ca.pem',
-    '-CAkey',
-    'ca.key',
-    '-CAcreateserial',
-    '-out',
-    'client.pem',
-    '-days',
-    '2',
-  );
-  ssl(
-    'req',
-    '-x509',
-    ...ec,
-    '-keyout',
-    'other.key',
-    '-out',
-    'other.pem',
-    '-days',
-    '2',
-    '-subj',
-    '/CN=intruder',
-  );
-  const read = (f: string) => readFileSync(join(dir, f));
-  return {
-    ca: read('ca.pem'),
-    server: { cert: read('server.pem'), key: read('server.key') },
-    client: { cert: read('client.pem'), key: read('client.key') },
-    other: { cert: read('other.pem'), key: read('other.key') },
-  };
-}
 
 async function post(
   sandbox: Sandbox,

@@ -121,6 +121,8 @@ export async function rejectsWith(
 export interface FakeAnswer {
   status?: number;
   body: string | Buffer;
+  /** Writes the answer itself instead (a body cut short, sent slowly). */
+  write?: (res: ServerResponse) => void;
 }
 
 /** A fake api.mch.weixin.qq.com: each request is decoded and handed to `answer`. */
@@ -144,6 +146,7 @@ export class FakeWechat {
     const fields = decodeXml(Buffer.concat(chunks));
     this.requests.push(fields);
     const a = this.answer(fields, this.requests.length);
+    if (a.write) return a.write(res);
     res.writeHead(a.status ?? 200, { 'content-type': 'text/xml' });
     res.end(a.body);
   }
