@@ -28,13 +28,33 @@ export function parseOptionalFen(name: string, value: string | undefined): numbe
  * (1/1000 fen).
  */
 export function yuanToUnits(value: string, decimals: number): number {
-  const m = /^(-?)(0|[1-9][0-9]{0,12})\.([0-9]+)$/.exec(value);
-  if (!m || m[3]!.length !== decimals) {
+  const units = digitsToUnits(value, decimals);
+  if (units === undefined) {
     throw new RangeError(`not a yuan amount with ${decimals} decimals: ${JSON.stringify(value)}`);
   }
-  const units = Number(m[2]) * 10 ** decimals + Number(m[3]);
   if (!Number.isSafeInteger(units)) throw new RangeError(`amount too large: ${value}`);
-  return m[1] === '-' && units !== 0 ? -units : units;
+  return units;
+}
+
+/**
+ * `-?(0|[1-9][0-9]{0,12})\.[0-9]{decimals}` read digit by digit (bills hold millions of
+ * amounts), or undefined when `value` is not that.
+ */
+function digitsToUnits(value: string, decimals: number): number | undefined {
+  const negative = value.charCodeAt(0) === 45;
+  const start = negative ? 1 : 0;
+  const dot = value.length - decimals - 1;
+  const whole = dot - start;
+  if (decimals < 1 || whole < 1 || whole > 13 || value.charCodeAt(dot) !== 46) return undefined;
+  if (whole > 1 && value.charCodeAt(start) === 48) return undefined;
+  let units = 0;
+  for (let i = start; i < value.length; i++) {
+    if (i === dot) continue;
+    const digit = value.charCodeAt(i) - 48;
+    if (digit < 0 || digit > 9) return undefined;
+    units = units * 10 + digit;
+  }
+  return negative && units !== 0 ? -units : units;
 }
 
 /** The inverse of `yuanToUnits`: 600 fen → `6.00`; -4000 (1/1000 fen), 5 → `-0.04000`. */

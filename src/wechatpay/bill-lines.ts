@@ -129,7 +129,7 @@ export function plainBytes(source: BillSource): {
       yield* raw;
       return;
     }
-    const gunzip = createGunzip();
+    const gunzip = createGunzip({ chunkSize: 64 * 1024 });
     pipeline(Readable.from(prepend(first, raw)), gunzip, () => {
       // Errors reach the reader through `gunzip`.
     });

@@ -60,12 +60,12 @@ export const billCodecs = {
   },
   /** `yyyy-MM-dd HH:mm:ss`, Beijing time. */
   time: {
-    parse: (text) => parseBeijingTime(text),
+    parse: (text) => billTime(text),
     format: (value) => beijingDateTime(value as Date),
   },
   /** A time or nothing. */
   optionalTime: {
-    parse: (text) => (text === '' ? undefined : parseBeijingTime(text)),
+    parse: (text) => (text === '' ? undefined : billTime(text)),
     format: (value) => (value === undefined ? '' : beijingDateTime(value as Date)),
   },
   /** Yuan with 2 decimals, as integer fen. */
@@ -99,6 +99,34 @@ export const billCodecs = {
     format: (value) => String(value),
   },
 } satisfies Record<string, BillCodec>;
+
+/** Midnight (Beijing) of the days seen lately, by `yyyy-MM-dd`: a bill's rows share a day or two. */
+const midnights = new Map<string, number>();
+
+/** `parseBeijingTime` for `yyyy-MM-dd HH:mm:ss`, each day's date checked once. */
+function billTime(text: string): Date {
+  if (text.length !== 19 || text[10] !== ' ' || text[13] !== ':' || text[16] !== ':') {
+    return parseBeijingTime(text);
+  }
+  const date = text.slice(0, 10);
+  let midnight = midnights.get(date);
+  if (midnight === undefined) {
+    midnight = parseBeijingTime(`${date} 00:00:00`).getTime();
+    if (midnights.size >= 64) midnights.clear();
+    midnights.set(date, midnight);
+  }
+  const h = twoDigits(text, 11);
+  const m = twoDigits(text, 14);
+  const s = twoDigits(text, 17);
+  if (h < 0 || h > 23 || m < 0 || m > 59 || s < 0 || s > 59) return parseBeijingTime(text);
+  return new Date(midnight + ((h * 60 + m) * 60 + s) * 1000);
+}
+
+function twoDigits(text: string, at: number): number {
+  const a = text.charCodeAt(at) - 48;
+  const b = text.charCodeAt(at + 1) - 48;
+  return a >= 0 && a <= 9 && b >= 0 && b <= 9 ? a * 10 + b : -1;
+}
 
 /** The line of column names. */
 export function billHeaderLine<T>(columns: readonly BillColumn<T>[]): string {

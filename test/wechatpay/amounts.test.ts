@@ -35,4 +35,62 @@ describe('amounts without floats', () => {
       assert.throws(() => yuanToFen(bad), /not a yuan amount/);
     }
   });
+
+  it('reads bill amounts digit by digit exactly as the pattern says', () => {
+    // The definition yuanToUnits is read by, as a regular expression.
+    const reference = (value: string, decimals: number) => {
+      const m = /^(-?)(0|[1-9][0-9]{0,12})\.([0-9]+)$/.exec(value);
+      if (!m || m[3]!.length !== decimals) return 'not';
+      const units = Number(m[2]) * 10 ** decimals + Number(m[3]);
+      if (!Number.isSafeInteger(units)) return 'large';
+      return m[1] === '-' && units !== 0 ? -units : units;
+    };
+    const actual = (value: string, decimals: number) => {
+      try {
+        return yuanToUnits(value, decimals);
+      } catch (err) {
+        return /too large/.test((err as Error).message) ? 'large' : 'not';
+      }
+    };
+    const values = [
+      '0.00',
+      '-0.00',
+      '0.01',
+      '-0.01',
+      '6.00',
+      '10.00',
+      '00.00',
+      '01.00',
+      '+1.00',
+      ' 1.00',
+      '1.00 ',
+      '--1.00',
+      '-.00',
+      '.00',
+      '1.',
+      '1..00',
+      '1.0.0',
+      '١.00',
+      '1e2',
+      '0x1.00',
+      '9999999999999.99',
+      '10000000000000.00',
+      '-9999999999999.99',
+      '0.04000',
+      '-0.05940',
+      '9999999999999.99999',
+      '90071992547.40991',
+      '90071992547.40992',
+      '',
+      '-',
+      '.',
+      '0',
+      'a.bc',
+    ];
+    for (const value of values) {
+      for (const decimals of [0, 1, 2, 5]) {
+        assert.equal(actual(value, decimals), reference(value, decimals), `${value} (${decimals})`);
+      }
+    }
+  });
 });
