@@ -23,8 +23,8 @@ export interface BillPayment {
   /** 应结订单金额: what settles (订单金额 less coupons). */
   settlementFen: number;
   feeMilliFen: number;
-  /** Where the row is in the bill file, for reports. */
-  line?: number;
+  /** Its place among the bill's rows (from 1), for reports. */
+  row?: number;
 }
 
 /** A refund row of the bill (交易状态 REFUND). */
@@ -40,7 +40,7 @@ export interface BillRefund {
   refundFen: number;
   /** Negative: the fee given back. */
   feeMilliFen: number;
-  line?: number;
+  row?: number;
 }
 
 /** An order minipay holds as paid on the day. */
@@ -306,56 +306,56 @@ async function* join<B extends BillPayment | BillRefund, L extends LedgerPayment
   ledger: Cursor<L>,
   rules: Rules<B, L>,
 ): AsyncGenerator<Difference> {
-  await Promise.all([bill.advance(), ledger.advance()]);
+  // Synchronous inputs are read without awaiting: a promise only when there is one.
+  let pending = both(bill, ledger);
   for (;;) {
+    if (pending) await pending;
     const b = bill.current;
     const l = ledger.current;
     if (b === undefined && l === undefined) return;
     if (b !== undefined && bill.repeated) {
       rules.billSeen(b);
       yield duplicate(bill.key, 'bill', { bill: b });
-      await bill.advance();
-      continue;
-    }
-    if (l !== undefined && ledger.repeated) {
+      pending = bill.advance();
+    } else if (l !== undefined && ledger.repeated) {
       rules.ledgerSeen(l);
       yield duplicate(ledger.key, 'ledger', { ledger: l });
-      await ledger.advance();
-      continue;
-    }
-    const order = b === undefined ? 1 : l === undefined ? -1 : compare(bill.key, ledger.key);
-    if (order < 0) {
+      pending = ledger.advance();
+    } else if (l === undefined || (b !== undefined && bill.key < ledger.key)) {
       rules.billSeen(b!);
-      const foreignRow = rules.foreign(b!);
-      if (foreignRow) yield foreignRow;
-      else yield rules.onlyInBill(b!);
-      await bill.advance();
-    } else if (order > 0) {
-      rules.ledgerSeen(l!);
-      yield rules.onlyInLedger(l!);
-      await ledger.advance();
+      yield rules.foreign(b!) ?? rules.onlyInBill(b!);
+      pending = bill.advance();
+    } else if (b === undefined || bill.key > ledger.key) {
+      rules.ledgerSeen(l);
+      yield rules.onlyInLedger(l);
+      pending = ledger.advance();
     } else {
-      rules.billSeen(b!);
-      rules.ledgerSeen(l!);
-      const foreignRow = rules.foreign(b!);
+      rules.billSeen(b);
+      rules.ledgerSeen(l);
+      const foreignRow = rules.foreign(b);
       if (foreignRow) {
         yield foreignRow;
-        yield rules.onlyInLedger(l!);
+        yield rules.onlyInLedger(l);
       } else {
-        yield* rules.compare(b!, l!);
+        yield* rules.compare(b, l);
       }
-      await Promise.all([bill.advance(), ledger.advance()]);
+      pending = both(bill, ledger);
     }
   }
+}
+
+/** Advances both cursors; a promise only when one of them is asynchronous. */
+function both(a: Advancing, b: Advancing): Promise<unknown> | undefined {
+  const pa = a.advance();
+  const pb = b.advance();
+  return pa && pb ? Promise.all([pa, pb]) : (pa ?? pb);
 }
 
 function duplicate(key: string, side: string, entries: Partial<Difference>): Difference {
   return { kind: 'duplicate', key, detail: `${key} is in the ${side} more than once`, ...entries };
 }
 
-function compare(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
-}
+type Advancing = Pick<Cursor<unknown>, 'advance'>;
 
 /** One input, read an entry at a time; checks the key order as it goes. */
 class Cursor<T> {
@@ -376,8 +376,15 @@ class Cursor<T> {
         : (source as Iterable<T>)[Symbol.iterator]();
   }
 
-  async advance(): Promise<void> {
-    const next = await this.iterator.next();
+  /** The next entry; a promise only when the input is asynchronous. */
+  advance(): Promise<void> | undefined {
+    const next = this.iterator.next();
+    if (next instanceof Promise) return next.then((n) => this.take(n));
+    this.take(next);
+    return undefined;
+  }
+
+  private take(next: IteratorResult<T>): void {
     if (next.done) {
       this.current = undefined;
       return;
