@@ -198,7 +198,7 @@ export async function reconcileSqlite(
   }
 }
 
-const PAGE = 10_000;
+const PAGE = 2_000;
 
 /** Reconciles a day on PostgreSQL: the ledger through cursors of one transaction. */
 export function reconcilePostgres(

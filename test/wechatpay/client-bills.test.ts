@@ -152,7 +152,8 @@ describe('downloadBillStream: answers that are not a bill, bodies that fail', ()
 
   test('a body cut off or stalled mid-way fails the iteration as a transport error', async (t) => {
     const fake = await FakeWechat.start(t);
-    const client = fakeClient(t, fake, { timeoutMs: 300 });
+    // Long enough for the headers on a loaded machine; the stalled body then waits as long.
+    const client = fakeClient(t, fake, { timeoutMs: 1500 });
     const half = BILL.slice(0, 300);
     fake.answer = () => ({
       body: '',
