@@ -16,9 +16,9 @@ import { join } from 'node:path';
 import SQLite from 'better-sqlite3';
 import { sql } from 'kysely';
 import pino from 'pino';
-import type { PrepayRequest, PrepayResult } from '../src/payments/gateway.js';
+import type { PrepayRequest, PrepayResult } from '../src/payments/gateway/gateway.js';
+import { WechatPayV2Gateway } from '../src/payments/gateway/wechatpay-v2-gateway.js';
 import { createPayments, DEFAULT_SETTINGS } from '../src/payments/index.js';
-import { WechatPayV2Gateway } from '../src/payments/wechatpay-v2-gateway.js';
 import { DEMO_CREDENTIALS } from '../src/sandbox/credentials.js';
 import { openStore, transactionPerUnit } from '../src/store/index.js';
 

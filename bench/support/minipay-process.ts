@@ -11,7 +11,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { sql } from 'kysely';
-import { newId } from '../../src/payments/ids.js';
+import { newId } from '../../src/payments/lib/ids.js';
 import { openStore } from '../../src/store/index.js';
 import { orderRow, userRow } from '../../test/support/rows.js';
 import { type ChildServer, startChildServer } from './child-server.js';

@@ -3,8 +3,8 @@ import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import { type Transactor, transactionPerUnit } from '../store/group-commit.js';
 import type { Database } from '../store/schema.js';
-import type { PaymentGateway, RefundAccount } from './gateway.js';
-import type { WebhookSettings } from './webhooks.js';
+import type { WebhookSettings } from './events/webhooks.js';
+import type { PaymentGateway, RefundAccount } from './gateway/gateway.js';
 
 export interface PaymentsSettings {
   /** Where WeChat sends payment notifications (…/wechatpay/v2/notify). */

@@ -2,20 +2,20 @@
  * The payments domain: everything a merchant server does with orders, usable without the
  * HTTP server. `createPayments(context, login)` wires the services together.
  */
-import { AdminActions } from './admin-actions.js';
-import { AdminQueries } from './admin-queries.js';
-import { Catalogue } from './catalogue.js';
-import { Checkout } from './checkout.js';
-import { Confirmation } from './confirmation.js';
+import { AdminActions } from './admin/admin-actions.js';
+import { AdminQueries } from './admin/admin-queries.js';
+import { Catalogue } from './catalogue/catalogue.js';
+import { Checkout } from './checkout/checkout.js';
+import { Confirmation } from './confirmation/confirmation.js';
+import { Maintenance } from './confirmation/maintenance.js';
+import { TradeSync } from './confirmation/trade-sync.js';
 import type { PaymentsContext } from './context.js';
-import { LoginService, type WechatLogin } from './login-service.js';
-import { Maintenance } from './maintenance.js';
-import { OrdersService } from './orders-service.js';
-import { EventBus, Outbox } from './outbox.js';
-import { RefundNotifications } from './refund-notifications.js';
-import { Refunds } from './refunds.js';
-import { TradeSync } from './trade-sync.js';
-import { type WebhookSender, Webhooks } from './webhooks.js';
+import { EventBus, Outbox } from './events/outbox.js';
+import { type WebhookSender, Webhooks } from './events/webhooks.js';
+import { LoginService, type WechatLogin } from './login/login-service.js';
+import { OrdersService } from './orders/orders-service.js';
+import { RefundNotifications } from './refunds/refund-notifications.js';
+import { Refunds } from './refunds/refunds.js';
 
 export type {
   AdminEventView,
@@ -24,11 +24,13 @@ export type {
   DailyTotals,
   EventListQuery,
   OrderListQuery,
-} from './admin-queries.js';
-export type { AnomalyView } from './anomaly-view.js';
-export { Catalogue, type ProductInput, type ProductView } from './catalogue.js';
-export type { CheckoutAnswer, CheckoutInput } from './checkout.js';
-export type { NotifyHandling, PaidResult, PaymentEvidence } from './confirmation.js';
+} from './admin/admin-queries.js';
+export type { TimelineEntry } from './admin/order-timeline.js';
+export type { AnomalyView } from './anomalies/anomaly-view.js';
+export { Catalogue, type ProductInput, type ProductView } from './catalogue/catalogue.js';
+export type { CheckoutAnswer, CheckoutInput } from './checkout/checkout.js';
+export type { NotifyHandling, PaidResult, PaymentEvidence } from './confirmation/confirmation.js';
+export type { RunSummary } from './confirmation/maintenance.js';
 export {
   DEFAULT_SETTINGS,
   noMetrics,
@@ -36,29 +38,13 @@ export {
   type PaymentsMetrics,
   type PaymentsSettings,
 } from './context.js';
-export { DomainError } from './errors.js';
-export type { EventType, MinipayEvent } from './events.js';
-export * from './gateway.js';
+export type { EventType, MinipayEvent } from './events/events.js';
+export { EventBus, type EventListener, Outbox } from './events/outbox.js';
 export {
-  LoginCodeRejected,
-  type LoginResult,
-  type SessionUser,
-  type WechatLogin,
-} from './login-service.js';
-export type { RunSummary } from './maintenance.js';
-export type { TimelineEntry } from './order-timeline.js';
-export type { AdminOrderView, OrderItemView, OrderView } from './order-view.js';
-export { EventBus, type EventListener, Outbox } from './outbox.js';
-export type { RefundNotifyHandling, RefundNotifyResult } from './refund-notifications.js';
-export {
-  REFUND_STATUSES,
-  type RefundSource,
-  type RefundStatus,
-  type RefundView,
-  refundView,
-} from './refund-view.js';
-export type { RefundAnswer, RefundInput, RefundPage } from './refunds.js';
-export { DEFAULT_WEBHOOK_RETRY, type RetrySchedule, scaleSchedule } from './webhook-retry.js';
+  DEFAULT_WEBHOOK_RETRY,
+  type RetrySchedule,
+  scaleSchedule,
+} from './events/webhook-retry.js';
 export {
   DELIVERY_STATUSES,
   type DeliveryStatus,
@@ -67,7 +53,25 @@ export {
   type WebhookSender,
   type WebhookSettings,
   Webhooks,
-} from './webhooks.js';
+} from './events/webhooks.js';
+export * from './gateway/gateway.js';
+export { DomainError } from './lib/errors.js';
+export {
+  LoginCodeRejected,
+  type LoginResult,
+  type SessionUser,
+  type WechatLogin,
+} from './login/login-service.js';
+export type { AdminOrderView, OrderItemView, OrderView } from './orders/order-view.js';
+export type { RefundNotifyHandling, RefundNotifyResult } from './refunds/refund-notifications.js';
+export {
+  REFUND_STATUSES,
+  type RefundSource,
+  type RefundStatus,
+  type RefundView,
+  refundView,
+} from './refunds/refund-view.js';
+export type { RefundAnswer, RefundInput, RefundPage } from './refunds/refunds.js';
 
 export interface Payments {
   readonly context: PaymentsContext;

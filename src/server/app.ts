@@ -14,7 +14,7 @@ import Fastify, {
 import type { Logger } from 'pino';
 import type { RateLimits } from '../config.js';
 import type { Payments, SessionUser } from '../payments/index.js';
-import { redactUrl } from '../payments/url-redaction.js';
+import { redactUrl } from '../payments/lib/url-redaction.js';
 import type { Store } from '../store/index.js';
 import { sendError } from './errors.js';
 import type { Metrics } from './metrics.js';

@@ -11,12 +11,12 @@ import { dirname, join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Config, MerchantCredentials } from '../config.js';
+import { WechatPayV2Gateway } from '../payments/gateway/wechatpay-v2-gateway.js';
 import type { ProductInput } from '../payments/index.js';
-import { WechatPayV2Gateway } from '../payments/wechatpay-v2-gateway.js';
+import { wechatLogin } from '../payments/login/wechat-login.js';
 import { DEMO_CREDENTIALS, type Sandbox, startSandbox } from '../sandbox/index.js';
 import { Metrics } from './metrics.js';
 import { type RunningServer, type StartOptions, startServer } from './runtime.js';
-import { wechatLogin } from './wechat-login.js';
 
 /** What demo mode sells. */
 export const DEMO_CATALOGUE: ProductInput[] = [

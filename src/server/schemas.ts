@@ -1,7 +1,7 @@
 /** TypeBox schemas for the HTTP API (docs/http-api.md); they validate and feed /openapi.json. */
 import { Type } from '@fastify/type-provider-typebox';
-import { MAX_PRICE_FEN } from '../payments/catalogue.js';
-import { ORDER_STATUSES } from '../payments/order-states.js';
+import { MAX_PRICE_FEN } from '../payments/catalogue/catalogue.js';
+import { ORDER_STATUSES } from '../payments/orders/order-states.js';
 
 const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) =>
   Type.Union([t, Type.Null()]);

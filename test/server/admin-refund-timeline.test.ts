@@ -4,13 +4,13 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { beijingDayOf } from '../../src/payments/date-range.js';
 import type {
   AdminOrderView,
   DailyTotals,
   RefundView,
   TimelineEntry,
 } from '../../src/payments/index.js';
+import { beijingDayOf } from '../../src/payments/lib/date-range.js';
 import { startSandboxServer, until } from '../support/sandbox-server.js';
 import { describeOnStores } from '../support/stores.js';
 

@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { FIRST_QUERY_MS } from '../../src/payments/checkout.js';
+import { FIRST_QUERY_MS } from '../../src/payments/checkout/checkout.js';
 import { buildPaymentNotify } from '../../src/wechatpay/index.js';
 import { checkout, type Demo, eventually, startDemo, status } from '../support/demo.js';
 import { TestClock } from '../support/payments.js';

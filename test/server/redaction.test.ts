@@ -9,8 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { ConfigError, loadConfig } from '../../src/config.js';
-import { redactUrl, redactUrlsIn } from '../../src/payments/url-redaction.js';
-import { type DeliveryRow, deliveryView } from '../../src/payments/webhooks.js';
+import { type DeliveryRow, deliveryView } from '../../src/payments/events/webhooks.js';
+import { redactUrl, redactUrlsIn } from '../../src/payments/lib/url-redaction.js';
 import { capturedLogger } from '../reliability/support/captured-logger.js';
 import { checkout, startDemo } from '../support/demo.js';
 

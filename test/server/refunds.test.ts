@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { RefundView } from '../../src/payments/index.js';
-import { insertRefund } from '../../src/payments/refunds-repo.js';
+import { insertRefund } from '../../src/payments/refunds/refunds-repo.js';
 import { buildHostileCases } from '../support/hostile-cases.js';
 import {
   REFUND_INTERVAL_MS,

@@ -5,7 +5,7 @@
  */
 
 import { loadConfig } from '../../src/config.js';
-import type { PaymentNotice } from '../../src/payments/gateway.js';
+import type { PaymentNotice } from '../../src/payments/gateway/gateway.js';
 import type { RunningServer } from '../../src/server/runtime.js';
 import { MemoryGateway } from './memory-gateway.js';
 import { ADMIN_TOKEN, client, startTestServer } from './server.js';

@@ -19,7 +19,7 @@ import {
   type RefundStatus,
   type TradeState,
   type TradeStatus,
-} from '../../src/payments/gateway.js';
+} from '../../src/payments/gateway/gateway.js';
 
 interface Trade {
   request: PrepayRequest;

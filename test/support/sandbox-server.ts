@@ -5,8 +5,8 @@
  */
 import type { TestContext } from 'node:test';
 import type { Config } from '../../src/config.js';
+import { WechatPayV2Gateway } from '../../src/payments/gateway/wechatpay-v2-gateway.js';
 import type { OrderView, PaymentParams, RetrySchedule } from '../../src/payments/index.js';
-import { WechatPayV2Gateway } from '../../src/payments/wechatpay-v2-gateway.js';
 import { type Sandbox, type SandboxOptions, startSandbox } from '../../src/sandbox/index.js';
 import type { RunningServer } from '../../src/server/runtime.js';
 import { TestClock } from './payments.js';

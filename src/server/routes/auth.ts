@@ -1,8 +1,8 @@
 /** Bearer-token checks: a mini program session, or a configured token (admin, metrics). */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { DomainError } from '../../payments/errors.js';
-import type { LoginService, SessionUser } from '../../payments/login-service.js';
+import { DomainError } from '../../payments/lib/errors.js';
+import type { LoginService, SessionUser } from '../../payments/login/login-service.js';
 import { failureLimit } from '../rate-limits.js';
 
 export function bearer(request: FastifyRequest): string | undefined {

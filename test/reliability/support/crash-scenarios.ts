@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import Database from 'better-sqlite3';
-import type { CrashPoint } from '../../../src/payments/crash-points.js';
+import type { CrashPoint } from '../../../src/payments/lib/crash-points.js';
 import { type Sandbox, startSandbox } from '../../../src/sandbox/index.js';
 import { eventually } from '../../support/demo.js';
 import {

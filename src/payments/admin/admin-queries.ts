@@ -1,0 +1,296 @@
+/**
+ * What the admin console reads: orders (filtered, paged newest first), one order with its
+ * refunds and timeline, anomalies, outbox events and daily totals. Filters arrive as the
+ * raw query strings and are checked here, so a library user gets the same clear errors.
+ */
+import { type Kysely, sql } from 'kysely';
+import type { Database } from '../../store/schema.js';
+import { type AnomalyView, anomalyView, parseJsonObject } from '../anomalies/anomaly-view.js';
+import type { PaymentsContext } from '../context.js';
+import { type EventType, isEventType } from '../events/events.js';
+import {
+  addDays,
+  beijingDayOf,
+  beijingDayStart,
+  daysBetween,
+  parseBound,
+  parseDay,
+} from '../lib/date-range.js';
+import { notFound, validation } from '../lib/errors.js';
+import {
+  decodeSeqCursor,
+  decodeTimeCursor,
+  encodeSeqCursor,
+  olderThan,
+  parseLimit,
+  timePage,
+} from '../lib/page-cursor.js';
+import { parseStatusFilter } from '../lib/status-filter.js';
+import { ORDER_STATUSES } from '../orders/order-states.js';
+import { type AdminOrderView, adminOrderView, type OrderRow } from '../orders/order-view.js';
+import { findOrder } from '../orders/orders-repo.js';
+import { type RefundView, refundView } from '../refunds/refund-view.js';
+import { loadTimeline, type TimelineEntry } from './order-timeline.js';
+
+/** `GET /admin/v1/orders` query parameters, as received. */
+export interface OrderListQuery {
+  status?: string;
+  from?: string;
+  to?: string;
+  openid?: string;
+  outTradeNo?: string;
+  limit?: string | number;
+  cursor?: string;
+}
+
+export interface AdminOrderPage {
+  orders: AdminOrderView[];
+  nextCursor: string | null;
+}
+
+export interface AdminOrderDetail {
+  order: AdminOrderView;
+  refunds: RefundView[];
+  timeline: TimelineEntry[];
+}
+
+export interface AnomalyListQuery {
+  status?: string;
+  limit?: string | number;
+  cursor?: string;
+}
+
+export interface AdminEventView {
+  id: string;
+  type: string;
+  createdAt: string;
+  orderId: string;
+  data: Record<string, unknown>;
+}
+
+export interface EventListQuery {
+  type?: string;
+  orderId?: string;
+  limit?: string | number;
+  cursor?: string;
+}
+
+export interface DailyTotals {
+  date: string;
+  paidCount: number;
+  paidFen: number;
+  refundedFen: number;
+}
+
+/** The longest range `stats/daily` answers, in days. */
+export const MAX_STATS_DAYS = 366;
+/** Without `from`, `stats/daily` covers this many days up to `to`. */
+export const DEFAULT_STATS_DAYS = 30;
+
+const OPENID = /^[A-Za-z0-9_-]{1,128}$/;
+const OUT_TRADE_NO = /^[A-Za-z0-9_\-|*@]{1,32}$/;
+const ID = /^[A-Za-z0-9_-]{1,64}$/;
+
+export class AdminQueries {
+  constructor(private readonly ctx: PaymentsContext) {}
+
+  private get db(): Kysely<Database> {
+    return this.ctx.db;
+  }
+
+  async listOrders(query: OrderListQuery = {}): Promise<AdminOrderPage> {
+    const limit = parseLimit(query.limit);
+    const statuses = parseStatusFilter(query.status, ORDER_STATUSES);
+    const from = query.from === undefined ? undefined : parseBound(query.from, 'from');
+    const to = query.to === undefined ? undefined : parseBound(query.to, 'to');
+    if (from !== undefined && to !== undefined && from >= to) {
+      throw validation('from must be before to');
+    }
+    if (query.openid !== undefined && !OPENID.test(query.openid)) {
+      throw validation('openid must be 1 to 128 letters, digits, _ or -');
+    }
+    if (query.outTradeNo !== undefined && !OUT_TRADE_NO.test(query.outTradeNo)) {
+      throw validation('outTradeNo must be 1 to 32 letters, digits or _-|*@ (WeChat out_trade_no)');
+    }
+    const after = query.cursor === undefined ? undefined : decodeTimeCursor('orders', query.cursor);
+    let q = this.db
+      .selectFrom('orders')
+      .selectAll()
+      .orderBy('created_at', 'desc')
+      .orderBy('id', 'desc')
+      .limit(limit + 1);
+    if (statuses) q = q.where('status', 'in', statuses);
+    if (from !== undefined) q = q.where('created_at', '>=', from);
+    if (to !== undefined) q = q.where('created_at', '<', to);
+    if (query.openid !== undefined) q = q.where('openid', '=', query.openid);
+    if (query.outTradeNo !== undefined) q = q.where('out_trade_no', '=', query.outTradeNo);
+    if (after) q = q.where(olderThan(after));
+    const { page, nextCursor } = timePage('orders', await q.execute(), limit);
+    return { orders: await this.views(page), nextCursor };
+  }
+
+  async order(id: string): Promise<AdminOrderDetail> {
+    const order = await this.find(id);
+    const [views, refunds, timeline] = await Promise.all([
+      this.views([order]),
+      this.db
+        .selectFrom('refunds')
+        .selectAll()
+        .where('order_id', '=', order.id)
+        .orderBy('created_at')
+        .orderBy('id')
+        .execute(),
+      loadTimeline(this.db, order),
+    ]);
+    return { order: views[0]!, refunds: refunds.map(refundView), timeline };
+  }
+
+  /** The admin view of one order (404 when there is none). */
+  async orderView(id: string): Promise<AdminOrderView> {
+    return (await this.views([await this.find(id)]))[0]!;
+  }
+
+  async listAnomalies(
+    query: AnomalyListQuery = {},
+  ): Promise<{ anomalies: AnomalyView[]; nextCursor: string | null }> {
+    const limit = parseLimit(query.limit);
+    if (query.status !== undefined && query.status !== 'open' && query.status !== 'resolved') {
+      throw validation(`status must be open or resolved, got "${query.status}"`);
+    }
+    const after =
+      query.cursor === undefined ? undefined : decodeTimeCursor('anomalies', query.cursor);
+    let q = this.db
+      .selectFrom('anomalies')
+      .selectAll()
+      .orderBy('created_at', 'desc')
+      .orderBy('id', 'desc')
+      .limit(limit + 1);
+    if (query.status !== undefined) q = q.where('status', '=', query.status);
+    if (after) q = q.where(olderThan(after));
+    const { page, nextCursor } = timePage('anomalies', await q.execute(), limit);
+    return { anomalies: page.map(anomalyView), nextCursor };
+  }
+
+  async listEvents(
+    query: EventListQuery = {},
+  ): Promise<{ events: AdminEventView[]; nextCursor: string | null }> {
+    const limit = parseLimit(query.limit);
+    let type: EventType | undefined;
+    if (query.type !== undefined) {
+      if (!isEventType(query.type)) {
+        throw validation(`type must be an event type such as order.paid, got "${query.type}"`);
+      }
+      type = query.type;
+    }
+    if (query.orderId !== undefined && !ID.test(query.orderId)) {
+      throw validation('orderId must be an order id (ord_…)');
+    }
+    const before = query.cursor === undefined ? undefined : decodeSeqCursor('events', query.cursor);
+    let q = this.db
+      .selectFrom('order_events')
+      .selectAll()
+      .orderBy('seq', 'desc')
+      .limit(limit + 1);
+    if (type !== undefined) q = q.where('type', '=', type);
+    if (query.orderId !== undefined) q = q.where('order_id', '=', query.orderId);
+    if (before !== undefined) q = q.where('seq', '<', before);
+    const rows = await q.execute();
+    const page = rows.slice(0, limit);
+    const last = page.at(-1);
+    return {
+      events: page.map((e) => ({
+        id: e.id,
+        type: e.type,
+        createdAt: e.created_at,
+        orderId: e.order_id,
+        data: parseJsonObject(e.payload),
+      })),
+      nextCursor: rows.length > limit && last ? encodeSeqCursor('events', Number(last.seq)) : null,
+    };
+  }
+
+  /**
+   * Paid orders (by when they were paid) and successful refunds (by when they succeeded) per
+   * Beijing day, `from` to `to` inclusive, every day present (zeros when nothing happened).
+   * Without `to`: today; without `from`: 30 days up to `to`.
+   */
+  async dailyStats(query: { from?: string; to?: string } = {}): Promise<{ days: DailyTotals[] }> {
+    const to = query.to === undefined ? beijingDayOf(this.ctx.clock()) : parseDay(query.to, 'to');
+    const from =
+      query.from === undefined ? addDays(to, 1 - DEFAULT_STATS_DAYS) : parseDay(query.from, 'from');
+    const span = daysBetween(from, to) + 1;
+    if (span < 1) throw validation(`from (${from}) must not be after to (${to})`);
+    if (span > MAX_STATS_DAYS) {
+      throw validation(`at most ${MAX_STATS_DAYS} days at once; this range has ${span}`);
+    }
+    const start = beijingDayStart(from)!.toISOString();
+    const end = beijingDayStart(addDays(to, 1))!.toISOString();
+    const days = new Map<string, DailyTotals>();
+    for (let i = 0; i < span; i++) {
+      const date = addDays(from, i);
+      days.set(date, { date, paidCount: 0, paidFen: 0, refundedFen: 0 });
+    }
+    // Grouped by UTC hour in SQL (portable text arithmetic), folded into Beijing days here.
+    const hour = sql<string>`substr(paid_at, 1, 13)`;
+    const paid = await this.db
+      .selectFrom('orders')
+      .select((eb) => [
+        hour.as('hour'),
+        eb.fn.countAll().as('n'),
+        eb.fn.sum<number | string>('total_fen').as('fen'),
+      ])
+      .where('paid_at', '>=', start)
+      .where('paid_at', '<', end)
+      .groupBy(hour)
+      .execute();
+    for (const row of paid) {
+      const day = days.get(dayOfHour(row.hour));
+      if (!day) continue;
+      day.paidCount += Number(row.n);
+      day.paidFen += Number(row.fen);
+    }
+    const refundHour = sql<string>`substr(succeeded_at, 1, 13)`;
+    const refunded = await this.db
+      .selectFrom('refunds')
+      .select((eb) => [refundHour.as('hour'), eb.fn.sum<number | string>('amount_fen').as('fen')])
+      .where('status', '=', 'SUCCESS')
+      .where('succeeded_at', '>=', start)
+      .where('succeeded_at', '<', end)
+      .groupBy(refundHour)
+      .execute();
+    for (const row of refunded) {
+      const day = days.get(dayOfHour(row.hour));
+      if (day) day.refundedFen += Number(row.fen);
+    }
+    return { days: [...days.values()] };
+  }
+
+  private async find(id: string): Promise<OrderRow> {
+    const order = ID.test(id) ? await findOrder(this.db, id) : undefined;
+    if (!order) throw notFound('order');
+    return order;
+  }
+
+  /** Admin views of `orders`, their items read in one query. */
+  private async views(orders: OrderRow[]): Promise<AdminOrderView[]> {
+    if (orders.length === 0) return [];
+    const items = await this.db
+      .selectFrom('order_items')
+      .selectAll()
+      .where(
+        'order_id',
+        'in',
+        orders.map((o) => o.id),
+      )
+      .execute();
+    const byOrder = new Map<string, typeof items>();
+    for (const item of items)
+      byOrder.set(item.order_id, [...(byOrder.get(item.order_id) ?? []), item]);
+    return orders.map((o) => adminOrderView(o, byOrder.get(o.id) ?? []));
+  }
+}
+
+/** `2026-11-22T16` (an ISO UTC hour, as stored text) → the Beijing day it falls on. */
+function dayOfHour(hour: string): string {
+  return beijingDayOf(new Date(`${hour}:00:00.000Z`));
+}

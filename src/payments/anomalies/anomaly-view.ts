@@ -1,0 +1,44 @@
+/** The public shape of an anomaly (docs/http-api.md "Anomaly"), built from its row. */
+import type { Selectable } from 'kysely';
+import type { AnomaliesTable } from '../../store/schema.js';
+
+export type AnomalyRow = Selectable<AnomaliesTable>;
+
+export interface AnomalyView {
+  id: string;
+  kind: string;
+  orderId: string | null;
+  outTradeNo: string | null;
+  detail: Record<string, unknown>;
+  status: 'open' | 'resolved';
+  createdAt: string;
+  resolvedAt: string | null;
+  resolution: string | null;
+}
+
+export function anomalyView(row: AnomalyRow): AnomalyView {
+  return {
+    id: row.id,
+    kind: row.kind,
+    orderId: row.order_id,
+    outTradeNo: row.out_trade_no,
+    detail: parseJsonObject(row.detail),
+    status: row.status === 'resolved' ? 'resolved' : 'open',
+    createdAt: row.created_at,
+    resolvedAt: row.resolved_at,
+    resolution: row.resolution,
+  };
+}
+
+/** A stored JSON object; anything else (never expected) comes back as `{ value }`. */
+export function parseJsonObject(text: string | null): Record<string, unknown> {
+  if (text === null || text === '') return {};
+  try {
+    const value: unknown = JSON.parse(text);
+    return value !== null && typeof value === 'object' && !Array.isArray(value)
+      ? (value as Record<string, unknown>)
+      : { value };
+  } catch {
+    return { value: text };
+  }
+}

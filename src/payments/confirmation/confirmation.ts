@@ -1,0 +1,385 @@
+/**
+ * Payment confirmation. The notify path and the query path (sync=1, the sweep, cancel) both
+ * end in `applyPaid`, the ONE place an order becomes PAID: the evidence is checked against
+ * the order (merchant, amount, currency) and then PENDING/CLOSING → PAID is a compare-and-set,
+ * so duplicates and racing confirmations change nothing.
+ */
+import { createHash } from 'node:crypto';
+import type { Transaction } from 'kysely';
+import type { Transactor } from '../../store/group-commit.js';
+import { preparedQuery } from '../../store/prepared-query.js';
+import type { Database } from '../../store/schema.js';
+import { invalidNotifyKey, recordAnomaly } from '../anomalies/anomalies.js';
+import { type PaymentsContext, transactorOf } from '../context.js';
+import {
+  GatewayError,
+  type NotifyHttpRequest,
+  type NotifyOutcome,
+  type PaymentNotice,
+} from '../gateway/gateway.js';
+import { crashPoint } from '../lib/crash-points.js';
+import { newId } from '../lib/ids.js';
+import type { OrderRow } from '../orders/order-view.js';
+import {
+  type Db,
+  findOrder,
+  findOrderByOutTradeNo,
+  payPendingOrder,
+  transition,
+} from '../orders/orders-repo.js';
+
+/**
+ * Records a payment notification, or counts a repeat of one (same kind and identity) up and
+ * keeps what was answered last; a repeat without an order keeps the order already recorded.
+ */
+const upsertNotification = preparedQuery<
+  {
+    id: string;
+    identity: string;
+    orderId: string | null;
+    outTradeNo: string;
+    outcome: string;
+    detail: string;
+    at: string;
+  },
+  { received_count: number }
+>((db, p) =>
+  db
+    .insertInto('notifications')
+    .values({
+      id: p('id'),
+      kind: 'payment',
+      identity: p('identity'),
+      order_id: p('orderId'),
+      out_trade_no: p('outTradeNo'),
+      outcome: p('outcome'),
+      detail: p('detail'),
+      received_count: 1,
+      created_at: p('at'),
+      updated_at: p('at'),
+    })
+    .onConflict((oc) =>
+      oc.columns(['kind', 'identity']).doUpdateSet((eb) => ({
+        received_count: eb('notifications.received_count', '+', 1),
+        order_id: eb.fn.coalesce('excluded.order_id', 'notifications.order_id'),
+        outcome: eb.ref('excluded.outcome'),
+        detail: eb.ref('excluded.detail'),
+        updated_at: eb.ref('excluded.updated_at'),
+      })),
+    )
+    .returning('received_count'),
+);
+
+/** Proof that WeChat holds the money for an order (a verified notify or an orderquery). */
+export interface PaymentEvidence {
+  source: 'notify' | 'query';
+  transactionId: string;
+  totalFen: number | undefined;
+  currency: string | undefined;
+  appId: string | undefined;
+  mchId: string | undefined;
+  paidAt: Date | undefined;
+}
+
+export type PaidResult =
+  | 'paid'
+  | 'duplicate'
+  | 'amount_mismatch'
+  | 'merchant_mismatch'
+  | 'paid_after_close'
+  | 'unexpected_state';
+
+export interface NotifyHandling {
+  outcome: NotifyOutcome;
+  message: string;
+  result?: PaidResult | 'unknown_order' | 'invalid' | 'not_paid';
+}
+
+export class Confirmation {
+  private readonly transact: Transactor;
+
+  constructor(private readonly ctx: PaymentsContext) {
+    this.transact = transactorOf(ctx);
+  }
+
+  /** `db`: the caller's transaction, when the change must commit with the caller's writes. */
+  async applyPaid(
+    order: OrderRow,
+    evidence: PaymentEvidence,
+    db: Db = this.ctx.db,
+  ): Promise<PaidResult> {
+    const now = this.ctx.clock();
+    const base = { orderId: order.id, outTradeNo: order.out_trade_no };
+    if (!this.sameMerchant(evidence)) {
+      await recordAnomaly(
+        db,
+        {
+          ...base,
+          kind: 'merchant_mismatch',
+          dedupeKey: `${order.out_trade_no}:${evidence.appId}:${evidence.mchId}`,
+          detail: { source: evidence.source, appId: evidence.appId, mchId: evidence.mchId },
+        },
+        now,
+      );
+      return 'merchant_mismatch';
+    }
+    const currency = evidence.currency ?? 'CNY';
+    if (evidence.totalFen !== order.total_fen || currency !== order.currency) {
+      await recordAnomaly(
+        db,
+        {
+          ...base,
+          kind: 'amount_mismatch',
+          dedupeKey: `${order.out_trade_no}:${evidence.transactionId}:${evidence.totalFen}:${currency}`,
+          detail: {
+            source: evidence.source,
+            expectedFen: order.total_fen,
+            reportedFen: evidence.totalFen ?? null,
+            expectedCurrency: order.currency,
+            reportedCurrency: currency,
+            transactionId: evidence.transactionId,
+          },
+        },
+        now,
+      );
+      this.ctx.logger.error({ orderId: order.id }, 'payment amount does not match the order');
+      return 'amount_mismatch';
+    }
+    // CLOSING too: money that arrives while an order is being closed is the order's payment.
+    const paid = await transition(
+      db,
+      order.id,
+      ['PENDING', 'CLOSING'],
+      'PAID',
+      now,
+      {
+        transaction_id: evidence.transactionId,
+        paid_at: (evidence.paidAt ?? now).toISOString(),
+        next_query_at: null,
+      },
+      { source: evidence.source },
+    );
+    if (paid) {
+      this.ctx.metrics.inc('minipay_orders_paid_total', { source: evidence.source });
+      return 'paid';
+    }
+    const current = (await findOrder(db, order.id))!;
+    return this.alreadySettled(current, evidence, db);
+  }
+
+  /** The order was not PENDING: a duplicate, or money for an order that cannot take it. */
+  private async alreadySettled(
+    order: OrderRow,
+    evidence: PaymentEvidence,
+    db: Db,
+  ): Promise<PaidResult> {
+    const now = this.ctx.clock();
+    const base = { orderId: order.id, outTradeNo: order.out_trade_no };
+    const settled = ['PAID', 'PARTIALLY_REFUNDED', 'REFUNDED'].includes(order.status);
+    if (settled && order.transaction_id === evidence.transactionId) return 'duplicate';
+    const kind = settled
+      ? 'duplicate_payment'
+      : order.status === 'CLOSED'
+        ? 'paid_after_close'
+        : 'paid_in_unexpected_state';
+    await recordAnomaly(
+      db,
+      {
+        ...base,
+        kind,
+        dedupeKey: `${order.out_trade_no}:${evidence.transactionId}`,
+        detail: {
+          source: evidence.source,
+          status: order.status,
+          transactionId: evidence.transactionId,
+          amountFen: evidence.totalFen ?? null,
+          action: 'refund this payment: the order did not take it',
+        },
+        refundRequired: true,
+      },
+      now,
+    );
+    this.ctx.logger.error(
+      { orderId: order.id, kind },
+      'money arrived for an order that cannot take it',
+    );
+    return kind === 'paid_after_close' ? 'paid_after_close' : 'unexpected_state';
+  }
+
+  /**
+   * Handles one `POST /wechatpay/v2/notify`; never throws. After the signature checks, the
+   * order's change, its event, any anomaly and the notification's record are ONE transaction:
+   * one commit per notify, and a crash leaves either all of it or none (WeChat retries).
+   */
+  async handleNotify(request: NotifyHttpRequest): Promise<NotifyHandling> {
+    const received = this.ctx.clock();
+    let notice: PaymentNotice;
+    try {
+      notice = await this.ctx.gateway.readPaymentNotify(request);
+    } catch (err) {
+      return this.invalidNotify(request, err);
+    }
+    try {
+      const { handling, known } = await this.transact((trx) =>
+        this.settleNotify(trx, notice, received),
+      );
+      if (handling.result === 'paid') crashPoint('order-paid-after-commit');
+      if (handling.result !== 'unknown_order' && handling.result !== 'not_paid') {
+        this.ctx.metrics.inc('minipay_notifies_total', {
+          result: known ? `${handling.result}_again` : (handling.result as string),
+        });
+      }
+      return handling;
+    } catch (err) {
+      this.ctx.logger.error({ err }, 'notify could not be processed; WeChat will retry');
+      this.ctx.metrics.inc('minipay_notifies_total', { result: 'retry' });
+      const retry: NotifyHandling = { outcome: 'retry', message: 'temporarily unable to process' };
+      // Best effort: the notification's record says it came and what we answered.
+      await this.recordNotification(this.ctx.db, notice, received, retry, null).catch(
+        () => undefined,
+      );
+      return retry;
+    }
+  }
+
+  private async settleNotify(
+    trx: Transaction<Database>,
+    notice: PaymentNotice,
+    received: Date,
+  ): Promise<{ handling: NotifyHandling; known: boolean }> {
+    const fast = await this.payFromNotice(trx, notice);
+    if (fast) {
+      const handling: NotifyHandling = { outcome: 'ok', message: 'OK', result: 'paid' };
+      const known = await this.recordNotification(trx, notice, received, handling, fast.id);
+      return { handling, known };
+    }
+    const order = await findOrderByOutTradeNo(trx, notice.outTradeNo);
+    let handling: NotifyHandling;
+    if (!order) {
+      await recordAnomaly(
+        trx,
+        {
+          kind: 'unknown_order',
+          outTradeNo: notice.outTradeNo,
+          dedupeKey: notice.noticeId,
+          detail: {
+            transactionId: notice.transactionId ?? null,
+            totalFen: notice.totalFen ?? null,
+          },
+        },
+        this.ctx.clock(),
+      );
+      handling = { outcome: 'reject', message: 'unknown out_trade_no', result: 'unknown_order' };
+    } else if (!notice.succeeded || !notice.transactionId) {
+      handling = { outcome: 'ok', message: 'OK', result: 'not_paid' };
+    } else {
+      const result = await this.applyPaid(
+        order,
+        {
+          source: 'notify',
+          transactionId: notice.transactionId,
+          totalFen: notice.totalFen,
+          currency: notice.currency,
+          appId: notice.appId,
+          mchId: notice.mchId,
+          paidAt: notice.paidAt,
+        },
+        trx,
+      );
+      const rejected = result === 'amount_mismatch' || result === 'merchant_mismatch';
+      handling = { outcome: rejected ? 'reject' : 'ok', message: rejected ? result : 'OK', result };
+    }
+    const known = await this.recordNotification(trx, notice, received, handling, order?.id ?? null);
+    return { handling, known };
+  }
+
+  /**
+   * The usual notify in one statement: a successful payment, for this merchant, of exactly a
+   * PENDING order's amount and currency, made PAID by `payPendingOrder`'s compare-and-set. The
+   * same checks as `applyPaid`, done by the UPDATE's condition; resolves `null` (nothing
+   * written) for anything else, which then takes the full path to be told apart.
+   */
+  private async payFromNotice(
+    trx: Transaction<Database>,
+    notice: PaymentNotice,
+  ): Promise<OrderRow | null> {
+    const { transactionId, totalFen } = notice;
+    if (!notice.succeeded || !transactionId || totalFen === undefined) return null;
+    if (!this.sameMerchant(notice)) return null;
+    const now = this.ctx.clock();
+    const paid = await payPendingOrder(
+      trx,
+      { outTradeNo: notice.outTradeNo, totalFen, currency: notice.currency ?? 'CNY' },
+      now,
+      { transactionId, paidAt: notice.paidAt ?? now },
+      { source: 'notify' },
+    );
+    if (!paid) return null;
+    this.ctx.metrics.inc('minipay_orders_paid_total', { source: 'notify' });
+    return paid.order;
+  }
+
+  /** Whether evidence names this merchant (an absent field is not a mismatch). */
+  private sameMerchant(evidence: { appId?: string | undefined; mchId?: string | undefined }) {
+    const { gateway } = this.ctx;
+    return (
+      (evidence.appId === undefined || evidence.appId === gateway.appId) &&
+      (evidence.mchId === undefined || evidence.mchId === gateway.mchId)
+    );
+  }
+
+  private async invalidNotify(request: NotifyHttpRequest, err: unknown): Promise<NotifyHandling> {
+    const reason = err instanceof GatewayError ? `${err.code}: ${err.message}` : 'unreadable';
+    this.ctx.metrics.inc('minipay_notifies_total', { result: 'invalid' });
+    this.ctx.logger.warn({ reason }, 'rejected a payment notify that failed verification');
+    const now = this.ctx.clock();
+    try {
+      await recordAnomaly(
+        this.ctx.db,
+        {
+          kind: 'invalid_notify',
+          dedupeKey: invalidNotifyKey('payment', err, request.body, now),
+          detail: {
+            reason,
+            bytes: request.body.length,
+            sha256: createHash('sha256').update(request.body).digest('hex'),
+          },
+        },
+        now,
+      );
+    } catch (dbErr) {
+      this.ctx.logger.error({ err: dbErr }, 'could not record an invalid notify');
+    }
+    const merchant = err instanceof GatewayError && err.code.includes('MISMATCH');
+    return {
+      outcome: 'reject',
+      message: merchant ? 'not for this merchant' : 'invalid notification',
+      result: 'invalid',
+    };
+  }
+
+  /**
+   * Records a payment notification (its identity, the order, what we answered), dated when it
+   * arrived (before whatever it caused); a repeat of one already recorded counts up. Resolves
+   * true when it was seen before.
+   */
+  private async recordNotification(
+    db: Db,
+    notice: PaymentNotice,
+    received: Date,
+    handling: NotifyHandling,
+    orderId: string | null,
+  ): Promise<boolean> {
+    const iso = received.toISOString();
+    const [inserted] = await upsertNotification(db, {
+      id: newId('ntf'),
+      identity: notice.noticeId,
+      orderId,
+      outTradeNo: notice.outTradeNo,
+      outcome: handling.result ?? handling.outcome,
+      detail: handling.message,
+      at: iso,
+    });
+    return (inserted?.received_count ?? 1) > 1;
+  }
+}

@@ -1,0 +1,335 @@
+/**
+ * Refund rows and what they do to their order, each change in ONE transaction with its outbox
+ * events. Two compare-and-sets keep the money right on SQLite and PostgreSQL alike:
+ * - reserving a refund re-reads the ledger and bumps `orders.version` only if nobody else did
+ *   since, so of two concurrent requests that both "fit" one commits and the other re-reads;
+ * - a settled SUCCESS adds to `orders.refunded_fen` and moves the order through the state
+ *   machine under the same version check.
+ */
+import { type Kysely, sql, type Transaction } from 'kysely';
+import type { Database, OrderStatus } from '../../store/schema.js';
+import { DomainError } from '../lib/errors.js';
+import { newId } from '../lib/ids.js';
+import { canTransition, eventTypeFor } from '../orders/order-states.js';
+import { type AdminOrderView, adminOrderView, type OrderRow } from '../orders/order-view.js';
+import { appendEvent, findOrder, loadOrderView } from '../orders/orders-repo.js';
+import { type RefundLedger, refundedStatus } from './refund-amounts.js';
+import { type RefundRow, type RefundStatus, refundView } from './refund-view.js';
+
+type Db = Kysely<Database> | Transaction<Database>;
+
+/** Only money that arrived can go back. */
+export const REFUNDABLE: readonly OrderStatus[] = ['PAID', 'PARTIALLY_REFUNDED'];
+/** Refunds whose outcome is not known yet (the follow-up job queries them). */
+export const UNSETTLED: readonly RefundStatus[] = ['PENDING', 'PROCESSING'];
+/** Refunds that hold part of the paid amount (CHANGE: WeChat keeps it until it is resolved). */
+const IN_FLIGHT: readonly string[] = ['PENDING', 'PROCESSING', 'CHANGE'];
+
+/** Another transaction changed the order first: roll back and read again. */
+class VersionConflict extends Error {}
+
+/** Runs `body` in a transaction, again (up to `attempts` times) when it hit a VersionConflict. */
+async function withVersionRetry<T>(
+  db: Kysely<Database>,
+  body: (trx: Transaction<Database>) => Promise<T>,
+  attempts = 8,
+): Promise<T> {
+  for (let i = 0; i < attempts; i++) {
+    try {
+      return await db.transaction().execute(body);
+    } catch (err) {
+      if (!(err instanceof VersionConflict)) throw err;
+    }
+  }
+  throw new DomainError(
+    409,
+    'ORDER_BUSY',
+    'the order kept changing while this was being recorded; retry in a moment',
+  );
+}
+
+export async function findRefund(db: Db, id: string): Promise<RefundRow | undefined> {
+  return db.selectFrom('refunds').selectAll().where('id', '=', id).executeTakeFirst();
+}
+
+export async function findRefundByOutRefundNo(
+  db: Db,
+  outRefundNo: string,
+): Promise<RefundRow | undefined> {
+  return db
+    .selectFrom('refunds')
+    .selectAll()
+    .where('out_refund_no', '=', outRefundNo)
+    .executeTakeFirst();
+}
+
+export async function loadAdminOrder(db: Db, order: OrderRow): Promise<AdminOrderView> {
+  const items = await db
+    .selectFrom('order_items')
+    .selectAll()
+    .where('order_id', '=', order.id)
+    .execute();
+  return adminOrderView(order, items);
+}
+
+/** What has been paid, refunded and is being refunded, from the refund rows. */
+export async function ledgerOf(db: Db, order: OrderRow): Promise<RefundLedger> {
+  const rows = await db
+    .selectFrom('refunds')
+    .select(['status', 'amount_fen'])
+    .where('order_id', '=', order.id)
+    .execute();
+  const sum = (pick: (status: string) => boolean) =>
+    rows.filter((r) => pick(r.status)).reduce((s, r) => s + r.amount_fen, 0);
+  return {
+    paidFen: order.total_fen,
+    succeededFen: sum((s) => s === 'SUCCESS'),
+    inFlightFen: sum((s) => IN_FLIGHT.includes(s)),
+    refundCount: rows.filter((r) => r.status !== 'FAILED').length,
+  };
+}
+
+/** Bumps the order's version if it is still `order.version`; throws VersionConflict if not. */
+async function claimVersion(trx: Transaction<Database>, order: OrderRow, at: Date) {
+  const r = await trx
+    .updateTable('orders')
+    .set({ version: sql<number>`version + 1`, updated_at: at.toISOString() })
+    .where('id', '=', order.id)
+    .where('version', '=', order.version)
+    .executeTakeFirst();
+  if (Number(r.numUpdatedRows) !== 1) throw new VersionConflict();
+}
+
+export interface NewRefund {
+  outRefundNo: string;
+  amountFen: number;
+  reason: string | null;
+  source: 'minipay' | 'merchant_portal';
+  status: 'PENDING' | 'PROCESSING';
+  refundId?: string | null;
+  nextQueryAt: Date;
+}
+
+/**
+ * Records a refund. `check` sees the order and its ledger inside the transaction and throws to
+ * refuse; `link` runs in the same transaction (the idempotency key's resource). The order's
+ * version is claimed, so two reservations can never both see the same ledger.
+ */
+export async function insertRefund(
+  db: Kysely<Database>,
+  orderId: string,
+  refund: NewRefund,
+  at: Date,
+  check: (order: OrderRow, ledger: RefundLedger) => void,
+  link?: (trx: Transaction<Database>, refundId: string) => Promise<void>,
+): Promise<RefundRow> {
+  return withVersionRetry(db, async (trx) => {
+    const order = await findOrder(trx, orderId);
+    if (!order) throw new DomainError(404, 'NOT_FOUND', 'no such order for this caller');
+    check(order, await ledgerOf(trx, order));
+    const iso = at.toISOString();
+    const row: RefundRow = {
+      id: newId('rfd'),
+      order_id: order.id,
+      out_refund_no: refund.outRefundNo,
+      refund_id: refund.refundId ?? null,
+      amount_fen: refund.amountFen,
+      reason: refund.reason,
+      status: refund.status,
+      source: refund.source,
+      failure_code: null,
+      failure_message: null,
+      created_at: iso,
+      updated_at: iso,
+      succeeded_at: null,
+      query_attempts: 0,
+      next_query_at: refund.nextQueryAt.toISOString(),
+      retry_code: null,
+      retry_message: null,
+    };
+    await trx.insertInto('refunds').values(row).execute();
+    await claimVersion(trx, order, at);
+    await link?.(trx, row.id);
+    const after = (await findOrder(trx, order.id))!;
+    await appendEvent(
+      trx,
+      order.id,
+      'refund.created',
+      { order: await loadOrderView(trx, after), refund: refundView(row) },
+      at,
+    );
+    return row;
+  });
+}
+
+/** PENDING → PROCESSING (WeChat accepted it, or its answer was lost); false if it had moved. */
+export async function markProcessing(
+  db: Db,
+  refund: RefundRow,
+  refundId: string | null,
+  nextQueryAt: Date,
+  at: Date,
+): Promise<boolean> {
+  const r = await db
+    .updateTable('refunds')
+    .set({
+      status: 'PROCESSING',
+      refund_id: refundId ?? refund.refund_id,
+      next_query_at: nextQueryAt.toISOString(),
+      retry_code: null,
+      retry_message: null,
+      updated_at: at.toISOString(),
+    })
+    .where('id', '=', refund.id)
+    .where('status', 'in', UNSETTLED)
+    .executeTakeFirst();
+  return Number(r.numUpdatedRows) === 1;
+}
+
+/**
+ * WeChat refused the refund for now (NOTENOUGH, FREQUENCY_LIMITED): it waits PENDING, its
+ * amount still reserved, with why and when it is sent again (same out_refund_no). False if it
+ * had settled meanwhile.
+ */
+export async function deferRefund(
+  db: Db,
+  refund: RefundRow,
+  reason: { code: string; message: string },
+  nextAttemptAt: Date,
+  at: Date,
+): Promise<boolean> {
+  const r = await db
+    .updateTable('refunds')
+    .set({
+      status: 'PENDING',
+      retry_code: reason.code,
+      retry_message: reason.message.slice(0, 500),
+      query_attempts: refund.query_attempts + 1,
+      next_query_at: nextAttemptAt.toISOString(),
+      updated_at: at.toISOString(),
+    })
+    .where('id', '=', refund.id)
+    .where('status', 'in', UNSETTLED)
+    .executeTakeFirst();
+  return Number(r.numUpdatedRows) === 1;
+}
+
+/**
+ * A refund an admin gave up on that WeChat accepted after all (a request in flight when it
+ * was given up): FAILED → PROCESSING, its amount reserved again, so the follow-up settles it
+ * with WeChat's outcome. False when it was not a given-up refund.
+ */
+export async function reopenGivenUp(
+  db: Db,
+  refund: RefundRow,
+  refundId: string | null,
+  nextQueryAt: Date,
+  at: Date,
+): Promise<boolean> {
+  const r = await db
+    .updateTable('refunds')
+    .set({
+      status: 'PROCESSING',
+      refund_id: refundId ?? refund.refund_id,
+      failure_code: null,
+      failure_message: null,
+      next_query_at: nextQueryAt.toISOString(),
+      updated_at: at.toISOString(),
+    })
+    .where('id', '=', refund.id)
+    .where('status', '=', 'FAILED')
+    .where('failure_code', '=', GIVEN_UP)
+    .executeTakeFirst();
+  return Number(r.numUpdatedRows) === 1;
+}
+
+/** The failure code of a refund an admin gave up. */
+export const GIVEN_UP = 'GIVEN_UP';
+
+export interface RefundOutcome {
+  status: 'SUCCESS' | 'CHANGE' | 'REFUNDCLOSE' | 'FAILED';
+  refundId?: string;
+  succeededAt?: Date;
+  failure?: { code: string; message: string };
+}
+
+export type SettleResult = 'settled' | 'duplicate';
+
+/**
+ * Settles an unsettled refund with WeChat's outcome and, for SUCCESS, adds it to the order:
+ * PAID / PARTIALLY_REFUNDED → PARTIALLY_REFUNDED / REFUNDED. An order in any other state (money
+ * for a closed order refunded from the portal) keeps its status. 'duplicate' when the refund
+ * was already settled: nothing changes.
+ */
+export async function settleRefund(
+  db: Kysely<Database>,
+  refundRowId: string,
+  outcome: RefundOutcome,
+  at: Date,
+): Promise<SettleResult> {
+  return withVersionRetry(db, async (trx) => {
+    const refund = await findRefund(trx, refundRowId);
+    if (!refund || !UNSETTLED.includes(refund.status as RefundStatus)) return 'duplicate';
+    const iso = at.toISOString();
+    const updated = await trx
+      .updateTable('refunds')
+      .set({
+        status: outcome.status,
+        refund_id: outcome.refundId ?? refund.refund_id,
+        succeeded_at:
+          outcome.status === 'SUCCESS' ? (outcome.succeededAt ?? at).toISOString() : null,
+        failure_code: outcome.failure?.code ?? null,
+        failure_message: outcome.failure?.message.slice(0, 500) ?? null,
+        next_query_at: null,
+        updated_at: iso,
+      })
+      .where('id', '=', refund.id)
+      .where('status', '=', refund.status)
+      .executeTakeFirst();
+    if (Number(updated.numUpdatedRows) !== 1) return 'duplicate';
+    const settled = (await findRefund(trx, refund.id))!;
+    let order = (await findOrder(trx, refund.order_id))!;
+    if (outcome.status === 'SUCCESS' && REFUNDABLE.includes(order.status)) {
+      const to = refundedStatus(order.total_fen, order.refunded_fen + refund.amount_fen);
+      if (to === 'PAID' || !canTransition(order.status, to)) {
+        throw new Error(`refund settlement: ${order.status} → ${to} is not allowed`);
+      }
+      const moved = await trx
+        .updateTable('orders')
+        .set({
+          refunded_fen: sql<number>`refunded_fen + ${refund.amount_fen}`,
+          status: to,
+          version: sql<number>`version + 1`,
+          updated_at: iso,
+        })
+        .where('id', '=', order.id)
+        .where('version', '=', order.version)
+        .where('status', 'in', REFUNDABLE)
+        .executeTakeFirst();
+      if (Number(moved.numUpdatedRows) !== 1) throw new VersionConflict();
+      order = (await findOrder(trx, order.id))!;
+      const view = await loadOrderView(trx, order);
+      await appendEvent(
+        trx,
+        order.id,
+        eventTypeFor(to),
+        { order: view, refund: refundView(settled) },
+        at,
+      );
+    }
+    const type = outcome.status === 'SUCCESS' ? 'refund.succeeded' : 'refund.failed';
+    const view = await loadOrderView(trx, order);
+    await appendEvent(trx, order.id, type, { order: view, refund: refundView(settled) }, at);
+    return 'settled';
+  });
+}
+
+/** Pushes an unsettled refund's next follow-up query back. */
+export async function postponeQuery(db: Db, refund: RefundRow, next: Date): Promise<void> {
+  await db
+    .updateTable('refunds')
+    .set({ query_attempts: refund.query_attempts + 1, next_query_at: next.toISOString() })
+    .where('id', '=', refund.id)
+    .where('status', 'in', UNSETTLED)
+    .execute();
+}

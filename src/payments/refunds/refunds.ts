@@ -1,0 +1,507 @@
+/**
+ * Refunds minipay asks for (admin API) and their follow-up. The order of things is what keeps
+ * money safe:
+ * 1. the refund row, with its `out_refund_no`, is written (and the amount reserved against
+ *    the order) BEFORE WeChat is asked;
+ * 2. WeChat is asked with that `out_refund_no`, and again with the same number and amounts
+ *    whenever an answer is ambiguous, so WeChat sees one refund however often it is retried;
+ * 3. an answer that never came leaves the refund PROCESSING; the follow-up job (refundquery)
+ *    settles it, or sends it again when WeChat never got it. Nothing is ever deleted;
+ * 4. a refund WeChat refuses for now (`later`: NOTENOUGH, FREQUENCY_LIMITED) stays PENDING with
+ *    why, its amount reserved, and is sent again with the SAME out_refund_no after a back-off
+ *    (WeChat's rule, docs/wechat-rules.md), or now by an admin, until an admin gives it up
+ *    (FAILED, the amount free again) once WeChat confirms it has no such refund.
+ */
+import { outRefundNo } from '../../wechatpay/ids.js';
+import { utf8Length } from '../../wechatpay/limits.js';
+import type { RunSummary } from '../confirmation/maintenance.js';
+import { type PaymentsContext, sleep } from '../context.js';
+import { GatewayError, type RefundStatus as WechatRefundStatus } from '../gateway/gateway.js';
+import { logged } from '../gateway/gateway-log.js';
+import { checkKey, IdempotencyKeys, requestHash } from '../idempotency/idempotency-repo.js';
+import { crashPoint } from '../lib/crash-points.js';
+import { DomainError, notFound, validation } from '../lib/errors.js';
+import { decodeTimeCursor, olderThan, parseLimit, timePage } from '../lib/page-cursor.js';
+import { parseStatusFilter } from '../lib/status-filter.js';
+import type { AdminOrderView, OrderRow } from '../orders/order-view.js';
+import { findOrder } from '../orders/orders-repo.js';
+import { MAX_REFUND_REASON_BYTES, refusalFor } from './refund-amounts.js';
+import {
+  REFUND_STATUSES,
+  type RefundRow,
+  type RefundStatus,
+  type RefundView,
+  refundView,
+} from './refund-view.js';
+import {
+  deferRefund,
+  findRefund,
+  GIVEN_UP,
+  insertRefund,
+  loadAdminOrder,
+  markProcessing,
+  postponeQuery,
+  REFUNDABLE,
+  type RefundOutcome,
+  reopenGivenUp,
+  type SettleResult,
+  settleRefund,
+  UNSETTLED,
+} from './refunds-repo.js';
+
+const BATCH = 50;
+/** The cursor name of `GET /admin/v1/refunds`. */
+const REFUNDS = 'refunds';
+/** A PENDING refund is left to its request this long before the follow-up takes it over. */
+const PENDING_GRACE_MS = 2 * 60_000;
+/** Follow-up back-off: 1, 2, 4, … minutes, at most an hour. */
+const FOLLOW_UP_BASE_MS = 60_000;
+const FOLLOW_UP_MAX_MS = 3600_000;
+/**
+ * A refund refused for now is sent again after 1, 2, 4, … minutes of WeChat time, at most an
+ * hour (WeChat: refunds of one order a minute apart; a balance takes a while to top up).
+ */
+const RETRY_BASE_MS = 60_000;
+const RETRY_MAX_MS = 3600_000;
+
+export interface RefundInput {
+  amountFen: number;
+  reason?: string | null;
+}
+
+export interface RefundAnswer {
+  refund: RefundView;
+  order: AdminOrderView;
+}
+
+export interface RefundPage {
+  refunds: RefundView[];
+  nextCursor: string | null;
+}
+
+export class Refunds {
+  private readonly keys: IdempotencyKeys;
+
+  constructor(private readonly ctx: PaymentsContext) {
+    this.keys = new IdempotencyKeys(ctx.db);
+  }
+
+  /**
+   * `POST /admin/v1/orders/:id/refunds`: 201 with the refund (PROCESSING once WeChat has it,
+   * FAILED when WeChat refused it) and the order; the stored answer on a replay of the key.
+   */
+  async request(
+    orderId: string,
+    input: RefundInput,
+    idempotencyKey: string | undefined,
+  ): Promise<{ status: number; body: RefundAnswer }> {
+    const key = checkKey(idempotencyKey);
+    const amountFen = input.amountFen;
+    const reason = checkReason(input.reason);
+    if (!Number.isSafeInteger(amountFen) || amountFen < 1) {
+      throw validation('amountFen must be a positive whole number of fen');
+    }
+    const scope = `admin:order:${orderId}:refunds`;
+    const claim = await this.keys.claim(
+      scope,
+      key,
+      requestHash({ amountFen, reason }),
+      this.ctx.clock(),
+    );
+    if (claim.kind === 'replay') return { status: claim.status, body: claim.body as RefundAnswer };
+    let refundRowId: string | null = claim.kind === 'resume' ? claim.resourceId : null;
+    try {
+      let refund = refundRowId ? await findRefund(this.ctx.db, refundRowId) : undefined;
+      if (!refund) {
+        refund = await this.reserve(orderId, amountFen, reason, scope, key);
+        refundRowId = refund.id;
+      }
+      if (refund.status === 'PENDING') await this.submit(refund);
+      const body = await this.answer(refund.id);
+      await this.keys.complete(scope, key, 201, body);
+      return { status: 201, body };
+    } catch (err) {
+      await this.keys.release(scope, key, refundRowId).catch((e: unknown) => {
+        this.ctx.logger.error({ err: e }, 'could not release an idempotency key');
+      });
+      throw err;
+    }
+  }
+
+  /** Records the refund and reserves its amount, or refuses with what can still be refunded. */
+  private async reserve(
+    orderId: string,
+    amountFen: number,
+    reason: string | null,
+    scope: string,
+    key: string,
+  ): Promise<RefundRow> {
+    const now = this.ctx.clock();
+    return insertRefund(
+      this.ctx.db,
+      orderId,
+      {
+        outRefundNo: outRefundNo('RF', now),
+        amountFen,
+        reason,
+        source: 'minipay',
+        status: 'PENDING',
+        nextQueryAt: new Date(now.getTime() + PENDING_GRACE_MS),
+      },
+      now,
+      (order, ledger) => {
+        if (!REFUNDABLE.includes(order.status)) {
+          throw new DomainError(
+            409,
+            'ORDER_NOT_REFUNDABLE',
+            `the order is ${order.status}; only a PAID or PARTIALLY_REFUNDED order can be refunded`,
+          );
+        }
+        const refusal = refusalFor(amountFen, ledger);
+        if (refusal) {
+          throw new DomainError(
+            refusal.code === 'VALIDATION_FAILED' ? 400 : 422,
+            refusal.code,
+            refusal.message,
+          );
+        }
+      },
+      async (trx, refundRowId) => {
+        await trx
+          .updateTable('idempotency_keys')
+          .set({ resource_id: refundRowId })
+          .where('scope', '=', scope)
+          .where('key', '=', key)
+          .execute();
+      },
+    );
+  }
+
+  /**
+   * Asks WeChat for a recorded refund, with its own `out_refund_no` every time. Accepted or
+   * unanswered: PROCESSING; refused for now: PENDING with why, sent again later; refused:
+   * FAILED (its amount is free again).
+   */
+  async submit(refund: RefundRow): Promise<void> {
+    const order = (await findOrder(this.ctx.db, refund.order_id))!;
+    const { settings } = this.ctx;
+    crashPoint('refund-before-wechat');
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const accepted = await logged(
+          this.ctx,
+          order.id,
+          'refund',
+          () =>
+            this.ctx.gateway.refund({
+              outTradeNo: order.out_trade_no,
+              outRefundNo: refund.out_refund_no,
+              totalFen: order.total_fen,
+              refundFen: refund.amount_fen,
+              ...(refund.reason !== null && { reason: refund.reason }),
+              ...(settings.refundNotifyUrl && { notifyUrl: settings.refundNotifyUrl }),
+              ...(settings.refundAccount && { account: settings.refundAccount }),
+            }),
+          (a) => ({ outRefundNo: a.outRefundNo, refundId: a.refundId, refundFen: a.refundFen }),
+        );
+        crashPoint('refund-after-wechat');
+        await this.atWechat(refund, accepted.refundId);
+        this.ctx.metrics.inc('minipay_refunds_total', { outcome: 'accepted' });
+        return;
+      } catch (err) {
+        if (!(err instanceof GatewayError)) throw err;
+        const unknown = err.kind === 'ambiguous' || err.kind === 'invalid';
+        if (unknown && attempt < settings.prepayAttempts) {
+          await sleep(settings.retryDelayMs * 2 ** (attempt - 1));
+          continue;
+        }
+        if (unknown) {
+          // WeChat may have it: the follow-up asks (refundquery) and sends it again if not.
+          await this.atWechat(refund, null);
+          this.ctx.metrics.inc('minipay_refunds_total', { outcome: 'unanswered' });
+          this.ctx.logger.warn(
+            { refundId: refund.id, code: err.code },
+            'refund request unanswered; the follow-up will settle it',
+          );
+          return;
+        }
+        if (err.kind === 'later') {
+          await this.deferred(refund, err);
+          return;
+        }
+        await settleRefund(
+          this.ctx.db,
+          refund.id,
+          { status: 'FAILED', failure: { code: err.code, message: err.message } },
+          this.now(),
+        );
+        this.ctx.metrics.inc('minipay_refunds_total', { outcome: 'refused' });
+        return;
+      }
+    }
+  }
+
+  /**
+   * WeChat has (or may have) the refund: PROCESSING. A refund given up meanwhile, while this
+   * request was on its way, is taken back up: WeChat's word wins over the give-up.
+   */
+  private async atWechat(refund: RefundRow, refundId: string | null): Promise<void> {
+    const next = this.nextQuery(0);
+    if (await markProcessing(this.ctx.db, refund, refundId, next, this.now())) return;
+    if (await reopenGivenUp(this.ctx.db, refund, refundId, next, this.now())) {
+      this.ctx.metrics.inc('minipay_refunds_total', { outcome: 'reopened' });
+      this.ctx.logger.warn(
+        { refundId: refund.id },
+        'WeChat accepted a refund that was given up while the request was on its way: PROCESSING again',
+      );
+    }
+  }
+
+  /** Refused for now: PENDING with why, sent again after the back-off. */
+  private async deferred(refund: RefundRow, err: GatewayError): Promise<void> {
+    const current = (await findRefund(this.ctx.db, refund.id)) ?? refund;
+    const wait = Math.min(
+      (RETRY_BASE_MS / this.ctx.settings.wechatTimeScale) *
+        2 ** Math.min(current.query_attempts, 20),
+      RETRY_MAX_MS / this.ctx.settings.wechatTimeScale,
+    );
+    const next = new Date(this.now().getTime() + wait);
+    const reason = { code: err.code, message: err.message };
+    await deferRefund(this.ctx.db, current, reason, next, this.now());
+    this.ctx.metrics.inc('minipay_refunds_total', { outcome: 'deferred' });
+    this.ctx.logger.warn(
+      { refundId: refund.id, code: err.code, nextAttemptAt: next.toISOString() },
+      'WeChat refused the refund for now; it is sent again later with the same out_refund_no',
+    );
+  }
+
+  /**
+   * `POST /admin/v1/refunds/:id/retry`: sends a waiting (PENDING) refund to WeChat now, with
+   * its own out_refund_no; answers the refund after it.
+   */
+  async retryNow(id: string): Promise<RefundView> {
+    const refund = await this.waiting(id, 'sent again');
+    await this.submit(refund);
+    this.ctx.metrics.inc('minipay_admin_actions_total', { action: 'refund_retry' });
+    return this.get(id);
+  }
+
+  /**
+   * `POST /admin/v1/refunds/:id/give-up`: a waiting (PENDING) refund becomes FAILED and its
+   * amount free again, once WeChat confirms it has no such refund (refundquery); when WeChat
+   * has it, its word is applied instead and the answer is a 409.
+   */
+  async giveUp(id: string): Promise<RefundView> {
+    const refund = await this.waiting(id, 'given up');
+    try {
+      const status = await logged(this.ctx, refund.order_id, 'refundquery', () =>
+        this.ctx.gateway.queryRefund(refund.out_refund_no),
+      );
+      await this.apply(refund, status);
+      throw new DomainError(
+        409,
+        'REFUND_AT_WECHAT',
+        `WeChat has this refund (${status.state}); it cannot be given up`,
+      );
+    } catch (err) {
+      if (!(err instanceof GatewayError)) throw err;
+      if (err.code !== 'REFUNDNOTEXIST') {
+        throw new DomainError(
+          502,
+          'WECHATPAY_UNAVAILABLE',
+          `could not confirm with WeChat Pay that it has no such refund (${err.code}); try again`,
+        );
+      }
+    }
+    const attempts = refund.query_attempts;
+    const last = refund.retry_code ? `; WeChat last said ${refund.retry_code}` : '';
+    const outcome = await settleRefund(
+      this.ctx.db,
+      refund.id,
+      {
+        status: 'FAILED',
+        failure: {
+          code: GIVEN_UP,
+          message: `given up by an admin after ${attempts} attempts${last}`,
+        },
+      },
+      this.now(),
+    );
+    if (outcome !== 'settled') throw notWaiting(refund.id, (await this.get(id)).status, 'given up');
+    this.ctx.metrics.inc('minipay_admin_actions_total', { action: 'refund_give_up' });
+    this.ctx.logger.info({ refundId: id }, 'admin gave up a refund');
+    return this.get(id);
+  }
+
+  /** A PENDING refund of minipay's own, else 404 / 409. */
+  private async waiting(id: string, what: string): Promise<RefundRow> {
+    const refund = /^[A-Za-z0-9_-]{1,64}$/.test(id) ? await findRefund(this.ctx.db, id) : undefined;
+    if (!refund) throw notFound('refund');
+    if (refund.status !== 'PENDING' || refund.source !== 'minipay') {
+      throw notWaiting(id, refund.status, what);
+    }
+    return refund;
+  }
+
+  /** Applies WeChat's word on a refund (notify or refundquery). */
+  async apply(refund: RefundRow, status: WechatRefundStatus): Promise<SettleResult | 'processing'> {
+    if (status.state === 'PROCESSING') {
+      if (refund.status === 'PENDING' || (status.refundId && !refund.refund_id)) {
+        await markProcessing(
+          this.ctx.db,
+          refund,
+          status.refundId ?? null,
+          this.nextQuery(refund.query_attempts),
+          this.now(),
+        );
+      }
+      return 'processing';
+    }
+    const outcome: RefundOutcome = {
+      status: status.state,
+      refundId: status.refundId,
+      succeededAt: status.succeededAt,
+    };
+    const result = await settleRefund(this.ctx.db, refund.id, outcome, this.now());
+    if (result === 'settled') {
+      this.ctx.metrics.inc('minipay_refunds_settled_total', { status: status.state });
+    }
+    return result;
+  }
+
+  /** The follow-up job: refundquery for refunds whose outcome is overdue. */
+  async followUp(): Promise<RunSummary> {
+    const now = this.now();
+    const due = await this.ctx.db
+      .selectFrom('refunds')
+      .selectAll()
+      .where('status', 'in', UNSETTLED)
+      .where('next_query_at', '<=', now.toISOString())
+      .orderBy('next_query_at')
+      .limit(BATCH)
+      .execute();
+    const summary: RunSummary = { examined: due.length, changed: 0, errors: 0 };
+    for (const refund of due) {
+      try {
+        if (refund.status === 'PENDING' && refund.retry_code !== null) {
+          // Refused for now before: send it again (it schedules its own next attempt).
+          await this.submit(refund);
+          if ((await findRefund(this.ctx.db, refund.id))?.status !== 'PENDING') summary.changed++;
+          continue;
+        }
+        if (await this.followOne(refund)) {
+          summary.changed++;
+          continue;
+        }
+      } catch (err) {
+        summary.errors++;
+        this.ctx.logger.warn({ err, refundId: refund.id }, 'refund follow-up failed');
+      }
+      await postponeQuery(this.ctx.db, refund, this.nextQuery(refund.query_attempts + 1));
+    }
+    return summary;
+  }
+
+  /** Resolves true when the refund moved on (settled, sent again, or refused). */
+  private async followOne(refund: RefundRow): Promise<boolean> {
+    let status: WechatRefundStatus;
+    try {
+      status = await logged(
+        this.ctx,
+        refund.order_id,
+        'refundquery',
+        () => this.ctx.gateway.queryRefund(refund.out_refund_no),
+        (s) => ({ outRefundNo: s.outRefundNo, state: s.state, refundFen: s.refundFen }),
+      );
+    } catch (err) {
+      const never =
+        err instanceof GatewayError && err.kind === 'rejected' && err.code === 'REFUNDNOTEXIST';
+      if (!never || refund.source !== 'minipay') throw err;
+      // WeChat never got it: send it again, same out_refund_no and amounts.
+      await this.submit(refund);
+      const after = (await findRefund(this.ctx.db, refund.id))!;
+      return after.status === 'FAILED';
+    }
+    if (status.refundFen !== refund.amount_fen) {
+      throw new Error(
+        `refundquery reports ${status.refundFen} fen for a refund of ${refund.amount_fen}`,
+      );
+    }
+    const result = await this.apply(refund, status);
+    return result === 'settled';
+  }
+
+  async get(id: string): Promise<RefundView> {
+    const row = await findRefund(this.ctx.db, id);
+    if (!row) throw notFound('refund');
+    return refundView(row);
+  }
+
+  /** Refunds of one order, oldest first. */
+  async ofOrder(orderId: string): Promise<RefundView[]> {
+    const rows = await this.ctx.db
+      .selectFrom('refunds')
+      .selectAll()
+      .where('order_id', '=', orderId)
+      .orderBy('created_at')
+      .orderBy('id')
+      .execute();
+    return rows.map(refundView);
+  }
+
+  /** `GET /admin/v1/refunds`: newest first, optionally by status (comma-separated). */
+  async list(
+    options: { status?: string; orderId?: string; limit?: number; cursor?: string } = {},
+  ): Promise<RefundPage> {
+    const limit = parseLimit(options.limit);
+    const statuses = parseStatusFilter(options.status, REFUND_STATUSES);
+    const after =
+      options.cursor === undefined ? undefined : decodeTimeCursor(REFUNDS, options.cursor);
+    let q = this.ctx.db
+      .selectFrom('refunds')
+      .selectAll()
+      .orderBy('created_at', 'desc')
+      .orderBy('id', 'desc')
+      .limit(limit + 1);
+    if (statuses) q = q.where('status', 'in', statuses);
+    if (options.orderId) q = q.where('order_id', '=', options.orderId);
+    if (after) q = q.where(olderThan(after));
+    const { page, nextCursor } = timePage(REFUNDS, await q.execute(), limit);
+    return { refunds: page.map(refundView), nextCursor };
+  }
+
+  private async answer(refundRowId: string): Promise<RefundAnswer> {
+    const refund = (await findRefund(this.ctx.db, refundRowId))!;
+    const order = (await findOrder(this.ctx.db, refund.order_id)) as OrderRow;
+    return { refund: refundView(refund), order: await loadAdminOrder(this.ctx.db, order) };
+  }
+
+  private now(): Date {
+    return this.ctx.clock();
+  }
+
+  private nextQuery(attempts: number): Date {
+    const wait = Math.min(FOLLOW_UP_BASE_MS * 2 ** Math.min(attempts, 20), FOLLOW_UP_MAX_MS);
+    return new Date(this.now().getTime() + wait);
+  }
+}
+
+function checkReason(reason: string | null | undefined): string | null {
+  if (reason === undefined || reason === null || reason.trim() === '') return null;
+  if (utf8Length(reason) > MAX_REFUND_REASON_BYTES) {
+    throw validation(
+      `reason must be at most ${MAX_REFUND_REASON_BYTES} bytes of UTF-8 (WeChat's refund_desc; a Chinese character is 3)`,
+    );
+  }
+  return reason;
+}
+
+function notWaiting(id: string, status: string, what: string): DomainError {
+  return new DomainError(
+    409,
+    'REFUND_NOT_WAITING',
+    `refund ${id} is ${status}; only a PENDING refund asked for through minipay can be ${what}`,
+  );
+}
+
+export type { RefundStatus };
