@@ -10,10 +10,10 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pino from 'pino';
 import { chromium, type Page } from 'playwright-core';
+import { loadConfig } from '../src/app/config.js';
+import { launch } from '../src/app/launch.js';
 import type { RequestPaymentParams } from '../src/client/index.js';
-import { loadConfig } from '../src/config.js';
 import type { Sandbox } from '../src/sandbox/index.js';
-import { launch } from '../src/server/launch.js';
 import { webPages } from '../src/server/web-pages.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');

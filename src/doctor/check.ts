@@ -1,5 +1,5 @@
 /** What one `minipay doctor` check is, sees and finds. */
-import type { Config, MerchantCredentials } from '../config.js';
+import type { Config, MerchantCredentials } from '../app/config.js';
 
 export interface DoctorContext {
   /** A live configuration (doctor refuses demo mode before any check runs). */

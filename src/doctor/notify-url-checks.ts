@@ -3,7 +3,7 @@
  * --probe-notify, a minipay answering at that host (fetched from this machine).
  */
 import { isIP } from 'node:net';
-import { NOTIFY_PATH } from '../server/runtime.js';
+import { NOTIFY_PATH } from '../app/runtime.js';
 import { type Check, fail, pass } from './check.js';
 
 const PROBE_TIMEOUT_MS = 10_000;

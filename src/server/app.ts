@@ -12,17 +12,17 @@ import Fastify, {
   type RouteOptions,
 } from 'fastify';
 import type { Logger } from 'pino';
-import type { RateLimits } from '../config.js';
+import type { RateLimits } from '../app/config.js';
 import type { Payments, SessionUser } from '../payments/index.js';
 import { redactUrl } from '../payments/lib/url-redaction.js';
 import type { Store } from '../store/index.js';
-import { sendError } from './errors.js';
 import type { Metrics } from './metrics.js';
-import { registerRateLimit } from './rate-limits.js';
+import { sendError } from './plugins/errors.js';
+import { registerRateLimit } from './plugins/rate-limits.js';
 import { ADMIN_PREFIX, adminApi } from './routes/admin/index.js';
-import { apiRoutes } from './routes/api.js';
+import { apiRoutes } from './routes/api/index.js';
 import { healthRoutes } from './routes/health.js';
-import { notifyRoutes } from './routes/notify.js';
+import { notifyRoutes } from './routes/wechatpay/notify.js';
 import {
   AdminOrder,
   Anomaly,

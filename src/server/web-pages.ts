@@ -10,7 +10,7 @@ import { dirname, join, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fastifyStatic from '@fastify/static';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { LaunchContext } from './launch.js';
+import type { LaunchContext } from '../app/launch.js';
 
 /** Where `npm run build` puts the pages: <package root>/dist/web (from src/ or dist/src/). */
 export function webRoot(): string {

@@ -16,9 +16,9 @@ import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import type { RouteOptions } from 'fastify';
 import pino from 'pino';
-import { loadConfig } from '../../src/config.js';
+import { loadConfig } from '../../src/app/config.js';
+import { type Launched, launch } from '../../src/app/launch.js';
 import { DEMO_CREDENTIALS } from '../../src/sandbox/index.js';
-import { type Launched, launch } from '../../src/server/launch.js';
 import { webPages } from '../../src/server/web-pages.js';
 
 const ADMIN = '/admin/v1';

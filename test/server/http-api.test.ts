@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import type { RunningServer } from '../../src/server/runtime.js';
+import type { RunningServer } from '../../src/app/runtime.js';
 import { MemoryGateway } from '../support/memory-gateway.js';
 import { ADMIN_TOKEN, client, startTestServer } from '../support/server.js';
 import { describeOnStores } from '../support/stores.js';

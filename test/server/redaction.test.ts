@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { ConfigError, loadConfig } from '../../src/config.js';
+import { ConfigError, loadConfig } from '../../src/app/config.js';
 import { type DeliveryRow, deliveryView } from '../../src/payments/events/webhooks.js';
 import { redactUrl, redactUrlsIn } from '../../src/payments/lib/url-redaction.js';
 import { capturedLogger } from '../reliability/support/captured-logger.js';

@@ -8,8 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import Fastify from 'fastify';
-import type { Config } from '../../src/config.js';
-import type { LaunchContext } from '../../src/server/launch.js';
+import type { Config } from '../../src/app/config.js';
+import type { LaunchContext } from '../../src/app/launch.js';
 import { webPages } from '../../src/server/web-pages.js';
 import { startDemo } from '../support/demo.js';
 

@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import { test } from 'node:test';
-import { ConfigError, loadConfig } from '../../src/config.js';
+import { ConfigError, loadConfig } from '../../src/app/config.js';
 import { verifyWebhookSignature } from '../../src/payments/events/webhook-signature.js';
 import type { DeliveryView, MinipayEvent } from '../../src/payments/index.js';
 import { listenUntilEnd } from '../support/listen.js';

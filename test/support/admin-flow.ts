@@ -4,9 +4,9 @@
  * payment (log in, order, pay, notify).
  */
 
-import { loadConfig } from '../../src/config.js';
+import { loadConfig } from '../../src/app/config.js';
+import type { RunningServer } from '../../src/app/runtime.js';
 import type { PaymentNotice } from '../../src/payments/gateway/gateway.js';
-import type { RunningServer } from '../../src/server/runtime.js';
 import { MemoryGateway } from './memory-gateway.js';
 import { ADMIN_TOKEN, client, startTestServer } from './server.js';
 import type { StoreFactory } from './stores.js';

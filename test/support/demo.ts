@@ -6,10 +6,10 @@
 import assert from 'node:assert/strict';
 import type { TestContext } from 'node:test';
 import pino from 'pino';
-import { loadConfig } from '../../src/config.js';
+import { loadConfig } from '../../src/app/config.js';
+import { type Launched, type LaunchOptions, launch } from '../../src/app/launch.js';
 import type { PaymentParams } from '../../src/payments/index.js';
 import type { Sandbox } from '../../src/sandbox/index.js';
-import { type Launched, type LaunchOptions, launch } from '../../src/server/launch.js';
 import { client } from './server.js';
 
 export interface Demo {

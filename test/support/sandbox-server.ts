@@ -4,11 +4,11 @@
  * the test calls the job bodies itself.
  */
 import type { TestContext } from 'node:test';
-import type { Config } from '../../src/config.js';
+import type { Config } from '../../src/app/config.js';
+import type { RunningServer } from '../../src/app/runtime.js';
 import { WechatPayV2Gateway } from '../../src/payments/gateway/wechatpay-v2-gateway.js';
 import type { OrderView, PaymentParams, RetrySchedule } from '../../src/payments/index.js';
 import { type Sandbox, type SandboxOptions, startSandbox } from '../../src/sandbox/index.js';
-import type { RunningServer } from '../../src/server/runtime.js';
 import { TestClock } from './payments.js';
 import { ADMIN_TOKEN, client, startTestServer } from './server.js';
 

@@ -1,6 +1,7 @@
 /** Starts the real merchant server (HTTP on 127.0.0.1, port 0) for tests. */
 import pino from 'pino';
-import { type Config, loadConfig } from '../../src/config.js';
+import { type Config, loadConfig } from '../../src/app/config.js';
+import { type RunningServer, startServer } from '../../src/app/runtime.js';
 import type {
   OrderView,
   PaymentGateway,
@@ -9,7 +10,6 @@ import type {
   RetrySchedule,
   WechatLogin,
 } from '../../src/payments/index.js';
-import { type RunningServer, startServer } from '../../src/server/runtime.js';
 import { codeLogin, DEMO_PRODUCTS } from './payments.js';
 
 export const ADMIN_TOKEN = 'test-admin-token-0123456789';

@@ -3,7 +3,7 @@
  * environment works: one line per check, ✓ or ✗ with what to do, exit 1 on any ✗.
  */
 import { parseArgs } from 'node:util';
-import { type Config, ConfigError, loadConfig } from '../../config.js';
+import { type Config, ConfigError, loadConfig } from '../../app/config.js';
 import { type Report, reportLine, runChecks } from '../../doctor/index.js';
 import { type Command, UsageError } from '../command.js';
 

@@ -4,7 +4,7 @@
  * then start the new instances with MINIPAY_MIGRATE=off.
  */
 import { parseArgs } from 'node:util';
-import { type Config, ConfigError, loadConfig } from '../../config.js';
+import { type Config, ConfigError, loadConfig } from '../../app/config.js';
 import { migrateJobQueue } from '../../jobs/index.js';
 import { openStore, type Store } from '../../store/index.js';
 import { type Command, UsageError } from '../command.js';

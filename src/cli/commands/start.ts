@@ -4,9 +4,9 @@
  */
 import { parseArgs } from 'node:util';
 import pino from 'pino';
-import { type Config, ConfigError, loadConfig } from '../../config.js';
-import { isLoopback, type Launched, launch } from '../../server/launch.js';
-import { createLogger } from '../../server/logger.js';
+import { type Config, ConfigError, loadConfig } from '../../app/config.js';
+import { isLoopback, type Launched, launch } from '../../app/launch.js';
+import { createLogger } from '../../app/logger.js';
 import { webPages } from '../../server/web-pages.js';
 import { type Command, UsageError, untilStopSignal } from '../command.js';
 

@@ -3,7 +3,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { DomainError } from '../../payments/lib/errors.js';
 import type { LoginService, SessionUser } from '../../payments/login/login-service.js';
-import { failureLimit } from '../rate-limits.js';
+import { failureLimit } from '../plugins/rate-limits.js';
 
 export function bearer(request: FastifyRequest): string | undefined {
   const header = request.headers.authorization;

@@ -4,9 +4,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
+import { isLoopback } from '../../../src/app/launch.js';
 import { UsageError } from '../../../src/cli/command.js';
 import { startOverrides } from '../../../src/cli/commands/start.js';
-import { isLoopback } from '../../../src/server/launch.js';
 import { minipay } from '../../support/cli.js';
 
 describe('minipay start (command line)', () => {

@@ -1,6 +1,6 @@
 /** The server's real (redacting) logger, writing into memory so a test can read every line. */
 import type { Logger } from 'pino';
-import { createLogger } from '../../../src/server/logger.js';
+import { createLogger } from '../../../src/app/logger.js';
 
 export function capturedLogger(level = 'debug'): { logger: Logger; lines: string[] } {
   const lines: string[] = [];

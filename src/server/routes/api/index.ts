@@ -1,7 +1,7 @@
 /** The mini program API, /api/v1 (docs/http-api.md). */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import type { ServerOptions } from '../app.js';
-import { perClientAddress, perUser } from '../rate-limits.js';
+import type { ServerOptions } from '../../app.js';
+import { perClientAddress, perUser } from '../../plugins/rate-limits.js';
 import {
   CheckoutAnswer,
   CheckoutBody,
@@ -16,8 +16,8 @@ import {
   OrderQuery,
   PaymentAnswer,
   ProductList,
-} from '../schemas.js';
-import { bearer, requireUser } from './auth.js';
+} from '../../schemas.js';
+import { bearer, requireUser } from '../auth.js';
 
 const secured = [{ bearer: [] }];
 const tags = ['mini program'];

@@ -3,7 +3,7 @@
  * 5xx messages never carry internals, the log has the request id.
  */
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { DomainError } from '../payments/lib/errors.js';
+import { DomainError } from '../../payments/lib/errors.js';
 
 export interface ErrorAnswer {
   status: number;

@@ -4,8 +4,8 @@
  * format: ok for handled and duplicate messages, retry when our side failed, reject otherwise.
  */
 import type { FastifyPluginAsync } from 'fastify';
-import type { NotifyOutcome } from '../../payments/gateway/gateway.js';
-import type { ServerOptions } from '../app.js';
+import type { NotifyOutcome } from '../../../payments/gateway/gateway.js';
+import type { ServerOptions } from '../../app.js';
 
 export const NOTIFY_BODY_LIMIT = 64 * 1024;
 

@@ -6,7 +6,7 @@
  */
 import rateLimit from '@fastify/rate-limit';
 import type { FastifyContextConfig, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { DomainError } from '../payments/lib/errors.js';
+import { DomainError } from '../../payments/lib/errors.js';
 
 const MINUTE_MS = 60_000;
 

@@ -5,8 +5,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
-import { CRASH_POINTS } from './payments/lib/crash-points.js';
-import { redactUrl } from './payments/lib/url-redaction.js';
+import { CRASH_POINTS } from '../payments/lib/crash-points.js';
+import { redactUrl } from '../payments/lib/url-redaction.js';
 
 export type SignType = 'MD5' | 'HMAC-SHA256';
 

@@ -1,7 +1,7 @@
 /** The configuration rules that come from WeChat (docs/wechat-rules.md). */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { ConfigError, loadConfig } from '../../src/config.js';
+import { ConfigError, loadConfig } from '../../src/app/config.js';
 
 const LIVE = {
   MINIPAY_APPID: 'wx0123456789abcdef',

@@ -6,7 +6,6 @@
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import type { Config } from '../config.js';
 import { createRunner, type JobRunner, orderJobs, outboxJobs } from '../jobs/index.js';
 import {
   createPayments,
@@ -19,9 +18,10 @@ import {
   type WebhookSender,
   type WechatLogin,
 } from '../payments/index.js';
+import { type App, buildServer, type ServerOptions } from '../server/app.js';
+import { Metrics } from '../server/metrics.js';
 import { openStore, SchemaTooNewError, type Store } from '../store/index.js';
-import { type App, buildServer, type ServerOptions } from './app.js';
-import { Metrics } from './metrics.js';
+import type { Config } from './config.js';
 
 export interface StartOptions {
   config: Config;

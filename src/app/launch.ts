@@ -10,12 +10,12 @@ import { isIP } from 'node:net';
 import { dirname, join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import type { Config, MerchantCredentials } from '../config.js';
 import { WechatPayV2Gateway } from '../payments/gateway/wechatpay-v2-gateway.js';
 import type { ProductInput } from '../payments/index.js';
 import { wechatLogin } from '../payments/login/wechat-login.js';
 import { DEMO_CREDENTIALS, type Sandbox, startSandbox } from '../sandbox/index.js';
-import { Metrics } from './metrics.js';
+import { Metrics } from '../server/metrics.js';
+import type { Config, MerchantCredentials } from './config.js';
 import { type RunningServer, type StartOptions, startServer } from './runtime.js';
 
 /** What demo mode sells. */
