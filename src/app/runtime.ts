@@ -6,7 +6,7 @@
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import { createRunner, type JobRunner, orderJobs, outboxJobs } from '../jobs/index.js';
+import { createRunner, type JobRunner } from '../jobs/index.js';
 import {
   createPayments,
   DEFAULT_SETTINGS,
@@ -18,10 +18,12 @@ import {
   type WebhookSender,
   type WechatLogin,
 } from '../payments/index.js';
-import { type App, buildServer, type ServerOptions } from '../server/app.js';
+import { type App, buildServer } from '../server/app.js';
 import { Metrics } from '../server/metrics.js';
+import type { ServerOptions } from '../server/options.js';
 import { openStore, SchemaTooNewError, type Store } from '../store/index.js';
 import type { Config } from './config.js';
+import { orderJobs, outboxJobs } from './jobs.js';
 
 export interface StartOptions {
   config: Config;

@@ -1,50 +1,12 @@
-/** The merchant server's background jobs and how they are run. */
-import type { Payments } from '../payments/index.js';
+/** How background jobs are run: in-process timers on SQLite, pg-boss on PostgreSQL. */
 import type { Store } from '../store/index.js';
 import { PgBossRunner } from './pg-boss-runner.js';
-import type { Job, JobHooks, JobRunner } from './runner.js';
+import type { JobHooks, JobRunner } from './runner.js';
 import { TimerRunner } from './timer-runner.js';
 
 export { migrateJobQueue, PgBossRunner } from './pg-boss-runner.js';
 export type { Job, JobHooks, JobRunner } from './runner.js';
 export { TimerRunner } from './timer-runner.js';
-
-/**
- * The order jobs: expiry, closing, pending sweep, refund follow-up, and the clean-ups of
- * idempotency keys and expired sessions.
- */
-export function orderJobs(payments: Payments, intervalMs: number): Job[] {
-  return [
-    { name: 'minipay-expire-orders', intervalMs, run: () => payments.maintenance.expire() },
-    { name: 'minipay-close-orders', intervalMs, run: () => payments.maintenance.close() },
-    { name: 'minipay-sweep-pending', intervalMs, run: () => payments.maintenance.sweep() },
-    { name: 'minipay-follow-up-refunds', intervalMs, run: () => payments.refunds.followUp() },
-    {
-      name: 'minipay-purge-idempotency-keys',
-      intervalMs: Math.max(intervalMs, 3600_000),
-      run: () => payments.checkout.purgeKeys(),
-    },
-    {
-      name: 'minipay-purge-sessions',
-      intervalMs: Math.max(intervalMs, 3600_000),
-      run: () => payments.login.purgeExpired(),
-    },
-  ];
-}
-
-/** The outbox jobs: relay events to webhooks and subscribers, deliver the webhooks. */
-export function outboxJobs(payments: Payments, intervalMs: number): Job[] {
-  // Fulfilment waits on these: they run at least every 2 s whatever the order jobs do.
-  const every = Math.min(intervalMs, 2000);
-  return [
-    { name: 'minipay-relay-events', intervalMs: every, run: () => payments.outbox.drain() },
-    {
-      name: 'minipay-deliver-webhooks',
-      intervalMs: every,
-      run: () => payments.webhooks.deliverAll(),
-    },
-  ];
-}
 
 /**
  * pg-boss on PostgreSQL, timers on SQLite. `migrate: false`: pg-boss only checks that its

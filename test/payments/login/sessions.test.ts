@@ -4,8 +4,8 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, test } from 'node:test';
+import { orderJobs } from '../../../src/app/jobs.js';
 import type { RunningServer } from '../../../src/app/runtime.js';
-import { orderJobs } from '../../../src/jobs/index.js';
 import type { Payments } from '../../../src/payments/index.js';
 import type { Store } from '../../../src/store/index.js';
 import { MemoryGateway } from '../../support/memory-gateway.js';
