@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // The whole test suite, as CI runs it: the examples' dependencies (when missing), lint and
-// format check, typecheck, then every test/**/*.test.ts with node's built-in runner (through
-// tsx); test/examples builds the Taro and uni-app examples and drives their H5 builds.
+// format check, import cycles and layers (.dependency-cruiser.cjs), typecheck, then every
+// test/**/*.test.ts with node's built-in runner (through tsx); test/examples builds the Taro
+// and uni-app examples and drives their H5 builds.
 //   npm test                       everything
 //   npm test -- test/wechatpay     only the files under these paths (checks still run)
 //   MINIPAY_TEST_FAST=1 npm test   skip lint and typecheck (local iteration only)
@@ -71,6 +72,12 @@ if (!fast || files.some((file) => file.startsWith(join('test', 'examples')))) {
 }
 if (!fast) {
   step('lint and format (biome)', bin('biome'), ['check', '.']);
+  step('no import cycles, layers respected (dependency-cruiser)', bin('depcruise'), [
+    '--config',
+    '.dependency-cruiser.cjs',
+    'src',
+    'web',
+  ]);
   step('typecheck (tsc --noEmit)', bin('tsc'), ['-p', 'tsconfig.json']);
   step('typecheck the sample mini program', bin('tsc'), ['-p', 'miniprogram/tsconfig.json']);
   step('typecheck the web pages', bin('tsc'), ['-p', 'web/tsconfig.json']);

@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { CRASH_POINTS } from '../payments/lib/crash-points.js';
 import { redactUrl } from '../payments/lib/url-redaction.js';
+import type { RateLimits } from '../server/plugins/rate-limits.js';
 
 export type SignType = 'MD5' | 'HMAC-SHA256';
 
@@ -15,16 +16,6 @@ export interface MerchantCredentials {
   appSecret: string;
   mchId: string;
   mchKey: string;
-}
-
-/** Requests a minute (0: no limit), counted in this process's memory (docs/configuration.md). */
-export interface RateLimits {
-  /** POST /api/v1/login, per client address. */
-  loginPerMinute: number;
-  /** Admin API requests whose token is missing or wrong, per client address. */
-  adminFailuresPerMinute: number;
-  /** Checkout, payment parameters and cancel, per user and per route. */
-  orderActionsPerMinute: number;
 }
 
 export interface Config {

@@ -3,7 +3,7 @@ import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import { type Transactor, transactionPerUnit } from '../store/group-commit.js';
 import type { Database } from '../store/schema.js';
-import type { WebhookSettings } from './events/webhooks.js';
+import type { RetrySchedule } from './events/webhook-retry.js';
 import type { PaymentGateway, RefundAccount } from './gateway/gateway.js';
 
 export interface PaymentsSettings {
@@ -37,6 +37,18 @@ export interface PaymentsSettings {
   refundAccount?: RefundAccount;
   /** Where events are POSTed, and the signing secret(s); no webhooks when absent. */
   webhooks?: WebhookSettings;
+}
+
+/** Where events are POSTed and how they are signed (docs/webhooks.md). */
+export interface WebhookSettings {
+  urls: string[];
+  /** The signing secret first; a second one while rotating (one `v1` each). */
+  secrets: string[];
+  retry?: RetrySchedule;
+  /** A receiver must answer within this; default 10 s (docs/webhooks.md). */
+  timeoutMs?: number;
+  /** How many deliveries are in flight at once; default 8. */
+  concurrency?: number;
 }
 
 export const DEFAULT_SETTINGS: Omit<PaymentsSettings, 'notifyUrl'> = {

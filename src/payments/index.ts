@@ -30,13 +30,13 @@ export type { AnomalyView } from './anomalies/anomaly-view.js';
 export { Catalogue, type ProductInput, type ProductView } from './catalogue/catalogue.js';
 export type { CheckoutAnswer, CheckoutInput } from './checkout/checkout.js';
 export type { NotifyHandling, PaidResult, PaymentEvidence } from './confirmation/confirmation.js';
-export type { RunSummary } from './confirmation/maintenance.js';
 export {
   DEFAULT_SETTINGS,
   noMetrics,
   type PaymentsContext,
   type PaymentsMetrics,
   type PaymentsSettings,
+  type WebhookSettings,
 } from './context.js';
 export type { EventType, MinipayEvent } from './events/events.js';
 export { EventBus, type EventListener, Outbox } from './events/outbox.js';
@@ -51,11 +51,11 @@ export {
   type DeliveryView,
   fetchSender,
   type WebhookSender,
-  type WebhookSettings,
   Webhooks,
 } from './events/webhooks.js';
 export * from './gateway/gateway.js';
 export { DomainError } from './lib/errors.js';
+export type { RunSummary } from './lib/run-summary.js';
 export {
   LoginCodeRejected,
   type LoginResult,

@@ -5,18 +5,10 @@
 import { randomBytes } from 'node:crypto';
 import swagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import Fastify, {
-  type FastifyBaseLogger,
-  type FastifyInstance,
-  LogController,
-  type RouteOptions,
-} from 'fastify';
-import type { Logger } from 'pino';
-import type { RateLimits } from '../app/config.js';
-import type { Payments, SessionUser } from '../payments/index.js';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
+import type { SessionUser } from '../payments/index.js';
 import { redactUrl } from '../payments/lib/url-redaction.js';
-import type { Store } from '../store/index.js';
-import type { Metrics } from './metrics.js';
+import type { ServerOptions } from './options.js';
 import { sendError } from './plugins/errors.js';
 import { registerRateLimit } from './plugins/rate-limits.js';
 import { ADMIN_PREFIX, adminApi } from './routes/admin/index.js';
@@ -40,27 +32,6 @@ declare module 'fastify' {
     /** Fields a route adds to the request's one log line (e.g. a notify's outcome). */
     logDetail: Record<string, unknown> | null;
   }
-}
-
-export interface ServerOptions {
-  payments: Payments;
-  store: Store;
-  metrics: Metrics;
-  logger: Logger;
-  /** Bearer token for /admin/v1; the admin API answers 403 to everything without one. */
-  adminToken: string | undefined;
-  /** Bearer token for /metrics; /metrics answers 403 to everything without one. */
-  metricsToken: string | undefined;
-  mode: 'demo' | 'live';
-  /** The proxies whose X-Forwarded-For gives `request.ip` (Fastify's trustProxy; default none). */
-  trustProxy?: false | string[];
-  rateLimits: RateLimits;
-  /** Extra plugins (the web pages, later features) registered after the core routes. */
-  plugins?: ((app: FastifyInstance) => Promise<void>)[];
-  /** Called with every route as it is registered, before the first one (tests list them). */
-  onRoute?: (route: RouteOptions) => void;
-  /** Default REQUEST_TIMEOUT_MS and KEEP_ALIVE_TIMEOUT_MS. */
-  timeouts?: { requestMs: number; keepAliveMs: number };
 }
 
 /** Body limit of every JSON route (the notify route has its own, 64 KiB). */

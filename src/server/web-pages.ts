@@ -10,7 +10,6 @@ import { dirname, join, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fastifyStatic from '@fastify/static';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { LaunchContext } from '../app/launch.js';
 
 /** Where `npm run build` puts the pages: <package root>/dist/web (from src/ or dist/src/). */
 export function webRoot(): string {
@@ -47,6 +46,13 @@ const SANDBOX_USER_ROUTES = [
 /** Answer headers worth passing on from the sandbox (the cashier's CSP among them). */
 const FORWARDED_HEADERS = ['content-type', 'content-security-policy', 'referrer-policy'];
 
+/** What the pages need to know of the running system (launch()'s context is one). */
+export interface WebPagesContext {
+  config: { mode: 'demo' | 'live' };
+  /** Demo mode's in-process sandbox: where it listens and the AppID it plays. */
+  sandbox: { url: string; credentials: { appId: string } } | undefined;
+}
+
 export interface WebPagesOptions {
   /** The built pages (default: dist/web under the package root). */
   root?: string;
@@ -54,7 +60,7 @@ export interface WebPagesOptions {
 
 /** The Fastify plugin `minipay start` registers; see launch()'s `plugins`. */
 export function webPages(options: WebPagesOptions = {}) {
-  return async (app: FastifyInstance, context: LaunchContext): Promise<void> => {
+  return async (app: FastifyInstance, context: WebPagesContext): Promise<void> => {
     const root = options.root ?? webRoot();
     servePages(app, root);
     app.get('/demo/config.json', { schema: { hide: true } }, async (_request, reply) => {

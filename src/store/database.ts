@@ -15,12 +15,11 @@ import {
   sql,
 } from 'kysely';
 import pg from 'pg';
+import type { Dialect } from './dialect.js';
 import { groupCommit, type Transactor, transactionPerUnit } from './group-commit.js';
 import { migrateToLatest, type SchemaState, schemaState } from './migrations.js';
 import type { Database } from './schema.js';
 import { type CheckpointLogger, startWalCheckpointer } from './wal-checkpointer.js';
-
-export type Dialect = 'sqlite' | 'postgres';
 
 export interface Store {
   readonly db: Kysely<Database>;

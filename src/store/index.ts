@@ -1,4 +1,5 @@
-export { type Dialect, openStore, redactUrl, type Store, type StoreOptions } from './database.js';
+export { openStore, redactUrl, type Store, type StoreOptions } from './database.js';
+export type { Dialect } from './dialect.js';
 export {
   groupCommit,
   type Transactor,

@@ -3,7 +3,7 @@
  * one that has shipped.
  */
 import { type Kysely, type Migration, type MigrationProvider, Migrator, sql } from 'kysely';
-import type { Dialect } from './database.js';
+import type { Dialect } from './dialect.js';
 
 type Db = Kysely<unknown>;
 

@@ -7,6 +7,7 @@
 import type { PaymentsContext } from '../context.js';
 import { GatewayError } from '../gateway/gateway.js';
 import { logged } from '../gateway/gateway-log.js';
+import type { RunSummary } from '../lib/run-summary.js';
 import { findOrder, transition } from '../orders/orders-repo.js';
 import type { TradeSync } from './trade-sync.js';
 
@@ -14,12 +15,6 @@ const BATCH = 50;
 /** Sweep back-off: 1, 2, 4, … minutes, at most 30. */
 const SWEEP_BASE_MS = 60_000;
 const SWEEP_MAX_MS = 30 * 60_000;
-
-export interface RunSummary {
-  examined: number;
-  changed: number;
-  errors: number;
-}
 
 export class Maintenance {
   constructor(

@@ -5,7 +5,7 @@
  * short (the backlog is gone), has errors, or the time budget is spent; between batches it
  * yields to requests.
  */
-import type { RunSummary } from '../confirmation/maintenance.js';
+import type { RunSummary } from '../lib/run-summary.js';
 
 export async function drainBatches(
   batch: () => Promise<RunSummary>,

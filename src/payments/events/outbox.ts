@@ -7,9 +7,9 @@
  */
 import type { Selectable } from 'kysely';
 import type { OrderEventsTable } from '../../store/schema.js';
-import type { RunSummary } from '../confirmation/maintenance.js';
 import type { PaymentsContext } from '../context.js';
 import { newId } from '../lib/ids.js';
+import type { RunSummary } from '../lib/run-summary.js';
 import { drainBatches } from './drain.js';
 import type { EventType, MinipayEvent } from './events.js';
 

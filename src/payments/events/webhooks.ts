@@ -7,32 +7,21 @@
  */
 import type { Selectable } from 'kysely';
 import type { WebhookDeliveriesTable } from '../../store/schema.js';
-import type { RunSummary } from '../confirmation/maintenance.js';
-import type { PaymentsContext } from '../context.js';
+import type { PaymentsContext, WebhookSettings } from '../context.js';
 import { notFound } from '../lib/errors.js';
 import { decodeTimeCursor, olderThan, parseLimit, timePage } from '../lib/page-cursor.js';
+import type { RunSummary } from '../lib/run-summary.js';
 import { parseStatusFilter } from '../lib/status-filter.js';
 import { redactUrl, redactUrlsIn } from '../lib/url-redaction.js';
 import { drainBatches } from './drain.js';
 import { eventFromRow } from './outbox.js';
-import { DEFAULT_WEBHOOK_RETRY, nextRetryAt, type RetrySchedule } from './webhook-retry.js';
+import { DEFAULT_WEBHOOK_RETRY, nextRetryAt } from './webhook-retry.js';
 import {
   signWebhook,
   WEBHOOK_EVENT_ID_HEADER,
   WEBHOOK_EVENT_TYPE_HEADER,
   WEBHOOK_SIGNATURE_HEADER,
 } from './webhook-signature.js';
-
-export interface WebhookSettings {
-  urls: string[];
-  /** The signing secret first; a second one while rotating (one `v1` each). */
-  secrets: string[];
-  retry?: RetrySchedule;
-  /** A receiver must answer within this; default 10 s (docs/webhooks.md). */
-  timeoutMs?: number;
-  /** How many deliveries are in flight at once; default 8. */
-  concurrency?: number;
-}
 
 export type DeliveryStatus = 'pending' | 'delivered' | 'failed' | 'dead';
 export const DELIVERY_STATUSES: readonly DeliveryStatus[] = [

@@ -14,7 +14,6 @@
  */
 import { outRefundNo } from '../../wechatpay/ids.js';
 import { utf8Length } from '../../wechatpay/limits.js';
-import type { RunSummary } from '../confirmation/maintenance.js';
 import { type PaymentsContext, sleep } from '../context.js';
 import { GatewayError, type RefundStatus as WechatRefundStatus } from '../gateway/gateway.js';
 import { logged } from '../gateway/gateway-log.js';
@@ -22,6 +21,7 @@ import { checkKey, IdempotencyKeys, requestHash } from '../idempotency/idempoten
 import { crashPoint } from '../lib/crash-points.js';
 import { DomainError, notFound, validation } from '../lib/errors.js';
 import { decodeTimeCursor, olderThan, parseLimit, timePage } from '../lib/page-cursor.js';
+import type { RunSummary } from '../lib/run-summary.js';
 import { parseStatusFilter } from '../lib/status-filter.js';
 import type { AdminOrderView, OrderRow } from '../orders/order-view.js';
 import { findOrder } from '../orders/orders-repo.js';

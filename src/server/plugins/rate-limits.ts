@@ -8,6 +8,16 @@ import rateLimit from '@fastify/rate-limit';
 import type { FastifyContextConfig, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { DomainError } from '../../payments/lib/errors.js';
 
+/** Requests a minute (0: no limit), counted in this process's memory (docs/configuration.md). */
+export interface RateLimits {
+  /** POST /api/v1/login, per client address. */
+  loginPerMinute: number;
+  /** Admin API requests whose token is missing or wrong, per client address. */
+  adminFailuresPerMinute: number;
+  /** Checkout, payment parameters and cancel, per user and per route. */
+  orderActionsPerMinute: number;
+}
+
 const MINUTE_MS = 60_000;
 
 export function rateLimited(retryAfterSeconds: number, what = 'requests'): DomainError {

@@ -3,7 +3,7 @@
  * the bearer MINIPAY_METRICS_TOKEN: route names and counts say what the shop does).
  */
 import type { FastifyPluginAsync } from 'fastify';
-import type { ServerOptions } from '../app.js';
+import type { ServerOptions } from '../options.js';
 import { tokenGate } from './auth.js';
 
 export const healthRoutes: FastifyPluginAsync<ServerOptions> = async (app, options) => {

@@ -7,7 +7,7 @@ import {
   AnomalyListQuery,
   ResolveBody,
 } from '../../admin-schemas.js';
-import type { ServerOptions } from '../../app.js';
+import type { ServerOptions } from '../../options.js';
 import { errorResponses } from '../../schemas.js';
 
 const secured = [{ bearer: [] }];

@@ -7,7 +7,7 @@
  * client address; past the limit the hook answers 429 before looking at the token.
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import type { ServerOptions } from '../../app.js';
+import type { ServerOptions } from '../../options.js';
 import { tokenGate } from '../auth.js';
 import { adminAnomalyRoutes } from './anomalies.js';
 import { adminOrderRoutes } from './orders.js';

@@ -12,7 +12,7 @@ import {
   AdminOrderList,
   AdminOrderListQuery,
 } from '../../admin-schemas.js';
-import type { ServerOptions } from '../../app.js';
+import type { ServerOptions } from '../../options.js';
 import { errorResponses, OrderIdParams } from '../../schemas.js';
 
 const secured = [{ bearer: [] }];

@@ -1,7 +1,7 @@
 /** Admin session check and products (docs/http-api.md "Admin API"). */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@fastify/type-provider-typebox';
-import type { ServerOptions } from '../../app.js';
+import type { ServerOptions } from '../../options.js';
 import {
   errorResponses,
   ProductAnswer,

@@ -4,7 +4,7 @@
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@fastify/type-provider-typebox';
-import type { ServerOptions } from '../../app.js';
+import type { ServerOptions } from '../../options.js';
 import {
   errorResponses,
   RefundAnswer,

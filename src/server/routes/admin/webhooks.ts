@@ -1,7 +1,7 @@
 /** Admin webhook deliveries (docs/http-api.md, docs/webhooks.md): list them, replay one. */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@fastify/type-provider-typebox';
-import type { ServerOptions } from '../../app.js';
+import type { ServerOptions } from '../../options.js';
 import { DeliveryAnswer, DeliveryList, DeliveryListQuery, errorResponses } from '../../schemas.js';
 
 const secured = [{ bearer: [] }];

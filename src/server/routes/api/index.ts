@@ -1,6 +1,6 @@
 /** The mini program API, /api/v1 (docs/http-api.md). */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import type { ServerOptions } from '../../app.js';
+import type { ServerOptions } from '../../options.js';
 import { perClientAddress, perUser } from '../../plugins/rate-limits.js';
 import {
   CheckoutAnswer,

@@ -5,7 +5,7 @@
  */
 import type { FastifyPluginAsync } from 'fastify';
 import type { NotifyOutcome } from '../../../payments/gateway/gateway.js';
-import type { ServerOptions } from '../../app.js';
+import type { ServerOptions } from '../../options.js';
 
 export const NOTIFY_BODY_LIMIT = 64 * 1024;
 
