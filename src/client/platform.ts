@@ -2,6 +2,7 @@
  * What the client library needs from the mini program platform. Adapters build it from the
  * injected `wx`, `Taro` or `uni` object (./adapters.ts); tests build it from a script.
  */
+import type { PaySignType } from '../contract/statuses.js';
 
 export type HttpMethod = 'GET' | 'POST';
 
@@ -27,7 +28,7 @@ export interface RequestPaymentParams {
   timeStamp: string;
   nonceStr: string;
   package: string;
-  signType: 'MD5' | 'HMAC-SHA256';
+  signType: PaySignType;
   paySign: string;
 }
 

@@ -18,17 +18,30 @@ import { RefundNotifications } from './refunds/refund-notifications.js';
 import { Refunds } from './refunds/refunds.js';
 
 export type {
-  AdminEventView,
+  AdminEvent,
+  AdminOrder,
   AdminOrderDetail,
-  AdminOrderPage,
+  AdminOrderList,
+  Anomaly,
+  CheckoutAnswer,
   DailyTotals,
-  EventListQuery,
-  OrderListQuery,
-} from './admin/admin-queries.js';
-export type { TimelineEntry } from './admin/order-timeline.js';
-export type { AnomalyView } from './anomalies/anomaly-view.js';
-export { Catalogue, type ProductInput, type ProductView } from './catalogue/catalogue.js';
-export type { CheckoutAnswer, CheckoutInput } from './checkout/checkout.js';
+  Delivery,
+  DeliveryStatus,
+  LoginAnswer,
+  Order,
+  OrderItem,
+  OrderList,
+  Product,
+  Refund,
+  RefundAnswer,
+  RefundList,
+  RefundSource,
+  RefundStatus,
+  TimelineEntry,
+} from '../contract/index.js';
+export type { EventListQuery, OrderListQuery } from './admin/admin-queries.js';
+export { Catalogue, type ProductInput } from './catalogue/catalogue.js';
+export type { CheckoutInput } from './checkout/checkout.js';
 export type { NotifyHandling, PaidResult, PaymentEvidence } from './confirmation/confirmation.js';
 export {
   DEFAULT_SETTINGS,
@@ -45,33 +58,14 @@ export {
   type RetrySchedule,
   scaleSchedule,
 } from './events/webhook-retry.js';
-export {
-  DELIVERY_STATUSES,
-  type DeliveryStatus,
-  type DeliveryView,
-  fetchSender,
-  type WebhookSender,
-  Webhooks,
-} from './events/webhooks.js';
+export { fetchSender, type WebhookSender, Webhooks } from './events/webhooks.js';
 export * from './gateway/gateway.js';
 export { DomainError } from './lib/errors.js';
 export type { RunSummary } from './lib/run-summary.js';
-export {
-  LoginCodeRejected,
-  type LoginResult,
-  type SessionUser,
-  type WechatLogin,
-} from './login/login-service.js';
-export type { AdminOrderView, OrderItemView, OrderView } from './orders/order-view.js';
+export { LoginCodeRejected, type SessionUser, type WechatLogin } from './login/login-service.js';
 export type { RefundNotifyHandling, RefundNotifyResult } from './refunds/refund-notifications.js';
-export {
-  REFUND_STATUSES,
-  type RefundSource,
-  type RefundStatus,
-  type RefundView,
-  refundView,
-} from './refunds/refund-view.js';
-export type { RefundAnswer, RefundInput, RefundPage } from './refunds/refunds.js';
+export { refundView } from './refunds/refund-view.js';
+export type { RefundInput } from './refunds/refunds.js';
 
 export interface Payments {
   readonly context: PaymentsContext;

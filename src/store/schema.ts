@@ -1,4 +1,5 @@
 import type { Generated } from 'kysely';
+import type { OrderStatus } from '../contract/statuses.js';
 
 /**
  * The database schema as Kysely sees it. Portable across SQLite and PostgreSQL: ids and times
@@ -36,15 +37,7 @@ export interface ProductsTable {
   updated_at: string;
 }
 
-export type OrderStatus =
-  | 'CREATED'
-  | 'PENDING'
-  | 'CLOSING'
-  | 'PAID'
-  | 'PARTIALLY_REFUNDED'
-  | 'REFUNDED'
-  | 'CLOSED'
-  | 'FAILED';
+export type { OrderStatus };
 
 export interface OrdersTable {
   id: string;

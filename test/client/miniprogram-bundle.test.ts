@@ -28,6 +28,10 @@ describe('the mini program copy of the client library', () => {
   test('bundles without Node and runs with only wx (the products over wx.request)', async (t) => {
     const code = buildBundle(t);
     assert.doesNotMatch(code, /require\(/, 'a mini program bundle needs no other module');
+    // The client takes the API's shapes from src/contract as types, and only its status lists
+    // (statuses.ts, no imports) as code: no schema library in the mini program.
+    assert.doesNotMatch(code, /typebox|~kind|\$ref/i, 'TypeBox came into the bundle');
+    assert.match(code, /PARTIALLY_REFUNDED/, 'the status lists are in it');
     const requests: { url: string; header: Record<string, string> }[] = [];
     type Cb = { success: (res: unknown) => void; url: string; header: Record<string, string> };
     const wx = {

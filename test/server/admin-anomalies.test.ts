@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import type { AdminOrderView, AnomalyView, TimelineEntry } from '../../src/payments/index.js';
+import type { AdminOrder, Anomaly, TimelineEntry } from '../../src/payments/index.js';
 import { type AdminHarness, secretsOf, startAdminHarness } from '../support/admin-flow.js';
 import { describeOnStores } from '../support/stores.js';
 
 interface Anomalies {
-  anomalies: AnomalyView[];
+  anomalies: Anomaly[];
   nextCursor: string | null;
 }
 
@@ -22,7 +22,7 @@ describeOnStores('admin API: anomalies', (stores) => {
   };
   const timeline = async (id: string) =>
     (await h.admin('GET', `/admin/v1/orders/${id}`)).json as unknown as {
-      order: AdminOrderView;
+      order: AdminOrder;
       timeline: TimelineEntry[];
     };
 
@@ -93,7 +93,7 @@ describeOnStores('admin API: anomalies', (stores) => {
       note: '  refunded 600 fen in the merchant portal  ',
     });
     assert.equal(r.status, 200, r.text);
-    const resolved = (r.json as unknown as { anomaly: AnomalyView }).anomaly;
+    const resolved = (r.json as unknown as { anomaly: Anomaly }).anomaly;
     assert.equal(resolved.status, 'resolved');
     assert.equal(resolved.resolution, 'refunded 600 fen in the merchant portal');
     assert.ok(resolved.resolvedAt && resolved.resolvedAt >= resolved.createdAt);

@@ -1,27 +1,22 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import type {
-  AdminEventView,
-  AdminOrderView,
-  RefundView,
-  TimelineEntry,
-} from '../../src/payments/index.js';
+import type { AdminEvent, AdminOrder, Refund, TimelineEntry } from '../../src/payments/index.js';
 import { type AdminHarness, secretsOf, startAdminHarness } from '../support/admin-flow.js';
 import { ambiguous } from '../support/memory-gateway.js';
 import { ADMIN_TOKEN } from '../support/server.js';
 import { describeOnStores } from '../support/stores.js';
 
 interface Page {
-  orders: AdminOrderView[];
+  orders: AdminOrder[];
   nextCursor: string | null;
 }
 interface Detail {
-  order: AdminOrderView;
-  refunds: RefundView[];
+  order: AdminOrder;
+  refunds: Refund[];
   timeline: TimelineEntry[];
 }
 interface Events {
-  events: AdminEventView[];
+  events: AdminEvent[];
   nextCursor: string | null;
 }
 
@@ -43,7 +38,7 @@ describeOnStores('admin API: orders and events', (stores) => {
   };
   /** Every page of `query`, following nextCursor. */
   const allPages = async (query: string, limit: number) => {
-    const seen: AdminOrderView[] = [];
+    const seen: AdminOrder[] = [];
     let cursor: string | null = null;
     let pages = 0;
     do {
@@ -101,7 +96,7 @@ describeOnStores('admin API: orders and events', (stores) => {
     assert.equal(await h.notify(body), 'ok');
     const synced = await h.admin('POST', `/admin/v1/orders/${placed.id}/sync`);
     assert.equal(synced.status, 200, synced.text);
-    assert.equal((synced.json.order as AdminOrderView).status, 'PAID');
+    assert.equal((synced.json.order as AdminOrder).status, 'PAID');
 
     const { order, refunds, timeline } = await detail(placed.id);
     assert.equal(order.status, 'PAID');
@@ -148,7 +143,7 @@ describeOnStores('admin API: orders and events', (stores) => {
     const lost = await h.placeOrder(bob);
     h.pay(lost.outTradeNo); // the notify never arrives
     const synced = await h.admin('POST', `/admin/v1/orders/${lost.id}/sync`);
-    assert.equal((synced.json.order as AdminOrderView).status, 'PAID');
+    assert.equal((synced.json.order as AdminOrder).status, 'PAID');
     const events = (await h.admin('GET', `/admin/v1/events?orderId=${lost.id}&type=order.paid`))
       .json as unknown as Events;
     assert.equal(events.events.length, 1);
@@ -173,7 +168,7 @@ describeOnStores('admin API: orders and events', (stores) => {
     Object.assign(trade, { state: 'SUCCESS', transactionId: '4200closedpaid', paidAt: new Date() });
     const synced = await h.admin('POST', `/admin/v1/orders/${placed.id}/sync`);
     assert.equal(synced.status, 200, synced.text);
-    const order = synced.json.order as AdminOrderView;
+    const order = synced.json.order as AdminOrder;
     assert.equal(order.status, 'CLOSED');
     assert.equal(order.refundRequired, true);
     const { timeline } = await detail(placed.id);
@@ -196,10 +191,10 @@ describeOnStores('admin API: orders and events', (stores) => {
     const placed = await h.placeOrder(bob);
     const closed = await h.closeLater(placed.id);
     assert.equal(closed.status, 200, closed.text);
-    assert.equal((closed.json.order as AdminOrderView).status, 'CLOSED');
-    assert.equal((closed.json.order as AdminOrderView).closeReason, 'admin');
+    assert.equal((closed.json.order as AdminOrder).status, 'CLOSED');
+    assert.equal((closed.json.order as AdminOrder).closeReason, 'admin');
     const again = await h.admin('POST', `/admin/v1/orders/${placed.id}/close`);
-    assert.equal((again.json.order as AdminOrderView).status, 'CLOSED');
+    assert.equal((again.json.order as AdminOrder).status, 'CLOSED');
     const kinds = (await detail(placed.id)).timeline.map((e) => e.kind);
     assert.ok(kinds.includes('order.closing'));
     assert.deepEqual(kinds.slice(-3), ['close.requested', 'query.made', 'order.closed']);
@@ -210,13 +205,13 @@ describeOnStores('admin API: orders and events', (stores) => {
     const early = await h.admin('POST', `/admin/v1/orders/${young.id}/close`);
     assert.equal(early.status, 200, early.text);
     assert.equal(
-      (early.json.order as AdminOrderView).status,
+      (early.json.order as AdminOrder).status,
       'CLOSING',
       'within 5 minutes WeChat cannot close it yet: no payment any more, closed later',
     );
     const later = await h.closeLater(young.id);
     assert.equal(
-      (later.json.order as AdminOrderView).status,
+      (later.json.order as AdminOrder).status,
       'CLOSED',
       'a close steps a CLOSING order',
     );
@@ -234,7 +229,7 @@ describeOnStores('admin API: orders and events', (stores) => {
     };
     const won = await h.closeLater(racing.id);
     h.gateway.beforeClose = undefined;
-    assert.equal((won.json.order as AdminOrderView).status, 'PAID');
+    assert.equal((won.json.order as AdminOrder).status, 'PAID');
   });
 
   test('filters: status list, openid, outTradeNo, Beijing dates and instants', async () => {
@@ -302,7 +297,7 @@ describeOnStores('admin API: orders and events', (stores) => {
     assert.ok(first.nextCursor);
     // New orders arrive between pages: they are newer than the cursor, so later pages don't shift.
     const late = [(await h.placeOrder(dave)).id, (await h.placeOrder(dave)).id];
-    const rest: AdminOrderView[] = [];
+    const rest: AdminOrder[] = [];
     let cursor: string | null = first.nextCursor;
     while (cursor) {
       const page = await list(`?openid=dave&limit=3&cursor=${encodeURIComponent(cursor)}`);

@@ -4,12 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type {
-  AdminOrderView,
-  DailyTotals,
-  RefundView,
-  TimelineEntry,
-} from '../../src/payments/index.js';
+import type { AdminOrder, DailyTotals, Refund, TimelineEntry } from '../../src/payments/index.js';
 import { beijingDayOf } from '../../src/payments/lib/date-range.js';
 import { startSandboxServer, until } from '../support/sandbox-server.js';
 import { describeOnStores } from '../support/stores.js';
@@ -27,8 +22,8 @@ describeOnStores('admin API after a refund', (stores) => {
       const r = await s.admin('GET', `/admin/v1/orders/${paid.id}`);
       assert.equal(r.status, 200, r.text);
       return r.json as unknown as {
-        order: AdminOrderView;
-        refunds: RefundView[];
+        order: AdminOrder;
+        refunds: Refund[];
         timeline: TimelineEntry[];
       };
     };

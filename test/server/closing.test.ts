@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { OrderView, PaymentParams } from '../../src/payments/index.js';
+import type { Order, PaymentParams } from '../../src/payments/index.js';
 import { type SandboxServer, startSandboxServer, until } from '../support/sandbox-server.js';
 import { describeOnStores } from '../support/stores.js';
 
@@ -35,7 +35,7 @@ async function placeOrder(s: SandboxServer) {
 
 type Placed = Awaited<ReturnType<typeof placeOrder>>;
 
-async function cancel(s: SandboxServer, id: string, token: string): Promise<OrderView> {
+async function cancel(s: SandboxServer, id: string, token: string): Promise<Order> {
   const res = await s.api('POST', `/api/v1/orders/${id}/cancel`, { token });
   assert.equal(res.status, 200, res.text);
   return res.json.order!;

@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { RefundView } from '../../src/payments/index.js';
+import type { Refund } from '../../src/payments/index.js';
 import {
   REFUND_INTERVAL_MS,
   type SandboxServer,
@@ -24,13 +24,13 @@ async function refund(s: SandboxServer, orderId: string, amountFen: number) {
   return {
     status: r.status,
     text: r.text,
-    json: r.json as { refund?: RefundView } & typeof r.json,
+    json: r.json as { refund?: Refund } & typeof r.json,
   };
 }
 
-async function refundRow(s: SandboxServer, id: string): Promise<RefundView> {
+async function refundRow(s: SandboxServer, id: string): Promise<Refund> {
   const r = await s.admin('GET', '/admin/v1/refunds?limit=100');
-  return (r.json as unknown as { refunds: RefundView[] }).refunds.find((x) => x.id === id)!;
+  return (r.json as unknown as { refunds: Refund[] }).refunds.find((x) => x.id === id)!;
 }
 
 /** The follow-up job, once the back-off of a waiting refund has passed (our clock and WeChat's). */
@@ -110,11 +110,11 @@ describeOnStores('refunds WeChat refuses for now', (stores) => {
     const waiting = (await refund(s, order.id, 600)).json.refund!;
     const again = await s.admin('POST', `/admin/v1/refunds/${waiting.id}/retry`);
     assert.equal(again.status, 200, again.text);
-    const still = (again.json as unknown as { refund: RefundView }).refund;
+    const still = (again.json as unknown as { refund: Refund }).refund;
     assert.equal(still.status, 'PENDING', 'refused once more');
     assert.equal(still.retry?.attempts, 2);
     const now = await s.admin('POST', `/admin/v1/refunds/${waiting.id}/retry`);
-    const sent = (now.json as unknown as { refund: RefundView }).refund;
+    const sent = (now.json as unknown as { refund: Refund }).refund;
     assert.ok(['PROCESSING', 'SUCCESS'].includes(sent.status), sent.status);
     assert.equal(sent.retry, null);
     const twice = await s.admin('POST', `/admin/v1/refunds/${waiting.id}/retry`);
@@ -142,7 +142,7 @@ describeOnStores('refunds WeChat refuses for now', (stores) => {
     await s.sandbox.setFaults({ systemErrorRate: { '/pay/refundquery': 0 } });
     const given = await s.admin('POST', `/admin/v1/refunds/${waiting.id}/give-up`);
     assert.equal(given.status, 200, given.text);
-    const failed = (given.json as unknown as { refund: RefundView }).refund;
+    const failed = (given.json as unknown as { refund: Refund }).refund;
     assert.equal(failed.status, 'FAILED');
     assert.equal(failed.failure?.code, 'GIVEN_UP');
     assert.match(failed.failure!.message, /NOTENOUGH/);

@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { RefundView } from '../../src/payments/index.js';
+import type { Refund } from '../../src/payments/index.js';
 import { insertRefund } from '../../src/payments/refunds/refunds-repo.js';
 import { buildHostileCases } from '../support/hostile-cases.js';
 import {
@@ -27,10 +27,10 @@ function refund(s: SandboxServer, orderId: string, amountFen: number, k = key(),
   });
 }
 
-async function refundsOf(s: SandboxServer, orderId: string): Promise<RefundView[]> {
+async function refundsOf(s: SandboxServer, orderId: string): Promise<Refund[]> {
   const r = await s.admin('GET', `/admin/v1/refunds?orderId=${orderId}`);
   assert.equal(r.status, 200, r.text);
-  return (r.json as unknown as { refunds: RefundView[] }).refunds;
+  return (r.json as unknown as { refunds: Refund[] }).refunds;
 }
 
 async function orderRow(s: SandboxServer, id: string) {
@@ -58,7 +58,7 @@ describeOnStores('refunds against the sandbox', (stores) => {
     const k1 = key();
     const first = await refund(s, order.id, 500, k1, '少发一件');
     assert.equal(first.status, 201, first.text);
-    const body = first.json as unknown as { refund: RefundView; order: { id: string } };
+    const body = first.json as unknown as { refund: Refund; order: { id: string } };
     assert.equal(body.refund.amountFen, 500);
     assert.equal(body.refund.source, 'minipay');
     assert.equal(body.refund.reason, '少发一件');
@@ -68,7 +68,7 @@ describeOnStores('refunds against the sandbox', (stores) => {
 
     const again = await refund(s, order.id, 500, k1, '少发一件');
     assert.equal(again.status, 201);
-    assert.equal((again.json as unknown as { refund: RefundView }).refund.id, body.refund.id);
+    assert.equal((again.json as unknown as { refund: Refund }).refund.id, body.refund.id);
     const reused = await refund(s, order.id, 400, k1, '少发一件');
     assert.equal(reused.status, 422);
     assert.equal(reused.json.error?.code, 'IDEMPOTENCY_KEY_REUSED');
@@ -158,7 +158,7 @@ describeOnStores('refunds against the sandbox', (stores) => {
     await s.sandbox.setFaults({ dropNotifyRate: 1 });
     const r = await refund(s, order.id, 600);
     assert.equal(r.status, 201, r.text);
-    const made = (r.json as unknown as { refund: RefundView }).refund;
+    const made = (r.json as unknown as { refund: Refund }).refund;
     await until(() => s.sandbox.refund(made.outRefundNo)?.status === 'SUCCESS');
     assert.equal((await s.server.payments.refunds.followUp()).examined, 0, 'not due yet');
     assert.equal((await refundsOf(s, order.id))[0]?.status, 'PROCESSING');
@@ -176,7 +176,7 @@ describeOnStores('refunds against the sandbox', (stores) => {
     await s.sandbox.setFaults({ timeoutRate: { '/secapi/pay/refund': 1 }, timeoutHoldMs: 200 });
     const r = await refund(s, order.id, 300);
     assert.equal(r.status, 201, r.text);
-    const made = (r.json as unknown as { refund: RefundView }).refund;
+    const made = (r.json as unknown as { refund: Refund }).refund;
     // PROCESSING, or already SUCCESS: the first attempt reached WeChat, whose notify may be in.
     assert.ok(['PROCESSING', 'SUCCESS'].includes(made.status), made.status);
     const calls = await s.server.store.db
@@ -201,7 +201,7 @@ describeOnStores('refunds against the sandbox', (stores) => {
     await s.sandbox.setFaults({ systemErrorRate: { '/secapi/pay/refund': 1 } });
     const r = await refund(s, order.id, 400);
     assert.equal(r.status, 201, r.text);
-    const made = (r.json as unknown as { refund: RefundView }).refund;
+    const made = (r.json as unknown as { refund: Refund }).refund;
     assert.equal(made.status, 'PROCESSING');
     assert.equal(s.sandbox.refund(made.outRefundNo), undefined);
     await s.sandbox.setFaults({ systemErrorRate: { '/secapi/pay/refund': 0 } });
@@ -420,7 +420,7 @@ describeOnStores('refunds against the sandbox', (stores) => {
         'GET',
         `/admin/v1/refunds?limit=2${cursor ? `&cursor=${cursor}` : ''}`,
       );
-      const body = page.json as unknown as { refunds: RefundView[]; nextCursor: string | null };
+      const body = page.json as unknown as { refunds: Refund[]; nextCursor: string | null };
       seen.push(...body.refunds.map((r) => r.id));
       cursor = body.nextCursor;
     } while (cursor);

@@ -9,7 +9,7 @@ import { createServer, type IncomingHttpHeaders } from 'node:http';
 import { test } from 'node:test';
 import { ConfigError, loadConfig } from '../../src/app/config.js';
 import { verifyWebhookSignature } from '../../src/payments/events/webhook-signature.js';
-import type { DeliveryView, MinipayEvent } from '../../src/payments/index.js';
+import type { Delivery, MinipayEvent } from '../../src/payments/index.js';
 import { listenUntilEnd } from '../support/listen.js';
 import { startSandboxServer, until } from '../support/sandbox-server.js';
 import { ADMIN_TOKEN } from '../support/server.js';
@@ -37,7 +37,7 @@ async function receiver(t: import('node:test').TestContext) {
   return { state, url };
 }
 
-type Deliveries = { deliveries: DeliveryView[]; nextCursor: string | null };
+type Deliveries = { deliveries: Delivery[]; nextCursor: string | null };
 
 describeOnStores('webhooks and the outbox', (stores) => {
   test('receiver down, then up: every event arrives signed and is acknowledged once; replay sends again', async (t) => {
@@ -125,7 +125,7 @@ describeOnStores('webhooks and the outbox', (stores) => {
     const target = delivered.deliveries.find((d) => d.eventType === 'order.paid')!;
     const replay = await s.admin('POST', `/admin/v1/webhooks/deliveries/${target.id}/replay`);
     assert.equal(replay.status, 200, replay.text);
-    assert.equal((replay.json as unknown as { delivery: DeliveryView }).delivery.status, 'pending');
+    assert.equal((replay.json as unknown as { delivery: Delivery }).delivery.status, 'pending');
     await until(
       () => acked().filter((a) => a.headers['minipay-event-id'] === target.eventId).length === 2,
     );
@@ -161,7 +161,7 @@ describeOnStores('webhooks and the outbox', (stores) => {
     }
     r.state.status = 200;
     const replayed = await s.admin('POST', `/admin/v1/webhooks/deliveries/${dead[0]!.id}/replay`);
-    assert.equal((replayed.json as unknown as { delivery: DeliveryView }).delivery.attempts, 0);
+    assert.equal((replayed.json as unknown as { delivery: Delivery }).delivery.attempts, 0);
     await webhooks.deliver();
     assert.equal((await list('?status=delivered')).length, 1);
     assert.equal((await list('?status=dead')).length, 2);

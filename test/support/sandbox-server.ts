@@ -7,7 +7,7 @@ import type { TestContext } from 'node:test';
 import type { Config } from '../../src/app/config.js';
 import type { RunningServer } from '../../src/app/runtime.js';
 import { WechatPayV2Gateway } from '../../src/payments/gateway/wechatpay-v2-gateway.js';
-import type { OrderView, PaymentParams, RetrySchedule } from '../../src/payments/index.js';
+import type { Order, PaymentParams, RetrySchedule } from '../../src/payments/index.js';
 import { type Sandbox, type SandboxOptions, startSandbox } from '../../src/sandbox/index.js';
 import { TestClock } from './payments.js';
 import { ADMIN_TOKEN, client, startTestServer } from './server.js';
@@ -24,9 +24,9 @@ export interface SandboxServer {
     options?: { body?: unknown; headers?: Record<string, string> },
   ) => ReturnType<ReturnType<typeof client>>;
   /** A user logs in, orders `quantity` × prd_tea (600 fen), pays in the sandbox: PAID order. */
-  paidOrder(quantity?: number): Promise<OrderView>;
+  paidOrder(quantity?: number): Promise<Order>;
   /** Paid in the sandbox, but WeChat never notifies: the order is still PENDING here. */
-  silentlyPaidOrder(quantity?: number): Promise<OrderView>;
+  silentlyPaidOrder(quantity?: number): Promise<Order>;
 }
 
 let users = 0;

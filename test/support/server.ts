@@ -3,10 +3,10 @@ import pino from 'pino';
 import { type Config, loadConfig } from '../../src/app/config.js';
 import { type RunningServer, startServer } from '../../src/app/runtime.js';
 import type {
-  OrderView,
+  Order,
   PaymentGateway,
   PaymentParams,
-  ProductView,
+  Product,
   RetrySchedule,
   WechatLogin,
 } from '../../src/payments/index.js';
@@ -55,12 +55,12 @@ export interface Answer {
   token?: string;
   expiresAt?: string;
   user?: { id: string };
-  order?: OrderView;
+  order?: Order;
   payment?: PaymentParams | null;
-  orders?: OrderView[];
+  orders?: Order[];
   nextCursor?: string | null;
-  products?: ProductView[];
-  product?: ProductView;
+  products?: Product[];
+  product?: Product;
   ok?: boolean;
   mode?: string;
   paths?: Record<string, unknown>;

@@ -11,7 +11,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, type TestContext, test } from 'node:test';
-import type { AnomalyView } from '../../src/payments/index.js';
+import type { Anomaly } from '../../src/payments/index.js';
 import { webPages } from '../../src/server/web-pages.js';
 import { buildPaymentNotify } from '../../src/wechatpay/notify.js';
 import { browserSkipReason, launchBrowser, openPage, seeText } from '../support/browser.js';
@@ -25,12 +25,12 @@ async function demoFor(t: TestContext): Promise<Demo> {
   return startDemo(t, `sqlite:${join(dir, 'demo.sqlite')}`, { plugins: [webPages()] });
 }
 
-async function anomalies(demo: Demo, query = ''): Promise<AnomalyView[]> {
+async function anomalies(demo: Demo, query = ''): Promise<Anomaly[]> {
   const res = await demo.api('GET', `/admin/v1/anomalies${query}`, {
     token: demo.launched.adminToken,
   });
   assert.equal(res.status, 200, res.text);
-  return (res.json as unknown as { anomalies: AnomalyView[] }).anomalies;
+  return (res.json as unknown as { anomalies: Anomaly[] }).anomalies;
 }
 
 /** A notify signed with the merchant's key (as WeChat would) reporting 1 fen for the order. */
@@ -70,7 +70,7 @@ describe('admin console: anomalies and reconciliation in Chromium', { skip: skip
       raw: '<xml><return_code>SUCCESS</return_code><sign>forged</sign></xml>',
       headers: { 'content-type': 'text/xml' },
     });
-    let open: AnomalyView[] = [];
+    let open: Anomaly[] = [];
     await eventually(async () => {
       open = await anomalies(demo, '?status=open');
       return open.length === 2;

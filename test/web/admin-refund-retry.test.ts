@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import type { RefundView } from '../../src/payments/index.js';
+import type { Refund } from '../../src/payments/index.js';
 import { webPages } from '../../src/server/web-pages.js';
 import { browserSkipReason, launchBrowser, openPage, seeText } from '../support/browser.js';
 import { checkout, type Demo, eventually, startDemo, status } from '../support/demo.js';
@@ -23,11 +23,11 @@ async function paidOrder(demo: Demo) {
   return order;
 }
 
-async function refundOf(demo: Demo, orderId: string): Promise<RefundView> {
+async function refundOf(demo: Demo, orderId: string): Promise<Refund> {
   const res = await demo.api('GET', `/admin/v1/refunds?orderId=${orderId}`, {
     token: demo.launched.adminToken!,
   });
-  return (res.json as unknown as { refunds: RefundView[] }).refunds[0]!;
+  return (res.json as unknown as { refunds: Refund[] }).refunds[0]!;
 }
 
 describe('admin console: refunds WeChat refuses for now, in Chromium', {

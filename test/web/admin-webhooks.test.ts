@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, type TestContext, test } from 'node:test';
 import type { Locator, Page } from 'playwright-core';
-import type { DeliveryView } from '../../src/payments/index.js';
+import type { Delivery } from '../../src/payments/index.js';
 import { webPages } from '../../src/server/web-pages.js';
 import { browserSkipReason, launchBrowser, openPage, seeText } from '../support/browser.js';
 import { checkout, type Demo, eventually, startDemo } from '../support/demo.js';
@@ -43,12 +43,12 @@ async function receiver(t: TestContext) {
   return { state, ok: `${base}/ok`, flaky: `${base}/flaky` };
 }
 
-async function deliveries(demo: Demo, query = ''): Promise<DeliveryView[]> {
+async function deliveries(demo: Demo, query = ''): Promise<Delivery[]> {
   const res = await demo.api('GET', `/admin/v1/webhooks/deliveries?limit=100${query}`, {
     token: demo.launched.adminToken,
   });
   assert.equal(res.status, 200, res.text);
-  return (res.json as unknown as { deliveries: DeliveryView[] }).deliveries;
+  return (res.json as unknown as { deliveries: Delivery[] }).deliveries;
 }
 
 /** Clicks Refresh until `row` shows `expected` (a replayed delivery goes out on the next job run). */
@@ -84,7 +84,7 @@ describe('admin console: webhook deliveries in Chromium', { skip: skip ?? false 
     const { token, openid } = await demo.login();
     const { order, payment } = await checkout(demo, token);
     demo.sandbox.pay({ openid, ...payment });
-    let failed: DeliveryView[] = [];
+    let failed: Delivery[] = [];
     await eventually(
       async () => {
         const all = await deliveries(demo);
@@ -106,7 +106,7 @@ describe('admin console: webhook deliveries in Chromium', { skip: skip ?? false 
       'delivered and failed deliveries',
     );
     const delivered = (await deliveries(demo, '&status=delivered'))[0]!;
-    const [toReplay, toRefuse] = failed as [DeliveryView, DeliveryView];
+    const [toReplay, toRefuse] = failed as [Delivery, Delivery];
     assert.equal(toReplay.url, receiving.flaky);
 
     const browser = await launchBrowser(t);

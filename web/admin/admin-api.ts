@@ -3,77 +3,30 @@
  * and out, and every failure as an AdminApiError. An endpoint this server does not have yet
  * (Fastify's "no route" 404) is `unavailable`, so a page can say so instead of breaking.
  */
-import type { Order } from '../../src/client/index.js';
+import type {
+  AdminOrderAnswer,
+  AdminOrderDetail,
+  AdminOrderList,
+  AdminSession,
+  AnomalyAnswer,
+  AnomalyList,
+  DailyStats,
+  DeliveryAnswer,
+  DeliveryList,
+  RefundAnswer,
+  RefundOnly,
+} from '../../src/contract/index.js';
 
-export interface AdminOrder extends Order {
-  openid?: string;
-  userId?: string;
-  refundRequired?: boolean;
-  closeReason?: string | null;
-}
-
-export interface Refund {
-  id: string;
-  orderId: string;
-  outRefundNo: string;
-  refundId: string | null;
-  amountFen: number;
-  reason: string | null;
-  status: string;
-  source: string;
-  createdAt: string;
-  succeededAt: string | null;
-  failure: { code: string; message: string } | null;
-  /** A PENDING refund WeChat refused for now: why, and when it is sent again. */
-  retry?: { code: string; message: string; attempts: number; nextAttemptAt: string | null } | null;
-}
-
-export interface TimelineEntry {
-  at: string;
-  kind: string;
-  summary: string;
-  data: unknown;
-}
-
-export interface Anomaly {
-  id: string;
-  kind: string;
-  orderId: string | null;
-  outTradeNo: string | null;
-  detail: unknown;
-  status: 'open' | 'resolved';
-  createdAt: string;
-  resolvedAt: string | null;
-  resolution: string | null;
-}
-
-export interface Delivery {
-  id: string;
-  eventId: string;
-  eventType: string;
-  url: string;
-  status: string;
-  attempts: number;
-  lastAttemptAt: string | null;
-  nextAttemptAt: string | null;
-  lastStatusCode: number | null;
-  lastError: string | null;
-  createdAt: string;
-}
-
-export interface DayStats {
-  date: string;
-  paidCount: number;
-  paidFen: number;
-  refundedFen: number;
-}
-
-export interface Session {
-  ok: true;
-  mode: 'demo' | 'live';
-  appId: string;
-  mchId: string;
-}
+/** The contract's shapes (src/contract), under the names the console's pages use. */
+export type {
+  AdminOrder,
+  AdminSession as Session,
+  Anomaly,
+  DailyTotals as DayStats,
+  Delivery,
+  Refund,
+  TimelineEntry,
+} from '../../src/contract/index.js';
 
 export class AdminApiError extends Error {
   constructor(
@@ -154,75 +107,67 @@ export class AdminApi {
   }
 
   session() {
-    return this.call<Session>('GET', '/session');
+    return this.call<AdminSession>('GET', '/session');
   }
 
   orders(filters: Record<string, string | number | undefined>) {
-    return this.call<{ orders: AdminOrder[]; nextCursor: string | null }>('GET', '/orders', {
+    return this.call<AdminOrderList>('GET', '/orders', {
       query: filters,
     });
   }
 
   order(id: string) {
-    return this.call<{ order: AdminOrder; refunds: Refund[]; timeline: TimelineEntry[] }>(
-      'GET',
-      `/orders/${encodeURIComponent(id)}`,
-    );
+    return this.call<AdminOrderDetail>('GET', `/orders/${encodeURIComponent(id)}`);
   }
 
   sync(id: string) {
-    return this.call<{ order: AdminOrder }>('POST', `/orders/${encodeURIComponent(id)}/sync`);
+    return this.call<AdminOrderAnswer>('POST', `/orders/${encodeURIComponent(id)}/sync`);
   }
 
   close(id: string) {
-    return this.call<{ order: AdminOrder }>('POST', `/orders/${encodeURIComponent(id)}/close`);
+    return this.call<AdminOrderAnswer>('POST', `/orders/${encodeURIComponent(id)}/close`);
   }
 
   refund(id: string, body: { amountFen: number; reason?: string }, idempotencyKey: string) {
-    return this.call<{ refund: Refund; order: AdminOrder }>(
-      'POST',
-      `/orders/${encodeURIComponent(id)}/refunds`,
-      { body, headers: { 'idempotency-key': idempotencyKey } },
-    );
+    return this.call<RefundAnswer>('POST', `/orders/${encodeURIComponent(id)}/refunds`, {
+      body,
+      headers: { 'idempotency-key': idempotencyKey },
+    });
   }
 
   retryRefund(id: string) {
-    return this.call<{ refund: Refund }>('POST', `/refunds/${encodeURIComponent(id)}/retry`);
+    return this.call<RefundOnly>('POST', `/refunds/${encodeURIComponent(id)}/retry`);
   }
 
   giveUpRefund(id: string) {
-    return this.call<{ refund: Refund }>('POST', `/refunds/${encodeURIComponent(id)}/give-up`);
+    return this.call<RefundOnly>('POST', `/refunds/${encodeURIComponent(id)}/give-up`);
   }
 
   anomalies(query: { status?: string; cursor?: string; limit?: number }) {
-    return this.call<{ anomalies: Anomaly[]; nextCursor: string | null }>('GET', '/anomalies', {
+    return this.call<AnomalyList>('GET', '/anomalies', {
       query,
     });
   }
 
   resolveAnomaly(id: string, note: string) {
-    return this.call<{ anomaly: Anomaly }>('POST', `/anomalies/${encodeURIComponent(id)}/resolve`, {
+    return this.call<AnomalyAnswer>('POST', `/anomalies/${encodeURIComponent(id)}/resolve`, {
       body: { note },
     });
   }
 
   deliveries(query: { status?: string; cursor?: string; limit?: number }) {
-    return this.call<{ deliveries: Delivery[]; nextCursor: string | null }>(
-      'GET',
-      '/webhooks/deliveries',
-      { query },
-    );
+    return this.call<DeliveryList>('GET', '/webhooks/deliveries', { query });
   }
 
   replay(id: string) {
-    return this.call<{ delivery: Delivery }>(
+    return this.call<DeliveryAnswer>(
       'POST',
       `/webhooks/deliveries/${encodeURIComponent(id)}/replay`,
     );
   }
 
   dailyStats(from: string, to: string) {
-    return this.call<{ days: DayStats[] }>('GET', '/stats/daily', { query: { from, to } });
+    return this.call<DailyStats>('GET', '/stats/daily', { query: { from, to } });
   }
 
   reconciliations() {

@@ -4,12 +4,13 @@
  * `?sync=1` and cancel, so every transition stays a compare-and-set with its event.
  */
 
-import { type AnomalyView, anomalyView } from '../anomalies/anomaly-view.js';
+import type { AdminOrder, Anomaly } from '../../contract/index.js';
+import { anomalyView } from '../anomalies/anomaly-view.js';
 import type { TradeSync } from '../confirmation/trade-sync.js';
 import type { PaymentsContext } from '../context.js';
 import { GatewayError } from '../gateway/gateway.js';
 import { DomainError, notFound, validation } from '../lib/errors.js';
-import type { AdminOrderView } from '../orders/order-view.js';
+
 import { findOrder } from '../orders/orders-repo.js';
 import type { AdminQueries } from './admin-queries.js';
 
@@ -28,7 +29,7 @@ export class AdminActions {
    * sweep: a PENDING order may become PAID or CLOSED; money found for a CLOSED or FAILED
    * order becomes an anomaly (refund required). WeChat not answering is a 502.
    */
-  async sync(id: string): Promise<AdminOrderView> {
+  async sync(id: string): Promise<AdminOrder> {
     const order = await this.find(id);
     try {
       await this.trades.apply(order, await this.trades.query(order));
@@ -58,7 +59,7 @@ export class AdminActions {
    * the payment won. A CLOSING order takes its next step now. CLOSED is answered as it is;
    * any other status is a 409.
    */
-  async close(id: string): Promise<AdminOrderView> {
+  async close(id: string): Promise<AdminOrder> {
     const order = await this.find(id);
     if (order.status === 'PENDING' || order.status === 'CLOSING') {
       if (order.status === 'PENDING') await this.trades.requestClose(order, 'admin');
@@ -76,7 +77,7 @@ export class AdminActions {
   }
 
   /** open → resolved (compare-and-set), keeping the note; a resolved anomaly is a 409. */
-  async resolveAnomaly(id: string, note: string): Promise<AnomalyView> {
+  async resolveAnomaly(id: string, note: string): Promise<Anomaly> {
     const text = typeof note === 'string' ? note.trim() : '';
     if (text.length === 0 || text.length > MAX_RESOLUTION_CHARS) {
       throw validation(`note must say what was done, 1 to ${MAX_RESOLUTION_CHARS} characters`);

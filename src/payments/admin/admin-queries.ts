@@ -3,9 +3,18 @@
  * refunds and timeline, anomalies, outbox events and daily totals. Filters arrive as the
  * raw query strings and are checked here, so a library user gets the same clear errors.
  */
+
 import { type Kysely, sql } from 'kysely';
+import type {
+  AdminEvent,
+  AdminOrder,
+  AdminOrderDetail,
+  AdminOrderList,
+  Anomaly,
+  DailyTotals,
+} from '../../contract/index.js';
 import type { Database } from '../../store/schema.js';
-import { type AnomalyView, anomalyView, parseJsonObject } from '../anomalies/anomaly-view.js';
+import { anomalyView, parseJsonObject } from '../anomalies/anomaly-view.js';
 import type { PaymentsContext } from '../context.js';
 import { type EventType, isEventType } from '../events/events.js';
 import {
@@ -27,10 +36,10 @@ import {
 } from '../lib/page-cursor.js';
 import { parseStatusFilter } from '../lib/status-filter.js';
 import { ORDER_STATUSES } from '../orders/order-states.js';
-import { type AdminOrderView, adminOrderView, type OrderRow } from '../orders/order-view.js';
+import { adminOrderView, type OrderRow } from '../orders/order-view.js';
 import { findOrder } from '../orders/orders-repo.js';
-import { type RefundView, refundView } from '../refunds/refund-view.js';
-import { loadTimeline, type TimelineEntry } from './order-timeline.js';
+import { refundView } from '../refunds/refund-view.js';
+import { loadTimeline } from './order-timeline.js';
 
 /** `GET /admin/v1/orders` query parameters, as received. */
 export interface OrderListQuery {
@@ -43,29 +52,10 @@ export interface OrderListQuery {
   cursor?: string;
 }
 
-export interface AdminOrderPage {
-  orders: AdminOrderView[];
-  nextCursor: string | null;
-}
-
-export interface AdminOrderDetail {
-  order: AdminOrderView;
-  refunds: RefundView[];
-  timeline: TimelineEntry[];
-}
-
 export interface AnomalyListQuery {
   status?: string;
   limit?: string | number;
   cursor?: string;
-}
-
-export interface AdminEventView {
-  id: string;
-  type: string;
-  createdAt: string;
-  orderId: string;
-  data: Record<string, unknown>;
 }
 
 export interface EventListQuery {
@@ -73,13 +63,6 @@ export interface EventListQuery {
   orderId?: string;
   limit?: string | number;
   cursor?: string;
-}
-
-export interface DailyTotals {
-  date: string;
-  paidCount: number;
-  paidFen: number;
-  refundedFen: number;
 }
 
 /** The longest range `stats/daily` answers, in days. */
@@ -98,7 +81,7 @@ export class AdminQueries {
     return this.ctx.db;
   }
 
-  async listOrders(query: OrderListQuery = {}): Promise<AdminOrderPage> {
+  async listOrders(query: OrderListQuery = {}): Promise<AdminOrderList> {
     const limit = parseLimit(query.limit);
     const statuses = parseStatusFilter(query.status, ORDER_STATUSES);
     const from = query.from === undefined ? undefined : parseBound(query.from, 'from');
@@ -146,13 +129,13 @@ export class AdminQueries {
   }
 
   /** The admin view of one order (404 when there is none). */
-  async orderView(id: string): Promise<AdminOrderView> {
+  async orderView(id: string): Promise<AdminOrder> {
     return (await this.views([await this.find(id)]))[0]!;
   }
 
   async listAnomalies(
     query: AnomalyListQuery = {},
-  ): Promise<{ anomalies: AnomalyView[]; nextCursor: string | null }> {
+  ): Promise<{ anomalies: Anomaly[]; nextCursor: string | null }> {
     const limit = parseLimit(query.limit);
     if (query.status !== undefined && query.status !== 'open' && query.status !== 'resolved') {
       throw validation(`status must be open or resolved, got "${query.status}"`);
@@ -173,7 +156,7 @@ export class AdminQueries {
 
   async listEvents(
     query: EventListQuery = {},
-  ): Promise<{ events: AdminEventView[]; nextCursor: string | null }> {
+  ): Promise<{ events: AdminEvent[]; nextCursor: string | null }> {
     const limit = parseLimit(query.limit);
     let type: EventType | undefined;
     if (query.type !== undefined) {
@@ -272,7 +255,7 @@ export class AdminQueries {
   }
 
   /** Admin views of `orders`, their items read in one query. */
-  private async views(orders: OrderRow[]): Promise<AdminOrderView[]> {
+  private async views(orders: OrderRow[]): Promise<AdminOrder[]> {
     if (orders.length === 0) return [];
     const items = await this.db
       .selectFrom('order_items')

@@ -4,7 +4,9 @@
  * (docs/http-api.md "TimelineEntry"). Each source is read by the order's id (or its
  * out_trade_no for anomalies); `data` only carries fields chosen here, never secrets.
  */
+
 import type { Kysely, Selectable } from 'kysely';
+import type { TimelineEntry } from '../../contract/index.js';
 import type {
   Database,
   GatewayCallsTable,
@@ -16,13 +18,6 @@ import { type AnomalyRow, parseJsonObject } from '../anomalies/anomaly-view.js';
 import { redactUrl } from '../lib/url-redaction.js';
 import type { OrderRow } from '../orders/order-view.js';
 import type { RefundRow } from '../refunds/refund-view.js';
-
-export interface TimelineEntry {
-  at: string;
-  kind: string;
-  summary: string;
-  data: Record<string, unknown>;
-}
 
 type EventRow = Selectable<OrderEventsTable>;
 type CallRow = Selectable<GatewayCallsTable>;

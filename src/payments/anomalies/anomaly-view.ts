@@ -1,22 +1,11 @@
-/** The public shape of an anomaly (docs/http-api.md "Anomaly"), built from its row. */
+/** An anomaly's row as the contract's Anomaly (docs/http-api.md "Admin API"). */
 import type { Selectable } from 'kysely';
+import type { Anomaly } from '../../contract/index.js';
 import type { AnomaliesTable } from '../../store/schema.js';
 
 export type AnomalyRow = Selectable<AnomaliesTable>;
 
-export interface AnomalyView {
-  id: string;
-  kind: string;
-  orderId: string | null;
-  outTradeNo: string | null;
-  detail: Record<string, unknown>;
-  status: 'open' | 'resolved';
-  createdAt: string;
-  resolvedAt: string | null;
-  resolution: string | null;
-}
-
-export function anomalyView(row: AnomalyRow): AnomalyView {
+export function anomalyView(row: AnomalyRow): Anomaly {
   return {
     id: row.id,
     kind: row.kind,

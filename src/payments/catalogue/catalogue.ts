@@ -1,19 +1,11 @@
 /** The product catalogue: the only source of prices. */
+
 import type { Selectable } from 'kysely';
+import { MAX_PRICE_FEN, type Product } from '../../contract/index.js';
 import type { ProductsTable } from '../../store/schema.js';
 import type { PaymentsContext } from '../context.js';
 import { DomainError, notFound, validation } from '../lib/errors.js';
 import { newId } from '../lib/ids.js';
-
-export interface ProductView {
-  id: string;
-  name: string;
-  description: string;
-  priceFen: number;
-  imageUrl: string | null;
-  active: boolean;
-  stock: number | null;
-}
 
 export interface ProductInput {
   id?: string;
@@ -25,11 +17,9 @@ export interface ProductInput {
   stock?: number | null;
 }
 
-/** Highest price of one product: ¥100,000 (WeChat's per-payment limits are lower anyway). */
-export const MAX_PRICE_FEN = 10_000_000;
 const PRODUCT_ID = /^[A-Za-z0-9_-]{1,64}$/;
 
-export function productView(p: Selectable<ProductsTable>): ProductView {
+export function productView(p: Selectable<ProductsTable>): Product {
   return {
     id: p.id,
     name: p.name,
@@ -44,14 +34,14 @@ export function productView(p: Selectable<ProductsTable>): ProductView {
 export class Catalogue {
   constructor(private readonly ctx: PaymentsContext) {}
 
-  async list(includeInactive = false): Promise<ProductView[]> {
+  async list(includeInactive = false): Promise<Product[]> {
     let q = this.ctx.db.selectFrom('products').selectAll();
     if (!includeInactive) q = q.where('active', '=', 1);
     const rows = await q.orderBy('created_at').orderBy('id').execute();
     return rows.map(productView);
   }
 
-  async create(input: ProductInput): Promise<ProductView> {
+  async create(input: ProductInput): Promise<Product> {
     checkProduct(input, true);
     const id = input.id ?? newId('prd');
     if (!PRODUCT_ID.test(id)) throw validation('id must be 1-64 letters, digits, "_" or "-"');
@@ -81,7 +71,7 @@ export class Catalogue {
     return this.get(id);
   }
 
-  async update(id: string, input: ProductInput): Promise<ProductView> {
+  async update(id: string, input: ProductInput): Promise<Product> {
     checkProduct(input, false);
     const set = {
       ...(input.name !== undefined && { name: input.name }),
@@ -101,7 +91,7 @@ export class Catalogue {
     return this.get(id);
   }
 
-  async get(id: string): Promise<ProductView> {
+  async get(id: string): Promise<Product> {
     const row = await this.ctx.db
       .selectFrom('products')
       .selectAll()

@@ -4,7 +4,9 @@
  * is ambiguous), then PENDING with the prepay_id, or FAILED with WeChat's reason. Guarded by
  * the caller's Idempotency-Key.
  */
+
 import type { Updateable } from 'kysely';
+import type { CheckoutAnswer, Order } from '../../contract/index.js';
 import type { Transactor } from '../../store/group-commit.js';
 import { preparedQuery } from '../../store/prepared-query.js';
 import type { OrdersTable } from '../../store/schema.js';
@@ -13,7 +15,7 @@ import { attachProblem } from '../../wechatpay/attach.js';
 import { outTradeNo } from '../../wechatpay/ids.js';
 import { fitUtf8, TEXT_LIMITS } from '../../wechatpay/limits.js';
 import { type PaymentsContext, sleep, transactorOf } from '../context.js';
-import { GatewayError, type PaymentParams, type PrepayResult } from '../gateway/gateway.js';
+import { GatewayError, type PrepayResult } from '../gateway/gateway.js';
 import {
   type GatewayCallRow,
   logged,
@@ -25,7 +27,7 @@ import { crashPoint } from '../lib/crash-points.js';
 import { DomainError, validation, wechatUnavailable } from '../lib/errors.js';
 import { newId } from '../lib/ids.js';
 import type { SessionUser } from '../login/login-service.js';
-import { type OrderRow, type OrderView, orderView } from '../orders/order-view.js';
+import { type OrderRow, orderView } from '../orders/order-view.js';
 import {
   appendEvent,
   type Db,
@@ -40,11 +42,6 @@ export const MAX_QUANTITY = 99;
 export interface CheckoutInput {
   items: { productId: string; quantity: number }[];
   attach?: string | null;
-}
-
-export interface CheckoutAnswer {
-  order: OrderView;
-  payment: PaymentParams | null;
 }
 
 /** The caller's Idempotency-Key: its scope, the key and the request's hash. */
@@ -276,7 +273,7 @@ export class Checkout {
   }
 
   /** `view`: the order's view when the caller has it already (no second read). */
-  private async answer(db: Db, order: OrderRow, known?: OrderView): Promise<CheckoutAnswer> {
+  private async answer(db: Db, order: OrderRow, known?: Order): Promise<CheckoutAnswer> {
     const view = known ?? (await loadOrderView(db, order));
     const payment =
       order.status === 'PENDING' && order.prepay_id

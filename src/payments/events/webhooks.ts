@@ -5,7 +5,9 @@
  * then the delivery is `dead` and can be replayed. A receiver that is down, slow or answers 500
  * loses nothing; one that is slow does not hold up the others (deliveries run side by side).
  */
+
 import type { Selectable } from 'kysely';
+import { DELIVERY_STATUSES, type Delivery, type DeliveryStatus } from '../../contract/index.js';
 import type { WebhookDeliveriesTable } from '../../store/schema.js';
 import type { PaymentsContext, WebhookSettings } from '../context.js';
 import { notFound } from '../lib/errors.js';
@@ -23,30 +25,7 @@ import {
   WEBHOOK_SIGNATURE_HEADER,
 } from './webhook-signature.js';
 
-export type DeliveryStatus = 'pending' | 'delivered' | 'failed' | 'dead';
-export const DELIVERY_STATUSES: readonly DeliveryStatus[] = [
-  'pending',
-  'delivered',
-  'failed',
-  'dead',
-];
-
 export type DeliveryRow = Selectable<WebhookDeliveriesTable>;
-
-export interface DeliveryView {
-  id: string;
-  eventId: string;
-  eventType: string;
-  /** Query string and credentials redacted (url-redaction.ts). */
-  url: string;
-  status: DeliveryStatus;
-  attempts: number;
-  lastAttemptAt: string | null;
-  nextAttemptAt: string | null;
-  lastStatusCode: number | null;
-  lastError: string | null;
-  createdAt: string;
-}
 
 /** What one POST came to: the receiver's status, or why there was none. */
 export type SendResult = { status: number } | { error: string };
@@ -88,7 +67,7 @@ const DEFAULT_TIMEOUT_MS = 10_000;
 /** A claimed delivery is not picked again for this long (a crashed sender's lease runs out). */
 const LEASE_MS = 60_000;
 
-export function deliveryView(r: DeliveryRow): DeliveryView {
+export function deliveryView(r: DeliveryRow): Delivery {
   return {
     id: r.id,
     eventId: r.event_id,
@@ -237,7 +216,7 @@ export class Webhooks {
   /** `GET /admin/v1/webhooks/deliveries`: newest first. */
   async list(
     options: { status?: string; eventId?: string; limit?: number; cursor?: string } = {},
-  ): Promise<{ deliveries: DeliveryView[]; nextCursor: string | null }> {
+  ): Promise<{ deliveries: Delivery[]; nextCursor: string | null }> {
     const limit = parseLimit(options.limit);
     const statuses = parseStatusFilter(options.status, DELIVERY_STATUSES);
     const after =
@@ -256,7 +235,7 @@ export class Webhooks {
   }
 
   /** Queues a delivery again now, with a fresh retry window (any status). */
-  async replay(id: string): Promise<DeliveryView> {
+  async replay(id: string): Promise<Delivery> {
     const now = this.ctx.clock().toISOString();
     const r = await this.ctx.db
       .updateTable('webhook_deliveries')

@@ -5,17 +5,10 @@
  * Amounts are integer fen; times are `Date`.
  */
 
-export type PaySignType = 'MD5' | 'HMAC-SHA256' | 'RSA';
+import type { PaymentParams } from '../../contract/index.js';
 
-/** Exactly what `wx.requestPayment` takes, plus the `appId` that was signed. */
-export interface PaymentParams {
-  appId: string;
-  timeStamp: string;
-  nonceStr: string;
-  package: string;
-  signType: PaySignType;
-  paySign: string;
-}
+/** What `wx.requestPayment` takes is part of the HTTP contract: the mini program gets it as is. */
+export type { PaymentParams, PaySignType } from '../../contract/index.js';
 
 export interface PrepayRequest {
   outTradeNo: string;

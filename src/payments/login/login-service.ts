@@ -3,8 +3,10 @@
  * user's openid; the user is upserted and gets an opaque session token. Only the token's
  * sha256 is stored; `session_key` stays in the database and never leaves the server.
  */
+
 import { createHash } from 'node:crypto';
 import type { Kysely } from 'kysely';
+import type { LoginAnswer } from '../../contract/index.js';
 import { preparedQuery } from '../../store/prepared-query.js';
 import type { Database } from '../../store/schema.js';
 import type { PaymentsContext } from '../context.js';
@@ -20,12 +22,6 @@ export interface WechatLogin {
 /** WeChat refused the code (invalid, already used or expired). */
 export class LoginCodeRejected extends Error {
   override readonly name = 'LoginCodeRejected';
-}
-
-export interface LoginResult {
-  token: string;
-  expiresAt: string;
-  user: { id: string };
 }
 
 export interface SessionUser {
@@ -53,7 +49,7 @@ export class LoginService {
     private readonly wechat: WechatLogin,
   ) {}
 
-  async login(code: string): Promise<LoginResult> {
+  async login(code: string): Promise<LoginAnswer> {
     if (code.length === 0 || code.length > 128 || !/^[\x21-\x7e]+$/.test(code)) {
       throw validation('code must be the 1-128 character string wx.login returned');
     }

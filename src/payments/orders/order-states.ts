@@ -1,26 +1,16 @@
 /**
- * The order state machine. Every change of `status` goes through `transition()` in
- * orders-repo.ts, which refuses any pair not listed here.
+ * The order state machine: the states are the contract's (ORDER_STATUSES), the moves between
+ * them are data here. Every change of `status` goes through orders-repo.ts, which refuses any
+ * pair not listed here.
  *
  * CLOSING: the order is being closed (cancel, expiry, admin) but WeChat has not said the trade
  * is CLOSED yet (closeorder is refused within 5 minutes of the order, and has been seen to
  * answer SUCCESS while the trade stayed NOTPAY). It gets no new payment parameters; the close
  * job ends it CLOSED once orderquery says CLOSED, or PAID when the money came after all.
  */
-import type { OrderStatus } from '../../store/schema.js';
+import type { OrderStatus } from '../../contract/statuses.js';
 
-export type { OrderStatus };
-
-export const ORDER_STATUSES: readonly OrderStatus[] = [
-  'CREATED',
-  'PENDING',
-  'CLOSING',
-  'PAID',
-  'PARTIALLY_REFUNDED',
-  'REFUNDED',
-  'CLOSED',
-  'FAILED',
-];
+export { ORDER_STATUSES, type OrderStatus } from '../../contract/statuses.js';
 
 const NEXT: Readonly<Record<OrderStatus, readonly OrderStatus[]>> = {
   CREATED: ['PENDING', 'FAILED'],

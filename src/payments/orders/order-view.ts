@@ -1,47 +1,12 @@
-/** The public shape of an order (docs/http-api.md "Order"), built from its rows. */
+/** An order's rows as the contract's Order and AdminOrder (docs/http-api.md "Order"). */
 import type { Selectable } from 'kysely';
-import type { OrderItemsTable, OrderStatus, OrdersTable } from '../../store/schema.js';
+import type { AdminOrder, Order } from '../../contract/index.js';
+import type { OrderItemsTable, OrdersTable } from '../../store/schema.js';
 
 export type OrderRow = Selectable<OrdersTable>;
 export type OrderItemRow = Selectable<OrderItemsTable>;
 
-export interface OrderItemView {
-  productId: string;
-  name: string;
-  unitPriceFen: number;
-  quantity: number;
-  amountFen: number;
-}
-
-export interface OrderView {
-  id: string;
-  outTradeNo: string;
-  status: OrderStatus;
-  description: string;
-  totalFen: number;
-  currency: string;
-  items: OrderItemView[];
-  attach: string | null;
-  createdAt: string;
-  updatedAt: string;
-  expiresAt: string;
-  paidAt: string | null;
-  closedAt: string | null;
-  transactionId: string | null;
-  refundedFen: number;
-  failure: { code: string; message: string } | null;
-}
-
-/** Admin answers add who ordered, whether the money must go back, and why it was closed. */
-export interface AdminOrderView extends OrderView {
-  openid: string;
-  userId: string;
-  refundRequired: boolean;
-  /** CLOSING and CLOSED orders: cancelled, expired, admin or closed_by_wechat. */
-  closeReason: string | null;
-}
-
-export function orderView(order: OrderRow, items: OrderItemRow[]): OrderView {
+export function orderView(order: OrderRow, items: OrderItemRow[]): Order {
   return {
     id: order.id,
     outTradeNo: order.out_trade_no,
@@ -73,7 +38,7 @@ export function orderView(order: OrderRow, items: OrderItemRow[]): OrderView {
   };
 }
 
-export function adminOrderView(order: OrderRow, items: OrderItemRow[]): AdminOrderView {
+export function adminOrderView(order: OrderRow, items: OrderItemRow[]): AdminOrder {
   return {
     ...orderView(order, items),
     openid: order.openid,

@@ -5,13 +5,15 @@
  * CLOSED or FAILED also gives back the stock the order took at checkout: those states are
  * final, so it happens once.
  */
+
 import { type Kysely, type Selectable, sql, type Transaction, type Updateable } from 'kysely';
+import type { Order } from '../../contract/index.js';
 import { preparedQuery } from '../../store/prepared-query.js';
 import type { Database, OrderItemsTable, OrderStatus, OrdersTable } from '../../store/schema.js';
 import { crashPoint } from '../lib/crash-points.js';
 import { newId } from '../lib/ids.js';
 import { canTransition, eventTypeFor } from './order-states.js';
-import { type OrderItemRow, type OrderRow, type OrderView, orderView } from './order-view.js';
+import { type OrderItemRow, type OrderRow, orderView } from './order-view.js';
 
 export type Db = Kysely<Database> | Transaction<Database>;
 
@@ -42,7 +44,7 @@ const orderItems = preparedQuery<{ orderId: string }, Selectable<OrderItemsTable
   db.selectFrom('order_items').selectAll().where('order_id', '=', p('orderId')),
 );
 
-export async function loadOrderView(db: Db, order: OrderRow): Promise<OrderView> {
+export async function loadOrderView(db: Db, order: OrderRow): Promise<Order> {
   return orderView(order, await orderItems(db, { orderId: order.id }));
 }
 
@@ -100,7 +102,7 @@ export async function appendEvent(
 
 export interface TransitionResult {
   order: OrderRow;
-  view: OrderView;
+  view: Order;
 }
 
 /**

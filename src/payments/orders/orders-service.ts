@@ -3,6 +3,7 @@
  * cancel. Every read is scoped to the caller: another user's order is "not found".
  */
 
+import type { Order, OrderList } from '../../contract/index.js';
 import type { Checkout } from '../checkout/checkout.js';
 import { OPEN, type TradeSync } from '../confirmation/trade-sync.js';
 import type { PaymentsContext } from '../context.js';
@@ -10,7 +11,7 @@ import { GatewayError, type PaymentParams } from '../gateway/gateway.js';
 import { DomainError, notFound, wechatUnavailable } from '../lib/errors.js';
 import { decodeTimeCursor, olderThan, parseLimit, timePage } from '../lib/page-cursor.js';
 import type { SessionUser } from '../login/login-service.js';
-import type { OrderRow, OrderView } from './order-view.js';
+import type { OrderRow } from './order-view.js';
 import { findOrder, loadOrderView } from './orders-repo.js';
 import { QueryThrottle } from './query-throttle.js';
 
@@ -19,11 +20,6 @@ const PREPAY_MARGIN_MS = 5 * 60_000;
 
 /** The cursor name of a user's own orders list (`GET /api/v1/orders`). */
 const USER_ORDERS = 'user-orders';
-
-export interface OrderPage {
-  orders: OrderView[];
-  nextCursor: string | null;
-}
 
 export class OrdersService {
   private readonly syncs: QueryThrottle;
@@ -36,7 +32,7 @@ export class OrdersService {
     this.syncs = new QueryThrottle(ctx.settings.syncIntervalMs, ctx.clock);
   }
 
-  async list(user: SessionUser, limit = 20, cursor?: string): Promise<OrderPage> {
+  async list(user: SessionUser, limit = 20, cursor?: string): Promise<OrderList> {
     const size = parseLimit(limit, 20);
     const after = cursor === undefined ? undefined : decodeTimeCursor(USER_ORDERS, cursor);
     let q = this.ctx.db
@@ -57,7 +53,7 @@ export class OrdersService {
    * WeChat, unless it was asked about in the last `syncIntervalMs` (then the stored order is
    * the answer).
    */
-  async get(user: SessionUser, id: string, sync = false): Promise<OrderView> {
+  async get(user: SessionUser, id: string, sync = false): Promise<Order> {
     let order = await this.own(user, id);
     if (sync && OPEN.includes(order.status) && this.syncs.take(order.id)) {
       try {
@@ -71,10 +67,7 @@ export class OrdersService {
     return loadOrderView(this.ctx.db, order);
   }
 
-  async payment(
-    user: SessionUser,
-    id: string,
-  ): Promise<{ order: OrderView; payment: PaymentParams }> {
+  async payment(user: SessionUser, id: string): Promise<{ order: Order; payment: PaymentParams }> {
     let order = await this.own(user, id);
     const now = this.ctx.clock();
     if (order.status === 'PENDING' && order.expires_at <= now.toISOString()) {
@@ -100,7 +93,7 @@ export class OrdersService {
    * The shopper gives up on an order: CLOSING at once (no more payment parameters), CLOSED
    * once WeChat has closed the trade (now or by the close job), or PAID if the money came.
    */
-  async cancel(user: SessionUser, id: string): Promise<OrderView> {
+  async cancel(user: SessionUser, id: string): Promise<Order> {
     const order = await this.own(user, id);
     if (order.status === 'CLOSED' || order.status === 'CLOSING') {
       return loadOrderView(this.ctx.db, order);

@@ -1,53 +1,11 @@
-/** The public shape of a refund (docs/http-api.md "Refund"), built from its row. */
+/** A refund's row as the contract's Refund (docs/http-api.md "Refund"). */
 import type { Selectable } from 'kysely';
+import type { Refund, RefundSource, RefundStatus } from '../../contract/index.js';
 import type { RefundsTable } from '../../store/schema.js';
 
 export type RefundRow = Selectable<RefundsTable>;
 
-/**
- * PENDING: recorded, WeChat not yet known to have it (also while WeChat refuses it for now:
- * `retry` says why and when it is asked again); PROCESSING: accepted by WeChat (or the
- * request's answer was lost); SUCCESS / CHANGE / REFUNDCLOSE: WeChat's outcome; FAILED: WeChat
- * refused the request outright, or an admin gave it up.
- */
-export type RefundStatus =
-  | 'PENDING'
-  | 'PROCESSING'
-  | 'SUCCESS'
-  | 'CHANGE'
-  | 'REFUNDCLOSE'
-  | 'FAILED';
-
-export const REFUND_STATUSES: readonly RefundStatus[] = [
-  'PENDING',
-  'PROCESSING',
-  'SUCCESS',
-  'CHANGE',
-  'REFUNDCLOSE',
-  'FAILED',
-];
-
-/** `minipay`: asked for through minipay; `merchant_portal`: made outside, learnt by notify. */
-export type RefundSource = 'minipay' | 'merchant_portal';
-
-export interface RefundView {
-  id: string;
-  orderId: string;
-  outRefundNo: string;
-  refundId: string | null;
-  amountFen: number;
-  reason: string | null;
-  status: RefundStatus;
-  source: RefundSource;
-  createdAt: string;
-  updatedAt: string;
-  succeededAt: string | null;
-  failure: { code: string; message: string } | null;
-  /** Why a PENDING refund waits (WeChat refused it for now) and when it is sent again. */
-  retry: { code: string; message: string; attempts: number; nextAttemptAt: string | null } | null;
-}
-
-export function refundView(r: RefundRow): RefundView {
+export function refundView(r: RefundRow): Refund {
   return {
     id: r.id,
     orderId: r.order_id,

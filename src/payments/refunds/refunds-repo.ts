@@ -6,20 +6,20 @@
  * - a settled SUCCESS adds to `orders.refunded_fen` and moves the order through the state
  *   machine under the same version check.
  */
+
 import { type Kysely, sql, type Transaction } from 'kysely';
-import type { Database, OrderStatus } from '../../store/schema.js';
+import { type AdminOrder, REFUNDABLE_STATUSES, type RefundStatus } from '../../contract/index.js';
+import type { Database } from '../../store/schema.js';
 import { DomainError } from '../lib/errors.js';
 import { newId } from '../lib/ids.js';
 import { canTransition, eventTypeFor } from '../orders/order-states.js';
-import { type AdminOrderView, adminOrderView, type OrderRow } from '../orders/order-view.js';
+import { adminOrderView, type OrderRow } from '../orders/order-view.js';
 import { appendEvent, findOrder, loadOrderView } from '../orders/orders-repo.js';
 import { type RefundLedger, refundedStatus } from './refund-amounts.js';
-import { type RefundRow, type RefundStatus, refundView } from './refund-view.js';
+import { type RefundRow, refundView } from './refund-view.js';
 
 type Db = Kysely<Database> | Transaction<Database>;
 
-/** Only money that arrived can go back. */
-export const REFUNDABLE: readonly OrderStatus[] = ['PAID', 'PARTIALLY_REFUNDED'];
 /** Refunds whose outcome is not known yet (the follow-up job queries them). */
 export const UNSETTLED: readonly RefundStatus[] = ['PENDING', 'PROCESSING'];
 /** Refunds that hold part of the paid amount (CHANGE: WeChat keeps it until it is resolved). */
@@ -63,7 +63,7 @@ export async function findRefundByOutRefundNo(
     .executeTakeFirst();
 }
 
-export async function loadAdminOrder(db: Db, order: OrderRow): Promise<AdminOrderView> {
+export async function loadAdminOrder(db: Db, order: OrderRow): Promise<AdminOrder> {
   const items = await db
     .selectFrom('order_items')
     .selectAll()
@@ -289,7 +289,7 @@ export async function settleRefund(
     if (Number(updated.numUpdatedRows) !== 1) return 'duplicate';
     const settled = (await findRefund(trx, refund.id))!;
     let order = (await findOrder(trx, refund.order_id))!;
-    if (outcome.status === 'SUCCESS' && REFUNDABLE.includes(order.status)) {
+    if (outcome.status === 'SUCCESS' && REFUNDABLE_STATUSES.includes(order.status)) {
       const to = refundedStatus(order.total_fen, order.refunded_fen + refund.amount_fen);
       if (to === 'PAID' || !canTransition(order.status, to)) {
         throw new Error(`refund settlement: ${order.status} → ${to} is not allowed`);
@@ -304,7 +304,7 @@ export async function settleRefund(
         })
         .where('id', '=', order.id)
         .where('version', '=', order.version)
-        .where('status', 'in', REFUNDABLE)
+        .where('status', 'in', REFUNDABLE_STATUSES)
         .executeTakeFirst();
       if (Number(moved.numUpdatedRows) !== 1) throw new VersionConflict();
       order = (await findOrder(trx, order.id))!;

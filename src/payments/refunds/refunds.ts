@@ -12,6 +12,14 @@
  *    (WeChat's rule, docs/wechat-rules.md), or now by an admin, until an admin gives it up
  *    (FAILED, the amount free again) once WeChat confirms it has no such refund.
  */
+import {
+  REFUND_STATUSES,
+  REFUNDABLE_STATUSES,
+  type Refund,
+  type RefundAnswer,
+  type RefundList,
+  type RefundStatus,
+} from '../../contract/index.js';
 import { outRefundNo } from '../../wechatpay/ids.js';
 import { utf8Length } from '../../wechatpay/limits.js';
 import { type PaymentsContext, sleep } from '../context.js';
@@ -23,16 +31,10 @@ import { DomainError, notFound, validation } from '../lib/errors.js';
 import { decodeTimeCursor, olderThan, parseLimit, timePage } from '../lib/page-cursor.js';
 import type { RunSummary } from '../lib/run-summary.js';
 import { parseStatusFilter } from '../lib/status-filter.js';
-import type { AdminOrderView, OrderRow } from '../orders/order-view.js';
+import type { OrderRow } from '../orders/order-view.js';
 import { findOrder } from '../orders/orders-repo.js';
 import { MAX_REFUND_REASON_BYTES, refusalFor } from './refund-amounts.js';
-import {
-  REFUND_STATUSES,
-  type RefundRow,
-  type RefundStatus,
-  type RefundView,
-  refundView,
-} from './refund-view.js';
+import { type RefundRow, refundView } from './refund-view.js';
 import {
   deferRefund,
   findRefund,
@@ -41,7 +43,6 @@ import {
   loadAdminOrder,
   markProcessing,
   postponeQuery,
-  REFUNDABLE,
   type RefundOutcome,
   reopenGivenUp,
   type SettleResult,
@@ -67,16 +68,6 @@ const RETRY_MAX_MS = 3600_000;
 export interface RefundInput {
   amountFen: number;
   reason?: string | null;
-}
-
-export interface RefundAnswer {
-  refund: RefundView;
-  order: AdminOrderView;
-}
-
-export interface RefundPage {
-  refunds: RefundView[];
-  nextCursor: string | null;
 }
 
 export class Refunds {
@@ -150,7 +141,7 @@ export class Refunds {
       },
       now,
       (order, ledger) => {
-        if (!REFUNDABLE.includes(order.status)) {
+        if (!REFUNDABLE_STATUSES.includes(order.status)) {
           throw new DomainError(
             409,
             'ORDER_NOT_REFUNDABLE',
@@ -279,7 +270,7 @@ export class Refunds {
    * `POST /admin/v1/refunds/:id/retry`: sends a waiting (PENDING) refund to WeChat now, with
    * its own out_refund_no; answers the refund after it.
    */
-  async retryNow(id: string): Promise<RefundView> {
+  async retryNow(id: string): Promise<Refund> {
     const refund = await this.waiting(id, 'sent again');
     await this.submit(refund);
     this.ctx.metrics.inc('minipay_admin_actions_total', { action: 'refund_retry' });
@@ -291,7 +282,7 @@ export class Refunds {
    * amount free again, once WeChat confirms it has no such refund (refundquery); when WeChat
    * has it, its word is applied instead and the answer is a 409.
    */
-  async giveUp(id: string): Promise<RefundView> {
+  async giveUp(id: string): Promise<Refund> {
     const refund = await this.waiting(id, 'given up');
     try {
       const status = await logged(this.ctx, refund.order_id, 'refundquery', () =>
@@ -431,14 +422,14 @@ export class Refunds {
     return result === 'settled';
   }
 
-  async get(id: string): Promise<RefundView> {
+  async get(id: string): Promise<Refund> {
     const row = await findRefund(this.ctx.db, id);
     if (!row) throw notFound('refund');
     return refundView(row);
   }
 
   /** Refunds of one order, oldest first. */
-  async ofOrder(orderId: string): Promise<RefundView[]> {
+  async ofOrder(orderId: string): Promise<Refund[]> {
     const rows = await this.ctx.db
       .selectFrom('refunds')
       .selectAll()
@@ -452,7 +443,7 @@ export class Refunds {
   /** `GET /admin/v1/refunds`: newest first, optionally by status (comma-separated). */
   async list(
     options: { status?: string; orderId?: string; limit?: number; cursor?: string } = {},
-  ): Promise<RefundPage> {
+  ): Promise<RefundList> {
     const limit = parseLimit(options.limit);
     const statuses = parseStatusFilter(options.status, REFUND_STATUSES);
     const after =

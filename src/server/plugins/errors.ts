@@ -2,7 +2,7 @@
  * Every error on /api and /admin becomes `{ error: { code, message } }` (docs/http-api.md);
  * 5xx messages never carry internals, the log has the request id.
  */
-import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { DomainError } from '../../payments/lib/errors.js';
 
 export interface ErrorAnswer {
@@ -95,4 +95,20 @@ export function sendError(
     .code(answer.status)
     .type('application/json; charset=utf-8')
     .send({ error: { code: answer.code, message: answer.message } });
+}
+
+/** A path no route answers: 404 `NOT_FOUND` naming it (without its query). */
+export async function routeNotFound(request: FastifyRequest, reply: FastifyReply) {
+  return reply.code(404).send({
+    error: {
+      code: 'NOT_FOUND',
+      message: `no route ${request.method} ${request.url.split('?')[0]}`,
+    },
+  });
+}
+
+/** Every error and unknown route answered in the API's error body. */
+export function errorAnswers(app: FastifyInstance): void {
+  app.setErrorHandler((err, request, reply) => sendError(request, reply, err as Error));
+  app.setNotFoundHandler(routeNotFound);
 }

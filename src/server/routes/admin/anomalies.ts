@@ -2,16 +2,13 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import {
   AnomalyAnswer,
-  AnomalyIdParams,
   AnomalyList,
   AnomalyListQuery,
+  IdParams,
   ResolveBody,
-} from '../../admin-schemas.js';
+} from '../../../contract/index.js';
 import type { ServerOptions } from '../../options.js';
-import { errorResponses } from '../../schemas.js';
-
-const secured = [{ bearer: [] }];
-const tags = ['admin'];
+import { adminRoute } from './schema.js';
 
 export const adminAnomalyRoutes: FastifyPluginAsyncTypebox<ServerOptions> = async (
   app,
@@ -21,27 +18,14 @@ export const adminAnomalyRoutes: FastifyPluginAsyncTypebox<ServerOptions> = asyn
 
   app.get(
     '/anomalies',
-    {
-      schema: {
-        tags,
-        security: secured,
-        querystring: AnomalyListQuery,
-        response: { 200: AnomalyList, ...errorResponses },
-      },
-    },
+    { schema: adminRoute({ querystring: AnomalyListQuery, response: { 200: AnomalyList } }) },
     async (request) => admin.listAnomalies(request.query),
   );
 
   app.post(
     '/anomalies/:id/resolve',
     {
-      schema: {
-        tags,
-        security: secured,
-        params: AnomalyIdParams,
-        body: ResolveBody,
-        response: { 200: AnomalyAnswer, ...errorResponses },
-      },
+      schema: adminRoute({ params: IdParams, body: ResolveBody, response: { 200: AnomalyAnswer } }),
     },
     async (request) => ({
       anomaly: await adminActions.resolveAnomaly(request.params.id, request.body.note),

@@ -8,6 +8,7 @@
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { ServerOptions } from '../../options.js';
+import { routeNotFound } from '../../plugins/errors.js';
 import { tokenGate } from '../auth.js';
 import { adminAnomalyRoutes } from './anomalies.js';
 import { adminOrderRoutes } from './orders.js';
@@ -32,14 +33,7 @@ export const adminApi =
       ),
     );
     // An unknown path under the prefix is refused like a known one: no token, no map of routes.
-    app.setNotFoundHandler((request, reply) =>
-      reply.code(404).send({
-        error: {
-          code: 'NOT_FOUND',
-          message: `no route ${request.method} ${request.url.split('?')[0]}`,
-        },
-      }),
-    );
+    app.setNotFoundHandler(routeNotFound);
     await app.register(adminProductRoutes, options);
     await app.register(adminOrderRoutes, options);
     await app.register(adminRefundRoutes, options);

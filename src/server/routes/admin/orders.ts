@@ -11,12 +11,12 @@ import {
   AdminOrderDetail,
   AdminOrderList,
   AdminOrderListQuery,
-} from '../../admin-schemas.js';
+  IdParams,
+} from '../../../contract/index.js';
 import type { ServerOptions } from '../../options.js';
-import { errorResponses, OrderIdParams } from '../../schemas.js';
+import { adminRoute } from './schema.js';
 
-const secured = [{ bearer: [] }];
-const tags = ['admin'];
+const orderAction = adminRoute({ params: IdParams, response: { 200: AdminOrderAnswer } });
 
 export const adminOrderRoutes: FastifyPluginAsyncTypebox<ServerOptions> = async (app, options) => {
   const { admin, adminActions } = options.payments;
@@ -24,64 +24,29 @@ export const adminOrderRoutes: FastifyPluginAsyncTypebox<ServerOptions> = async 
   app.get(
     '/orders',
     {
-      schema: {
-        tags,
-        security: secured,
-        querystring: AdminOrderListQuery,
-        response: { 200: AdminOrderList, ...errorResponses },
-      },
+      schema: adminRoute({ querystring: AdminOrderListQuery, response: { 200: AdminOrderList } }),
     },
     async (request) => admin.listOrders(request.query),
   );
 
   app.get(
     '/orders/:id',
-    {
-      schema: {
-        tags,
-        security: secured,
-        params: OrderIdParams,
-        response: { 200: AdminOrderDetail, ...errorResponses },
-      },
-    },
+    { schema: adminRoute({ params: IdParams, response: { 200: AdminOrderDetail } }) },
     async (request) => admin.order(request.params.id),
   );
 
-  app.post(
-    '/orders/:id/sync',
-    {
-      schema: {
-        tags,
-        security: secured,
-        params: OrderIdParams,
-        response: { 200: AdminOrderAnswer, ...errorResponses },
-      },
-    },
-    async (request) => ({ order: await adminActions.sync(request.params.id) }),
-  );
+  app.post('/orders/:id/sync', { schema: orderAction }, async (request) => ({
+    order: await adminActions.sync(request.params.id),
+  }));
 
-  app.post(
-    '/orders/:id/close',
-    {
-      schema: {
-        tags,
-        security: secured,
-        params: OrderIdParams,
-        response: { 200: AdminOrderAnswer, ...errorResponses },
-      },
-    },
-    async (request) => ({ order: await adminActions.close(request.params.id) }),
-  );
+  app.post('/orders/:id/close', { schema: orderAction }, async (request) => ({
+    order: await adminActions.close(request.params.id),
+  }));
 
   app.get(
     '/events',
     {
-      schema: {
-        tags,
-        security: secured,
-        querystring: AdminEventListQuery,
-        response: { 200: AdminEventList, ...errorResponses },
-      },
+      schema: adminRoute({ querystring: AdminEventListQuery, response: { 200: AdminEventList } }),
     },
     async (request) => admin.listEvents(request.query),
   );

@@ -1,17 +1,15 @@
 /** Admin session check and products (docs/http-api.md "Admin API"). */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { Type } from '@fastify/type-provider-typebox';
-import type { ServerOptions } from '../../options.js';
 import {
-  errorResponses,
+  AdminSession,
   ProductAnswer,
   ProductCreate,
+  ProductIdParams,
   ProductList,
   ProductPatch,
-} from '../../schemas.js';
-
-const secured = [{ bearer: [] }];
-const ProductIdParams = Type.Object({ id: Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$' }) });
+} from '../../../contract/index.js';
+import type { ServerOptions } from '../../options.js';
+import { adminRoute } from './schema.js';
 
 export const adminProductRoutes: FastifyPluginAsyncTypebox<ServerOptions> = async (
   app,
@@ -20,35 +18,20 @@ export const adminProductRoutes: FastifyPluginAsyncTypebox<ServerOptions> = asyn
   const { payments, mode } = options;
   const { catalogue, context } = payments;
 
-  app.get('/session', { schema: { tags: ['admin'], security: secured } }, async () => ({
-    ok: true,
+  app.get('/session', { schema: adminRoute({ response: { 200: AdminSession } }) }, async () => ({
+    ok: true as const,
     mode,
     appId: context.gateway.appId,
     mchId: context.gateway.mchId,
   }));
 
-  app.get(
-    '/products',
-    {
-      schema: {
-        tags: ['admin'],
-        security: secured,
-        response: { 200: ProductList, ...errorResponses },
-      },
-    },
-    async () => ({ products: await catalogue.list(true) }),
-  );
+  app.get('/products', { schema: adminRoute({ response: { 200: ProductList } }) }, async () => ({
+    products: await catalogue.list(true),
+  }));
 
   app.post(
     '/products',
-    {
-      schema: {
-        tags: ['admin'],
-        security: secured,
-        body: ProductCreate,
-        response: { 201: ProductAnswer, ...errorResponses },
-      },
-    },
+    { schema: adminRoute({ body: ProductCreate, response: { 201: ProductAnswer } }) },
     async (request, reply) =>
       reply.code(201).send({ product: await catalogue.create(request.body) }),
   );
@@ -56,13 +39,11 @@ export const adminProductRoutes: FastifyPluginAsyncTypebox<ServerOptions> = asyn
   app.patch(
     '/products/:id',
     {
-      schema: {
-        tags: ['admin'],
-        security: secured,
+      schema: adminRoute({
         params: ProductIdParams,
         body: ProductPatch,
-        response: { 200: ProductAnswer, ...errorResponses },
-      },
+        response: { 200: ProductAnswer },
+      }),
     },
     async (request) => ({ product: await catalogue.update(request.params.id, request.body) }),
   );

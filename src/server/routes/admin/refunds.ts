@@ -3,58 +3,42 @@
  * WeChat refused for now, send it again now or give it up.
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { Type } from '@fastify/type-provider-typebox';
-import type { ServerOptions } from '../../options.js';
 import {
-  errorResponses,
+  IdParams,
   RefundAnswer,
   RefundBody,
   RefundList,
   RefundListQuery,
   RefundOnly,
-} from '../../schemas.js';
-
-const secured = [{ bearer: [] }];
-const OrderIdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) });
-const RefundIdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) });
+} from '../../../contract/index.js';
+import type { ServerOptions } from '../../options.js';
+import { adminRoute } from './schema.js';
 
 export const adminRefundRoutes: FastifyPluginAsyncTypebox<ServerOptions> = async (app, options) => {
-  const { payments } = options;
+  const { refunds } = options.payments;
 
   app.post(
     '/orders/:id/refunds',
     {
-      schema: {
-        tags: ['admin'],
-        security: secured,
-        params: OrderIdParams,
-        body: RefundBody,
-        response: { 201: RefundAnswer, ...errorResponses },
-      },
+      schema: adminRoute({ params: IdParams, body: RefundBody, response: { 201: RefundAnswer } }),
     },
     async (request, reply) => {
       const key = request.headers['idempotency-key'];
-      const { status, body } = await payments.refunds.request(
+      const { status, body } = await refunds.request(
         request.params.id,
         { amountFen: request.body.amountFen, reason: request.body.reason ?? null },
         typeof key === 'string' ? key : undefined,
       );
-      return reply.code(status).send(body);
+      // A replay answers with the status stored with the key: 201 too.
+      return reply.code(status as 201).send(body);
     },
   );
 
   app.get(
     '/refunds',
-    {
-      schema: {
-        tags: ['admin'],
-        security: secured,
-        querystring: RefundListQuery,
-        response: { 200: RefundList, ...errorResponses },
-      },
-    },
+    { schema: adminRoute({ querystring: RefundListQuery, response: { 200: RefundList } }) },
     async (request) =>
-      payments.refunds.list({
+      refunds.list({
         status: request.query.status,
         orderId: request.query.orderId,
         limit: request.query.limit === undefined ? 50 : Number(request.query.limit),
@@ -62,25 +46,22 @@ export const adminRefundRoutes: FastifyPluginAsyncTypebox<ServerOptions> = async
       }),
   );
 
-  const action = (summary: string) => ({
-    schema: {
-      tags: ['admin'],
-      summary,
-      security: secured,
-      params: RefundIdParams,
-      response: { 200: RefundOnly, ...errorResponses },
-    },
-  });
+  const action = (summary: string) =>
+    adminRoute({ summary, params: IdParams, response: { 200: RefundOnly } });
 
   app.post(
     '/refunds/:id/retry',
-    action('send a PENDING refund to WeChat again now, with its own out_refund_no'),
-    async (request) => ({ refund: await payments.refunds.retryNow(request.params.id) }),
+    { schema: action('send a PENDING refund to WeChat again now, with its own out_refund_no') },
+    async (request) => ({ refund: await refunds.retryNow(request.params.id) }),
   );
 
   app.post(
     '/refunds/:id/give-up',
-    action('give a PENDING refund up (FAILED, amount free) once WeChat confirms it has none'),
-    async (request) => ({ refund: await payments.refunds.giveUp(request.params.id) }),
+    {
+      schema: action(
+        'give a PENDING refund up (FAILED, amount free) once WeChat confirms it has none',
+      ),
+    },
+    async (request) => ({ refund: await refunds.giveUp(request.params.id) }),
   );
 };

@@ -1,30 +1,25 @@
 /** Admin webhook deliveries (docs/http-api.md, docs/webhooks.md): list them, replay one. */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { Type } from '@fastify/type-provider-typebox';
+import {
+  DeliveryAnswer,
+  DeliveryList,
+  DeliveryListQuery,
+  IdParams,
+} from '../../../contract/index.js';
 import type { ServerOptions } from '../../options.js';
-import { DeliveryAnswer, DeliveryList, DeliveryListQuery, errorResponses } from '../../schemas.js';
-
-const secured = [{ bearer: [] }];
-const DeliveryIdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) });
+import { adminRoute } from './schema.js';
 
 export const adminWebhookRoutes: FastifyPluginAsyncTypebox<ServerOptions> = async (
   app,
   options,
 ) => {
-  const { payments } = options;
+  const { webhooks } = options.payments;
 
   app.get(
     '/webhooks/deliveries',
-    {
-      schema: {
-        tags: ['admin'],
-        security: secured,
-        querystring: DeliveryListQuery,
-        response: { 200: DeliveryList, ...errorResponses },
-      },
-    },
+    { schema: adminRoute({ querystring: DeliveryListQuery, response: { 200: DeliveryList } }) },
     async (request) =>
-      payments.webhooks.list({
+      webhooks.list({
         status: request.query.status,
         eventId: request.query.eventId,
         limit: request.query.limit === undefined ? 50 : Number(request.query.limit),
@@ -34,14 +29,7 @@ export const adminWebhookRoutes: FastifyPluginAsyncTypebox<ServerOptions> = asyn
 
   app.post(
     '/webhooks/deliveries/:id/replay',
-    {
-      schema: {
-        tags: ['admin'],
-        security: secured,
-        params: DeliveryIdParams,
-        response: { 200: DeliveryAnswer, ...errorResponses },
-      },
-    },
-    async (request) => ({ delivery: await payments.webhooks.replay(request.params.id) }),
+    { schema: adminRoute({ params: IdParams, response: { 200: DeliveryAnswer } }) },
+    async (request) => ({ delivery: await webhooks.replay(request.params.id) }),
   );
 };

@@ -1,13 +1,21 @@
 /**
- * WeChat's payment and refund notifications, POST /wechatpay/v2/notify and /refund-notify. The body is read raw (any
- * content type, at most 64 KiB) and handed to the gateway to verify; the reply is in WeChat's
- * format: ok for handled and duplicate messages, retry when our side failed, reject otherwise.
+ * WeChat's payment and refund notifications, POST /wechatpay/v2/notify and /refund-notify. The
+ * body is read raw (any content type, at most 64 KiB) and handed to the gateway to verify; the
+ * reply is in WeChat's format: ok for handled and duplicate messages, retry when our side
+ * failed, reject otherwise.
  */
-import type { FastifyPluginAsync } from 'fastify';
-import type { NotifyOutcome } from '../../../payments/gateway/gateway.js';
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import type { NotifyHttpRequest, NotifyOutcome } from '../../../payments/gateway/gateway.js';
 import type { ServerOptions } from '../../options.js';
 
 export const NOTIFY_BODY_LIMIT = 64 * 1024;
+
+/** What handling a notify came to, as both kinds report it. */
+interface Handled {
+  outcome: NotifyOutcome;
+  message: string;
+  result?: string;
+}
 
 export const notifyRoutes: FastifyPluginAsync<ServerOptions> = async (app, { payments }) => {
   const { gateway } = payments.context;
@@ -28,27 +36,26 @@ export const notifyRoutes: FastifyPluginAsync<ServerOptions> = async (app, { pay
       .send(r.body);
   });
 
-  app.post(
-    '/wechatpay/v2/notify',
-    { bodyLimit: NOTIFY_BODY_LIMIT, schema: { tags: ['wechat callbacks'] } },
-    async (request, reply) => {
+  /** A route that hands the raw notify to `handle` and answers as WeChat expects. */
+  const notifyRoute =
+    (notify: 'payment' | 'refund', handle: (request: NotifyHttpRequest) => Promise<Handled>) =>
+    async (request: FastifyRequest, reply: FastifyReply) => {
       const body = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
-      const handled = await payments.confirmation.handleNotify({ headers: request.headers, body });
-      request.logDetail = { notify: 'payment', outcome: handled.outcome, result: handled.result };
-      const r = gateway.notifyReply(handled.outcome as NotifyOutcome, handled.message);
-      return reply.code(r.statusCode).type(r.contentType).send(r.body);
-    },
-  );
-
-  app.post(
-    '/wechatpay/v2/refund-notify',
-    { bodyLimit: NOTIFY_BODY_LIMIT, schema: { tags: ['wechat callbacks'] } },
-    async (request, reply) => {
-      const body = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
-      const handled = await payments.refundNotifications.handle({ headers: request.headers, body });
-      request.logDetail = { notify: 'refund', outcome: handled.outcome, result: handled.result };
+      const handled = await handle({ headers: request.headers, body });
+      request.logDetail = { notify, outcome: handled.outcome, result: handled.result };
       const r = gateway.notifyReply(handled.outcome, handled.message);
       return reply.code(r.statusCode).type(r.contentType).send(r.body);
-    },
+    };
+  const options = () => ({ bodyLimit: NOTIFY_BODY_LIMIT, schema: { tags: ['wechat callbacks'] } });
+
+  app.post(
+    '/wechatpay/v2/notify',
+    options(),
+    notifyRoute('payment', (request) => payments.confirmation.handleNotify(request)),
+  );
+  app.post(
+    '/wechatpay/v2/refund-notify',
+    options(),
+    notifyRoute('refund', (request) => payments.refundNotifications.handle(request)),
   );
 };
