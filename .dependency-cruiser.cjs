@@ -72,6 +72,12 @@ module.exports = {
       '^web/',
       '^src/(?!client/|contract/)',
     ),
+    layer(
+      'prepared-queries-in-repositories',
+      'Compiled statements (the hot paths) live in repository files (*-repo.ts) only.',
+      '^src/(?!store/).*(?<!-repo)\\.ts$',
+      '^src/store/prepared-query\\.ts$',
+    ),
   ],
   options: {
     // TypeScript 7 has no compiler API for dependency-cruiser to use; swc parses the sources.

@@ -21,7 +21,12 @@ export interface PaymentsSettings {
   storeName: string;
   /** unifiedorder attempts (same out_trade_no) before answering WECHATPAY_UNAVAILABLE. */
   prepayAttempts: number;
-  /** First back-off between those attempts (doubles each time). */
+  /**
+   * Refund attempts (same out_refund_no) while WeChat's answer is lost, before the refund is
+   * left PROCESSING for the follow-up job (refundquery) to settle.
+   */
+  refundAttempts: number;
+  /** First back-off between the attempts of a prepay or a refund (doubles each time). */
   retryDelayMs: number;
   /** Currency of every order (WeChat mini program payments: CNY). */
   currency: string;
@@ -57,6 +62,7 @@ export const DEFAULT_SETTINGS: Omit<PaymentsSettings, 'notifyUrl'> = {
   sessionsPerUser: 10,
   storeName: 'minipay',
   prepayAttempts: 3,
+  refundAttempts: 3,
   retryDelayMs: 200,
   currency: 'CNY',
   syncIntervalMs: 3000,
@@ -88,5 +94,3 @@ export function transactorOf(ctx: PaymentsContext): Transactor {
 }
 
 export const noMetrics: PaymentsMetrics = { inc: () => undefined };
-
-export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));

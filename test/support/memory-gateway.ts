@@ -16,6 +16,7 @@ import {
   type PrepayRequest,
   type PrepayResult,
   type RefundAccepted,
+  type RefundRequest,
   type RefundStatus,
   type TradeState,
   type TradeStatus,
@@ -167,7 +168,7 @@ export class MemoryGateway implements PaymentGateway {
     };
   }
 
-  async refund(): Promise<RefundAccepted> {
+  async refund(_request: RefundRequest): Promise<RefundAccepted> {
     throw new Error('refunds are not part of the memory gateway');
   }
   async queryRefund(): Promise<RefundStatus> {

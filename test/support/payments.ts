@@ -6,6 +6,7 @@ import {
   LoginCodeRejected,
   type PaymentGateway,
   type Payments,
+  type PaymentsSettings,
   type WechatLogin,
 } from '../../src/payments/index.js';
 import { Metrics } from '../../src/server/metrics.js';
@@ -39,6 +40,7 @@ export function buildPayments(
     metrics?: Metrics;
     /** Transactions through the store's `transact` (group commit on SQLite), as the server runs them. */
     storeTransact?: boolean;
+    settings?: Partial<PaymentsSettings>;
   } = {},
 ): Payments {
   const clock = options.clock ?? new TestClock();
@@ -53,6 +55,7 @@ export function buildPayments(
         ...DEFAULT_SETTINGS,
         notifyUrl: options.notifyUrl ?? 'http://127.0.0.1:9/wechatpay/v2/notify',
         retryDelayMs: 5,
+        ...options.settings,
       },
       metrics: options.metrics ?? new Metrics(),
     },

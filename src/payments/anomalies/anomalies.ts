@@ -4,9 +4,11 @@
  * an anomaly about an order also writes an `anomaly.detected` event in the same transaction.
  */
 import { createHash } from 'node:crypto';
+import type { PaymentsContext } from '../context.js';
 import { GatewayError } from '../gateway/gateway.js';
+import { type Db, inTransaction } from '../lib/db.js';
 import { newId } from '../lib/ids.js';
-import { appendEvent, type Db, inTransaction } from '../orders/orders-repo.js';
+import { appendEvent, flagRefundRequired } from '../orders/orders-repo.js';
 
 export type AnomalyKind =
   | 'amount_mismatch'
@@ -76,16 +78,45 @@ export async function recordAnomaly(db: Db, input: AnomalyInput, at: Date): Prom
       .executeTakeFirst();
     if (Number(result.numInsertedOrUpdatedRows ?? 0) !== 1) return false;
     if (input.orderId) {
-      if (input.refundRequired) {
-        await trx
-          .updateTable('orders')
-          .set({ refund_required: 1, updated_at: at.toISOString() })
-          .where('id', '=', input.orderId)
-          .execute();
-      }
+      if (input.refundRequired) await flagRefundRequired(trx, input.orderId, at);
       const anomaly = { id, kind: input.kind, detail: input.detail };
       await appendEvent(trx, input.orderId, 'anomaly.detected', { anomaly }, at);
     }
     return true;
   });
+}
+
+/**
+ * A notify that failed verification: why, as a log line and one `invalid_notify` anomaly (per
+ * `invalidNotifyKey`). Never throws: a row that cannot be written is logged. Resolves the reason.
+ */
+export async function recordInvalidNotify(
+  ctx: PaymentsContext,
+  notify: 'payment' | 'refund',
+  body: Buffer,
+  err: unknown,
+): Promise<string> {
+  const reason = err instanceof GatewayError ? `${err.code}: ${err.message}` : 'unreadable';
+  const what = notify === 'payment' ? 'notify' : 'refund notify';
+  ctx.logger.warn({ reason }, `rejected a ${what} that failed verification`);
+  const now = ctx.clock();
+  try {
+    await recordAnomaly(
+      ctx.db,
+      {
+        kind: 'invalid_notify',
+        dedupeKey: invalidNotifyKey(notify, err, body, now),
+        detail: {
+          reason,
+          bytes: body.length,
+          ...(notify === 'refund' && { notify }),
+          sha256: createHash('sha256').update(body).digest('hex'),
+        },
+      },
+      now,
+    );
+  } catch (dbErr) {
+    ctx.logger.error({ err: dbErr }, `could not record an invalid ${what}`);
+  }
+  return reason;
 }

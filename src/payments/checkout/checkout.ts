@@ -8,33 +8,31 @@
 import type { Updateable } from 'kysely';
 import type { CheckoutAnswer, Order } from '../../contract/index.js';
 import type { Transactor } from '../../store/group-commit.js';
-import { preparedQuery } from '../../store/prepared-query.js';
 import type { OrdersTable } from '../../store/schema.js';
 import { fenToYuan, MAX_TOTAL_FEE } from '../../wechatpay/amounts.js';
 import { attachProblem } from '../../wechatpay/attach.js';
 import { outTradeNo } from '../../wechatpay/ids.js';
 import { fitUtf8, TEXT_LIMITS } from '../../wechatpay/limits.js';
-import { type PaymentsContext, sleep, transactorOf } from '../context.js';
+import { type PaymentsContext, transactorOf } from '../context.js';
 import { GatewayError, type PrepayResult } from '../gateway/gateway.js';
+import { type GatewayCallRow, writeGatewayCall } from '../gateway/gateway-calls-repo.js';
+import { logged, loggedLater } from '../gateway/gateway-log.js';
+import { IdempotencyKeys } from '../idempotency/idempotency-repo.js';
 import {
-  type GatewayCallRow,
-  logged,
-  loggedLater,
-  writeGatewayCall,
-} from '../gateway/gateway-log.js';
-import { checkKey, IdempotencyKeys, requestHash } from '../idempotency/idempotency-repo.js';
+  checkKey,
+  idempotent,
+  type KeyLink,
+  type KeyRef,
+  requestHash,
+} from '../idempotency/idempotent-request.js';
 import { crashPoint } from '../lib/crash-points.js';
+import type { Db } from '../lib/db.js';
 import { DomainError, validation, wechatUnavailable } from '../lib/errors.js';
 import { newId } from '../lib/ids.js';
+import { retrying } from '../lib/retry.js';
 import type { SessionUser } from '../login/login-service.js';
-import { type OrderRow, orderView } from '../orders/order-view.js';
-import {
-  appendEvent,
-  type Db,
-  findOrder,
-  loadOrderView,
-  transition,
-} from '../orders/orders-repo.js';
+import type { OrderRow } from '../orders/order-view.js';
+import { createOrder, findOrder, loadOrderView, transition } from '../orders/orders-repo.js';
 
 export const MAX_LINES = 20;
 export const MAX_QUANTITY = 99;
@@ -44,12 +42,8 @@ export interface CheckoutInput {
   attach?: string | null;
 }
 
-/** The caller's Idempotency-Key: its scope, the key and the request's hash. */
-interface KeyRef {
-  scope: string;
-  key: string;
-  hash: string;
-}
+/** Completes the caller's Idempotency-Key with the answer, in the transaction that settles it. */
+type CompleteKey = (body: CheckoutAnswer, db: Db) => Promise<void>;
 
 export class Checkout {
   private readonly keys: IdempotencyKeys;
@@ -80,55 +74,34 @@ export class Checkout {
       key,
       hash: requestHash({ lines, attach }),
     };
-    // The common case, a key never seen: claimed in the transaction that writes the order (a
-    // refusal there, e.g. PRODUCT_UNAVAILABLE, rolls the claim back with it).
-    let order = await this.createOrder(user, lines, attach, payerIp, ref, 'claim');
-    let orderId = order?.id ?? null;
-    if (order === null) {
-      // The key exists: a replay, a 409/422 (the key is not ours to release), or ours again.
-      const claim = await this.keys.claim(ref.scope, ref.key, ref.hash, this.ctx.clock());
-      if (claim.kind === 'replay') {
-        return { status: claim.status, body: claim.body as CheckoutAnswer };
-      }
-      if (claim.kind === 'resume') orderId = claim.resourceId;
-    }
-    try {
-      if (orderId === null) {
-        order = (await this.createOrder(user, lines, attach, payerIp, ref, 'attach'))!;
-        orderId = order.id;
-      }
-      order ??= (await findOrder(this.ctx.db, orderId))!;
-      const body = await this.prepay(order, ref);
-      return { status: 201, body };
-    } catch (err) {
-      await this.keys.release(ref.scope, ref.key, orderId).catch((e: unknown) => {
-        this.ctx.logger.error({ err: e }, 'could not release an idempotency key');
-      });
-      throw err;
-    }
+    const { keys, ctx } = this;
+    // The common case, a key never seen, is claimed in the transaction that writes the order.
+    return idempotent<OrderRow, CheckoutAnswer>(
+      { keys, ref, now: ctx.clock(), logger: ctx.logger, claimInCreate: true },
+      {
+        create: (link) => this.createOrder(user, lines, attach, payerIp, link),
+        load: (id) => findOrder(this.ctx.db, id),
+        finish: (order, complete) => this.prepay(order, complete),
+      },
+    );
   }
 
   /**
    * Writes the order CREATED with its items and `order.created`, and in the same transaction
-   * claims the key for it (`claim`; resolves null, writing nothing, when the key exists) or
-   * attaches it to the key the caller already holds (`attach`).
+   * ties it to the caller's key (`link`); resolves null, writing nothing, when the key is taken.
    */
   private async createOrder(
     user: SessionUser,
     lines: { productId: string; quantity: number }[],
     attach: string | null,
     payerIp: string,
-    ref: KeyRef,
-    keyStep: 'claim' | 'attach',
+    link: KeyLink,
   ): Promise<OrderRow | null> {
     const now = this.ctx.clock();
     const iso = now.toISOString();
     const id = newId('ord');
     const order = await this.transact(async (trx) => {
-      if (keyStep === 'attach') await this.keys.attach(ref.scope, ref.key, id, trx);
-      else if (!(await this.keys.claimNew(trx, ref.scope, ref.key, ref.hash, now, id))) {
-        return null;
-      }
+      if (!(await link(trx, id))) return null;
       const priced = await priceLines(trx, lines);
       const totalFen = priced.reduce((sum, l) => sum + l.amountFen, 0);
       if (totalFen > MAX_TOTAL_FEE) throw totalTooLarge(totalFen);
@@ -143,23 +116,24 @@ export class Checkout {
         amount_fen: l.amountFen,
         stock_reserved: l.limited ? l.quantity : 0,
       }));
-      // RETURNING and the item rows just written give the event its view: no reads back.
-      const [order] = await insertOrder(trx, {
-        id,
-        outTradeNo: outTradeNo('MP', now),
-        userId: user.id,
-        openid: user.openid,
-        description: describe(this.ctx.settings.storeName, priced),
-        totalFen,
-        currency: this.ctx.settings.currency,
-        attach,
-        payerIp,
-        expiresAt: new Date(now.getTime() + this.ctx.settings.orderTtlMs).toISOString(),
-        at: iso,
-      });
-      await trx.insertInto('order_items').values(items).execute();
-      await appendEvent(trx, id, 'order.created', { order: orderView(order!, items) }, now);
-      return order!;
+      return createOrder(
+        trx,
+        {
+          id,
+          outTradeNo: outTradeNo('MP', now),
+          userId: user.id,
+          openid: user.openid,
+          description: describe(this.ctx.settings.storeName, priced),
+          totalFen,
+          currency: this.ctx.settings.currency,
+          attach,
+          payerIp,
+          expiresAt: new Date(now.getTime() + this.ctx.settings.orderTtlMs).toISOString(),
+          at: iso,
+        },
+        items,
+        now,
+      );
     });
     if (order) this.ctx.metrics.inc('minipay_orders_created_total');
     return order;
@@ -174,18 +148,14 @@ export class Checkout {
    * CREATED → PENDING (or FAILED), and the key completed with the answer in the same
    * transaction; a PENDING order (a resumed key) just gets fresh params.
    */
-  private async prepay(order: OrderRow, ref: KeyRef): Promise<CheckoutAnswer> {
-    if (order.status !== 'CREATED') {
-      const body = await this.answer(this.ctx.db, order);
-      await this.keys.complete(ref.scope, ref.key, 201, body);
-      return body;
-    }
+  private async prepay(order: OrderRow, complete: CompleteKey): Promise<CheckoutAnswer> {
+    if (order.status !== 'CREATED') return this.answer(this.ctx.db, order);
     try {
       crashPoint('checkout-before-prepay');
       const { value: prepay, record } = await this.prepayOnce(order, loggedLater);
       crashPoint('checkout-after-prepay');
       const now = this.ctx.clock();
-      return await this.settle(order.id, ref, 'PENDING', now, record, {
+      return await this.settle(order.id, complete, 'PENDING', now, record, {
         prepay_id: prepay.prepayId,
         prepay_expires_at: prepay.prepayExpiresAt.toISOString(),
         next_query_at: new Date(now.getTime() + FIRST_QUERY_MS).toISOString(),
@@ -197,7 +167,7 @@ export class Checkout {
         this.ctx.logger.error({ code: err.code }, 'unifiedorder refused the merchant setup');
       }
       this.ctx.metrics.inc('minipay_orders_failed_total', { code: err.code });
-      return this.settle(order.id, ref, 'FAILED', this.ctx.clock(), null, {
+      return this.settle(order.id, complete, 'FAILED', this.ctx.clock(), null, {
         failure_code: err.code,
         failure_message: err.message.slice(0, 500),
       });
@@ -210,7 +180,7 @@ export class Checkout {
    */
   private settle(
     orderId: string,
-    ref: KeyRef,
+    complete: CompleteKey,
     to: 'PENDING' | 'FAILED',
     now: Date,
     record: GatewayCallRow | null,
@@ -222,7 +192,7 @@ export class Checkout {
       const body = done
         ? await this.answer(trx, done.order, done.view)
         : await this.answer(trx, (await findOrder(trx, orderId))!);
-      await this.keys.complete(ref.scope, ref.key, 201, body, trx);
+      await complete(body, trx);
       return body;
     });
   }
@@ -244,32 +214,29 @@ export class Checkout {
     ) => Promise<R>,
   ): Promise<R> {
     const { settings, gateway } = this.ctx;
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await log(
-          this.ctx,
-          order.id,
-          'unifiedorder',
-          () =>
-            gateway.prepay({
-              outTradeNo: order.out_trade_no,
-              description: order.description,
-              totalFen: order.total_fen,
-              payerOpenid: order.openid,
-              payerIp: order.payer_ip,
-              notifyUrl: settings.notifyUrl,
-              ...(order.attach !== null && { attach: order.attach }),
-              expiresAt: new Date(order.expires_at),
-            }),
-          (r) => ({ prepayExpiresAt: r.prepayExpiresAt.toISOString() }),
-        );
-      } catch (err) {
-        const again =
-          err instanceof GatewayError && err.retryable && attempt < settings.prepayAttempts;
-        if (!again) throw err;
-        await sleep(settings.retryDelayMs * 2 ** (attempt - 1));
-      }
-    }
+    const prepay = () =>
+      log(
+        this.ctx,
+        order.id,
+        'unifiedorder',
+        () =>
+          gateway.prepay({
+            outTradeNo: order.out_trade_no,
+            description: order.description,
+            totalFen: order.total_fen,
+            payerOpenid: order.openid,
+            payerIp: order.payer_ip,
+            notifyUrl: settings.notifyUrl,
+            ...(order.attach !== null && { attach: order.attach }),
+            expiresAt: new Date(order.expires_at),
+          }),
+        (r) => ({ prepayExpiresAt: r.prepayExpiresAt.toISOString() }),
+      );
+    return retrying(
+      prepay,
+      { attempts: settings.prepayAttempts, delayMs: settings.retryDelayMs },
+      (err) => err instanceof GatewayError && err.retryable,
+    );
   }
 
   /** `view`: the order's view when the caller has it already (no second read). */
@@ -354,54 +321,6 @@ function outOfStock(line: { productId: string; name: string; quantity: number },
       : `"${line.name}" (${line.productId}) is sold out`,
   );
 }
-
-type NewOrder = {
-  id: string;
-  outTradeNo: string;
-  userId: string;
-  openid: string;
-  description: string;
-  totalFen: number;
-  currency: string;
-  attach: string | null;
-  payerIp: string;
-  expiresAt: string;
-  at: string;
-};
-
-/** A new CREATED order, as written (compiled once: the insert every checkout makes). */
-const insertOrder = preparedQuery<NewOrder, OrderRow>((db, p) =>
-  db
-    .insertInto('orders')
-    .values({
-      id: p('id'),
-      out_trade_no: p('outTradeNo'),
-      user_id: p('userId'),
-      openid: p('openid'),
-      status: 'CREATED',
-      description: p('description'),
-      total_fen: p('totalFen'),
-      currency: p('currency'),
-      attach: p('attach'),
-      payer_ip: p('payerIp'),
-      prepay_id: null,
-      prepay_expires_at: null,
-      transaction_id: null,
-      paid_at: null,
-      closed_at: null,
-      refunded_fen: 0,
-      failure_code: null,
-      failure_message: null,
-      refund_required: 0,
-      query_attempts: 0,
-      next_query_at: null,
-      expires_at: p('expiresAt'),
-      version: 0,
-      created_at: p('at'),
-      updated_at: p('at'),
-    })
-    .returningAll(),
-);
 
 /** When the sweep first asks WeChat about a PENDING order whose notify has not come. */
 export const FIRST_QUERY_MS = 60_000;

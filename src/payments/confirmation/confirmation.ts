@@ -4,12 +4,10 @@
  * the order (merchant, amount, currency) and then PENDING/CLOSING → PAID is a compare-and-set,
  * so duplicates and racing confirmations change nothing.
  */
-import { createHash } from 'node:crypto';
 import type { Transaction } from 'kysely';
 import type { Transactor } from '../../store/group-commit.js';
-import { preparedQuery } from '../../store/prepared-query.js';
 import type { Database } from '../../store/schema.js';
-import { invalidNotifyKey, recordAnomaly } from '../anomalies/anomalies.js';
+import { recordAnomaly, recordInvalidNotify } from '../anomalies/anomalies.js';
 import { type PaymentsContext, transactorOf } from '../context.js';
 import {
   GatewayError,
@@ -18,57 +16,15 @@ import {
   type PaymentNotice,
 } from '../gateway/gateway.js';
 import { crashPoint } from '../lib/crash-points.js';
-import { newId } from '../lib/ids.js';
+import type { Db } from '../lib/db.js';
 import type { OrderRow } from '../orders/order-view.js';
 import {
-  type Db,
   findOrder,
   findOrderByOutTradeNo,
   payPendingOrder,
   transition,
 } from '../orders/orders-repo.js';
-
-/**
- * Records a payment notification, or counts a repeat of one (same kind and identity) up and
- * keeps what was answered last; a repeat without an order keeps the order already recorded.
- */
-const upsertNotification = preparedQuery<
-  {
-    id: string;
-    identity: string;
-    orderId: string | null;
-    outTradeNo: string;
-    outcome: string;
-    detail: string;
-    at: string;
-  },
-  { received_count: number }
->((db, p) =>
-  db
-    .insertInto('notifications')
-    .values({
-      id: p('id'),
-      kind: 'payment',
-      identity: p('identity'),
-      order_id: p('orderId'),
-      out_trade_no: p('outTradeNo'),
-      outcome: p('outcome'),
-      detail: p('detail'),
-      received_count: 1,
-      created_at: p('at'),
-      updated_at: p('at'),
-    })
-    .onConflict((oc) =>
-      oc.columns(['kind', 'identity']).doUpdateSet((eb) => ({
-        received_count: eb('notifications.received_count', '+', 1),
-        order_id: eb.fn.coalesce('excluded.order_id', 'notifications.order_id'),
-        outcome: eb.ref('excluded.outcome'),
-        detail: eb.ref('excluded.detail'),
-        updated_at: eb.ref('excluded.updated_at'),
-      })),
-    )
-    .returning('received_count'),
-);
+import { recordPaymentNotify } from './notifications-repo.js';
 
 /** Proof that WeChat holds the money for an order (a verified notify or an orderquery). */
 export interface PaymentEvidence {
@@ -329,27 +285,8 @@ export class Confirmation {
   }
 
   private async invalidNotify(request: NotifyHttpRequest, err: unknown): Promise<NotifyHandling> {
-    const reason = err instanceof GatewayError ? `${err.code}: ${err.message}` : 'unreadable';
     this.ctx.metrics.inc('minipay_notifies_total', { result: 'invalid' });
-    this.ctx.logger.warn({ reason }, 'rejected a payment notify that failed verification');
-    const now = this.ctx.clock();
-    try {
-      await recordAnomaly(
-        this.ctx.db,
-        {
-          kind: 'invalid_notify',
-          dedupeKey: invalidNotifyKey('payment', err, request.body, now),
-          detail: {
-            reason,
-            bytes: request.body.length,
-            sha256: createHash('sha256').update(request.body).digest('hex'),
-          },
-        },
-        now,
-      );
-    } catch (dbErr) {
-      this.ctx.logger.error({ err: dbErr }, 'could not record an invalid notify');
-    }
+    await recordInvalidNotify(this.ctx, 'payment', request.body, err);
     const merchant = err instanceof GatewayError && err.code.includes('MISMATCH');
     return {
       outcome: 'reject',
@@ -360,26 +297,22 @@ export class Confirmation {
 
   /**
    * Records a payment notification (its identity, the order, what we answered), dated when it
-   * arrived (before whatever it caused); a repeat of one already recorded counts up. Resolves
-   * true when it was seen before.
+   * arrived (before whatever it caused). Resolves true when it was seen before.
    */
-  private async recordNotification(
+  private recordNotification(
     db: Db,
     notice: PaymentNotice,
     received: Date,
     handling: NotifyHandling,
     orderId: string | null,
   ): Promise<boolean> {
-    const iso = received.toISOString();
-    const [inserted] = await upsertNotification(db, {
-      id: newId('ntf'),
+    return recordPaymentNotify(db, {
       identity: notice.noticeId,
       orderId,
       outTradeNo: notice.outTradeNo,
       outcome: handling.result ?? handling.outcome,
       detail: handling.message,
-      at: iso,
+      at: received.toISOString(),
     });
-    return (inserted?.received_count ?? 1) > 1;
   }
 }

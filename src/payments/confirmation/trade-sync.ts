@@ -16,7 +16,7 @@ import { GatewayError, type TradeState, type TradeStatus } from '../gateway/gate
 import { logged } from '../gateway/gateway-log.js';
 import type { OrderStatus } from '../orders/order-states.js';
 import type { OrderRow } from '../orders/order-view.js';
-import { findOrder, transition } from '../orders/orders-repo.js';
+import { findOrder, scheduleQuery, transition } from '../orders/orders-repo.js';
 import type { Confirmation } from './confirmation.js';
 
 export type CloseReason = 'cancelled' | 'expired' | 'admin' | 'closed_by_wechat';
@@ -164,16 +164,9 @@ export class TradeSync {
       this.wechatMs(CLOSE_TIMING.retryBaseMs) * 2 ** Math.min(order.query_attempts, 20),
       this.wechatMs(CLOSE_TIMING.retryMaxMs),
     );
-    const next = Math.max(this.ctx.clock().getTime() + wait, this.closableAt(order));
-    await this.ctx.db
-      .updateTable('orders')
-      .set({
-        query_attempts: order.query_attempts + 1,
-        next_query_at: new Date(next).toISOString(),
-      })
-      .where('id', '=', order.id)
-      .where('status', '=', 'CLOSING')
-      .execute();
+    const now = this.ctx.clock();
+    const next = Math.max(now.getTime() + wait, this.closableAt(order));
+    await scheduleQuery(this.ctx.db, order, 'CLOSING', new Date(next), now);
     return (await findOrder(this.ctx.db, order.id))!;
   }
 

@@ -3,22 +3,10 @@
  * them) and counted; the wrapper re-throws whatever the gateway threw.
  */
 
-import { preparedQuery } from '../../store/prepared-query.js';
 import type { PaymentsContext } from '../context.js';
 import { newId } from '../lib/ids.js';
-import type { Db } from '../orders/orders-repo.js';
 import { GatewayError } from './gateway.js';
-
-/** A `gateway_calls` row. */
-export type GatewayCallRow = {
-  id: string;
-  order_id: string | null;
-  operation: string;
-  outcome: string;
-  detail: string;
-  duration_ms: number;
-  created_at: string;
-};
+import { type GatewayCallRow, writeGatewayCall } from './gateway-calls-repo.js';
 
 /** Calls WeChat and writes the call's row at once, whatever the outcome. */
 export async function logged<T>(
@@ -59,23 +47,6 @@ export async function loggedLater<T>(
   ctx.metrics.inc('minipay_gateway_calls_total', { operation, outcome: 'ok' });
   return { value, record: callRow(ctx, orderId, operation, 'ok', summarize(value), started) };
 }
-
-/** Writes a row from `loggedLater` in the caller's transaction (a failure fails it). */
-export async function writeGatewayCall(db: Db, record: GatewayCallRow): Promise<void> {
-  await insertCall(db, record);
-}
-
-const insertCall = preparedQuery<GatewayCallRow, never>((db, p) =>
-  db.insertInto('gateway_calls').values({
-    id: p('id'),
-    order_id: p('order_id'),
-    operation: p('operation'),
-    outcome: p('outcome'),
-    detail: p('detail'),
-    duration_ms: p('duration_ms'),
-    created_at: p('created_at'),
-  }),
-);
 
 function callRow(
   ctx: PaymentsContext,

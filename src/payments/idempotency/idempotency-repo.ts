@@ -1,48 +1,25 @@
 /**
- * Idempotency keys: the first request with a key claims it; a repeat with the same body gets
- * the stored answer, with another body a 422, while the first is still running a 409. When the
- * first attempt created something and then failed transiently (WeChat timed out), the key is
- * left `retryable` so the next attempt resumes that resource instead of making a second one.
+ * The idempotency keys repository: the first request with a key claims it; a repeat with the
+ * same body gets the stored answer, with another body a 422, while the first is still running a
+ * 409. When the first attempt created something and then failed transiently (WeChat timed
+ * out), the key is left `retryable` so the next attempt resumes that resource instead of making
+ * a second one. The sequence a keyed request follows is idempotent-request.ts.
  */
-import { createHash } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import { preparedQuery } from '../../store/prepared-query.js';
 import type { Database } from '../../store/schema.js';
+import type { Db } from '../lib/db.js';
 import { DomainError } from '../lib/errors.js';
-import type { Db } from '../orders/orders-repo.js';
 
 /** How long a claim holds before a crashed attempt's key can be taken over. */
 const LOCK_MS = 60_000;
 /** Keys are kept this long (docs/http-api.md: 24 hours). */
 const KEEP_MS = 24 * 3600_000;
-const MAX_KEY_LENGTH = 255;
 
 export type Claim =
   | { kind: 'new' }
   | { kind: 'resume'; resourceId: string }
   | { kind: 'replay'; status: number; body: unknown };
-
-export function checkKey(key: string | undefined): string {
-  if (key === undefined || key === '') {
-    throw new DomainError(
-      400,
-      'IDEMPOTENCY_KEY_REQUIRED',
-      'send an Idempotency-Key header (a unique string per purchase, e.g. a UUID) so a retry cannot buy twice',
-    );
-  }
-  if (key.length > MAX_KEY_LENGTH || !/^[\x21-\x7e]+$/.test(key)) {
-    throw new DomainError(
-      400,
-      'VALIDATION_FAILED',
-      `Idempotency-Key must be 1 to ${MAX_KEY_LENGTH} printable ASCII characters without spaces`,
-    );
-  }
-  return key;
-}
-
-export function requestHash(canonical: unknown): string {
-  return createHash('sha256').update(JSON.stringify(canonical)).digest('hex');
-}
 
 export class IdempotencyKeys {
   constructor(private readonly db: Kysely<Database>) {}

@@ -1,28 +1,25 @@
 /**
- * Reading orders and changing their state. A transition is ONE conditional UPDATE
- * (compare-and-set on the current status) plus its outbox event, in one transaction: two
- * racing transitions cannot both win, and no transition exists without its event. A move into
- * CLOSED or FAILED also gives back the stock the order took at checkout: those states are
- * final, so it happens once.
+ * The orders repository: the ONE writer of `orders` rows. Every write bumps `version` and
+ * `updated_at` the same way (`stamp`), and every change of status is ONE conditional UPDATE
+ * (compare-and-set on the current status, or on the version) plus its outbox event, in one
+ * transaction: two racing changes cannot both win, and no change exists without its event. A
+ * move into CLOSED or FAILED also gives back the stock the order took at checkout: those states
+ * are final, so it happens once. The statements of the hot paths (checkout, notify) are
+ * compiled once (store/prepared-query.ts).
  */
-
-import { type Kysely, type Selectable, sql, type Transaction, type Updateable } from 'kysely';
+import { type Selectable, sql, type Updateable } from 'kysely';
 import type { Order } from '../../contract/index.js';
 import { preparedQuery } from '../../store/prepared-query.js';
-import type { Database, OrderItemsTable, OrderStatus, OrdersTable } from '../../store/schema.js';
+import type { OrderItemsTable, OrderStatus, OrdersTable } from '../../store/schema.js';
 import { crashPoint } from '../lib/crash-points.js';
+import { type Db, inTransaction } from '../lib/db.js';
 import { newId } from '../lib/ids.js';
 import { canTransition, eventTypeFor } from './order-states.js';
 import { type OrderItemRow, type OrderRow, orderView } from './order-view.js';
 
-export type Db = Kysely<Database> | Transaction<Database>;
-
-/** Runs `work` in the caller's transaction when `db` is one, else in a new transaction. */
-export function inTransaction<T>(
-  db: Db,
-  work: (trx: Transaction<Database>) => Promise<T>,
-): Promise<T> {
-  return db.isTransaction ? work(db as Transaction<Database>) : db.transaction().execute(work);
+/** What every write of an order sets besides its own columns: one more version, and when. */
+function stamp(at: string) {
+  return { version: sql<number>`version + 1`, updated_at: at };
 }
 
 export async function findOrder(db: Db, id: string): Promise<OrderRow | undefined> {
@@ -125,7 +122,7 @@ export function transition(
   const update = (trx: Db) =>
     trx
       .updateTable('orders')
-      .set({ ...set, status: to, version: sql<number>`version + 1`, updated_at: at.toISOString() })
+      .set({ ...set, status: to, ...stamp(at.toISOString()) })
       .where('id', '=', id)
       .where('status', 'in', [...from])
       .returningAll()
@@ -176,8 +173,7 @@ const payPending = preparedQuery<
       paid_at: p('paidAt'),
       next_query_at: null,
       status: 'PAID',
-      version: sql<number>`version + 1`,
-      updated_at: p('at'),
+      ...stamp(p('at')),
     })
     .where('out_trade_no', '=', p('outTradeNo'))
     .where('status', 'in', ['PENDING', 'CLOSING'])
@@ -207,4 +203,166 @@ async function changeStatus(
   // Inside a caller's transaction this is before ITS commit; the notify path passes none.
   if (done && to === 'PAID' && !db.isTransaction) crashPoint('order-paid-after-commit');
   return done;
+}
+
+/** A new CREATED order, as checkout writes it. */
+export type NewOrder = {
+  id: string;
+  outTradeNo: string;
+  userId: string;
+  openid: string;
+  description: string;
+  totalFen: number;
+  currency: string;
+  attach: string | null;
+  payerIp: string;
+  expiresAt: string;
+  at: string;
+};
+
+/**
+ * Writes a new order CREATED with its items and its `order.created` event, in the caller's
+ * transaction. RETURNING and the item rows just written give the event its view: no reads back.
+ */
+export async function createOrder(
+  trx: Db,
+  order: NewOrder,
+  items: OrderItemRow[],
+  at: Date,
+): Promise<OrderRow> {
+  const [row] = await insertOrder(trx, order);
+  await trx.insertInto('order_items').values(items).execute();
+  await appendEvent(trx, order.id, 'order.created', { order: orderView(row!, items) }, at);
+  return row!;
+}
+
+/** Compiled once: the insert every checkout makes. */
+const insertOrder = preparedQuery<NewOrder, OrderRow>((db, p) =>
+  db
+    .insertInto('orders')
+    .values({
+      id: p('id'),
+      out_trade_no: p('outTradeNo'),
+      user_id: p('userId'),
+      openid: p('openid'),
+      status: 'CREATED',
+      description: p('description'),
+      total_fen: p('totalFen'),
+      currency: p('currency'),
+      attach: p('attach'),
+      payer_ip: p('payerIp'),
+      prepay_id: null,
+      prepay_expires_at: null,
+      transaction_id: null,
+      paid_at: null,
+      closed_at: null,
+      refunded_fen: 0,
+      failure_code: null,
+      failure_message: null,
+      refund_required: 0,
+      query_attempts: 0,
+      next_query_at: null,
+      expires_at: p('expiresAt'),
+      version: 0,
+      created_at: p('at'),
+      updated_at: p('at'),
+    })
+    .returningAll(),
+);
+
+/** A fresh prepay_id for a PENDING order (the old one expired or is about to). */
+export async function renewPrepay(
+  db: Db,
+  id: string,
+  prepay: { prepayId: string; prepayExpiresAt: Date },
+  at: Date,
+): Promise<void> {
+  await db
+    .updateTable('orders')
+    .set({
+      prepay_id: prepay.prepayId,
+      prepay_expires_at: prepay.prepayExpiresAt.toISOString(),
+      ...stamp(at.toISOString()),
+    })
+    .where('id', '=', id)
+    .where('status', '=', 'PENDING')
+    .execute();
+}
+
+/**
+ * When to ask WeChat about an open order next (the pending sweep, the close job): one more
+ * query attempt counted, if the order is still `status`.
+ */
+export async function scheduleQuery(
+  db: Db,
+  order: OrderRow,
+  status: 'PENDING' | 'CLOSING',
+  next: Date,
+  at: Date,
+): Promise<void> {
+  await db
+    .updateTable('orders')
+    .set({
+      query_attempts: order.query_attempts + 1,
+      next_query_at: next.toISOString(),
+      ...stamp(at.toISOString()),
+    })
+    .where('id', '=', order.id)
+    .where('status', '=', status)
+    .execute();
+}
+
+/** Flags an order whose money must go back (money arrived that it could not take). */
+export async function flagRefundRequired(db: Db, id: string, at: Date): Promise<void> {
+  await db
+    .updateTable('orders')
+    .set({ refund_required: 1, ...stamp(at.toISOString()) })
+    .where('id', '=', id)
+    .execute();
+}
+
+/**
+ * Claims the order for a change made elsewhere (a refund recorded against it): bumps its version
+ * if it is still `order.version`. False when someone changed it since: read again and retry.
+ */
+export async function claimVersion(trx: Db, order: OrderRow, at: Date): Promise<boolean> {
+  const r = await trx
+    .updateTable('orders')
+    .set(stamp(at.toISOString()))
+    .where('id', '=', order.id)
+    .where('version', '=', order.version)
+    .executeTakeFirst();
+  return Number(r.numUpdatedRows) === 1;
+}
+
+/**
+ * A refund of `amountFen` succeeded: PAID / PARTIALLY_REFUNDED → `to`, the amount added to
+ * `refunded_fen`, with its event (carrying `extra`), if the order is still at `order.version`.
+ * Resolves null when it is not (read again and retry).
+ */
+export function addRefunded(
+  trx: Db,
+  order: OrderRow,
+  amountFen: number,
+  to: 'PARTIALLY_REFUNDED' | 'REFUNDED',
+  at: Date,
+  extra: Record<string, unknown>,
+): Promise<TransitionResult | null> {
+  if (!canTransition(order.status, to)) {
+    throw new Error(`refund settlement: ${order.status} → ${to} is not allowed`);
+  }
+  const update = (db: Db) =>
+    db
+      .updateTable('orders')
+      .set({
+        refunded_fen: sql<number>`refunded_fen + ${amountFen}`,
+        status: to,
+        ...stamp(at.toISOString()),
+      })
+      .where('id', '=', order.id)
+      .where('version', '=', order.version)
+      .where('status', 'in', ['PAID', 'PARTIALLY_REFUNDED'])
+      .returningAll()
+      .executeTakeFirst();
+  return changeStatus(trx, update, to, at, extra);
 }

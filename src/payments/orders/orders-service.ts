@@ -12,7 +12,7 @@ import { DomainError, notFound, wechatUnavailable } from '../lib/errors.js';
 import { decodeTimeCursor, olderThan, parseLimit, timePage } from '../lib/page-cursor.js';
 import type { SessionUser } from '../login/login-service.js';
 import type { OrderRow } from './order-view.js';
-import { findOrder, loadOrderView } from './orders-repo.js';
+import { findOrder, loadOrderView, renewPrepay } from './orders-repo.js';
 import { QueryThrottle } from './query-throttle.js';
 
 /** A prepay_id this close to its end is replaced before its parameters are handed out. */
@@ -105,17 +105,7 @@ export class OrdersService {
   private async renewPrepay(order: OrderRow): Promise<OrderRow> {
     try {
       const prepay = await this.checkout.requestPrepay(order);
-      await this.ctx.db
-        .updateTable('orders')
-        .set((eb) => ({
-          prepay_id: prepay.prepayId,
-          prepay_expires_at: prepay.prepayExpiresAt.toISOString(),
-          version: eb('version', '+', 1),
-          updated_at: this.ctx.clock().toISOString(),
-        }))
-        .where('id', '=', order.id)
-        .where('status', '=', 'PENDING')
-        .execute();
+      await renewPrepay(this.ctx.db, order.id, prepay, this.ctx.clock());
     } catch (err) {
       if (!(err instanceof GatewayError)) throw err;
       if (err.kind === 'ambiguous' || err.kind === 'invalid') throw wechatUnavailable();

@@ -5,17 +5,15 @@
  * changes; a refund we never asked for, on an order we know, was made in the merchant portal
  * and is recorded as such. Settling is idempotent: a repeated notify changes nothing.
  */
-import { createHash } from 'node:crypto';
-import { invalidNotifyKey, recordAnomaly } from '../anomalies/anomalies.js';
+import { recordAnomaly, recordInvalidNotify } from '../anomalies/anomalies.js';
+import {
+  answerNotify,
+  linkNotify,
+  recordRefundNotify,
+} from '../confirmation/notifications-repo.js';
 import { OPEN, type TradeSync } from '../confirmation/trade-sync.js';
 import type { PaymentsContext } from '../context.js';
-import {
-  GatewayError,
-  type NotifyHttpRequest,
-  type NotifyOutcome,
-  type RefundStatus,
-} from '../gateway/gateway.js';
-import { newId } from '../lib/ids.js';
+import type { NotifyHttpRequest, NotifyOutcome, RefundStatus } from '../gateway/gateway.js';
 import type { OrderRow } from '../orders/order-view.js';
 import { findOrderByOutTradeNo } from '../orders/orders-repo.js';
 import type { RefundRow } from './refund-view.js';
@@ -37,8 +35,6 @@ export interface RefundNotifyHandling {
   result?: RefundNotifyResult;
 }
 
-const KIND = 'refund';
-
 export class RefundNotifications {
   constructor(
     private readonly ctx: PaymentsContext,
@@ -56,7 +52,12 @@ export class RefundNotifications {
     }
     const identity = `${notice.outRefundNo}:${notice.state}`;
     try {
-      await this.record(identity, notice.outTradeNo);
+      await recordRefundNotify(
+        this.ctx.db,
+        identity,
+        notice.outTradeNo,
+        this.ctx.clock().toISOString(),
+      );
       let order = await findOrderByOutTradeNo(this.ctx.db, notice.outTradeNo);
       if (!order) {
         await this.anomaly(
@@ -68,7 +69,7 @@ export class RefundNotifications {
         );
         return this.finish(identity, 'reject', 'unknown out_trade_no', 'unknown_order');
       }
-      await this.link(identity, order.id);
+      await linkNotify(this.ctx.db, 'refund', identity, order.id);
       let refund = await findRefundByOutRefundNo(this.ctx.db, notice.outRefundNo);
       const mismatch = this.mismatch(order, refund, notice);
       if (mismatch) {
@@ -173,63 +174,9 @@ export class RefundNotifications {
   }
 
   private async invalid(request: NotifyHttpRequest, err: unknown): Promise<RefundNotifyHandling> {
-    const reason = err instanceof GatewayError ? `${err.code}: ${err.message}` : 'unreadable';
     this.ctx.metrics.inc('minipay_refund_notifies_total', { result: 'invalid' });
-    this.ctx.logger.warn({ reason }, 'rejected a refund notify that failed verification');
-    const now = this.ctx.clock();
-    try {
-      await recordAnomaly(
-        this.ctx.db,
-        {
-          kind: 'invalid_notify',
-          dedupeKey: invalidNotifyKey('refund', err, request.body, now),
-          detail: {
-            reason,
-            bytes: request.body.length,
-            notify: 'refund',
-            sha256: createHash('sha256').update(request.body).digest('hex'),
-          },
-        },
-        now,
-      );
-    } catch (dbErr) {
-      this.ctx.logger.error({ err: dbErr }, 'could not record an invalid refund notify');
-    }
+    await recordInvalidNotify(this.ctx, 'refund', request.body, err);
     return { outcome: 'reject', message: 'invalid notification', result: 'invalid' };
-  }
-
-  private async record(identity: string, outTradeNo: string): Promise<void> {
-    const iso = this.ctx.clock().toISOString();
-    await this.ctx.db
-      .insertInto('notifications')
-      .values({
-        id: newId('ntf'),
-        kind: KIND,
-        identity,
-        order_id: null,
-        out_trade_no: outTradeNo,
-        outcome: 'received',
-        detail: null,
-        received_count: 1,
-        created_at: iso,
-        updated_at: iso,
-      })
-      .onConflict((oc) =>
-        oc.columns(['kind', 'identity']).doUpdateSet((eb) => ({
-          received_count: eb('notifications.received_count', '+', 1),
-          updated_at: iso,
-        })),
-      )
-      .execute();
-  }
-
-  private async link(identity: string, orderId: string): Promise<void> {
-    await this.ctx.db
-      .updateTable('notifications')
-      .set({ order_id: orderId })
-      .where('kind', '=', KIND)
-      .where('identity', '=', identity)
-      .execute();
   }
 
   private async finish(
@@ -238,12 +185,8 @@ export class RefundNotifications {
     message: string,
     result: RefundNotifyResult,
   ): Promise<RefundNotifyHandling> {
-    await this.ctx.db
-      .updateTable('notifications')
-      .set({ outcome: result, detail: message, updated_at: this.ctx.clock().toISOString() })
-      .where('kind', '=', KIND)
-      .where('identity', '=', identity)
-      .execute();
+    const at = this.ctx.clock().toISOString();
+    await answerNotify(this.ctx.db, 'refund', identity, { outcome: result, detail: message, at });
     return { outcome, message, result };
   }
 }

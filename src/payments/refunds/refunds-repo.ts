@@ -1,24 +1,36 @@
 /**
- * Refund rows and what they do to their order, each change in ONE transaction with its outbox
- * events. Two compare-and-sets keep the money right on SQLite and PostgreSQL alike:
- * - reserving a refund re-reads the ledger and bumps `orders.version` only if nobody else did
- *   since, so of two concurrent requests that both "fit" one commits and the other re-reads;
- * - a settled SUCCESS adds to `orders.refunded_fen` and moves the order through the state
- *   machine under the same version check.
+ * The refunds repository: the ONE writer of `refunds` rows, each change in ONE transaction with
+ * what it does to its order (through the orders repository) and its outbox events. Two
+ * compare-and-sets keep the money right on SQLite and PostgreSQL alike:
+ * - reserving a refund re-reads the ledger and claims the order's version only if nobody else
+ *   changed the order since, so of two concurrent requests that both "fit" one commits and the
+ *   other re-reads;
+ * - a settled SUCCESS adds to the order's `refunded_fen` and moves it through the state machine
+ *   under the same version check.
  */
 
-import { type Kysely, sql, type Transaction } from 'kysely';
-import { type AdminOrder, REFUNDABLE_STATUSES, type RefundStatus } from '../../contract/index.js';
-import type { Database } from '../../store/schema.js';
+import type { Kysely, Transaction, Updateable } from 'kysely';
+import {
+  type AdminOrder,
+  type Order,
+  REFUNDABLE_STATUSES,
+  type RefundStatus,
+} from '../../contract/index.js';
+import type { Database, RefundsTable } from '../../store/schema.js';
+import type { Db } from '../lib/db.js';
 import { DomainError } from '../lib/errors.js';
 import { newId } from '../lib/ids.js';
-import { canTransition, eventTypeFor } from '../orders/order-states.js';
+import { retrying } from '../lib/retry.js';
 import { adminOrderView, type OrderRow } from '../orders/order-view.js';
-import { appendEvent, findOrder, loadOrderView } from '../orders/orders-repo.js';
+import {
+  addRefunded,
+  appendEvent,
+  claimVersion,
+  findOrder,
+  loadOrderView,
+} from '../orders/orders-repo.js';
 import { type RefundLedger, refundedStatus } from './refund-amounts.js';
 import { type RefundRow, refundView } from './refund-view.js';
-
-type Db = Kysely<Database> | Transaction<Database>;
 
 /** Refunds whose outcome is not known yet (the follow-up job queries them). */
 export const UNSETTLED: readonly RefundStatus[] = ['PENDING', 'PROCESSING'];
@@ -34,18 +46,20 @@ async function withVersionRetry<T>(
   body: (trx: Transaction<Database>) => Promise<T>,
   attempts = 8,
 ): Promise<T> {
-  for (let i = 0; i < attempts; i++) {
-    try {
-      return await db.transaction().execute(body);
-    } catch (err) {
-      if (!(err instanceof VersionConflict)) throw err;
-    }
+  try {
+    return await retrying(
+      () => db.transaction().execute(body),
+      { attempts, delayMs: 0 },
+      (err) => err instanceof VersionConflict,
+    );
+  } catch (err) {
+    if (!(err instanceof VersionConflict)) throw err;
+    throw new DomainError(
+      409,
+      'ORDER_BUSY',
+      'the order kept changing while this was being recorded; retry in a moment',
+    );
   }
-  throw new DomainError(
-    409,
-    'ORDER_BUSY',
-    'the order kept changing while this was being recorded; retry in a moment',
-  );
 }
 
 export async function findRefund(db: Db, id: string): Promise<RefundRow | undefined> {
@@ -89,17 +103,6 @@ export async function ledgerOf(db: Db, order: OrderRow): Promise<RefundLedger> {
   };
 }
 
-/** Bumps the order's version if it is still `order.version`; throws VersionConflict if not. */
-async function claimVersion(trx: Transaction<Database>, order: OrderRow, at: Date) {
-  const r = await trx
-    .updateTable('orders')
-    .set({ version: sql<number>`version + 1`, updated_at: at.toISOString() })
-    .where('id', '=', order.id)
-    .where('version', '=', order.version)
-    .executeTakeFirst();
-  if (Number(r.numUpdatedRows) !== 1) throw new VersionConflict();
-}
-
 export interface NewRefund {
   outRefundNo: string;
   amountFen: number;
@@ -121,7 +124,7 @@ export async function insertRefund(
   refund: NewRefund,
   at: Date,
   check: (order: OrderRow, ledger: RefundLedger) => void,
-  link?: (trx: Transaction<Database>, refundId: string) => Promise<void>,
+  link?: (trx: Transaction<Database>, refundId: string) => Promise<unknown>,
 ): Promise<RefundRow> {
   return withVersionRetry(db, async (trx) => {
     const order = await findOrder(trx, orderId);
@@ -148,7 +151,7 @@ export async function insertRefund(
       retry_message: null,
     };
     await trx.insertInto('refunds').values(row).execute();
-    await claimVersion(trx, order, at);
+    if (!(await claimVersion(trx, order, at))) throw new VersionConflict();
     await link?.(trx, row.id);
     const after = (await findOrder(trx, order.id))!;
     await appendEvent(
@@ -163,27 +166,20 @@ export async function insertRefund(
 }
 
 /** PENDING → PROCESSING (WeChat accepted it, or its answer was lost); false if it had moved. */
-export async function markProcessing(
+export function markProcessing(
   db: Db,
   refund: RefundRow,
   refundId: string | null,
   nextQueryAt: Date,
   at: Date,
 ): Promise<boolean> {
-  const r = await db
-    .updateTable('refunds')
-    .set({
-      status: 'PROCESSING',
-      refund_id: refundId ?? refund.refund_id,
-      next_query_at: nextQueryAt.toISOString(),
-      retry_code: null,
-      retry_message: null,
-      updated_at: at.toISOString(),
-    })
-    .where('id', '=', refund.id)
-    .where('status', 'in', UNSETTLED)
-    .executeTakeFirst();
-  return Number(r.numUpdatedRows) === 1;
+  return changeRefund(db, refund.id, UNSETTLED, at, {
+    status: 'PROCESSING',
+    refund_id: refundId ?? refund.refund_id,
+    next_query_at: nextQueryAt.toISOString(),
+    retry_code: null,
+    retry_message: null,
+  });
 }
 
 /**
@@ -191,27 +187,20 @@ export async function markProcessing(
  * amount still reserved, with why and when it is sent again (same out_refund_no). False if it
  * had settled meanwhile.
  */
-export async function deferRefund(
+export function deferRefund(
   db: Db,
   refund: RefundRow,
   reason: { code: string; message: string },
   nextAttemptAt: Date,
   at: Date,
 ): Promise<boolean> {
-  const r = await db
-    .updateTable('refunds')
-    .set({
-      status: 'PENDING',
-      retry_code: reason.code,
-      retry_message: reason.message.slice(0, 500),
-      query_attempts: refund.query_attempts + 1,
-      next_query_at: nextAttemptAt.toISOString(),
-      updated_at: at.toISOString(),
-    })
-    .where('id', '=', refund.id)
-    .where('status', 'in', UNSETTLED)
-    .executeTakeFirst();
-  return Number(r.numUpdatedRows) === 1;
+  return changeRefund(db, refund.id, UNSETTLED, at, {
+    status: 'PENDING',
+    retry_code: reason.code,
+    retry_message: reason.message.slice(0, 500),
+    query_attempts: refund.query_attempts + 1,
+    next_query_at: nextAttemptAt.toISOString(),
+  });
 }
 
 /**
@@ -219,27 +208,48 @@ export async function deferRefund(
  * was given up): FAILED → PROCESSING, its amount reserved again, so the follow-up settles it
  * with WeChat's outcome. False when it was not a given-up refund.
  */
-export async function reopenGivenUp(
+export function reopenGivenUp(
   db: Db,
   refund: RefundRow,
   refundId: string | null,
   nextQueryAt: Date,
   at: Date,
 ): Promise<boolean> {
-  const r = await db
-    .updateTable('refunds')
-    .set({
+  return changeRefund(
+    db,
+    refund.id,
+    ['FAILED'],
+    at,
+    {
       status: 'PROCESSING',
       refund_id: refundId ?? refund.refund_id,
       failure_code: null,
       failure_message: null,
       next_query_at: nextQueryAt.toISOString(),
-      updated_at: at.toISOString(),
-    })
-    .where('id', '=', refund.id)
-    .where('status', '=', 'FAILED')
-    .where('failure_code', '=', GIVEN_UP)
-    .executeTakeFirst();
+    },
+    GIVEN_UP,
+  );
+}
+
+/**
+ * Applies `set` (and `updated_at`) to a refund still in one of `from` (and, when given, failed
+ * with `failureCode`): the compare-and-set every change of a refund is. False if it had moved.
+ */
+async function changeRefund(
+  db: Db,
+  id: string,
+  from: readonly string[],
+  at: Date,
+  set: Updateable<RefundsTable>,
+  failureCode?: string,
+): Promise<boolean> {
+  let q = db
+    .updateTable('refunds')
+    .set({ ...set, updated_at: at.toISOString() })
+    .where('id', '=', id)
+    .where('status', 'in', [...from]);
+  if (failureCode !== undefined) q = q.where('failure_code', '=', failureCode);
+  const r = await q.executeTakeFirst();
   return Number(r.numUpdatedRows) === 1;
 }
 
@@ -270,56 +280,29 @@ export async function settleRefund(
   return withVersionRetry(db, async (trx) => {
     const refund = await findRefund(trx, refundRowId);
     if (!refund || !UNSETTLED.includes(refund.status as RefundStatus)) return 'duplicate';
-    const iso = at.toISOString();
-    const updated = await trx
-      .updateTable('refunds')
-      .set({
-        status: outcome.status,
-        refund_id: outcome.refundId ?? refund.refund_id,
-        succeeded_at:
-          outcome.status === 'SUCCESS' ? (outcome.succeededAt ?? at).toISOString() : null,
-        failure_code: outcome.failure?.code ?? null,
-        failure_message: outcome.failure?.message.slice(0, 500) ?? null,
-        next_query_at: null,
-        updated_at: iso,
-      })
-      .where('id', '=', refund.id)
-      .where('status', '=', refund.status)
-      .executeTakeFirst();
-    if (Number(updated.numUpdatedRows) !== 1) return 'duplicate';
+    const updated = await changeRefund(trx, refund.id, [refund.status], at, {
+      status: outcome.status,
+      refund_id: outcome.refundId ?? refund.refund_id,
+      succeeded_at: outcome.status === 'SUCCESS' ? (outcome.succeededAt ?? at).toISOString() : null,
+      failure_code: outcome.failure?.code ?? null,
+      failure_message: outcome.failure?.message.slice(0, 500) ?? null,
+      next_query_at: null,
+    });
+    if (!updated) return 'duplicate';
     const settled = (await findRefund(trx, refund.id))!;
-    let order = (await findOrder(trx, refund.order_id))!;
+    const order = (await findOrder(trx, refund.order_id))!;
+    const refunded = refundView(settled);
+    let view: Order | undefined;
     if (outcome.status === 'SUCCESS' && REFUNDABLE_STATUSES.includes(order.status)) {
       const to = refundedStatus(order.total_fen, order.refunded_fen + refund.amount_fen);
-      if (to === 'PAID' || !canTransition(order.status, to)) {
-        throw new Error(`refund settlement: ${order.status} → ${to} is not allowed`);
-      }
-      const moved = await trx
-        .updateTable('orders')
-        .set({
-          refunded_fen: sql<number>`refunded_fen + ${refund.amount_fen}`,
-          status: to,
-          version: sql<number>`version + 1`,
-          updated_at: iso,
-        })
-        .where('id', '=', order.id)
-        .where('version', '=', order.version)
-        .where('status', 'in', REFUNDABLE_STATUSES)
-        .executeTakeFirst();
-      if (Number(moved.numUpdatedRows) !== 1) throw new VersionConflict();
-      order = (await findOrder(trx, order.id))!;
-      const view = await loadOrderView(trx, order);
-      await appendEvent(
-        trx,
-        order.id,
-        eventTypeFor(to),
-        { order: view, refund: refundView(settled) },
-        at,
-      );
+      if (to === 'PAID') throw new Error('refund settlement: a refund that refunds nothing');
+      const moved = await addRefunded(trx, order, refund.amount_fen, to, at, { refund: refunded });
+      if (!moved) throw new VersionConflict();
+      view = moved.view;
     }
     const type = outcome.status === 'SUCCESS' ? 'refund.succeeded' : 'refund.failed';
-    const view = await loadOrderView(trx, order);
-    await appendEvent(trx, order.id, type, { order: view, refund: refundView(settled) }, at);
+    view ??= await loadOrderView(trx, order);
+    await appendEvent(trx, order.id, type, { order: view, refund: refunded }, at);
     return 'settled';
   });
 }

@@ -22,13 +22,25 @@ import {
 } from '../../contract/index.js';
 import { outRefundNo } from '../../wechatpay/ids.js';
 import { utf8Length } from '../../wechatpay/limits.js';
-import { type PaymentsContext, sleep } from '../context.js';
-import { GatewayError, type RefundStatus as WechatRefundStatus } from '../gateway/gateway.js';
+import type { PaymentsContext } from '../context.js';
+import {
+  GatewayError,
+  type RefundAccepted,
+  type RefundStatus as WechatRefundStatus,
+} from '../gateway/gateway.js';
 import { logged } from '../gateway/gateway-log.js';
-import { checkKey, IdempotencyKeys, requestHash } from '../idempotency/idempotency-repo.js';
+import { IdempotencyKeys } from '../idempotency/idempotency-repo.js';
+import {
+  checkKey,
+  idempotent,
+  type KeyLink,
+  type KeyRef,
+  requestHash,
+} from '../idempotency/idempotent-request.js';
 import { crashPoint } from '../lib/crash-points.js';
 import { DomainError, notFound, validation } from '../lib/errors.js';
 import { decodeTimeCursor, olderThan, parseLimit, timePage } from '../lib/page-cursor.js';
+import { retrying } from '../lib/retry.js';
 import type { RunSummary } from '../lib/run-summary.js';
 import { parseStatusFilter } from '../lib/status-filter.js';
 import type { OrderRow } from '../orders/order-view.js';
@@ -92,31 +104,23 @@ export class Refunds {
     if (!Number.isSafeInteger(amountFen) || amountFen < 1) {
       throw validation('amountFen must be a positive whole number of fen');
     }
-    const scope = `admin:order:${orderId}:refunds`;
-    const claim = await this.keys.claim(
-      scope,
+    const ref: KeyRef = {
+      scope: `admin:order:${orderId}:refunds`,
       key,
-      requestHash({ amountFen, reason }),
-      this.ctx.clock(),
+      hash: requestHash({ amountFen, reason }),
+    };
+    const { keys, ctx } = this;
+    return idempotent<RefundRow, RefundAnswer>(
+      { keys, ref, now: ctx.clock(), logger: ctx.logger, claimInCreate: false },
+      {
+        create: (link) => this.reserve(orderId, amountFen, reason, link),
+        load: (id) => findRefund(ctx.db, id),
+        finish: async (refund) => {
+          if (refund.status === 'PENDING') await this.submit(refund);
+          return this.answer(refund.id);
+        },
+      },
     );
-    if (claim.kind === 'replay') return { status: claim.status, body: claim.body as RefundAnswer };
-    let refundRowId: string | null = claim.kind === 'resume' ? claim.resourceId : null;
-    try {
-      let refund = refundRowId ? await findRefund(this.ctx.db, refundRowId) : undefined;
-      if (!refund) {
-        refund = await this.reserve(orderId, amountFen, reason, scope, key);
-        refundRowId = refund.id;
-      }
-      if (refund.status === 'PENDING') await this.submit(refund);
-      const body = await this.answer(refund.id);
-      await this.keys.complete(scope, key, 201, body);
-      return { status: 201, body };
-    } catch (err) {
-      await this.keys.release(scope, key, refundRowId).catch((e: unknown) => {
-        this.ctx.logger.error({ err: e }, 'could not release an idempotency key');
-      });
-      throw err;
-    }
   }
 
   /** Records the refund and reserves its amount, or refuses with what can still be refunded. */
@@ -124,8 +128,7 @@ export class Refunds {
     orderId: string,
     amountFen: number,
     reason: string | null,
-    scope: string,
-    key: string,
+    link: KeyLink,
   ): Promise<RefundRow> {
     const now = this.ctx.clock();
     return insertRefund(
@@ -157,14 +160,7 @@ export class Refunds {
           );
         }
       },
-      async (trx, refundRowId) => {
-        await trx
-          .updateTable('idempotency_keys')
-          .set({ resource_id: refundRowId })
-          .where('scope', '=', scope)
-          .where('key', '=', key)
-          .execute();
-      },
+      link,
     );
   }
 
@@ -176,60 +172,60 @@ export class Refunds {
   async submit(refund: RefundRow): Promise<void> {
     const order = (await findOrder(this.ctx.db, refund.order_id))!;
     const { settings } = this.ctx;
+    const ask = () =>
+      logged(
+        this.ctx,
+        order.id,
+        'refund',
+        () =>
+          this.ctx.gateway.refund({
+            outTradeNo: order.out_trade_no,
+            outRefundNo: refund.out_refund_no,
+            totalFen: order.total_fen,
+            refundFen: refund.amount_fen,
+            ...(refund.reason !== null && { reason: refund.reason }),
+            ...(settings.refundNotifyUrl && { notifyUrl: settings.refundNotifyUrl }),
+            ...(settings.refundAccount && { account: settings.refundAccount }),
+          }),
+        (a) => ({ outRefundNo: a.outRefundNo, refundId: a.refundId, refundFen: a.refundFen }),
+      );
     crashPoint('refund-before-wechat');
-    for (let attempt = 1; ; attempt++) {
-      try {
-        const accepted = await logged(
-          this.ctx,
-          order.id,
-          'refund',
-          () =>
-            this.ctx.gateway.refund({
-              outTradeNo: order.out_trade_no,
-              outRefundNo: refund.out_refund_no,
-              totalFen: order.total_fen,
-              refundFen: refund.amount_fen,
-              ...(refund.reason !== null && { reason: refund.reason }),
-              ...(settings.refundNotifyUrl && { notifyUrl: settings.refundNotifyUrl }),
-              ...(settings.refundAccount && { account: settings.refundAccount }),
-            }),
-          (a) => ({ outRefundNo: a.outRefundNo, refundId: a.refundId, refundFen: a.refundFen }),
-        );
-        crashPoint('refund-after-wechat');
-        await this.atWechat(refund, accepted.refundId);
-        this.ctx.metrics.inc('minipay_refunds_total', { outcome: 'accepted' });
-        return;
-      } catch (err) {
-        if (!(err instanceof GatewayError)) throw err;
-        const unknown = err.kind === 'ambiguous' || err.kind === 'invalid';
-        if (unknown && attempt < settings.prepayAttempts) {
-          await sleep(settings.retryDelayMs * 2 ** (attempt - 1));
-          continue;
-        }
-        if (unknown) {
-          // WeChat may have it: the follow-up asks (refundquery) and sends it again if not.
-          await this.atWechat(refund, null);
-          this.ctx.metrics.inc('minipay_refunds_total', { outcome: 'unanswered' });
-          this.ctx.logger.warn(
-            { refundId: refund.id, code: err.code },
-            'refund request unanswered; the follow-up will settle it',
-          );
-          return;
-        }
-        if (err.kind === 'later') {
-          await this.deferred(refund, err);
-          return;
-        }
-        await settleRefund(
-          this.ctx.db,
-          refund.id,
-          { status: 'FAILED', failure: { code: err.code, message: err.message } },
-          this.now(),
-        );
-        this.ctx.metrics.inc('minipay_refunds_total', { outcome: 'refused' });
-        return;
-      }
+    let accepted: RefundAccepted;
+    try {
+      accepted = await retrying(
+        ask,
+        { attempts: settings.refundAttempts, delayMs: settings.retryDelayMs },
+        unanswered,
+      );
+    } catch (err) {
+      if (!(err instanceof GatewayError)) throw err;
+      return this.notAccepted(refund, err);
     }
+    crashPoint('refund-after-wechat');
+    await this.atWechat(refund, accepted.refundId);
+    this.ctx.metrics.inc('minipay_refunds_total', { outcome: 'accepted' });
+  }
+
+  /** WeChat did not take the refund: unanswered (PROCESSING), refused for now, or refused. */
+  private async notAccepted(refund: RefundRow, err: GatewayError): Promise<void> {
+    if (unanswered(err)) {
+      // WeChat may have it: the follow-up asks (refundquery) and sends it again if not.
+      await this.atWechat(refund, null);
+      this.ctx.metrics.inc('minipay_refunds_total', { outcome: 'unanswered' });
+      this.ctx.logger.warn(
+        { refundId: refund.id, code: err.code },
+        'refund request unanswered; the follow-up will settle it',
+      );
+      return;
+    }
+    if (err.kind === 'later') return this.deferred(refund, err);
+    await settleRefund(
+      this.ctx.db,
+      refund.id,
+      { status: 'FAILED', failure: { code: err.code, message: err.message } },
+      this.now(),
+    );
+    this.ctx.metrics.inc('minipay_refunds_total', { outcome: 'refused' });
   }
 
   /**
@@ -475,6 +471,11 @@ export class Refunds {
     const wait = Math.min(FOLLOW_UP_BASE_MS * 2 ** Math.min(attempts, 20), FOLLOW_UP_MAX_MS);
     return new Date(this.now().getTime() + wait);
   }
+}
+
+/** WeChat's answer never came or could not be trusted: it may have the refund. */
+function unanswered(err: unknown): boolean {
+  return err instanceof GatewayError && (err.kind === 'ambiguous' || err.kind === 'invalid');
 }
 
 function checkReason(reason: string | null | undefined): string | null {
