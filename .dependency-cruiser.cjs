@@ -31,6 +31,12 @@ module.exports = {
       '^src/(?!wechatpay/)',
     ),
     layer(
+      'miniprogram-api-is-protocol',
+      'The mini program server API is a protocol module like wechatpay, whose HTTP and errors it shares.',
+      '^src/miniprogram-api/',
+      '^src/(?!miniprogram-api/|wechatpay/)',
+    ),
+    layer(
       'store-stands-alone',
       'Persistence knows tables, not the domain (a status column takes its values from the contract).',
       '^src/store/',
