@@ -26,19 +26,13 @@ import {
   parseDay,
 } from '../lib/date-range.js';
 import { notFound, validation } from '../lib/errors.js';
-import {
-  decodeSeqCursor,
-  decodeTimeCursor,
-  encodeSeqCursor,
-  olderThan,
-  parseLimit,
-  timePage,
-} from '../lib/page-cursor.js';
+import { decodeSeqCursor, encodeSeqCursor, newestFirst, parseLimit } from '../lib/page-cursor.js';
 import { parseStatusFilter } from '../lib/status-filter.js';
 import { ORDER_STATUSES } from '../orders/order-states.js';
 import { adminOrderView, type OrderRow } from '../orders/order-view.js';
 import { findOrder } from '../orders/orders-repo.js';
 import { refundView } from '../refunds/refund-view.js';
+import { findRefundsOfOrder } from '../refunds/refunds-repo.js';
 import { loadTimeline } from './order-timeline.js';
 
 /** `GET /admin/v1/orders` query parameters, as received. */
@@ -95,20 +89,13 @@ export class AdminQueries {
     if (query.outTradeNo !== undefined && !OUT_TRADE_NO.test(query.outTradeNo)) {
       throw validation('outTradeNo must be 1 to 32 letters, digits or _-|*@ (WeChat out_trade_no)');
     }
-    const after = query.cursor === undefined ? undefined : decodeTimeCursor('orders', query.cursor);
-    let q = this.db
-      .selectFrom('orders')
-      .selectAll()
-      .orderBy('created_at', 'desc')
-      .orderBy('id', 'desc')
-      .limit(limit + 1);
+    let q = this.db.selectFrom('orders').selectAll();
     if (statuses) q = q.where('status', 'in', statuses);
     if (from !== undefined) q = q.where('created_at', '>=', from);
     if (to !== undefined) q = q.where('created_at', '<', to);
     if (query.openid !== undefined) q = q.where('openid', '=', query.openid);
     if (query.outTradeNo !== undefined) q = q.where('out_trade_no', '=', query.outTradeNo);
-    if (after) q = q.where(olderThan(after));
-    const { page, nextCursor } = timePage('orders', await q.execute(), limit);
+    const { page, nextCursor } = await newestFirst('orders', q, limit, query.cursor);
     return { orders: await this.views(page), nextCursor };
   }
 
@@ -116,13 +103,7 @@ export class AdminQueries {
     const order = await this.find(id);
     const [views, refunds, timeline] = await Promise.all([
       this.views([order]),
-      this.db
-        .selectFrom('refunds')
-        .selectAll()
-        .where('order_id', '=', order.id)
-        .orderBy('created_at')
-        .orderBy('id')
-        .execute(),
+      findRefundsOfOrder(this.db, order.id),
       loadTimeline(this.db, order),
     ]);
     return { order: views[0]!, refunds: refunds.map(refundView), timeline };
@@ -140,17 +121,9 @@ export class AdminQueries {
     if (query.status !== undefined && query.status !== 'open' && query.status !== 'resolved') {
       throw validation(`status must be open or resolved, got "${query.status}"`);
     }
-    const after =
-      query.cursor === undefined ? undefined : decodeTimeCursor('anomalies', query.cursor);
-    let q = this.db
-      .selectFrom('anomalies')
-      .selectAll()
-      .orderBy('created_at', 'desc')
-      .orderBy('id', 'desc')
-      .limit(limit + 1);
+    let q = this.db.selectFrom('anomalies').selectAll();
     if (query.status !== undefined) q = q.where('status', '=', query.status);
-    if (after) q = q.where(olderThan(after));
-    const { page, nextCursor } = timePage('anomalies', await q.execute(), limit);
+    const { page, nextCursor } = await newestFirst('anomalies', q, limit, query.cursor);
     return { anomalies: page.map(anomalyView), nextCursor };
   }
 

@@ -9,36 +9,28 @@ import { newId } from '../lib/ids.js';
 
 export type NotifyKind = 'payment' | 'refund';
 
+/** A payment notify: its identity, the order, what we answered and when it came. */
+export type PaymentNotifyRecord = {
+  identity: string;
+  orderId: string | null;
+  outTradeNo: string;
+  outcome: string;
+  detail: string;
+  at: string;
+};
+
 /**
  * Records a payment notify, or counts a repeat up and keeps what was answered last; a repeat
  * without an order keeps the order already recorded. Resolves true when it was seen before.
  */
-export async function recordPaymentNotify(
-  db: Db,
-  notify: {
-    identity: string;
-    orderId: string | null;
-    outTradeNo: string;
-    outcome: string;
-    detail: string;
-    at: string;
-  },
-): Promise<boolean> {
+export async function recordPaymentNotify(db: Db, notify: PaymentNotifyRecord): Promise<boolean> {
   const [row] = await upsertPaymentNotify(db, { id: newId('ntf'), ...notify });
   return (row?.received_count ?? 1) > 1;
 }
 
 /** Compiled once: every payment notify writes one. */
 const upsertPaymentNotify = preparedQuery<
-  {
-    id: string;
-    identity: string;
-    orderId: string | null;
-    outTradeNo: string;
-    outcome: string;
-    detail: string;
-    at: string;
-  },
+  PaymentNotifyRecord & { id: string },
   { received_count: number }
 >((db, p) =>
   db

@@ -11,7 +11,7 @@ import { DELIVERY_STATUSES, type Delivery, type DeliveryStatus } from '../../con
 import type { WebhookDeliveriesTable } from '../../store/schema.js';
 import type { PaymentsContext, WebhookSettings } from '../context.js';
 import { notFound } from '../lib/errors.js';
-import { decodeTimeCursor, olderThan, parseLimit, timePage } from '../lib/page-cursor.js';
+import { newestFirst, parseLimit } from '../lib/page-cursor.js';
 import type { RunSummary } from '../lib/run-summary.js';
 import { parseStatusFilter } from '../lib/status-filter.js';
 import { redactUrl, redactUrlsIn } from '../lib/url-redaction.js';
@@ -215,22 +215,14 @@ export class Webhooks {
 
   /** `GET /admin/v1/webhooks/deliveries`: newest first. */
   async list(
-    options: { status?: string; eventId?: string; limit?: number; cursor?: string } = {},
+    options: { status?: string; eventId?: string; limit?: string | number; cursor?: string } = {},
   ): Promise<{ deliveries: Delivery[]; nextCursor: string | null }> {
     const limit = parseLimit(options.limit);
     const statuses = parseStatusFilter(options.status, DELIVERY_STATUSES);
-    const after =
-      options.cursor === undefined ? undefined : decodeTimeCursor(DELIVERIES, options.cursor);
-    let q = this.ctx.db
-      .selectFrom('webhook_deliveries')
-      .selectAll()
-      .orderBy('created_at', 'desc')
-      .orderBy('id', 'desc')
-      .limit(limit + 1);
+    let q = this.ctx.db.selectFrom('webhook_deliveries').selectAll();
     if (statuses) q = q.where('status', 'in', statuses);
     if (options.eventId) q = q.where('event_id', '=', options.eventId);
-    if (after) q = q.where(olderThan(after));
-    const { page, nextCursor } = timePage(DELIVERIES, await q.execute(), limit);
+    const { page, nextCursor } = await newestFirst(DELIVERIES, q, limit, options.cursor);
     return { deliveries: page.map(deliveryView), nextCursor };
   }
 

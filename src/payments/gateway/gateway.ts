@@ -6,6 +6,7 @@
  */
 
 import type { PaymentParams } from '../../contract/index.js';
+import type { BillRow, BillSummary } from '../../wechatpay/bill.js';
 
 /** What `wx.requestPayment` takes is part of the HTTP contract: the mini program gets it as is. */
 export type { PaymentParams, PaySignType } from '../../contract/index.js';
@@ -137,50 +138,43 @@ export type NotifyOutcome = 'ok' | 'retry' | 'reject';
 
 export type BillType = 'ALL' | 'SUCCESS' | 'REFUND';
 
-export interface BillTradeRow {
-  tradeTime: Date;
-  appId: string;
-  mchId: string;
-  transactionId: string;
-  outTradeNo: string;
-  openid: string;
-  tradeType: string;
-  /** SUCCESS, REFUND, ... as in the bill. */
-  tradeState: string;
-  bankType: string;
-  currency: string;
-  /** 应结订单金额, fen. */
-  settlementFen: number;
-  couponFen: number;
-  refundId?: string;
-  outRefundNo?: string;
-  refundFen: number;
-  refundType?: string;
-  refundState?: string;
-  productName: string;
-  attach: string;
-  /** 手续费 in 1/1000 fen (bills carry 5 decimals of yuan). */
-  feeMilliFen: number;
-  rate: string;
-  /** 订单金额, fen. */
-  orderFen: number;
-  /** 申请退款金额, fen. */
-  requestedRefundFen: number;
-}
+/**
+ * The columns of a bill row the domain reads: the protocol layer parses WeChat's bill
+ * (wechatpay/bill.ts) into rows already in domain words (fen, 1/1000 fen for fees, Dates).
+ */
+export const BILL_TRADE_FIELDS = [
+  'tradeTime',
+  'appId',
+  'mchId',
+  'transactionId',
+  'outTradeNo',
+  'openid',
+  'tradeType',
+  'tradeState',
+  'bankType',
+  'currency',
+  'settlementFen',
+  'couponFen',
+  'refundId',
+  'outRefundNo',
+  'refundFen',
+  'refundType',
+  'refundState',
+  'productName',
+  'attach',
+  'feeMilliFen',
+  'rate',
+  'orderFen',
+  'requestedRefundFen',
+] as const;
+
+export type BillTradeRow = Pick<BillRow, (typeof BILL_TRADE_FIELDS)[number]>;
 
 export interface Bill {
   date: string;
   type: BillType;
   rows: BillTradeRow[];
-  summary: {
-    tradeCount: number;
-    settlementFen: number;
-    refundFen: number;
-    couponRefundFen: number;
-    feeMilliFen: number;
-    orderFen: number;
-    requestedRefundFen: number;
-  };
+  summary: BillSummary;
 }
 
 export interface PaymentGateway {

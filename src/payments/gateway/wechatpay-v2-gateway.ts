@@ -18,6 +18,7 @@ import {
   WechatPayV2Client,
 } from '../../wechatpay/index.js';
 import {
+  BILL_TRADE_FIELDS,
   type Bill,
   type BillTradeRow,
   type BillType,
@@ -293,31 +294,7 @@ export class WechatPayV2Gateway implements PaymentGateway {
 }
 
 function domainRow(r: BillRow): BillTradeRow {
-  return {
-    tradeTime: r.tradeTime,
-    appId: r.appId,
-    mchId: r.mchId,
-    transactionId: r.transactionId,
-    outTradeNo: r.outTradeNo,
-    openid: r.openid,
-    tradeType: r.tradeType,
-    tradeState: r.tradeState,
-    bankType: r.bankType,
-    currency: r.currency,
-    settlementFen: r.settlementFen,
-    couponFen: r.couponFen,
-    refundId: r.refundId,
-    outRefundNo: r.outRefundNo,
-    refundFen: r.refundFen,
-    refundType: r.refundType,
-    refundState: r.refundState,
-    productName: r.productName,
-    attach: r.attach,
-    feeMilliFen: r.feeMilliFen,
-    rate: r.rate,
-    orderFen: r.orderFen,
-    requestedRefundFen: r.requestedRefundFen,
-  };
+  return Object.fromEntries(BILL_TRADE_FIELDS.map((field) => [field, r[field]])) as BillTradeRow;
 }
 
 /** The domain's error for a protocol-layer error (same kind, code and message). */

@@ -4,8 +4,9 @@ import { randomBytes, randomFillSync } from 'node:crypto';
 const ALPHABET = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
 
 /**
- * Random bytes drawn 4 KiB at a time: a `randomBytes` call per id was 1.5-4 % of a payment
- * notify's CPU (three ids each). Every byte is used once.
+ * Random bytes drawn 4 KiB at a time, not a `randomBytes` call per id: a payment notify makes
+ * three ids, and the calls showed in its profile (BENCHMARKS.md, "Notify throughput"). Every
+ * byte is used once.
  */
 const pool = Buffer.alloc(4096);
 let used = pool.length;

@@ -4,12 +4,15 @@
  * and the list it belongs to, so a page is never shifted by rows inserted meanwhile and a
  * cursor from another list, or a forged one, is refused with one message.
  */
-import { type ExpressionBuilder, sql } from 'kysely';
+import { type ExpressionBuilder, type SelectQueryBuilder, sql } from 'kysely';
 import { validation } from './errors.js';
 
 const ISO_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 const ID = /^[A-Za-z0-9_-]{1,64}$/;
 const CURSOR = /^[A-Za-z0-9_-]{1,300}$/;
+
+/** A row of a list paged by time: when it was created, and its id for ties. */
+type TimeRow = { created_at: string; id: string };
 
 export interface TimeKey {
   at: string;
@@ -63,7 +66,7 @@ export function olderThan(key: TimeKey) {
  * A newest-first (created_at, id) page from the `limit + 1` rows asked for: the first `limit`,
  * and the cursor after the last of them when there were more.
  */
-export function timePage<Row extends { created_at: string; id: string }>(
+export function timePage<Row extends TimeRow>(
   list: string,
   rows: Row[],
   limit: number,
@@ -75,6 +78,26 @@ export function timePage<Row extends { created_at: string; id: string }>(
     page,
     nextCursor: more ? encodeTimeCursor(list, { at: last.created_at, id: last.id }) : null,
   };
+}
+
+/**
+ * One newest-first page of `query` (a select of one table with `created_at` and `id`, its
+ * filters applied): the rows after `cursor` (refused unless this list issued it), at most
+ * `limit` of them, and the cursor of the next page when there is one.
+ */
+export async function newestFirst<DB, TB extends keyof DB, Row extends TimeRow>(
+  list: string,
+  query: SelectQueryBuilder<DB, TB, Row>,
+  limit: number,
+  cursor: string | undefined,
+): Promise<{ page: Row[]; nextCursor: string | null }> {
+  const after = cursor === undefined ? undefined : decodeTimeCursor(list, cursor);
+  let q = query
+    .orderBy(sql.ref('created_at'), 'desc')
+    .orderBy(sql.ref('id'), 'desc')
+    .limit(limit + 1);
+  if (after) q = q.where(olderThan(after));
+  return timePage(list, await q.execute(), limit);
 }
 
 /** A cursor after the row with sequence number `seq`. */

@@ -9,7 +9,7 @@ import { OPEN, type TradeSync } from '../confirmation/trade-sync.js';
 import type { PaymentsContext } from '../context.js';
 import { GatewayError, type PaymentParams } from '../gateway/gateway.js';
 import { DomainError, notFound, wechatUnavailable } from '../lib/errors.js';
-import { decodeTimeCursor, olderThan, parseLimit, timePage } from '../lib/page-cursor.js';
+import { newestFirst, parseLimit } from '../lib/page-cursor.js';
 import type { SessionUser } from '../login/login-service.js';
 import type { OrderRow } from './order-view.js';
 import { findOrder, loadOrderView, renewPrepay } from './orders-repo.js';
@@ -34,16 +34,8 @@ export class OrdersService {
 
   async list(user: SessionUser, limit = 20, cursor?: string): Promise<OrderList> {
     const size = parseLimit(limit, 20);
-    const after = cursor === undefined ? undefined : decodeTimeCursor(USER_ORDERS, cursor);
-    let q = this.ctx.db
-      .selectFrom('orders')
-      .selectAll()
-      .where('user_id', '=', user.id)
-      .orderBy('created_at', 'desc')
-      .orderBy('id', 'desc')
-      .limit(size + 1);
-    if (after) q = q.where(olderThan(after));
-    const { page, nextCursor } = timePage(USER_ORDERS, await q.execute(), size);
+    const q = this.ctx.db.selectFrom('orders').selectAll().where('user_id', '=', user.id);
+    const { page, nextCursor } = await newestFirst(USER_ORDERS, q, size, cursor);
     const orders = await Promise.all(page.map((o) => loadOrderView(this.ctx.db, o)));
     return { orders, nextCursor };
   }

@@ -2,9 +2,11 @@
  * Refund arithmetic, in integer fen. What may still be refunded is what was paid minus what
  * has been refunded and minus what is in flight (asked for, not settled): counting in-flight
  * refunds is what stops two concurrent requests from both fitting (Medusa #13301).
- * The database enforces the same sum with a conditional UPDATE (see refunds.ts); these pure
- * functions give the reasons and the numbers for messages and tests.
+ * The database enforces the same sum with a conditional UPDATE (see refunds-repo.ts); these pure
+ * functions give the reasons and the numbers for messages and tests, and check a refund's reason.
  */
+import { utf8Length } from '../../wechatpay/limits.js';
+import { validation } from '../lib/errors.js';
 
 /** WeChat accepts at most 50 refunds per trade (official refund doc). */
 export const MAX_REFUNDS_PER_ORDER = 50;
@@ -70,4 +72,15 @@ export function refundedStatus(
 ): 'PAID' | 'PARTIALLY_REFUNDED' | 'REFUNDED' {
   if (settledFen <= 0) return 'PAID';
   return settledFen >= paidFen ? 'REFUNDED' : 'PARTIALLY_REFUNDED';
+}
+
+/** A refund's reason as WeChat takes it (null when blank), else a 400. */
+export function checkReason(reason: string | null | undefined): string | null {
+  if (reason === undefined || reason === null || reason.trim() === '') return null;
+  if (utf8Length(reason) > MAX_REFUND_REASON_BYTES) {
+    throw validation(
+      `reason must be at most ${MAX_REFUND_REASON_BYTES} bytes of UTF-8 (WeChat's refund_desc; a Chinese character is 3)`,
+    );
+  }
+  return reason;
 }

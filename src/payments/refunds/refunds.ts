@@ -21,7 +21,6 @@ import {
   type RefundStatus,
 } from '../../contract/index.js';
 import { outRefundNo } from '../../wechatpay/ids.js';
-import { utf8Length } from '../../wechatpay/limits.js';
 import type { PaymentsContext } from '../context.js';
 import {
   GatewayError,
@@ -39,13 +38,14 @@ import {
 } from '../idempotency/idempotent-request.js';
 import { crashPoint } from '../lib/crash-points.js';
 import { DomainError, notFound, validation } from '../lib/errors.js';
-import { decodeTimeCursor, olderThan, parseLimit, timePage } from '../lib/page-cursor.js';
+import { newestFirst, parseLimit } from '../lib/page-cursor.js';
 import { retrying } from '../lib/retry.js';
 import type { RunSummary } from '../lib/run-summary.js';
 import { parseStatusFilter } from '../lib/status-filter.js';
 import type { OrderRow } from '../orders/order-view.js';
 import { findOrder } from '../orders/orders-repo.js';
-import { MAX_REFUND_REASON_BYTES, refusalFor } from './refund-amounts.js';
+import { checkReason, refusalFor } from './refund-amounts.js';
+import { followUpAt, RefundFollowUp } from './refund-follow-up.js';
 import { type RefundRow, refundView } from './refund-view.js';
 import {
   deferRefund,
@@ -54,22 +54,16 @@ import {
   insertRefund,
   loadAdminOrder,
   markProcessing,
-  postponeQuery,
   type RefundOutcome,
   reopenGivenUp,
   type SettleResult,
   settleRefund,
-  UNSETTLED,
 } from './refunds-repo.js';
 
-const BATCH = 50;
 /** The cursor name of `GET /admin/v1/refunds`. */
 const REFUNDS = 'refunds';
 /** A PENDING refund is left to its request this long before the follow-up takes it over. */
 const PENDING_GRACE_MS = 2 * 60_000;
-/** Follow-up back-off: 1, 2, 4, … minutes, at most an hour. */
-const FOLLOW_UP_BASE_MS = 60_000;
-const FOLLOW_UP_MAX_MS = 3600_000;
 /**
  * A refund refused for now is sent again after 1, 2, 4, … minutes of WeChat time, at most an
  * hour (WeChat: refunds of one order a minute apart; a balance takes a while to top up).
@@ -84,9 +78,11 @@ export interface RefundInput {
 
 export class Refunds {
   private readonly keys: IdempotencyKeys;
+  private readonly followUps: RefundFollowUp;
 
   constructor(private readonly ctx: PaymentsContext) {
     this.keys = new IdempotencyKeys(ctx.db);
+    this.followUps = new RefundFollowUp(ctx, this);
   }
 
   /**
@@ -233,7 +229,7 @@ export class Refunds {
    * request was on its way, is taken back up: WeChat's word wins over the give-up.
    */
   private async atWechat(refund: RefundRow, refundId: string | null): Promise<void> {
-    const next = this.nextQuery(0);
+    const next = followUpAt(this.now(), 0);
     if (await markProcessing(this.ctx.db, refund, refundId, next, this.now())) return;
     if (await reopenGivenUp(this.ctx.db, refund, refundId, next, this.now())) {
       this.ctx.metrics.inc('minipay_refunds_total', { outcome: 'reopened' });
@@ -338,7 +334,7 @@ export class Refunds {
           this.ctx.db,
           refund,
           status.refundId ?? null,
-          this.nextQuery(refund.query_attempts),
+          followUpAt(this.now(), refund.query_attempts),
           this.now(),
         );
       }
@@ -357,65 +353,8 @@ export class Refunds {
   }
 
   /** The follow-up job: refundquery for refunds whose outcome is overdue. */
-  async followUp(): Promise<RunSummary> {
-    const now = this.now();
-    const due = await this.ctx.db
-      .selectFrom('refunds')
-      .selectAll()
-      .where('status', 'in', UNSETTLED)
-      .where('next_query_at', '<=', now.toISOString())
-      .orderBy('next_query_at')
-      .limit(BATCH)
-      .execute();
-    const summary: RunSummary = { examined: due.length, changed: 0, errors: 0 };
-    for (const refund of due) {
-      try {
-        if (refund.status === 'PENDING' && refund.retry_code !== null) {
-          // Refused for now before: send it again (it schedules its own next attempt).
-          await this.submit(refund);
-          if ((await findRefund(this.ctx.db, refund.id))?.status !== 'PENDING') summary.changed++;
-          continue;
-        }
-        if (await this.followOne(refund)) {
-          summary.changed++;
-          continue;
-        }
-      } catch (err) {
-        summary.errors++;
-        this.ctx.logger.warn({ err, refundId: refund.id }, 'refund follow-up failed');
-      }
-      await postponeQuery(this.ctx.db, refund, this.nextQuery(refund.query_attempts + 1));
-    }
-    return summary;
-  }
-
-  /** Resolves true when the refund moved on (settled, sent again, or refused). */
-  private async followOne(refund: RefundRow): Promise<boolean> {
-    let status: WechatRefundStatus;
-    try {
-      status = await logged(
-        this.ctx,
-        refund.order_id,
-        'refundquery',
-        () => this.ctx.gateway.queryRefund(refund.out_refund_no),
-        (s) => ({ outRefundNo: s.outRefundNo, state: s.state, refundFen: s.refundFen }),
-      );
-    } catch (err) {
-      const never =
-        err instanceof GatewayError && err.kind === 'rejected' && err.code === 'REFUNDNOTEXIST';
-      if (!never || refund.source !== 'minipay') throw err;
-      // WeChat never got it: send it again, same out_refund_no and amounts.
-      await this.submit(refund);
-      const after = (await findRefund(this.ctx.db, refund.id))!;
-      return after.status === 'FAILED';
-    }
-    if (status.refundFen !== refund.amount_fen) {
-      throw new Error(
-        `refundquery reports ${status.refundFen} fen for a refund of ${refund.amount_fen}`,
-      );
-    }
-    const result = await this.apply(refund, status);
-    return result === 'settled';
+  followUp(): Promise<RunSummary> {
+    return this.followUps.run();
   }
 
   async get(id: string): Promise<Refund> {
@@ -424,36 +363,16 @@ export class Refunds {
     return refundView(row);
   }
 
-  /** Refunds of one order, oldest first. */
-  async ofOrder(orderId: string): Promise<Refund[]> {
-    const rows = await this.ctx.db
-      .selectFrom('refunds')
-      .selectAll()
-      .where('order_id', '=', orderId)
-      .orderBy('created_at')
-      .orderBy('id')
-      .execute();
-    return rows.map(refundView);
-  }
-
   /** `GET /admin/v1/refunds`: newest first, optionally by status (comma-separated). */
   async list(
-    options: { status?: string; orderId?: string; limit?: number; cursor?: string } = {},
+    options: { status?: string; orderId?: string; limit?: string | number; cursor?: string } = {},
   ): Promise<RefundList> {
     const limit = parseLimit(options.limit);
     const statuses = parseStatusFilter(options.status, REFUND_STATUSES);
-    const after =
-      options.cursor === undefined ? undefined : decodeTimeCursor(REFUNDS, options.cursor);
-    let q = this.ctx.db
-      .selectFrom('refunds')
-      .selectAll()
-      .orderBy('created_at', 'desc')
-      .orderBy('id', 'desc')
-      .limit(limit + 1);
+    let q = this.ctx.db.selectFrom('refunds').selectAll();
     if (statuses) q = q.where('status', 'in', statuses);
     if (options.orderId) q = q.where('order_id', '=', options.orderId);
-    if (after) q = q.where(olderThan(after));
-    const { page, nextCursor } = timePage(REFUNDS, await q.execute(), limit);
+    const { page, nextCursor } = await newestFirst(REFUNDS, q, limit, options.cursor);
     return { refunds: page.map(refundView), nextCursor };
   }
 
@@ -466,26 +385,11 @@ export class Refunds {
   private now(): Date {
     return this.ctx.clock();
   }
-
-  private nextQuery(attempts: number): Date {
-    const wait = Math.min(FOLLOW_UP_BASE_MS * 2 ** Math.min(attempts, 20), FOLLOW_UP_MAX_MS);
-    return new Date(this.now().getTime() + wait);
-  }
 }
 
 /** WeChat's answer never came or could not be trusted: it may have the refund. */
 function unanswered(err: unknown): boolean {
   return err instanceof GatewayError && (err.kind === 'ambiguous' || err.kind === 'invalid');
-}
-
-function checkReason(reason: string | null | undefined): string | null {
-  if (reason === undefined || reason === null || reason.trim() === '') return null;
-  if (utf8Length(reason) > MAX_REFUND_REASON_BYTES) {
-    throw validation(
-      `reason must be at most ${MAX_REFUND_REASON_BYTES} bytes of UTF-8 (WeChat's refund_desc; a Chinese character is 3)`,
-    );
-  }
-  return reason;
 }
 
 function notWaiting(id: string, status: string, what: string): DomainError {

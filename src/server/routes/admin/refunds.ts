@@ -37,13 +37,7 @@ export const adminRefundRoutes: FastifyPluginAsyncTypebox<ServerOptions> = async
   app.get(
     '/refunds',
     { schema: adminRoute({ querystring: RefundListQuery, response: { 200: RefundList } }) },
-    async (request) =>
-      refunds.list({
-        status: request.query.status,
-        orderId: request.query.orderId,
-        limit: request.query.limit === undefined ? 50 : Number(request.query.limit),
-        cursor: request.query.cursor,
-      }),
+    async (request) => refunds.list(request.query),
   );
 
   const action = (summary: string) =>

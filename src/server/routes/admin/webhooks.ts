@@ -18,13 +18,7 @@ export const adminWebhookRoutes: FastifyPluginAsyncTypebox<ServerOptions> = asyn
   app.get(
     '/webhooks/deliveries',
     { schema: adminRoute({ querystring: DeliveryListQuery, response: { 200: DeliveryList } }) },
-    async (request) =>
-      webhooks.list({
-        status: request.query.status,
-        eventId: request.query.eventId,
-        limit: request.query.limit === undefined ? 50 : Number(request.query.limit),
-        cursor: request.query.cursor,
-      }),
+    async (request) => webhooks.list(request.query),
   );
 
   app.post(
