@@ -4,7 +4,8 @@
  * queries cost a payment notify more than SQLite's own work on two of them (BENCHMARKS.md,
  * "Notify throughput"), so the statements of the notify's usual path are compiled once here.
  * The SQL is exactly what Kysely compiles; only the parameter values change, so what runs is
- * the same statement with different bindings.
+ * the same statement with different bindings. Only repository files (*-repo.ts) use it
+ * (.dependency-cruiser.cjs).
  *
  *   const byNo = preparedQuery<{ no: string }, OrderRow>((db, p) =>
  *     db.selectFrom('orders').selectAll().where('out_trade_no', '=', p('no')));

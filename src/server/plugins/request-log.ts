@@ -3,7 +3,7 @@
  * the URL's query redacted and whatever the route added (`request.logDetail`), and the request
  * counter of /metrics. Request ids: the caller's `X-Request-Id` when it is sane, else this
  * process's random tag and a counter (`9f3a1c07e2-1a`), unique across restarts and instances
- * and cheaper than a UUID per request (BENCHMARKS.md, "Notify").
+ * and cheaper than a UUID per request (BENCHMARKS.md, "Notify throughput").
  */
 import { randomBytes } from 'node:crypto';
 import type { FastifyInstance, RawRequestDefaultExpression } from 'fastify';
