@@ -61,6 +61,12 @@ module.exports = {
       '^src/(app|cli|doctor|jobs|sandbox|wechatpay)/',
     ),
     layer(
+      'app-below-the-cli',
+      'The composition root is what the CLI starts; it knows nothing of the command line.',
+      '^src/app/',
+      '^src/(cli|doctor)/',
+    ),
+    layer(
       'jobs-run-anything',
       'The job runners run any function; which jobs exist is wired in src/app.',
       '^src/jobs/',
