@@ -2,7 +2,7 @@
  * The uni-app build: `mp-weixin` into dist/build/mp-weixin (open it in WeChat DevTools) and H5
  * into dist/build/h5. minipay's client library is compiled from this repository's src/client,
  * so the app always runs the library as it is now (in your own project: `import ... from
- * 'minipay/client'` with minipay installed, or a copy of src/client).
+ * 'minipay/client'` with minipay installed, or a copy of src/client and src/contract).
  */
 import { fileURLToPath } from 'node:url';
 import uni from '@dcloudio/vite-plugin-uni';

@@ -1,13 +1,16 @@
 /**
  * The Taro build: `weapp` into dist/weapp (open this folder in WeChat DevTools) and `h5` into
- * dist/h5. minipay's client library is compiled from this repository's src/client, so the app
- * always runs the library as it is now (in your own project: `import ... from 'minipay/client'`
- * with minipay installed, or a copy of src/client).
+ * dist/h5. minipay's client library is compiled from this repository's src/client (and the
+ * status lists of src/contract it uses), so the app always runs the library as it is now (in
+ * your own project: `import ... from 'minipay/client'` with minipay installed, or a copy of
+ * src/client and src/contract).
  */
 import path from 'node:path';
 import { defineConfig } from '@tarojs/cli';
 
 const client = path.resolve(__dirname, '../../../src/client');
+/** The API's shapes and status lists, which the client imports. */
+const contract = path.resolve(__dirname, '../../../src/contract');
 /** The minipay server the H5 dev server forwards to (`npm run dev:h5`). */
 const devServer = process.env.TARO_APP_MINIPAY_URL || 'http://127.0.0.1:8080';
 
@@ -32,7 +35,7 @@ export default defineConfig<'webpack5'>(() => ({
     TARO_APP_MINIPAY_MODE: JSON.stringify(process.env.TARO_APP_MINIPAY_MODE ?? ''),
   },
   mini: {
-    compile: { include: [client] },
+    compile: { include: [client, contract] },
     webpackChain: resolveClient,
   },
   h5: {
@@ -40,7 +43,7 @@ export default defineConfig<'webpack5'>(() => ({
     publicPath: './',
     staticDirectory: 'static',
     router: { mode: 'hash' },
-    compile: { include: [client] },
+    compile: { include: [client, contract] },
     webpackChain: resolveClient,
     // The page and the minipay server on one origin, as when both sit behind one HTTPS host.
     devServer: {
