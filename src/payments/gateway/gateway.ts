@@ -7,6 +7,7 @@
 
 import type { PaymentParams } from '../../contract/index.js';
 import type { BillRow, BillSummary } from '../../wechatpay/bill.js';
+import type { WechatPayErrorKind } from '../../wechatpay/errors.js';
 
 /** What `wx.requestPayment` takes is part of the HTTP contract: the mini program gets it as is. */
 export type { PaymentParams, PaySignType } from '../../contract/index.js';
@@ -197,19 +198,12 @@ export interface PaymentGateway {
 }
 
 /**
- * Why a gateway call failed, which decides what the domain may do next:
- * - `ambiguous`: timeout, network error, SYSTEMERROR, HTTP 5xx. WeChat may or may not have
- *   acted; retry with the same ids and parameters, or settle it with a query.
- * - `rejected`: WeChat refused for a business reason (`code`, e.g. ORDERPAID, ORDERCLOSED,
- *   INVALID_REQUEST); retrying the same call will not help.
- * - `later`: WeChat refused for now and did not act (a refund while the balance is short or
- *   within a minute of the last one, a bill not published yet): the same call, with the same
- *   ids, succeeds later.
- * - `config`: the merchant setup is wrong (SIGNERROR, APPID_MCHID_NOT_MATCH, NOAUTH, bad key).
- * - `invalid`: a response or callback failed verification (bad signature, malformed, wrong
- *   merchant): never trusted.
+ * Why a gateway call failed, which decides what the domain may do next: the protocol layer's
+ * five kinds, whatever the API (wechatpay/errors.ts says each): `ambiguous` (WeChat may have
+ * acted: retry with the same ids, or query), `rejected` (a business refusal), `later` (the same
+ * call succeeds later), `config` (the merchant setup is wrong), `invalid` (never trusted).
  */
-export type GatewayErrorKind = 'ambiguous' | 'rejected' | 'later' | 'config' | 'invalid';
+export type GatewayErrorKind = WechatPayErrorKind;
 
 export class GatewayError extends Error {
   override readonly name = 'GatewayError';
