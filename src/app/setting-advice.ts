@@ -1,7 +1,7 @@
 /**
  * The one place where the protocol layer's settings (`WechatPayError.settings`, named after
  * its options: appId, mchId, apiKey, ...) become this application's configuration: the
- * environment variables src/config.ts reads (docs/configuration.md). The protocol layer is
+ * environment variables src/app/config.ts reads (docs/configuration.md). The protocol layer is
  * usable without minipay's server, so it never spells them itself.
  */
 import { WechatPayError, type WechatPaySetting } from '../wechatpay/index.js';

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
+import { ConfigError, loadConfig } from '../../src/app/config.js';
 import { SETTING_VARIABLES, settingAdvice } from '../../src/app/setting-advice.js';
-import { ConfigError, loadConfig } from '../../src/config.js';
 import {
   errCodeError,
   returnFailError,

@@ -164,7 +164,7 @@ export class Checkout {
       if (!(err instanceof GatewayError)) throw err;
       if (err.kind === 'ambiguous' || err.kind === 'invalid') throw wechatUnavailable();
       if (err.kind === 'config') {
-        this.ctx.logger.error({ code: err.code }, 'unifiedorder refused the merchant setup');
+        this.ctx.logger.error({ err, code: err.code }, 'unifiedorder refused the merchant setup');
       }
       this.ctx.metrics.inc('minipay_orders_failed_total', { code: err.code });
       return this.settle(order.id, complete, 'FAILED', this.ctx.clock(), null, {

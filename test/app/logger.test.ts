@@ -1,0 +1,26 @@
+/** The app's logger: an error a WeChat setting explains says which variable to check. */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { createLogger } from '../../src/app/logger.js';
+import { toGatewayError } from '../../src/payments/gateway/wechatpay-v2-gateway.js';
+import { errCodeError } from '../../src/wechatpay/index.js';
+
+function logged(write: (logger: ReturnType<typeof createLogger>) => void) {
+  const lines: string[] = [];
+  write(createLogger('info', { write: (line: string) => lines.push(line) }));
+  return JSON.parse(lines[0]!) as { err?: { code?: string; advice?: string; message?: string } };
+}
+
+test('a domain error caused by a setting carries advice in the variables minipay reads', () => {
+  const err = toGatewayError(errCodeError('unifiedorder', 'SIGNERROR'));
+  const line = logged((logger) => logger.error({ err }, 'unifiedorder refused the merchant setup'));
+  assert.equal(line.err?.code, 'SIGNERROR');
+  assert.match(line.err?.advice ?? '', /^check MINIPAY_MCH_KEY/);
+  assert.doesNotMatch(line.err?.message ?? '', /MINIPAY_/, 'the protocol layer names no variable');
+});
+
+test('an error no setting explains has no advice', () => {
+  const line = logged((logger) => logger.warn({ err: new Error('disk full') }, 'x'));
+  assert.equal(line.err?.message, 'disk full');
+  assert.equal(line.err?.advice, undefined);
+});
