@@ -18,7 +18,6 @@ import {
   type Refund,
   type RefundAnswer,
   type RefundList,
-  type RefundStatus,
 } from '../../contract/index.js';
 import { outRefundNo } from '../../wechatpay/ids.js';
 import type { PaymentsContext } from '../context.js';
@@ -399,5 +398,3 @@ function notWaiting(id: string, status: string, what: string): DomainError {
     `refund ${id} is ${status}; only a PENDING refund asked for through minipay can be ${what}`,
   );
 }
-
-export type { RefundStatus };
