@@ -184,14 +184,16 @@ export function describeH5Flows(app: ExampleApp, dist: () => string): void {
       assert.equal(demo.sandbox.trade(outTradeNo)?.tradeState, 'NOTPAY');
 
       // WeChat closes no order within 5 minutes of it (0.3 s at the demo's 1000×, which a slow
-      // machine may pass), and here the first close it accepts closes nothing: the order is
-      // CLOSING (cancelled for the user) whatever the timing, then the close job closes it.
-      await demo.sandbox.setFaults({ closeLeavesNotpay: 1 });
+      // machine may pass), and here every close it accepts closes nothing until the page has
+      // shown the order CLOSING (cancelled for the user): on a loaded machine the close job
+      // could otherwise finish the close before the page is looked at. Then it closes.
+      await demo.sandbox.setFaults({ closeLeavesNotpay: 1_000 });
       t.after(() => demo.sandbox.setFaults({ closeLeavesNotpay: 0 }));
       await page.locator('#cancel').click();
       await page.locator(app.modalConfirm).click();
       await seeText(page.locator('#headline'), 'Order cancelled');
       await seeText(page.locator('#status'), 'Being cancelled');
+      await demo.sandbox.setFaults({ closeLeavesNotpay: 0 });
       await eventually(async () => {
         const [order] = (await ordersInDb()).filter((o) => o.out_trade_no === outTradeNo);
         return order?.status === 'CLOSED';
