@@ -1,0 +1,207 @@
+/**
+ * Verifying what WeChat signs (签名验证, docs/wechat-rules.md): every answer and notification,
+ * before any field of it is read.
+ *
+ * `verifySignedMessage` checks, in order, each refusal a `WechatPayError('invalid')`:
+ * the four `Wechatpay-*` headers present, once each (`MISSING_HEADER`, `DUPLICATE_HEADER`) →
+ * `Wechatpay-Signature-Type`, when given, is `WECHATPAY2-SHA256-RSA2048` → the timestamp is
+ * digits and within 5 minutes of now, either way (`STALE_TIMESTAMP`, as wechatpay-go's
+ * `FiveMinute`) → a `WECHATPAY/SIGNTEST/` signature is WeChat's probe (`SIGN_PROBE`: it would
+ * fail verification anyway; named so logs tell probes from forgeries) → the `Verifier` checks
+ * the signature over `TIMESTAMP\nNONCE\nBODY\n` with the key `Wechatpay-Serial` names.
+ *
+ * A `Verifier` is one method, as in wechatpay-go: a WeChat Pay public key
+ * (`publicKeyVerifier`), platform certificates (certificates.ts), or both (`bothVerifier`,
+ * chosen by `Wechatpay-Serial`). Each says which key verified (`Verification`), for metrics.
+ */
+import { type KeyObject, verify } from 'node:crypto';
+import { configError, invalid } from './errors.js';
+import { loadPublicKey, PUBLIC_KEY_ID } from './keys.js';
+import { SIGN_PROBE_PREFIX, SIGNATURE_TYPE, wechatpayMessage } from './sign.js';
+
+/** Which key verified a message. */
+export interface Verification {
+  /** `public_key`: WeChat Pay's public key; `certificate`: a platform certificate. */
+  mode: 'public_key' | 'certificate';
+  /** The public key id or the certificate serial. */
+  serial: string;
+}
+
+/** Verifies a signature made by the key `serial` names (wechatpay-go `auth.Verifier`). */
+export interface Verifier {
+  /** Resolves which key verified; rejects with `WechatPayError('invalid')` otherwise. */
+  verify(serial: string, message: Buffer, signature: string): Promise<Verification>;
+}
+
+/** A 2048-bit RSA signature in base64: 344 characters. */
+const SIGNATURE = /^[A-Za-z0-9+/]{342}==$/;
+
+/** Checks one RSA-SHA256 signature with `key`; false for any malformed signature. */
+export function rsaVerify(key: KeyObject, message: Buffer, signature: string): boolean {
+  if (!SIGNATURE.test(signature)) return false;
+  return verify('sha256', message, key, Buffer.from(signature, 'base64'));
+}
+
+export function badSignature(serial: string) {
+  return invalid(
+    'BAD_SIGNATURE',
+    `Wechatpay-Signature does not verify with the key of Wechatpay-Serial ${serial}: the body or a Wechatpay-* header was changed on the way (verify the raw body bytes as received, never re-serialised JSON), or it is not from WeChat`,
+  );
+}
+
+export interface PublicKeyVerifierOptions {
+  /** `PUB_KEY_ID_…`, as the merchant platform shows it. */
+  keyId: string;
+  /** The WeChat Pay public key (PEM, `BEGIN PUBLIC KEY`) or a loaded key. */
+  publicKey: string | Buffer | KeyObject;
+}
+
+/** Verifies with WeChat Pay's public key (公钥模式), the mode of merchants since late 2024. */
+export function publicKeyVerifier(options: PublicKeyVerifierOptions): Verifier & { keyId: string } {
+  if (!PUBLIC_KEY_ID.test(options.keyId)) {
+    throw configError(
+      `the WeChat Pay public key id must be PUB_KEY_ID_… (账户中心 → API安全 → 微信支付公钥); got ${JSON.stringify(options.keyId.slice(0, 48))}`,
+    );
+  }
+  const key =
+    typeof options.publicKey === 'string' || Buffer.isBuffer(options.publicKey)
+      ? loadPublicKey(options.publicKey, 'the WeChat Pay public key')
+      : options.publicKey;
+  const { keyId } = options;
+  const verification: Verification = { mode: 'public_key', serial: keyId };
+  return {
+    keyId,
+    async verify(serial, message, signature) {
+      if (serial !== keyId) throw unknownSerial(serial, `the public key ${keyId}`);
+      if (!rsaVerify(key, message, signature)) throw badSignature(serial);
+      return verification;
+    },
+  };
+}
+
+/**
+ * Both modes at once (WeChat's switch from platform certificates to the public key, during
+ * which it may sign with either): the public key for its id, the certificates for the rest.
+ */
+export function bothVerifier(
+  publicKey: Verifier & { keyId: string },
+  certificates: Verifier,
+): Verifier {
+  return {
+    verify: (serial, message, signature) =>
+      serial === publicKey.keyId
+        ? publicKey.verify(serial, message, signature)
+        : certificates.verify(serial, message, signature),
+  };
+}
+
+export function unknownSerial(serial: string, known: string) {
+  return invalid(
+    'UNKNOWN_SERIAL',
+    `Wechatpay-Serial ${serial} names no key this merchant verifies with (it has ${known}): a platform certificate not downloaded yet, a public key id mistyped, or not from WeChat`,
+  );
+}
+
+/** Headers as Node, undici and Fastify give them (names in lower case), or a fetch `Headers`. */
+export type HeaderBag =
+  | Readonly<Record<string, string | string[] | undefined>>
+  | { get(name: string): string | null };
+
+export interface SignedMessage {
+  headers: HeaderBag;
+  /** The raw body, exactly as received. */
+  body: string | Buffer;
+}
+
+export interface VerifyOptions {
+  verifier: Verifier;
+  /** Milliseconds since the epoch; default `Date.now`. */
+  now?: () => number;
+  /** Default 300: WeChat's 5 minutes. */
+  toleranceSeconds?: number;
+  /** Named in error messages, e.g. `the payment notification`. */
+  what?: string;
+}
+
+/** Checks the `Wechatpay-*` headers and the signature of `message`; resolves which key verified. */
+export async function verifySignedMessage(
+  message: SignedMessage,
+  options: VerifyOptions,
+): Promise<Verification> {
+  const what = options.what ?? 'the message';
+  const { body } = message;
+  if (typeof body !== 'string' && !Buffer.isBuffer(body)) {
+    throw new TypeError(
+      `${what}: pass the raw body (a Buffer or string) exactly as received; a parsed JSON object cannot be verified, re-serialising changes its bytes`,
+    );
+  }
+  const timestamp = header(message.headers, 'wechatpay-timestamp', what);
+  const nonce = header(message.headers, 'wechatpay-nonce', what);
+  const signature = header(message.headers, 'wechatpay-signature', what);
+  const serial = header(message.headers, 'wechatpay-serial', what);
+  const type = optionalHeader(message.headers, 'wechatpay-signature-type', what);
+  if (type !== undefined && type !== SIGNATURE_TYPE) {
+    throw invalid(
+      'UNSUPPORTED_SIGNATURE_TYPE',
+      `${what}: Wechatpay-Signature-Type is ${type}, not ${SIGNATURE_TYPE}`,
+    );
+  }
+  checkTimestamp(timestamp, options, what);
+  if (signature.startsWith(SIGN_PROBE_PREFIX)) {
+    throw invalid(
+      'SIGN_PROBE',
+      `${what}: a WeChat signature probe (${SIGN_PROBE_PREFIX}…): refused, as WeChat expects of a merchant that verifies`,
+    );
+  }
+  return options.verifier.verify(serial, wechatpayMessage(timestamp, nonce, body), signature);
+}
+
+function checkTimestamp(timestamp: string, options: VerifyOptions, what: string): void {
+  if (!/^[0-9]{1,12}$/.test(timestamp)) {
+    throw invalid('BAD_TIMESTAMP', `${what}: Wechatpay-Timestamp is not Unix seconds`);
+  }
+  const tolerance = options.toleranceSeconds ?? 300;
+  const skew = Number(timestamp) - (options.now ?? Date.now)() / 1000;
+  if (Math.abs(skew) >= tolerance) {
+    const minutes = Math.round(Math.abs(skew) / 60);
+    throw invalid(
+      'STALE_TIMESTAMP',
+      `${what}: Wechatpay-Timestamp is ${minutes} min ${skew < 0 ? 'old' : 'ahead'}; WeChat's window is ${tolerance} s (a replay, or this machine's clock is wrong: check NTP)`,
+    );
+  }
+}
+
+function rawHeader(headers: HeaderBag, name: string): string | string[] | undefined {
+  if (typeof (headers as { get?: unknown }).get === 'function') {
+    return (headers as { get(name: string): string | null }).get(name) ?? undefined;
+  }
+  return (headers as Readonly<Record<string, string | string[] | undefined>>)[name];
+}
+
+function optionalHeader(headers: HeaderBag, name: string, what: string): string | undefined {
+  const value = rawHeader(headers, name);
+  if (Array.isArray(value)) {
+    if (value.length > 1) throw duplicate(name, what);
+    return value[0];
+  }
+  // Node and fetch join a repeated header with ", "; none of these values holds a comma.
+  if (value?.includes(',')) throw duplicate(name, what);
+  return value;
+}
+
+function header(headers: HeaderBag, name: string, what: string): string {
+  const value = optionalHeader(headers, name, what);
+  if (!value) throw invalid('MISSING_HEADER', `${what} has no ${displayName(name)} header`);
+  return value;
+}
+
+function duplicate(name: string, what: string) {
+  return invalid(
+    'DUPLICATE_HEADER',
+    `${what} has ${displayName(name)} more than once (or a value with a comma): refused, one of them would be unchecked`,
+  );
+}
+
+function displayName(name: string): string {
+  return name.replace(/(^|-)([a-z])/g, (_, dash: string, c: string) => dash + c.toUpperCase());
+}
