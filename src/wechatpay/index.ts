@@ -19,4 +19,6 @@ export * from './notify.js';
 export * from './refund-notify.js';
 export * from './request-payment.js';
 export * from './sign.js';
+/** APIv3 (`import { v3 } from 'minipay/wechatpay'`; docs/wechatpay.md, "APIv3"). */
+export * as v3 from './v3/index.js';
 export * from './xml.js';
