@@ -82,22 +82,31 @@ export class Fields {
 /** `2018-06-08T10:34:56+08:00` → a Date; throws `invalid` on anything else. */
 export function parseRfc3339(value: string, at: string): Date {
   const m = RFC3339.exec(value);
-  const ms = m ? Date.parse(value) : Number.NaN;
-  // Date.parse rolls 02-30 over; the day must survive the round trip in the given offset.
-  if (!m || Number.isNaN(ms) || Number(m[4]) > 23 || Number(m[5]) > 59 || Number(m[6]) > 59) {
-    throw malformed(at, `is not an RFC 3339 time: ${JSON.stringify(value.slice(0, 40))}`);
-  }
-  const offset =
-    m[8] === 'Z'
-      ? 0
-      : (m[8]!.startsWith('-') ? -1 : 1) *
-        (Number(m[8]!.slice(1, 3)) * 60 + Number(m[8]!.slice(4))) *
-        60_000;
-  const local = new Date(ms + offset);
-  if (local.getUTCDate() !== Number(m[3]) || local.getUTCMonth() + 1 !== Number(m[2])) {
+  if (!m) throw malformed(at, `is not an RFC 3339 time: ${JSON.stringify(value.slice(0, 40))}`);
+  const y = Number(m[1]);
+  const mo = Number(m[2]);
+  const d = Number(m[3]);
+  const h = Number(m[4]);
+  const mi = Number(m[5]);
+  const s = Number(m[6]);
+  // Date.UTC would roll 02-30 over to March, and 24:00 to the next day.
+  if (mo < 1 || mo > 12 || d < 1 || d > daysIn(y, mo) || h > 23 || mi > 59 || s > 59) {
     throw malformed(at, `is not a valid date: ${JSON.stringify(value)}`);
   }
-  return new Date(ms);
+  const zone = m[8]!;
+  const offset =
+    zone === 'Z'
+      ? 0
+      : (zone[0] === '-' ? -1 : 1) * (Number(zone.slice(1, 3)) * 60 + Number(zone.slice(4)));
+  const fraction = m[7] ? Math.floor(Number(`0${m[7]}`) * 1000) : 0;
+  return new Date(Date.UTC(y, mo - 1, d, h, mi, s) - offset * 60_000 + fraction);
+}
+
+const DAYS = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+function daysIn(year: number, month: number): number {
+  const leap = (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
+  return month === 2 && leap ? 29 : DAYS[month - 1]!;
 }
 
 /** A Date as WeChat writes times: RFC 3339 in Beijing time, `2018-06-08T10:34:56+08:00`. */

@@ -48,17 +48,27 @@ export interface V3Notification {
 
 const MAX_BYTES = 64 * 1024;
 
+/** The body's size in bytes, not counted when it is certainly under `max` (3 bytes a unit). */
+function byteSize(body: string | Buffer, max: number): number {
+  if (typeof body !== 'string') return body?.length ?? 0;
+  return body.length * 3 <= max ? body.length : Buffer.byteLength(body);
+}
+
 /** Verifies and decrypts a notification; `eventTypes` are the ones the caller accepts. */
 export async function readNotification(
   message: SignedMessage,
   options: ReadNotificationOptions & { eventTypes: readonly string[]; what?: string },
 ): Promise<V3Notification> {
   const what = options.what ?? 'the notification';
-  const size =
-    typeof message.body === 'string' ? Buffer.byteLength(message.body) : message.body?.length;
   const max = options.maxBytes ?? MAX_BYTES;
+  const size = byteSize(message.body, max);
   if (size > max) throw invalid('TOO_LARGE', `${what} is ${size} bytes; at most ${max} are read`);
-  const verification = await verifySignedMessage(message, { ...options, what });
+  const verification = await verifySignedMessage(message, {
+    verifier: options.verifier,
+    now: options.now,
+    toleranceSeconds: options.toleranceSeconds,
+    what,
+  });
   const f = Fields.of(parseJsonObject(message.body, what), what);
   const eventType = f.string('event_type');
   if (!options.eventTypes.includes(eventType)) {

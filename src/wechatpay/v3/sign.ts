@@ -150,9 +150,9 @@ export function parseAuthorization(header: string | undefined): ParsedAuthorizat
 
 /** `TIMESTAMP\nNONCE\nBODY\n`, the string WeChat signs for an answer or a notification. */
 export function wechatpayMessage(timestamp: string, nonce: string, body: string | Buffer): Buffer {
+  if (typeof body === 'string') return Buffer.from(`${timestamp}\n${nonce}\n${body}\n`, 'utf8');
   const head = Buffer.from(`${timestamp}\n${nonce}\n`, 'utf8');
-  const text = typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
-  return Buffer.concat([head, text, NEWLINE], head.length + text.length + 1);
+  return Buffer.concat([head, body, NEWLINE], head.length + body.length + 1);
 }
 
 const NEWLINE = Buffer.from('\n');
