@@ -1,24 +1,35 @@
 /**
  * One library's timed operations in a process of its own, driven over IPC by the peer
- * benchmark so that each library's CPU time, GC included, is its own (bench/support/micro.ts).
+ * benchmarks so that each library's CPU time, GC included, is its own (bench/support/micro.ts).
  * `librarySamplers` starts the process from the parent; run as the child, this module answers
- * `calibrate` and `sample` for the operations of bench/support/peer-sdks.ts.
+ * `calibrate` and `sample` for the operations of a registry: bench/support/peer-sdks.ts (v2),
+ * or another module with the same `libraryByName` and `SPEED_OPERATIONS` (v3-libraries.ts).
  */
 import { type ChildProcess, fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { inProcess, type Sampler } from './micro.js';
-import { libraryByName, SPEED_OPERATIONS } from './peer-sdks.js';
+
+/** What a registry of libraries offers the worker. */
+interface Registry {
+  libraryByName(name: string): { name: string };
+  SPEED_OPERATIONS: Readonly<Record<string, (lib: never) => () => unknown>>;
+}
+
+const V2_REGISTRY = new URL('./peer-sdks.js', import.meta.url).href;
 
 type Ask = { cmd: 'calibrate'; op: string; sampleMs: number } | { cmd: 'sample'; op: string };
 type Request = Ask & { id: number };
 type Reply = { id: number; value?: number; error?: string };
 
 /** A sampler per operation for `library`, all in one child process, and a way to stop it. */
-export function librarySamplers(library: string): {
+export function librarySamplers(
+  library: string,
+  registry = V2_REGISTRY,
+): {
   samplers: (op: string) => Sampler;
   stop: () => void;
 } {
-  const child: ChildProcess = fork(fileURLToPath(import.meta.url), [library], {
+  const child: ChildProcess = fork(fileURLToPath(import.meta.url), [library, registry], {
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   let next = 0;
@@ -51,6 +62,9 @@ export function librarySamplers(library: string): {
 }
 
 if (process.send && process.argv[1] === fileURLToPath(import.meta.url)) {
+  const { libraryByName, SPEED_OPERATIONS } = (await import(
+    process.argv[3] ?? V2_REGISTRY
+  )) as Registry;
   const lib = libraryByName(process.argv[2] ?? '');
   const samplers = new Map<string, Sampler>();
   process.on('message', async (req: Request) => {
@@ -59,7 +73,7 @@ if (process.send && process.argv[1] === fileURLToPath(import.meta.url)) {
       if (!sampler) {
         const make = SPEED_OPERATIONS[req.op];
         if (!make) throw new Error(`no operation ${req.op}`);
-        sampler = inProcess({ name: lib.name, run: make(lib) });
+        sampler = inProcess({ name: lib.name, run: make(lib as never) });
         samplers.set(req.op, sampler);
       }
       if (req.cmd === 'calibrate') await sampler.calibrate(req.sampleMs);
