@@ -70,8 +70,13 @@ export interface V3Request {
   body?: Json;
   /** Retry ambiguous failures (only for calls that change nothing). */
   retry?: boolean;
-  /** Verifies the answer instead of the client's verifier (the certificates download). */
+  /** Verifies a 2xx answer instead of the client's verifier (the certificates download). */
   verify?: (message: SignedMessage) => Promise<Verification>;
+  /**
+   * Verifies a signed error answer instead of the client's verifier; `'unverifiable'` treats it
+   * as unsigned (the certificates download in certificate mode has no key to check it with).
+   */
+  verifyError?: ((message: SignedMessage) => Promise<Verification>) | 'unverifiable';
   /** Error codes that mean something else at this endpoint (errors.ts). */
   errorCodes?: Readonly<Record<string, Advice>>;
 }
@@ -258,29 +263,26 @@ export class WechatPayV3Client {
   /** Verifies, then reads: a verified answer, or the error it says. */
   private async read(
     res: HttpExchange,
-    call: Pick<V3Request, 'method' | 'path' | 'verify' | 'errorCodes'>,
+    call: Pick<V3Request, 'method' | 'path' | 'verify' | 'verifyError' | 'errorCodes'>,
     what: string,
   ): Promise<V3Answer> {
     const requestId = single(res.headers['request-id']);
     const message = { headers: res.headers, body: res.body };
     const ok = res.status >= 200 && res.status < 300;
-    const signed = res.headers['wechatpay-signature'] !== undefined;
+    const ownVerify = (m: SignedMessage) =>
+      verifySignedMessage(m, {
+        verifier: this.verifier,
+        now: this.now,
+        what: `the ${what} answer`,
+      });
+    const verify = ok ? (call.verify ?? ownVerify) : (call.verifyError ?? ownVerify);
+    const signed = res.headers['wechatpay-signature'] !== undefined && verify !== 'unverifiable';
     let verification: Verification | undefined;
     if (ok || signed) {
       try {
-        verification = await (
-          call.verify ??
-          ((m) =>
-            verifySignedMessage(m, {
-              verifier: this.verifier,
-              now: this.now,
-              what: `the ${what} answer`,
-            }))
-        )(message);
+        verification = await (verify as (m: SignedMessage) => Promise<Verification>)(message);
       } catch (err) {
-        if (err instanceof WechatPayError && requestId) {
-          err.message += ` [Request-ID ${requestId}]`;
-        }
+        if (err instanceof WechatPayError && requestId) err.message += ` [Request-ID ${requestId}]`;
         throw err;
       }
       this.options.onVerified?.({ what, verification });

@@ -109,6 +109,9 @@ export async function readPaymentNotification(
     eventTypes: ['TRANSACTION.SUCCESS'],
     what,
   });
+  if (n.originalType !== 'transaction') {
+    throw invalid('MALFORMED', `${what}: original_type is ${n.originalType}, not transaction`);
+  }
   const transaction = readTransaction(n.plaintext, `${what} resource`, options.mchId);
   if (transaction.tradeState !== 'SUCCESS') {
     throw invalid(
@@ -154,6 +157,9 @@ export async function readRefundNotification(
   const what = 'the refund notification';
   const eventTypes = REFUND_STATUSES.map((s) => `REFUND.${s}`);
   const n = await readNotification(message, { ...options, eventTypes, what });
+  if (n.originalType !== 'refund') {
+    throw invalid('MALFORMED', `${what}: original_type is ${n.originalType}, not refund`);
+  }
   const at = `${what} resource`;
   const f = Fields.of(n.plaintext, at);
   const a = f.object('amount');

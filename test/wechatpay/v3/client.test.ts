@@ -483,6 +483,37 @@ describe('APIv3 client: platform certificates', () => {
   });
 });
 
+describe('APIv3 client: certificate download errors', () => {
+  it('a public-key-only merchant in certificate mode gets the typed error, not a hang', async (t) => {
+    const ids = await identities();
+    const fake = await fakeWechat(t, { merchant: ids.merchant, signer: ids.publicKey.signer });
+    fake.answer('GET /v3/certificates', {
+      status: 404,
+      body: { code: 'NOT_FOUND', message: '无可用的平台证书' },
+    });
+    let client: v3.WechatPayV3Client;
+    const verifier = new v3.CertificateVerifier(
+      new v3.MemoryCertificateSource(() => v3.downloadCertificates(client, ids.apiV3Key)),
+    );
+    client = clientOf(t, fake, ids, { verifier, retry: { attempts: 0 } });
+    fake.answer(`POST /v3/pay/transactions/out-trade-no/${NO}/close`, { status: 204 });
+    const e = await rejectsWith(v3.closeOrder(client, NO), 'rejected', 'NOT_FOUND');
+    assert.equal(e.verified, false);
+    assert.match(e.message, /无可用的平台证书/);
+    const both = await rejectsWith(
+      v3.downloadCertificates(client, ids.apiV3Key, {
+        fallback: v3.publicKeyVerifier({
+          keyId: ids.publicKey.keyId,
+          publicKey: ids.publicKey.publicKeyPem,
+        }),
+      }),
+      'rejected',
+      'NOT_FOUND',
+    );
+    assert.equal(both.verified, true);
+  });
+});
+
 describe('APIv3 client: failover and retries', () => {
   it('sends a failed exchange to the backup domain once, and retries read-only calls', async (t) => {
     const ids = await identities();

@@ -234,6 +234,14 @@ describe('APIv3 payment notifications', () => {
     );
     await rejectsWith(
       v3.readPaymentNotification(
+        resign(withResource(body.toString(), (r) => (r.original_type = 'refund'))),
+        options,
+      ),
+      'invalid',
+      'MALFORMED',
+    );
+    await rejectsWith(
+      v3.readPaymentNotification(
         resign(withResource(body.toString(), (r) => (r.algorithm = 'AEAD_SM4_GCM'))),
         options,
       ),
