@@ -24,5 +24,16 @@ export * from './refunds.js';
 export * from './request-payment.js';
 export * from './sign.js';
 export * from './transactions.js';
-export * from './verify.js';
+export {
+  bothVerifier,
+  type HeaderBag,
+  type PublicKeyVerifierOptions,
+  publicKeyVerifier,
+  rsaVerify,
+  type SignedMessage,
+  type Verification,
+  type Verifier,
+  type VerifyOptions,
+  verifySignedMessage,
+} from './verify.js';
 export * from './x509.js';

@@ -4,10 +4,10 @@
  * retry the same out_refund_no (errors.ts). Create is never retried here; query is.
  */
 import { OUT_REFUND_NO_PATTERN } from '../ids.js';
+import { checkBytes, checkFen, checkNotifyUrl, checkOutTradeNo } from './checks.js';
 import type { WechatPayV3Client } from './client.js';
 import { argument, REFUND_ERROR_CODES } from './errors.js';
 import { Fields, type Json } from './fields.js';
-import { checkBytes, checkFen, checkNotifyUrl, checkOutTradeNo } from './transactions.js';
 
 export type CreateRefundRequest = ({ outTradeNo: string } | { transactionId: string }) & {
   outRefundNo: string;
