@@ -91,6 +91,25 @@ export async function readNotification(
   };
 }
 
+const PAYMENT_EVENTS = ['TRANSACTION.SUCCESS'];
+
+/** The options of `readNotification`, as an object of one shape (a spread made it slower). */
+function readOptions(
+  o: ReadNotificationOptions,
+  eventTypes: readonly string[],
+  what: string,
+): ReadNotificationOptions & { eventTypes: readonly string[]; what: string } {
+  return {
+    verifier: o.verifier,
+    apiV3Key: o.apiV3Key,
+    maxBytes: o.maxBytes,
+    now: o.now,
+    toleranceSeconds: o.toleranceSeconds,
+    eventTypes,
+    what,
+  };
+}
+
 export interface V3PaymentNotification extends V3Notification {
   transaction: V3Transaction;
 }
@@ -104,11 +123,7 @@ export async function readPaymentNotification(
   options: ReadNotificationOptions & { mchId: string; appId?: string },
 ): Promise<V3PaymentNotification> {
   const what = 'the payment notification';
-  const n = await readNotification(message, {
-    ...options,
-    eventTypes: ['TRANSACTION.SUCCESS'],
-    what,
-  });
+  const n = await readNotification(message, readOptions(options, PAYMENT_EVENTS, what));
   if (n.originalType !== 'transaction') {
     throw invalid('MALFORMED', `${what}: original_type is ${n.originalType}, not transaction`);
   }
@@ -130,6 +145,7 @@ export async function readPaymentNotification(
 
 export type V3RefundNotifyStatus = 'SUCCESS' | 'ABNORMAL' | 'CLOSED';
 const REFUND_STATUSES: readonly V3RefundNotifyStatus[] = ['SUCCESS', 'ABNORMAL', 'CLOSED'];
+const REFUND_EVENTS = REFUND_STATUSES.map((s) => `REFUND.${s}`);
 
 /** The resource of a refund notification. Amounts in fen. */
 export interface V3RefundResult {
@@ -155,8 +171,7 @@ export async function readRefundNotification(
   options: ReadNotificationOptions & { mchId: string },
 ): Promise<V3RefundNotification> {
   const what = 'the refund notification';
-  const eventTypes = REFUND_STATUSES.map((s) => `REFUND.${s}`);
-  const n = await readNotification(message, { ...options, eventTypes, what });
+  const n = await readNotification(message, readOptions(options, REFUND_EVENTS, what));
   if (n.originalType !== 'refund') {
     throw invalid('MALFORMED', `${what}: original_type is ${n.originalType}, not refund`);
   }
