@@ -127,18 +127,19 @@ writeBenchmarkSection(
   'v3-peers',
   `## APIv3: protocol layer vs peer SDKs and the crypto floor
 
-\`${command}\` (Node ${process.versions.node}; load average ${load} before the timed rounds and
-${load2} after, on the 2 shared cores; peers pinned in \`bench/peers/package.json\`). WeChat has no
+\`${command}\` (Node ${process.versions.node}; peers pinned in \`bench/peers/package.json\`; load
+average ${load} before the timed rounds and ${load2} after, on the 2 shared cores). WeChat has no
 official Node.js SDK; the peers are the two community SDKs on npm. The floor is node:crypto
 alone: one RSA-2048 verify plus one AES-256-GCM decrypt (tag checked) per notification, one
 RSA-2048 sign per request, nothing parsed or checked.
 
 ### Behaviour
 
-Each row is a payment notification (bench/support/v3-notify-cases.ts) given to each library's notify path as its docs use it, headers as Node's \`IncomingMessage\` has them; ✓ is the
-correct outcome, ✗ accepted means the library hands the merchant a payment it should not. The
-peers leave the event type, the merchant and the body size to the caller; they are listed
-because a merchant who follows their docs does not check them either.
+Each row is a payment notification (bench/support/v3-notify-cases.ts) given to each library's
+notify path as its docs use it, headers as Node's \`IncomingMessage\` has them; ✓ is the correct
+outcome, ✗ accepted means the library hands the merchant a payment it should not. The peers
+leave the event type, the merchant and the body size to the caller; they are listed because a
+merchant who follows their docs does not check them either.
 
 ${b.table}
 
