@@ -33,7 +33,9 @@ export {
   type SignedMessage,
   type Verification,
   type Verifier,
+  type VerifyAuthorizationInput,
   type VerifyOptions,
+  verifyAuthorization,
   verifySignedMessage,
 } from './verify.js';
 export * from './x509.js';

@@ -17,7 +17,13 @@
 import { type KeyObject, verify } from 'node:crypto';
 import { configError, invalid } from './errors.js';
 import { loadPublicKey, PUBLIC_KEY_ID } from './keys.js';
-import { SIGN_PROBE_PREFIX, SIGNATURE_TYPE, wechatpayMessage } from './sign.js';
+import {
+  type ParsedAuthorization,
+  parseAuthorization,
+  SIGN_PROBE_PREFIX,
+  SIGNATURE_TYPE,
+  wechatpayMessage,
+} from './sign.js';
 
 /** Which key verified a message. */
 export interface Verification {
@@ -156,7 +162,56 @@ export async function verifySignedMessage(
   return options.verifier.verify(serial, wechatpayMessage(timestamp, nonce, body), signature);
 }
 
-function checkTimestamp(timestamp: string, options: VerifyOptions, what: string): void {
+export interface VerifyAuthorizationInput {
+  /** The request's `Authorization` header. */
+  header: string | undefined;
+  method: string;
+  /** Path and query as received (`req.url`). */
+  url: string;
+  /** The raw body as received ('' for GET). */
+  body: string | Buffer;
+  /** The merchant's public key for the serial its header names, or undefined when unknown. */
+  publicKeyFor: (mchId: string, serialNo: string) => KeyObject | undefined;
+  now?: () => number;
+  /** Default 300. WeChat's own tolerance of request timestamps is not documented. */
+  toleranceSeconds?: number;
+}
+
+/**
+ * Checks a merchant's signed request as WeChat does (for a simulator): the Authorization
+ * header, its timestamp window, and the signature with the key of its mchid and serial_no.
+ * Returns the parsed header; throws `invalid` (`MISSING_AUTHORIZATION`, `BAD_AUTHORIZATION`,
+ * `BAD_TIMESTAMP`, `STALE_TIMESTAMP`, `UNKNOWN_SERIAL`, `BAD_SIGNATURE`): WeChat answers all
+ * of them 401 SIGN_ERROR.
+ */
+export function verifyAuthorization(input: VerifyAuthorizationInput): ParsedAuthorization {
+  const auth = parseAuthorization(input.header);
+  const what = 'the request';
+  checkTimestamp(auth.timestamp, input, what);
+  const key = input.publicKeyFor(auth.mchId, auth.serialNo);
+  if (!key) {
+    throw invalid(
+      'UNKNOWN_SERIAL',
+      `${what}: no key for mchid ${auth.mchId}, serial_no ${auth.serialNo}`,
+    );
+  }
+  const head = Buffer.from(`${input.method}\n${input.url}\n${auth.timestamp}\n${auth.nonce}\n`);
+  const body = typeof input.body === 'string' ? Buffer.from(input.body) : input.body;
+  const message = Buffer.concat([head, body, Buffer.from('\n')]);
+  if (!rsaVerify(key, message, auth.signature)) {
+    throw invalid(
+      'BAD_SIGNATURE',
+      `${what}: the signature does not verify with the key of serial_no ${auth.serialNo} (the method, path, query or body differ from what was signed, or another key signed)`,
+    );
+  }
+  return auth;
+}
+
+function checkTimestamp(
+  timestamp: string,
+  options: { now?: () => number; toleranceSeconds?: number },
+  what: string,
+): void {
   if (!/^[0-9]{1,12}$/.test(timestamp)) {
     throw invalid('BAD_TIMESTAMP', `${what}: Wechatpay-Timestamp is not Unix seconds`);
   }

@@ -153,4 +153,50 @@ describe('APIv3 request signatures', () => {
       /certificate serial \(hex/,
     );
   });
+
+  it('checks a merchant request as WeChat does (verifyAuthorization, for a simulator)', async () => {
+    const { merchant } = await identities();
+    const key = v3.loadPublicKey(merchant.certificatePem);
+    const publicKeyFor = (mchId: string, serialNo: string) =>
+      mchId === merchant.mchId && serialNo === merchant.serialNo ? key : undefined;
+    const url = '/v3/pay/transactions/out-trade-no/MP1?mchid=1900000109';
+    const header = v3.buildAuthorization(merchant.signer, {
+      mchId: merchant.mchId,
+      method: 'GET',
+      url,
+      body: '',
+    });
+    const ok = v3.verifyAuthorization({ header, method: 'GET', url, body: '', publicKeyFor });
+    assert.equal(ok.serialNo, merchant.serialNo);
+    const post = v3.buildAuthorization(merchant.signer, {
+      mchId: merchant.mchId,
+      method: 'POST',
+      url: '/v3/x',
+      body: '{"a":"中"}',
+    });
+    v3.verifyAuthorization({
+      header: post,
+      method: 'POST',
+      url: '/v3/x',
+      body: Buffer.from('{"a":"中"}'),
+      publicKeyFor,
+    });
+    const refused: [Partial<v3.VerifyAuthorizationInput>, string][] = [
+      [{ url: '/v3/pay/transactions/out-trade-no/MP2?mchid=1900000109' }, 'BAD_SIGNATURE'],
+      [{ method: 'POST' }, 'BAD_SIGNATURE'],
+      [{ body: '{}' }, 'BAD_SIGNATURE'],
+      [{ publicKeyFor: () => undefined }, 'UNKNOWN_SERIAL'],
+      [{ publicKeyFor: () => createPublicKey(OFFICIAL_KEY) }, 'BAD_SIGNATURE'],
+      [{ now: () => Date.now() + 600_000 }, 'STALE_TIMESTAMP'],
+      [{ header: undefined }, 'MISSING_AUTHORIZATION'],
+    ];
+    for (const [over, code] of refused) {
+      assert.throws(
+        () =>
+          v3.verifyAuthorization({ header, method: 'GET', url, body: '', publicKeyFor, ...over }),
+        (e: v3.WechatPayV3Error) => e.code === code,
+        code,
+      );
+    }
+  });
 });
