@@ -60,8 +60,33 @@ export class MemoryGateway implements PaymentGateway {
   /** How long prepay takes (to hold a request in flight). */
   prepayDelayMs = 0;
 
+  private held: { entered: () => void; released: Promise<void> } | undefined;
+
+  /**
+   * Holds the next prepay until `release()`: `entered` resolves once a request is inside it, so
+   * a test can act while that request is in flight, whatever the machine's speed.
+   */
+  holdPrepay(): { entered: Promise<void>; release: () => void } {
+    let entered: () => void = () => undefined;
+    let release: () => void = () => undefined;
+    const enteredPromise = new Promise<void>((r) => {
+      entered = r;
+    });
+    const released = new Promise<void>((r) => {
+      release = r;
+    });
+    this.held = { entered, released };
+    return { entered: enteredPromise, release };
+  }
+
   async prepay(request: PrepayRequest): Promise<PrepayResult> {
     this.take('prepay', request.outTradeNo);
+    const held = this.held;
+    if (held) {
+      this.held = undefined;
+      held.entered();
+      await held.released;
+    }
     if (this.prepayDelayMs > 0) await new Promise((r) => setTimeout(r, this.prepayDelayMs));
     const existing = this.trades.get(request.outTradeNo);
     if (existing?.state === 'SUCCESS') throw new GatewayError('rejected', 'ORDERPAID', 'paid');

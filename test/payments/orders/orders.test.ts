@@ -106,22 +106,16 @@ describeOnStores('payments domain', (stores) => {
     const bobs = await buy(bob, 'same');
     assert.notEqual(bobs.body.order.id, first.body.order.id);
 
-    gateway.prepayDelayMs = 150;
-    const results = await Promise.allSettled([buy(alice, 'race'), buy(alice, 'race')]);
-    const ok = results.filter((r) => r.status === 'fulfilled');
-    const refused = results.filter((r) => r.status === 'rejected');
-    assert.equal(ok.length, 1);
-    assert.equal(refused.length, 1);
-    assert.equal(
-      ((refused[0] as PromiseRejectedResult).reason as DomainError).code,
-      'IDEMPOTENCY_IN_PROGRESS',
-    );
+    // The first request holds its key while WeChat answers; the second, meanwhile, is refused.
+    const hold = gateway.holdPrepay();
+    const inFlight = buy(alice, 'race');
+    await hold.entered;
+    await rejectsWith(buy(alice, 'race'), 409, 'IDEMPOTENCY_IN_PROGRESS');
+    hold.release();
+    const raced = await inFlight;
     // The 409 left the first request's key alone: a retry replays its order.
     const replayed = await buy(alice, 'race');
-    assert.equal(
-      replayed.body.order.id,
-      (ok[0] as PromiseFulfilledResult<Awaited<ReturnType<typeof buy>>>).value.body.order.id,
-    );
+    assert.equal(replayed.body.order.id, raced.body.order.id);
     const orders = await store.db
       .selectFrom('orders')
       .select('id')
