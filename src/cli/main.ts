@@ -1,4 +1,6 @@
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { packageRoot } from '../server/package-root.js';
 import { type Command, UsageError } from './command.js';
 import { doctorCommand } from './commands/doctor.js';
 import { migrateCommand } from './commands/migrate.js';
@@ -9,7 +11,7 @@ import { startCommand } from './commands/start.js';
 const commands: Command[] = [startCommand, migrateCommand, doctorCommand, sandboxCommand];
 
 function version(): string {
-  const pkg = new URL('../../../package.json', import.meta.url);
+  const pkg = join(packageRoot(), 'package.json');
   return (JSON.parse(readFileSync(pkg, 'utf8')) as { version: string }).version;
 }
 

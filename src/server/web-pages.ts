@@ -6,20 +6,14 @@
  * (log in, the cashier, pay); live mode has no such routes.
  */
 import { existsSync } from 'node:fs';
-import { dirname, join, sep } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join, sep } from 'node:path';
 import fastifyStatic from '@fastify/static';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { packageRoot } from './package-root.js';
 
 /** Where `npm run build` puts the pages: <package root>/dist/web (from src/ or dist/src/). */
 export function webRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(dir, 'package.json'))) {
-    const up = dirname(dir);
-    if (up === dir) break;
-    dir = up;
-  }
-  return join(dir, 'dist', 'web');
+  return join(packageRoot(), 'dist', 'web');
 }
 
 /** The page shell may load only what this server serves (and frame its own cashier proxy). */
