@@ -40,6 +40,7 @@ import { attachProblem } from './attach.js';
 import { readTradeBill, type TradeBillReader } from './bill.js';
 import { billAnswer } from './bill-download.js';
 import type { BillReadOptions } from './bill-lines.js';
+import { DomainFailover, type FailoverEvent } from './domain-failover.js';
 import { errCodeError, returnFailError, WechatPayError, type WechatPaySetting } from './errors.js';
 import {
   type FundFlowAccount,
@@ -68,17 +69,6 @@ import { decodeXml, encodeXml, XML_MAX_BYTES, XmlError, type XmlFields } from '.
 export type V2ClientTls =
   | { pfx: Buffer; passphrase?: string; ca?: string | Buffer }
   | { cert: string | Buffer; key: string | Buffer; ca?: string | Buffer };
-
-/** One request moved to the other domain after its exchange failed. */
-export interface FailoverEvent {
-  /** The API path, e.g. `/pay/orderquery`. */
-  path: string;
-  /** The base URL that failed and the one the request went to. */
-  from: string;
-  to: string;
-  /** Why: `TIMEOUT`, `NETWORK` or `HTTP_5xx`. */
-  reason: string;
-}
 
 export interface WechatPayV2ClientOptions {
   /** Default https://api.mch.weixin.qq.com */
@@ -223,8 +213,6 @@ export interface DownloadFundFlowRequest {
 const DEFAULT_BASE_URL = 'https://api.mch.weixin.qq.com';
 const MAX_BILL_BYTES = 32 * 1024 * 1024;
 const MAX_STREAMED_BILL_BYTES = 4 * 1024 ** 3;
-/** WeChat's own Java SDK goes back to the main domain 3 minutes after switching away. */
-const FAILOVER_HOLD_MS = 3 * 60_000;
 /** Hosts of the real WeChat Pay, which requires an https notify_url. */
 const WECHAT_HOST = /(^|\.)weixin\.qq\.com$/;
 
@@ -234,10 +222,7 @@ export class WechatPayV2Client {
   readonly signType: SignType;
   private readonly baseUrl: string;
   private readonly backupBaseUrl: string | undefined;
-  private readonly failoverHoldMs: number;
-  private readonly onFailover: ((event: FailoverEvent) => void) | undefined;
-  /** Until when the backup domain is tried first (ms since the epoch). */
-  private preferBackupUntil = 0;
+  private readonly domains: DomainFailover;
   private readonly key: string;
   private readonly timeoutMs: number;
   private readonly attempts: number;
@@ -268,8 +253,12 @@ export class WechatPayV2Client {
         'backupBaseUrl must differ from baseUrl (WeChat: https://api2.mch.weixin.qq.com)',
       );
     }
-    this.failoverHoldMs = options.failoverHoldMs ?? FAILOVER_HOLD_MS;
-    this.onFailover = options.onFailover;
+    this.domains = new DomainFailover(
+      this.baseUrl,
+      this.backupBaseUrl,
+      options.failoverHoldMs,
+      options.onFailover,
+    );
     this.timeoutMs = options.timeoutMs ?? 10_000;
     this.attempts = 1 + (options.retry?.attempts ?? 2);
     this.delayMs = options.retry?.delayMs ?? 200;
@@ -581,7 +570,7 @@ export class WechatPayV2Client {
     body: string,
     options: Pick<HttpCall, 'maxBytes' | 'dispatcher'>,
   ): Promise<HttpExchange> {
-    return this.failover(path, (base) => exchange(this.request(base, path, body, options)));
+    return this.domains.send(path, (base) => exchange(this.request(base, path, body, options)));
   }
 
   /** `post`, with the answer's body read as it arrives. */
@@ -590,7 +579,7 @@ export class WechatPayV2Client {
     body: string,
     options: Pick<HttpCall, 'maxBytes' | 'dispatcher'>,
   ): Promise<HttpStream> {
-    return this.failover(
+    return this.domains.send(
       path,
       (base) => openExchange(this.request(base, path, body, options)),
       (res) => res.discard(),
@@ -612,38 +601,6 @@ export class WechatPayV2Client {
       what: path,
       ...options,
     };
-  }
-
-  /** Sends to the preferred domain, and once more to the other when that exchange fails. */
-  private async failover<T extends { status: number }>(
-    path: string,
-    send: (base: string) => Promise<T>,
-    discard?: (res: T) => void,
-  ): Promise<T> {
-    const [first, second] = this.domains();
-    let reason: string;
-    try {
-      const res = await send(first);
-      if (res.status < 500 || second === undefined) return res;
-      discard?.(res);
-      reason = `HTTP_${res.status}`;
-    } catch (err) {
-      const lost =
-        err instanceof WechatPayError && (err.code === 'TIMEOUT' || err.code === 'NETWORK');
-      if (!lost || second === undefined) throw err;
-      reason = err.code;
-    }
-    this.preferBackupUntil = first === this.baseUrl ? Date.now() + this.failoverHoldMs : 0;
-    this.onFailover?.({ path, from: first, to: second, reason });
-    return send(second);
-  }
-
-  /** The domains to try, in order: the backup first while a recent failover holds. */
-  private domains(): [string, string | undefined] {
-    if (this.backupBaseUrl === undefined) return [this.baseUrl, undefined];
-    return Date.now() < this.preferBackupUntil
-      ? [this.backupBaseUrl, this.baseUrl]
-      : [this.baseUrl, this.backupBaseUrl];
   }
 
   /** Whether the base URL is the real WeChat Pay (not a sandbox). */

@@ -14,6 +14,7 @@
  *   calls follow the v2 client's rules (docs/wechatpay.md, "Retries and timeouts").
  */
 import { Agent, type Dispatcher } from 'undici';
+import { DomainFailover, type FailoverEvent } from '../domain-failover.js';
 import { WechatPayError } from '../errors.js';
 import { exchange, type HttpExchange } from '../http.js';
 import { type Advice, configError, errorFromAnswer, invalid } from './errors.js';
@@ -26,13 +27,8 @@ import {
   verifySignedMessage,
 } from './verify.js';
 
-export interface V3FailoverEvent {
-  path: string;
-  from: string;
-  to: string;
-  /** `TIMEOUT`, `NETWORK` or `HTTP_5xx`. */
-  reason: string;
-}
+/** One request moved to the other domain (domain-failover.ts). */
+export type V3FailoverEvent = FailoverEvent;
 
 export interface WechatPayV3ClientOptions {
   mchId: string;
@@ -92,7 +88,6 @@ export interface V3Answer {
 const DEFAULT_BASE_URL = 'https://api.mch.weixin.qq.com';
 const JSON_MAX_BYTES = 64 * 1024;
 const MAX_BILL_BYTES = 32 * 1024 * 1024;
-const FAILOVER_HOLD_MS = 3 * 60_000;
 
 export class WechatPayV3Client {
   readonly mchId: string;
@@ -102,8 +97,7 @@ export class WechatPayV3Client {
   private readonly verifier: Verifier;
   private readonly baseUrl: string;
   private readonly backupBaseUrl: string | undefined;
-  private readonly failoverHoldMs: number;
-  private preferBackupUntil = 0;
+  private readonly domains: DomainFailover;
   private readonly timeoutMs: number;
   private readonly attempts: number;
   private readonly delayMs: number;
@@ -127,7 +121,12 @@ export class WechatPayV3Client {
         'backupBaseUrl must differ from baseUrl (WeChat: https://api2.mch.weixin.qq.com)',
       );
     }
-    this.failoverHoldMs = options.failoverHoldMs ?? FAILOVER_HOLD_MS;
+    this.domains = new DomainFailover(
+      this.baseUrl,
+      this.backupBaseUrl,
+      options.failoverHoldMs,
+      options.onFailover,
+    );
     this.timeoutMs = options.timeoutMs ?? 10_000;
     this.attempts = 1 + (options.retry?.attempts ?? 2);
     this.delayMs = options.retry?.delayMs ?? 200;
@@ -225,7 +224,6 @@ export class WechatPayV3Client {
     what: string,
   ): Promise<HttpExchange> {
     const headers = this.headers(method, path, body);
-    const [first, second] = this.domains();
     const send = (base: string) =>
       exchange({
         method,
@@ -237,27 +235,7 @@ export class WechatPayV3Client {
         dispatcher: this.dispatcher,
         what,
       });
-    let reason: string;
-    try {
-      const res = await send(first);
-      if (res.status < 500 || second === undefined) return res;
-      reason = `HTTP_${res.status}`;
-    } catch (err) {
-      const lost =
-        err instanceof WechatPayError && (err.code === 'TIMEOUT' || err.code === 'NETWORK');
-      if (!lost || second === undefined) throw err;
-      reason = err.code;
-    }
-    this.preferBackupUntil = first === this.baseUrl ? Date.now() + this.failoverHoldMs : 0;
-    this.options.onFailover?.({ path: path.split('?')[0]!, from: first, to: second, reason });
-    return send(second);
-  }
-
-  private domains(): [string, string | undefined] {
-    if (this.backupBaseUrl === undefined) return [this.baseUrl, undefined];
-    return Date.now() < this.preferBackupUntil
-      ? [this.backupBaseUrl, this.baseUrl]
-      : [this.baseUrl, this.backupBaseUrl];
+    return this.domains.send(path, send);
   }
 
   /** Verifies, then reads: a verified answer, or the error it says. */
