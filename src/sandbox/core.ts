@@ -8,12 +8,13 @@ import type { Credentials } from './credentials.js';
 import {
   defaultFaults,
   type Faults,
+  type MchEndpoint,
   mergeFaults,
   spendErrCode,
-  type V2Endpoint,
 } from './faults.js';
 import { SeededRandom } from './random.js';
 import type { SandboxState } from './state/sandbox-state.js';
+import type { V3Platform } from './v3-platform.js';
 
 /** Behaviour settings fixed at start-up. */
 export interface SandboxConfig {
@@ -73,7 +74,7 @@ export class FaultSwitch {
   }
 
   /** The err_code armed for the next call of `path` (errCodes), spending one; else undefined. */
-  spendErrCode(path: V2Endpoint): string | undefined {
+  spendErrCode(path: MchEndpoint): string | undefined {
     const spent = spendErrCode(this.current, path);
     if (!spent) return undefined;
     this.current = spent.faults;
@@ -105,4 +106,6 @@ export interface SandboxCore {
   credentials: Credentials;
   config: SandboxConfig;
   faults: FaultSwitch;
+  /** APIv3 key material: WeChat's platform keys and the merchant's public key. */
+  v3: V3Platform;
 }

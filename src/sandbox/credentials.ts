@@ -1,9 +1,9 @@
 /**
  * The merchant identity the sandbox plays WeChat for: one mini program (AppID + AppSecret)
- * bound to one merchant (mch_id + APIv2 key).
+ * bound to one merchant (mch_id, APIv2 key and APIv3 key).
  */
 
-/** The four secrets a mini program merchant gets from WeChat. */
+/** The secrets a mini program merchant gets from WeChat (the v3 RSA keys are in v3-platform.ts). */
 export interface Credentials {
   /** Mini program AppID, `wx` + 16 hex digits. */
   appId: string;
@@ -13,6 +13,8 @@ export interface Credentials {
   mchId: string;
   /** WeChat Pay APIv2 key (32 characters), signs every v2 message. */
   mchKey: string;
+  /** WeChat Pay APIv3 key (32 characters), encrypts v3 notification resources and certificates. */
+  apiV3Key: string;
 }
 
 /**
@@ -24,6 +26,7 @@ export const DEMO_CREDENTIALS: Readonly<Credentials> = Object.freeze({
   appSecret: 'minipaysandboxdemoappsecret00001',
   mchId: '1900000109',
   mchKey: 'minipaysandboxdemomchkey00000001',
+  apiV3Key: 'minipaysandboxdemoapiv3key000001',
 });
 
 const APP_ID = /^wx[0-9a-f]{16}$/;
@@ -44,6 +47,7 @@ export function resolveCredentials(overrides: Partial<Credentials> = {}): Creden
   check(APP_SECRET, c.appSecret, 'appSecret must be 16 to 64 letters or digits');
   check(MCH_ID, c.mchId, 'mchId must be 8 to 10 digits');
   check(MCH_KEY, c.mchKey, 'mchKey (the APIv2 key) must be exactly 32 letters or digits');
+  check(MCH_KEY, c.apiV3Key, 'apiV3Key (the APIv3 key) must be exactly 32 letters or digits');
   return c;
 }
 

@@ -3,6 +3,8 @@
  * user's payments wired together. The HTTP app (http/app.ts) and the programmatic API
  * (index.ts) are two doors into the same engine.
  */
+import { request } from 'undici';
+import { isNotificationAcknowledged } from '../wechatpay/v3/index.js';
 import type { SandboxCore } from './core.js';
 import type { Faults, RefundOutcome } from './faults.js';
 import { issueLoginCode } from './login.js';
@@ -11,6 +13,9 @@ import { Refunds } from './refunds.js';
 import type { RefundRow } from './state/refund-store.js';
 import type { TradeRow } from './state/trade-store.js';
 import { payAsUser, type UserPaymentRequest, type UserPaymentResult } from './user-payment.js';
+import { probeNotification, v3PaymentNotification, v3RefundNotification } from './v3-notify.js';
+import type { PlatformView } from './v3-platform.js';
+import { V3_SIGN_TYPE } from './v3-trades.js';
 import { type RefundView, refundView, type TradeView, tradeView } from './views.js';
 
 /**
@@ -22,6 +27,16 @@ export interface NotifyFormat {
   payment(core: SandboxCore, trade: TradeRow): string;
   refund(core: SandboxCore, refund: RefundRow): string;
   accepted: ReplyJudge;
+}
+
+/** What a signature probe got back. */
+export interface ProbeResult {
+  httpStatus: number | null;
+  reply: string | null;
+  /** The merchant answered something other than 200/204: it verifies. */
+  refused: boolean;
+  /** No answer (connection refused, timeout). */
+  error?: string;
 }
 
 /** Where the clock offset is kept in the state. */
@@ -129,6 +144,41 @@ export class SandboxEngine {
     this.refunds.settleDue();
   }
 
+  /** Starts a platform certificate rotation (v3-platform.ts); throws RotationRefused. */
+  rotateV3(): Promise<PlatformView> {
+    return this.core.v3.rotate(this.core.clock.now());
+  }
+
+  /**
+   * Sends one signature probe (a notification signed `WECHATPAY/SIGNTEST/…`) to `url`, as
+   * WeChat does to test merchants; `refused` says the merchant did not acknowledge it.
+   */
+  async probe(url: string): Promise<ProbeResult> {
+    const { headers, body } = probeNotification(this.core);
+    const timeoutMs = this.core.config.notifyTimeoutMs;
+    try {
+      const res = await request(url, {
+        method: 'POST',
+        body,
+        headers: { ...headers, 'user-agent': 'Mozilla/4.0' },
+        signal: AbortSignal.timeout(timeoutMs),
+      });
+      const reply = (await res.body.text()).slice(0, 512);
+      return {
+        httpStatus: res.statusCode,
+        reply,
+        refused: !isNotificationAcknowledged(res.statusCode),
+      };
+    } catch (err) {
+      return {
+        httpStatus: null,
+        reply: null,
+        refused: false,
+        error: String((err as Error).message).slice(0, 200),
+      };
+    }
+  }
+
   setFaults(change: unknown): Faults {
     return this.core.faults.set(change);
   }
@@ -141,12 +191,14 @@ export class SandboxEngine {
     if (!this.format) return;
     const { faults, random } = this.core.faults;
     const never = random.chance('notify:never', faults.neverNotifyRate);
+    const v3 = trade.sign_type === V3_SIGN_TYPE;
     this.notifier.enqueue(
       {
         kind: 'payment',
+        format: v3 ? 'v3' : 'v2',
         outTradeNo: trade.out_trade_no,
         url: trade.notify_url,
-        body: this.format.payment(this.core, trade),
+        body: v3 ? v3PaymentNotification(this.core, trade) : this.format.payment(this.core, trade),
       },
       notify && !never,
     );
@@ -154,12 +206,14 @@ export class SandboxEngine {
 
   private refundSettled(refund: RefundRow): void {
     if (!refund.notify_url || !this.format) return;
+    const v3 = refund.api === 'v3';
     this.notifier.enqueue({
       kind: 'refund',
+      format: refund.api,
       outTradeNo: refund.out_trade_no,
       outRefundNo: refund.out_refund_no,
       url: refund.notify_url,
-      body: this.format.refund(this.core, refund),
+      body: v3 ? v3RefundNotification(this.core, refund) : this.format.refund(this.core, refund),
     });
   }
 }

@@ -4,6 +4,18 @@
  * merged into the current settings (the per-endpoint maps key by key) and echoed back.
  */
 
+/** The APIv3 paths, named by WeChat's templates (one name for every out_trade_no). */
+export const V3_ENDPOINTS = [
+  '/v3/pay/transactions/jsapi',
+  '/v3/pay/transactions/out-trade-no/{out_trade_no}',
+  '/v3/pay/transactions/id/{transaction_id}',
+  '/v3/pay/transactions/out-trade-no/{out_trade_no}/close',
+  '/v3/refund/domestic/refunds',
+  '/v3/refund/domestic/refunds/{out_refund_no}',
+  '/v3/certificates',
+] as const;
+export type V3Endpoint = (typeof V3_ENDPOINTS)[number];
+
 /** The WeChat paths whose answers can be made to fail. */
 export const FAULT_ENDPOINTS = [
   '/sns/jscode2session',
@@ -13,10 +25,13 @@ export const FAULT_ENDPOINTS = [
   '/secapi/pay/refund',
   '/pay/refundquery',
   '/pay/downloadbill',
+  ...V3_ENDPOINTS,
 ] as const;
 export type FaultEndpoint = (typeof FAULT_ENDPOINTS)[number];
 /** The api.mch.weixin.qq.com paths (everything but login), served on both domains. */
-export type V2Endpoint = Exclude<FaultEndpoint, '/sns/jscode2session'>;
+export type MchEndpoint = Exclude<FaultEndpoint, '/sns/jscode2session'>;
+/** The APIv2 (XML) paths. */
+export type V2Endpoint = Exclude<MchEndpoint, V3Endpoint>;
 
 /** How the main domain fails while `primaryDomainFailure` is set (the backup keeps working). */
 export const DOMAIN_FAILURES = ['none', 'reset', 'http503', 'hang'] as const;
@@ -47,7 +62,7 @@ export interface Faults {
    * The next N calls of a path answer `result_code=FAIL` with this `err_code`, without acting:
    * `{"/secapi/pay/refund": {"NOTENOUGH": 2}}`. Counts go down as they are used.
    */
-  errCodes: Partial<Record<V2Endpoint, Record<string, number>>>;
+  errCodes: Partial<Record<MchEndpoint, Record<string, number>>>;
   /** The next N closeorder calls answer SUCCESS but leave the trade as it was (seen at WeChat). */
   closeLeavesNotpay: number;
   /** Signed answers of these paths leave out `appid` and `mch_id`, at these rates (seen at WeChat). */
@@ -133,7 +148,7 @@ export function mergeFaults(current: Faults, change: unknown): Faults {
     } else if (name === 'systemErrorRate' || name === 'timeoutRate') {
       Object.assign(next[name], endpointRates(name, value, FAULT_ENDPOINTS));
     } else if (name === 'omitMerchantIdsRate') {
-      Object.assign(next[name], endpointRates(name, value, V2_ENDPOINTS));
+      Object.assign(next[name], endpointRates(name, value, V2_ONLY));
     } else if (name === 'errCodes') {
       mergeErrCodes(next.errCodes, value);
     } else if (name === 'closeLeavesNotpay') {
@@ -170,7 +185,9 @@ function duration(name: string, value: unknown): number {
   return value as number;
 }
 
-const V2_ENDPOINTS = FAULT_ENDPOINTS.filter((p) => p !== '/sns/jscode2session');
+const MCH_ENDPOINTS = FAULT_ENDPOINTS.filter((p) => p !== '/sns/jscode2session');
+/** omitMerchantIdsRate: a v3 answer's ids are in its signed JSON, never left out. */
+const V2_ONLY = MCH_ENDPOINTS.filter((p) => !p.startsWith('/v3/'));
 /** Longest count a fault may be armed with: more is a mistake. */
 const MAX_COUNT = 1000;
 
@@ -217,13 +234,13 @@ function mergeErrCodes(into: Faults['errCodes'], value: unknown): void {
   if (!isObject(value))
     throw new FaultsError(`errCodes must be an object of path → codes, ${example}`);
   for (const [path, codes] of Object.entries(value)) {
-    knownPath('errCodes', path, V2_ENDPOINTS);
+    knownPath('errCodes', path, MCH_ENDPOINTS);
     if (!isObject(codes)) {
       throw new FaultsError(
         `errCodes["${path}"] must be an object of err_code → count, ${example}`,
       );
     }
-    const merged = { ...into[path as V2Endpoint] };
+    const merged = { ...into[path as MchEndpoint] };
     for (const [code, n] of Object.entries(codes)) {
       if (!/^[A-Z][A-Z0-9_]{0,31}$/.test(code)) {
         throw new FaultsError(`errCodes: "${code.slice(0, 40)}" is not an err_code (A-Z, 0-9, _)`);
@@ -232,7 +249,7 @@ function mergeErrCodes(into: Faults['errCodes'], value: unknown): void {
       if (times === 0) delete merged[code];
       else merged[code] = times;
     }
-    into[path as V2Endpoint] = merged;
+    into[path as MchEndpoint] = merged;
   }
 }
 
@@ -242,7 +259,7 @@ function mergeErrCodes(into: Faults['errCodes'], value: unknown): void {
  */
 export function spendErrCode(
   faults: Faults,
-  path: V2Endpoint,
+  path: MchEndpoint,
 ): { errCode: string; faults: Faults } | undefined {
   const codes = faults.errCodes[path];
   const errCode = codes && Object.keys(codes).find((c) => (codes[c] ?? 0) > 0);

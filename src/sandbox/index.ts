@@ -1,7 +1,7 @@
 /**
  * minipay's WeChat sandbox: a local, faithful simulator of the WeChat side of mini program
- * payments (login, APIv2 pay endpoints, the user's payment, notifications, refunds, bills,
- * faults). See docs/sandbox.md.
+ * payments (login, APIv2 and APIv3 pay endpoints, the user's payment, notifications, refunds,
+ * bills, faults). See docs/sandbox.md.
  *
  * ```ts
  * const sandbox = await startSandbox({ timeScale: 1000, seed: 7 });
@@ -14,16 +14,23 @@ import pino, { type Logger } from 'pino';
 import { SandboxClock } from './clock.js';
 import { FaultSwitch, type SandboxConfig, type SandboxCore } from './core.js';
 import { type Credentials, resolveCredentials } from './credentials.js';
-import { CLOCK_OFFSET_KEY, type NotifyFormat, SandboxEngine } from './engine.js';
+import { CLOCK_OFFSET_KEY, type NotifyFormat, type ProbeResult, SandboxEngine } from './engine.js';
 import type { Faults } from './faults.js';
 import { buildSandboxApp, type SandboxApp, type SandboxTls } from './http/app.js';
 import type { NotificationLogEntry } from './notifier.js';
 import { WECHAT_NOTIFY_FORMAT } from './notify-format.js';
 import { SandboxState } from './state/sandbox-state.js';
 import type { UserPaymentRequest, UserPaymentResult } from './user-payment.js';
+import {
+  type DemoMerchant,
+  type PlatformView,
+  type V3MerchantOptions,
+  V3Platform,
+} from './v3-platform.js';
 import type { RefundView, TradeView } from './views.js';
 
 export { type Credentials, DEMO_CREDENTIALS } from './credentials.js';
+export type { ProbeResult } from './engine.js';
 export {
   DOMAIN_FAILURES,
   type DomainFailure,
@@ -44,6 +51,13 @@ export {
   type UserPaymentRequest,
   type UserPaymentResult,
 } from './user-payment.js';
+export {
+  type DemoMerchant,
+  PLATFORM_MODES,
+  type PlatformMode,
+  type PlatformView,
+  type V3MerchantOptions,
+} from './v3-platform.js';
 export type { RefundView, TradeView } from './views.js';
 
 export interface SandboxOptions {
@@ -88,7 +102,12 @@ export interface SandboxOptions {
    * Plain HTTP (no client certificate anywhere) when absent.
    */
   tls?: SandboxTls;
-  /** Internal, for tests: how notifications are built and replies judged. */
+  /**
+   * APIv3: the merchant's certificate serial and public key (PEM: its API certificate or the
+   * key), and the platform mode. Without a key the sandbox generates demo merchant material.
+   */
+  v3?: V3MerchantOptions;
+  /** Internal, for tests: how v2 notifications are built and replies judged. */
   notifyFormat?: NotifyFormat;
 }
 
@@ -114,6 +133,14 @@ export interface Sandbox {
   trade(outTradeNo: string): TradeView | undefined;
   /** A refund as the sandbox sees it. */
   refund(outRefundNo: string): RefundView | undefined;
+  /** WeChat's v3 public material: mode, public key, platform certificates. */
+  v3Platform(): PlatformView;
+  /** The generated merchant key, certificate and serial (undefined when `v3.mchPublicKey` was given). */
+  readonly demoMerchant: DemoMerchant | undefined;
+  /** Rotates the platform certificate (certificate and both modes). */
+  rotateV3(): Promise<PlatformView>;
+  /** Sends a signature probe to `url` (the merchant should refuse it). */
+  probe(url: string): Promise<ProbeResult>;
   /** Moves sandbox time forward (prepay and code expiry, time_expire, bills). */
   advanceClock(ms: number): void;
   /** Stops timers and the server; pending deliveries are dropped (a state file keeps them). */
@@ -140,12 +167,14 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     const clock = new SandboxClock(Number(state.getMeta(CLOCK_OFFSET_KEY) ?? 0));
     const initialFaults =
       options.seed === undefined ? options.faults : { ...options.faults, seed: options.seed };
+    const v3 = await V3Platform.load(state, credentials, options.v3 ?? {}, clock.now());
     const core: SandboxCore = {
       state,
       clock,
       credentials,
       config,
       faults: new FaultSwitch(state, initialFaults),
+      v3,
     };
     engine = new SandboxEngine(core, options.notifyFormat ?? NOTIFY_FORMAT);
     const host = options.host ?? '127.0.0.1';
@@ -173,6 +202,10 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       pay: (request) => running.pay(request),
       trade: (outTradeNo) => running.trade(outTradeNo),
       refund: (outRefundNo) => running.refund(outRefundNo),
+      v3Platform: () => v3.view(),
+      demoMerchant: v3.demoMerchant,
+      rotateV3: () => running.rotateV3(),
+      probe: (url) => running.probe(url),
       advanceClock: (ms) => running.advanceClock(ms),
       close: () => {
         closing ??= (async () => {

@@ -1,6 +1,7 @@
 /**
  * Delivers payment and refund notifications to the merchant the way WeChat does: POST the
- * XML to the notify URL, and until the merchant answers SUCCESS retry on WeChat's schedule
+ * XML (v2) or the signed JSON (v3, signed afresh at each attempt) to the notify URL, and until
+ * the merchant answers SUCCESS (v2) or 200/204 (v3) retry on WeChat's schedule
  * (15s/15s/30s/3m/10m/20m/30m/30m/30m/60m/3h/3h/3h/6h/6h, divided by `timeScale`), with the
  * notification faults applied. Every attempt is recorded, and pending deliveries live in the
  * state, so a restarted sandbox carries on where it stopped.
@@ -15,15 +16,18 @@
  * - Refund notifications use the same schedule.
  */
 import { Agent, request } from 'undici';
+import { isNotificationAcknowledged } from '../wechatpay/v3/index.js';
 import type { SandboxCore } from './core.js';
 import { DueTimer } from './due-timer.js';
 import type {
   AttemptOutcome,
   AttemptRow,
+  DeliveryFormat,
   DeliveryKind,
   DeliveryRow,
   DeliveryStatus,
 } from './state/delivery-store.js';
+import { attemptHeaders } from './v3-notify.js';
 
 const SECOND = 1000;
 const MINUTE = 60 * SECOND;
@@ -67,6 +71,8 @@ export interface NotificationLogEntry {
   kind: DeliveryKind;
   outTradeNo: string;
   outRefundNo: string | null;
+  /** v2 (XML) or v3 (JSON with an encrypted resource). */
+  format: DeliveryFormat;
   url: string;
   status: DeliveryStatus;
   /** Attempts made so far (a duplicated attempt counts once, with two copies below). */
@@ -100,6 +106,8 @@ export interface NotificationAttempt {
 
 export interface NewNotification {
   kind: DeliveryKind;
+  /** Default v2. */
+  format?: DeliveryFormat;
   outTradeNo: string;
   outRefundNo?: string;
   url: string;
@@ -159,6 +167,7 @@ export class Notifier {
       next_at: send ? firstAt : null,
       created_at: now,
       delivered_at: null,
+      format: notification.format ?? 'v2',
     });
     if (send) this.timer.arm();
     return id;
@@ -196,6 +205,7 @@ export class Notifier {
       kind: d.kind,
       outTradeNo: d.out_trade_no,
       outRefundNo: d.out_refund_no,
+      format: d.format,
       url: d.url,
       status: d.status,
       attemptCount: d.attempts,
@@ -301,10 +311,16 @@ export class Notifier {
     const deadline = AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]);
     const took = () => Math.round(performance.now() - started);
     try {
+      const v3 = d.format === 'v3';
       const res = await request(d.url, {
         method: 'POST',
         body: d.body,
-        headers: { 'content-type': 'text/xml; charset=utf-8', 'user-agent': 'Mozilla/4.0' },
+        headers: {
+          ...(v3
+            ? attemptHeaders(this.core, d.body)
+            : { 'content-type': 'text/xml; charset=utf-8' }),
+          'user-agent': 'Mozilla/4.0',
+        },
         dispatcher: this.agent,
         signal: deadline,
         headersTimeout: timeoutMs,
@@ -312,7 +328,9 @@ export class Notifier {
       });
       const reply = await readCapped(res.body);
       // A reply past the cap was not read whole, so it cannot be judged a SUCCESS reply.
-      const ok = reply !== undefined && this.judge(res.statusCode, reply);
+      const ok =
+        reply !== undefined &&
+        (v3 ? isNotificationAcknowledged(res.statusCode) : this.judge(res.statusCode, reply));
       return {
         outcome: ok ? 'success' : 'fail',
         httpStatus: res.statusCode,

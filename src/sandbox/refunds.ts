@@ -28,7 +28,7 @@ import { type SandboxCore, scaled } from './core.js';
 import { DueTimer } from './due-timer.js';
 import type { RefundOutcome } from './faults.js';
 import { refundId as newRefundId, outRefundNoFromPortal } from './identifiers.js';
-import type { RefundRow, RefundSource, RefundStatus } from './state/refund-store.js';
+import type { RefundApi, RefundRow, RefundSource, RefundStatus } from './state/refund-store.js';
 import type { TradeRow } from './state/trade-store.js';
 import {
   checkBytes,
@@ -38,6 +38,7 @@ import {
   requireFields,
 } from './trades.js';
 import { invalid, refuse, type V2Answer, type V2Request } from './v2-endpoint.js';
+import { V3_SIGN_TYPE } from './v3-trades.js';
 
 /** At most this many refunds per trade (official). */
 export const MAX_REFUNDS_PER_TRADE = 50;
@@ -61,6 +62,8 @@ export interface RefundRequest {
   outcome?: RefundOutcome;
   /** Overrides the `refundDelayMs` fault for this refund (WeChat time, divided by timeScale). */
   delayMs?: number;
+  /** The API asking (default: v2; the portal's follows the trade's). */
+  api?: RefundApi;
 }
 
 /** Called once a refund has settled (the notification is built and queued there). */
@@ -243,6 +246,7 @@ export class Refunds {
         settled_at: null,
         recv_account:
           trade.bank_type === 'OTHERS' || !trade.bank_type ? '支付用户零钱' : '支付用户的银行卡',
+        api: request.api ?? 'v2',
       };
       state.refunds.insert(row);
       this.timer.arm();
@@ -331,6 +335,7 @@ export class Refunds {
       source: 'VENDOR_PLATFORM',
       outcome: options.outcome,
       delayMs: options.delayMs,
+      api: trade.sign_type === V3_SIGN_TYPE ? 'v3' : 'v2',
     });
   }
 }

@@ -3,18 +3,21 @@
  * prepay_id, and what paying does to the trade.
  *
  * The paySign check is the real one: the five signed fields (`appId`, `timeStamp`, `nonceStr`,
- * `package`, `signType`) are verified with the merchant's key and the trade's sign type, so
- * a wrong key, a changed package or a wrong appId are all refused.
+ * `package`, `signType`) are verified with the merchant's key and the trade's sign type, or
+ * for an APIv3 trade (`signType: RSA`) the four of v3 with the merchant's public key, so a
+ * wrong key, a changed package or a wrong appId are all refused.
  *
  * A mini program payment either succeeds or fails on the user's phone; the trade itself never
  * reads USERPAYING or PAYERROR (WeChat documents those for payment codes only): a failed
  * payment leaves it NOTPAY, payable again.
  */
 import { type SignType, verifyV2 } from '../wechatpay/index.js';
+import { verifyRequestPaymentV3 } from '../wechatpay/v3/index.js';
 import type { SandboxCore } from './core.js';
 import { transactionId } from './identifiers.js';
 import type { TradeRow } from './state/trade-store.js';
 import { currentTradeState } from './trades.js';
+import { V3_SIGN_TYPE } from './v3-trades.js';
 
 /** What the cashier (or a test) sends: the `wx.requestPayment` parameters plus the payer. */
 export interface UserPaymentRequest {
@@ -52,6 +55,7 @@ export interface UserPaymentResult {
 }
 
 const SIGNED_FIELDS = ['appId', 'timeStamp', 'nonceStr', 'package', 'signType', 'paySign'] as const;
+const SIGN_TYPES = ['MD5', 'HMAC-SHA256', V3_SIGN_TYPE];
 const PACKAGE_PREFIX = 'prepay_id=';
 const BANK_TYPE = /^[A-Z0-9_]{1,32}$/;
 
@@ -70,11 +74,11 @@ export function payAsUser(
       );
     }
   }
-  if (request.signType !== 'MD5' && request.signType !== 'HMAC-SHA256') {
+  if (!SIGN_TYPES.includes(request.signType)) {
     throw new UserPaymentError(
       400,
       'INVALID_SIGN_TYPE',
-      `signType must be MD5 or HMAC-SHA256 for APIv2 prepays (got ${JSON.stringify(request.signType.slice(0, 16))})`,
+      `signType must be MD5 or HMAC-SHA256 (APIv2 prepays) or RSA (APIv3 prepays); got ${JSON.stringify(request.signType.slice(0, 16))}`,
     );
   }
   if (request.appId !== core.credentials.appId) {
@@ -84,19 +88,13 @@ export function payAsUser(
       `appId ${JSON.stringify(request.appId.slice(0, 32))} is not this mini program (${core.credentials.appId}); sign the parameters with the AppID the prepay was made for`,
     );
   }
-  const signed = {
-    appId: request.appId,
-    timeStamp: request.timeStamp,
-    nonceStr: request.nonceStr,
-    package: request.package,
-    signType: request.signType,
-    sign: request.paySign,
-  };
-  if (!verifyV2(signed, core.credentials.mchKey, request.signType as SignType)) {
+  if (!paySignVerifies(core, request)) {
     throw new UserPaymentError(
       400,
       'PAYSIGN_INVALID',
-      'paySign does not verify: sign appId, timeStamp, nonceStr, package and signType with the merchant API key, and change nothing after signing',
+      request.signType === 'RSA'
+        ? 'paySign does not verify: sign appId\\ntimeStamp\\nnonceStr\\npackage\\n with the merchant API private key (SHA256-RSA), and change nothing after signing'
+        : 'paySign does not verify: sign appId, timeStamp, nonceStr, package and signType with the merchant API key, and change nothing after signing',
     );
   }
   if (!request.package.startsWith(PACKAGE_PREFIX)) {
@@ -160,6 +158,32 @@ export function payAsUser(
     throw new UserPaymentError(400, 'VALIDATION_FAILED', 'result must be SUCCESS or PAYERROR');
   }
   return complete(core, trade, request.notify !== false, onPaid, request.bankType);
+}
+
+/** v2: the merchant key with the sign type; v3 (RSA): the merchant's public key. */
+function paySignVerifies(core: SandboxCore, request: UserPaymentRequest): boolean {
+  if (request.signType === V3_SIGN_TYPE) {
+    return verifyRequestPaymentV3(
+      {
+        appId: request.appId,
+        timeStamp: request.timeStamp,
+        nonceStr: request.nonceStr,
+        package: request.package,
+        signType: 'RSA',
+        paySign: request.paySign,
+      },
+      core.v3.merchantKey,
+    );
+  }
+  const signed = {
+    appId: request.appId,
+    timeStamp: request.timeStamp,
+    nonceStr: request.nonceStr,
+    package: request.package,
+    signType: request.signType,
+    sign: request.paySign,
+  };
+  return verifyV2(signed, core.credentials.mchKey, request.signType as SignType);
 }
 
 function complete(

@@ -25,7 +25,8 @@ describe('credentials', () => {
       [{ mchKey: 'k'.repeat(31) }, /mchKey \(the APIv2 key\) must be exactly 32 letters or digits/],
       [{ mchKey: `${'k'.repeat(31)}!` }, /mchKey/],
       [{ mchKey: 5 }, /credential mchKey must be a string/],
-      [{ apiV3Key: 'x' }, /unknown credential "apiV3Key"/],
+      [{ apiV3Key: 'x' }, /apiV3Key \(the APIv3 key\) must be exactly 32 letters or digits/],
+      [{ apiKey: 'x' }, /unknown credential "apiKey"/],
     ];
     for (const [override, message] of cases) {
       assert.throws(() => resolveCredentials(override as never), message);

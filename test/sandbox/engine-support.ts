@@ -10,7 +10,11 @@ import { resolveCredentials } from '../../src/sandbox/credentials.js';
 import { SandboxEngine } from '../../src/sandbox/engine.js';
 import { SandboxState } from '../../src/sandbox/state/sandbox-state.js';
 import { unifiedOrder } from '../../src/sandbox/trades.js';
+import { V3Platform } from '../../src/sandbox/v3-platform.js';
 import { nonce, signV2 } from '../../src/wechatpay/index.js';
+
+/** v3 key material, made once for every engine of a test file (RSA keys take a while). */
+const v3 = await V3Platform.load(new SandboxState(), resolveCredentials(), {}, Date.now());
 
 /** An engine whose clock reads `now` until moved with `at`; closed when the test ends. */
 export function engineFor(t: TestContext, now: number) {
@@ -28,6 +32,7 @@ export function engineFor(t: TestContext, now: number) {
       refundNotifyUrl: undefined,
     },
     faults: new FaultSwitch(state, { seed: 1, refundDelayMs: 0 }),
+    v3,
   };
   const engine = new SandboxEngine(core, undefined);
   t.after(async () => {

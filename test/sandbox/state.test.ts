@@ -111,6 +111,7 @@ describe('state file', () => {
       out_refund_no: null,
       url: receiver.url,
       body: '<xml><out_trade_no>T-CUT-OFF</out_trade_no></xml>',
+      format: 'v2',
       status: 'pending',
       attempts: 1,
       next_at: null,

@@ -3,7 +3,12 @@
  * signed answers, receive notifications.
  */
 import { once } from 'node:events';
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import {
+  createServer,
+  type IncomingHttpHeaders,
+  type IncomingMessage,
+  type Server,
+} from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { TestContext } from 'node:test';
 import { type Sandbox, type SandboxOptions, startSandbox } from '../../src/sandbox/index.js';
@@ -182,6 +187,7 @@ export async function paidTrade(
 
 export interface Received {
   path: string;
+  headers: IncomingHttpHeaders;
   body: string;
   at: number;
 }
@@ -228,6 +234,7 @@ export class NotifyReceiver {
     for await (const chunk of req) chunks.push(chunk as Buffer);
     const got: Received = {
       path: req.url ?? '',
+      headers: req.headers,
       body: Buffer.concat(chunks).toString('utf8'),
       at: Date.now(),
     };

@@ -65,10 +65,10 @@ describe('POST /sandbox/v1/pay: the paySign check is the real one', () => {
     ],
     ['a wrong appId (signed consistently)', (p) => p, 400, 'APPID_MISMATCH'],
     [
-      'signType RSA (APIv3) on a v2 prepay',
+      'signType RSA with a v2 paySign (RSA is checked with the merchant public key)',
       (p) => ({ ...p, signType: 'RSA' }),
       400,
-      'INVALID_SIGN_TYPE',
+      'PAYSIGN_INVALID',
     ],
     ['paySign missing', (p) => ({ ...p, paySign: '' }), 400, 'VALIDATION_FAILED'],
   ];

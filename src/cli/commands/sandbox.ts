@@ -5,13 +5,19 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import pino from 'pino';
-import { type Sandbox, type SandboxOptions, startSandbox } from '../../sandbox/index.js';
+import {
+  PLATFORM_MODES,
+  type PlatformMode,
+  type Sandbox,
+  type SandboxOptions,
+  startSandbox,
+} from '../../sandbox/index.js';
 import { type Command, UsageError, untilStopSignal } from '../command.js';
 
 const usage = `Usage: minipay sandbox [options]
 
 Runs a local simulator of WeChat's side of mini program payments: jscode2session, the
-APIv2 pay endpoints, the user's wx.requestPayment (and a cashier page), payment and refund
+APIv2 and APIv3 pay endpoints, the user's wx.requestPayment (and a cashier page), payment and refund
 notifications on WeChat's retry schedule, bills and fault injection. See docs/sandbox.md.
 
 Options:
@@ -23,6 +29,12 @@ Options:
   --appsecret S            mini program AppSecret
   --mchid M                WeChat Pay merchant number
   --mch-key K              APIv2 key (32 letters or digits)
+  --api-v3-key K           APIv3 key (32 letters or digits)
+  --mch-serial S           the merchant API certificate serial (APIv3 serial_no)
+  --mch-public-key F       the merchant API certificate or public key, PEM: verifies every
+                           v3 request and RSA paySign (without it and --mch-serial the
+                           sandbox generates a demo merchant key: GET /sandbox/v1/v3/merchant)
+  --platform-mode M        public_key (default), certificate or both: how WeChat signs
   --time-scale X           divide WeChat's notify schedule and refund delay by X (default 1)
   --seed N                 seed for fault injection (default: random, printed)
   --state-file F           keep state in this SQLite file across restarts (default: memory)
@@ -63,6 +75,10 @@ export function sandboxOptions(argv: string[]): SandboxOptions {
         appsecret: { type: 'string' },
         mchid: { type: 'string' },
         'mch-key': { type: 'string' },
+        'api-v3-key': { type: 'string' },
+        'mch-serial': { type: 'string' },
+        'mch-public-key': { type: 'string' },
+        'platform-mode': { type: 'string' },
         'time-scale': { type: 'string' },
         seed: { type: 'string' },
         'state-file': { type: 'string' },
@@ -119,7 +135,9 @@ export function sandboxOptions(argv: string[]): SandboxOptions {
       appSecret: str('appsecret'),
       mchId: str('mchid'),
       mchKey: str('mch-key'),
+      apiV3Key: str('api-v3-key'),
     },
+    v3: v3Options(str),
     timeScale,
     seed: integer('seed', str('seed')),
     stateFile: str('state-file'),
@@ -127,6 +145,25 @@ export function sandboxOptions(argv: string[]): SandboxOptions {
     closeMinAgeMs: integer('close-min-age-ms', str('close-min-age-ms')),
     refundIntervalMs: integer('refund-interval-ms', str('refund-interval-ms')),
     notifyTimeoutMs: integer('notify-timeout-ms', str('notify-timeout-ms')),
+  };
+}
+
+function v3Options(str: (name: string) => string | undefined): SandboxOptions['v3'] {
+  const mode = str('platform-mode');
+  if (mode !== undefined && !(PLATFORM_MODES as readonly string[]).includes(mode)) {
+    throw new UsageError(`--platform-mode must be one of ${PLATFORM_MODES.join(', ')}`);
+  }
+  const serial = str('mch-serial');
+  const keyFile = str('mch-public-key');
+  if (Boolean(serial) !== Boolean(keyFile)) {
+    throw new UsageError(
+      '--mch-serial and --mch-public-key go together (the serial names that key)',
+    );
+  }
+  return {
+    platformMode: mode as PlatformMode | undefined,
+    mchSerial: serial,
+    mchPublicKey: keyFile ? readPem('mch-public-key', keyFile) : undefined,
   };
 }
 
@@ -162,6 +199,16 @@ function banner(sandbox: Sandbox, options: SandboxOptions): string {
     `  MINIPAY_APPSECRET=${c.appSecret}`,
     `  MINIPAY_MCHID=${c.mchId}`,
     `  MINIPAY_MCH_KEY=${c.mchKey}`,
+    'For APIv3 (MINIPAY_WECHATPAY_API=v3), platform mode ' + sandbox.v3Platform().mode + ':',
+    `  MINIPAY_API_V3_KEY=${c.apiV3Key}`,
+    ...(sandbox.demoMerchant
+      ? [
+          `  MINIPAY_MCH_CERT_SERIAL=${sandbox.demoMerchant.serialNo}`,
+          `  MINIPAY_MCH_PRIVATE_KEY_FILE=<privateKeyPem of GET ${u}/sandbox/v1/v3/merchant, saved>`,
+        ]
+      : []),
+    `  MINIPAY_WECHATPAY_PUBLIC_KEY_ID=${sandbox.v3Platform().publicKeyId}`,
+    `  MINIPAY_WECHATPAY_PUBLIC_KEY_FILE=<publicKeyPem of GET ${u}/sandbox/v1/v3/platform, saved>`,
     '',
     'Play the user:',
     `  POST ${u}/sandbox/v1/login-code       wx.login → a code for jscode2session`,

@@ -47,7 +47,7 @@ export const PayBody = body({
   package: text(256),
   // Not an enum here: a wrong sign type is WeChat's refusal (INVALID_SIGN_TYPE), not ours.
   signType: text(256),
-  paySign: text(256),
+  paySign: text(512),
   result: Type.Optional(Type.Enum(['SUCCESS', 'PAYERROR'], { description: 'SUCCESS or PAYERROR' })),
   notify: Type.Optional(Type.Boolean({ description: 'true or false' })),
   bankType: Type.Optional(
@@ -73,6 +73,10 @@ export const PortalRefundBody = body({
   ),
   outcome: Type.Optional(outcome),
   delayMs: Type.Optional(wholeNumber(0, 24 * 3600 * 1000)),
+});
+
+export const ProbeBody = body({
+  url: matching('^https?://[^?]+$', 256, 'an http(s) URL without a query string'),
 });
 
 export const SettleBody = body({ status: Type.Optional(outcome) });

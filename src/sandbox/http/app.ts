@@ -9,6 +9,7 @@ import type { SandboxEngine } from '../engine.js';
 import { SANDBOX_API_MAX_BODY_BYTES } from './api-errors.js';
 import { HeldSockets } from './held-sockets.js';
 import { sandboxRoutes } from './sandbox-routes.js';
+import { v3Routes } from './v3-routes.js';
 import { type DomainRole, wechatRoutes } from './wechat-routes.js';
 
 /** Requests must arrive whole within this (a slow-loris guard; WeChat clients send at once). */
@@ -89,6 +90,7 @@ export function buildSandboxApp(
     requireClientCert: Boolean(tls?.clientCa),
     role,
   });
+  void app.register(v3Routes, { engine, held, role });
   void app.register(sandboxRoutes, { engine });
   // One app type for both: the https server differs only in how it was created.
   return { app: app as unknown as FastifyInstance, held };

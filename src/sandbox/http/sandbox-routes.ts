@@ -1,13 +1,15 @@
 /**
  * The sandbox's own JSON API under `/sandbox/v1`: it plays the user (`wx.login`,
  * `wx.requestPayment`), the merchant portal (refunds made there) and the test harness (faults,
- * delivery log, trade inspection, clock). Requests are validated by the schemas of
- * api-schemas.ts; errors are `{ error: { code, message } }` (api-errors.ts). Nothing here
- * returns a key or a secret.
+ * delivery log, trade inspection, clock) and WeChat's v3 platform (its public material,
+ * rotation, signature probes). Requests are validated by the schemas of api-schemas.ts;
+ * errors are `{ error: { code, message } }` (api-errors.ts). Nothing here returns a key or a
+ * secret except `/sandbox/v1/v3/merchant`: demo material the sandbox generated itself.
  */
 import { randomBytes } from 'node:crypto';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { SandboxEngine } from '../engine.js';
+import { RotationRefused } from '../v3-platform.js';
 import { ApiError, found, notFound, sendApiError } from './api-errors.js';
 import {
   ClockBody,
@@ -18,6 +20,7 @@ import {
   PayBody,
   PortalRefundBody,
   PrepayParams,
+  ProbeBody,
   RefundParams,
   SettleBody,
   TradeParams,
@@ -40,6 +43,34 @@ export const sandboxRoutes: FastifyPluginAsyncTypebox<{ engine: SandboxEngine }>
 
   app.post('/sandbox/v1/pay', { schema: { body: PayBody } }, async (request) =>
     engine.pay(request.body),
+  );
+
+  app.get('/sandbox/v1/v3/platform', async () => engine.core.v3.view());
+
+  app.post('/sandbox/v1/v3/rotate', { schema: { body: NoBody } }, async () => {
+    try {
+      return await engine.rotateV3();
+    } catch (err) {
+      if (err instanceof RotationRefused) throw new ApiError(409, 'ROTATION_REFUSED', err.message);
+      throw err;
+    }
+  });
+
+  // Demo material only: a merchant that gave its own public key keeps its private key.
+  app.get('/sandbox/v1/v3/merchant', async () => {
+    const demo = engine.core.v3.demoMerchant;
+    if (!demo) {
+      throw new ApiError(
+        404,
+        'NOT_FOUND',
+        'the sandbox was given the merchant public key (--mch-public-key): there is no demo merchant key to hand out',
+      );
+    }
+    return { mchId: engine.core.credentials.mchId, ...demo };
+  });
+
+  app.post('/sandbox/v1/v3/probe', { schema: { body: ProbeBody } }, async (request) =>
+    engine.probe(request.body.url),
   );
 
   app.get('/sandbox/v1/faults', async () => engine.core.faults.faults);

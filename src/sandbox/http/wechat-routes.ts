@@ -115,7 +115,7 @@ export async function wechatRoutes(
 }
 
 /** The main domain is down: nothing is read or done; the backup domain serves the same state. */
-function failDomain(
+export function failDomain(
   failure: Exclude<DomainFailure, 'none'>,
   reply: FastifyReply,
   held: HeldSockets,

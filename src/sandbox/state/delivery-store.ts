@@ -19,7 +19,11 @@ export interface DeliveryRow {
   next_at: number | null;
   created_at: number;
   delivered_at: number | null;
+  /** v2: XML, judged by its reply's return_code; v3: JSON, signed at each attempt, 200/204. */
+  format: DeliveryFormat;
 }
+
+export type DeliveryFormat = 'v2' | 'v3';
 
 export type AttemptOutcome = 'success' | 'fail' | 'timeout' | 'error' | 'dropped';
 
@@ -40,7 +44,8 @@ export const DELIVERY_SCHEMA = `
 CREATE TABLE IF NOT EXISTS deliveries (
   id INTEGER PRIMARY KEY AUTOINCREMENT, kind TEXT NOT NULL, out_trade_no TEXT NOT NULL,
   out_refund_no TEXT, url TEXT NOT NULL, body TEXT NOT NULL, status TEXT NOT NULL,
-  attempts INTEGER NOT NULL, next_at INTEGER, created_at INTEGER NOT NULL, delivered_at INTEGER);
+  attempts INTEGER NOT NULL, next_at INTEGER, created_at INTEGER NOT NULL, delivered_at INTEGER,
+  format TEXT NOT NULL DEFAULT 'v2');
 CREATE INDEX IF NOT EXISTS deliveries_due ON deliveries (status, next_at);
 CREATE TABLE IF NOT EXISTS attempts (
   delivery_id INTEGER NOT NULL, attempt INTEGER NOT NULL, copy INTEGER NOT NULL,

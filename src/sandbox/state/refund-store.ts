@@ -29,7 +29,11 @@ export interface RefundRow {
   outcome: RefundStatus;
   settled_at: number | null;
   recv_account: string;
+  /** The API that made it (the portal's: its trade's), and so the format of its notification. */
+  api: RefundApi;
 }
+
+export type RefundApi = 'v2' | 'v3';
 
 export const REFUND_SCHEMA = `
 CREATE TABLE IF NOT EXISTS refunds (
@@ -38,7 +42,7 @@ CREATE TABLE IF NOT EXISTS refunds (
   refund_fee INTEGER NOT NULL, refund_desc TEXT, refund_account TEXT NOT NULL,
   source TEXT NOT NULL, status TEXT NOT NULL, notify_url TEXT, params TEXT NOT NULL,
   created_at INTEGER NOT NULL, settle_at INTEGER NOT NULL, outcome TEXT NOT NULL,
-  settled_at INTEGER, recv_account TEXT NOT NULL,
+  settled_at INTEGER, recv_account TEXT NOT NULL, api TEXT NOT NULL DEFAULT 'v2',
   UNIQUE (mch_id, out_refund_no));
 CREATE INDEX IF NOT EXISTS refunds_by_trade ON refunds (mch_id, out_trade_no, created_at);
 `;

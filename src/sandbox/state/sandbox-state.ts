@@ -13,7 +13,13 @@ import { LOGIN_CODE_SCHEMA, LoginCodeStore } from './login-code-store.js';
 import { REFUND_SCHEMA, RefundStore } from './refund-store.js';
 import { TRADE_SCHEMA, TradeStore } from './trade-store.js';
 
-const SCHEMA_VERSION = 1;
+const SCHEMA_VERSION = 2;
+
+/** What a file of each older version needs to reach the current one. */
+const UPGRADES: Readonly<Record<number, string>> = {
+  1: `ALTER TABLE refunds ADD COLUMN api TEXT NOT NULL DEFAULT 'v2';
+      ALTER TABLE deliveries ADD COLUMN format TEXT NOT NULL DEFAULT 'v2';`,
+};
 
 const SCHEMA = [
   'CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);',
@@ -41,8 +47,11 @@ export class SandboxState {
         `state file ${file} was written by a newer minipay (schema ${version}); use that version or a new file`,
       );
     }
-    this.db.exec(SCHEMA);
-    this.db.pragma(`user_version = ${SCHEMA_VERSION}`);
+    this.db.transaction(() => {
+      for (let v = version; v > 0 && v < SCHEMA_VERSION; v++) this.db.exec(UPGRADES[v]!);
+      this.db.exec(SCHEMA);
+      this.db.pragma(`user_version = ${SCHEMA_VERSION}`);
+    })();
     this.loginCodes = new LoginCodeStore(this.db);
     this.trades = new TradeStore(this.db);
     this.refunds = new RefundStore(this.db);

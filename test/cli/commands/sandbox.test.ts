@@ -39,6 +39,10 @@ describe('minipay sandbox (command line)', () => {
       '8092',
       '--notify-timeout-ms',
       '2000',
+      '--api-v3-key',
+      'V3',
+      '--platform-mode',
+      'both',
     ]);
     assert.deepEqual(o, {
       host: '0.0.0.0',
@@ -49,7 +53,9 @@ describe('minipay sandbox (command line)', () => {
         appSecret: 'S',
         mchId: '1234567890',
         mchKey: 'K',
+        apiV3Key: 'V3',
       },
+      v3: { platformMode: 'both', mchSerial: undefined, mchPublicKey: undefined },
       timeScale: 0.5,
       seed: 42,
       stateFile: '/tmp/x.sqlite',
@@ -70,6 +76,15 @@ describe('minipay sandbox (command line)', () => {
       [['--seed=-1'], /--seed must be a whole number/],
       [['--bogus'], /Unknown option '--bogus'/],
       [['extra'], /positional/],
+      [
+        ['--platform-mode', 'certs'],
+        /--platform-mode must be one of public_key, certificate, both/,
+      ],
+      [['--mch-serial', 'ABC'], /--mch-serial and --mch-public-key go together/],
+      [
+        ['--mch-serial', 'ABC', '--mch-public-key', '/nonexistent.pem'],
+        /cannot read --mch-public-key/,
+      ],
     ] as const) {
       assert.throws(
         () => sandboxOptions([...args]),
@@ -87,6 +102,9 @@ describe('minipay sandbox (command line)', () => {
     const { stdout } = run.output();
     assert.match(stdout, /MINIPAY_APPID=wx5a5db0c000000001/);
     assert.match(stdout, /MINIPAY_MCH_KEY=minipaysandboxdemomchkey00000001/);
+    assert.match(stdout, /MINIPAY_API_V3_KEY=minipaysandboxdemoapiv3key000001/);
+    assert.match(stdout, /MINIPAY_WECHATPAY_PUBLIC_KEY_ID=PUB_KEY_ID_\d+/);
+    assert.match(stdout, /MINIPAY_MCH_CERT_SERIAL=[0-9A-F]+/);
     assert.match(stdout, /MINIPAY_WECHATPAY_BASE_URL=http:\/\/127\.0\.0\.1:\d+/);
     assert.match(stdout, /fault seed 9/);
     const code = await fetch(`${url}/sandbox/v1/login-code`, { method: 'POST' });
