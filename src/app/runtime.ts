@@ -61,6 +61,8 @@ export interface RunningServer {
 
 export const NOTIFY_PATH = '/wechatpay/v2/notify';
 export const REFUND_NOTIFY_PATH = '/wechatpay/v2/refund-notify';
+export const V3_NOTIFY_PATH = '/wechatpay/v3/notify';
+export const V3_REFUND_NOTIFY_PATH = '/wechatpay/v3/refund-notify';
 
 export async function startServer(options: StartOptions): Promise<RunningServer> {
   const { config, logger } = options;
@@ -76,6 +78,10 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
       ...(config.refundAccount && { refundAccount: config.refundAccount }),
       notifyUrl: config.notifyBaseUrl ? `${config.notifyBaseUrl}${NOTIFY_PATH}` : '',
       refundNotifyUrl: config.notifyBaseUrl ? `${config.notifyBaseUrl}${REFUND_NOTIFY_PATH}` : '',
+      v3NotifyUrl: config.notifyBaseUrl ? `${config.notifyBaseUrl}${V3_NOTIFY_PATH}` : '',
+      v3RefundNotifyUrl: config.notifyBaseUrl
+        ? `${config.notifyBaseUrl}${V3_REFUND_NOTIFY_PATH}`
+        : '',
       orderTtlMs: config.orderTtlSeconds * 1000,
       syncIntervalMs: config.syncIntervalSeconds * 1000,
       sessionsPerUser: config.sessionsPerUser,
@@ -126,6 +132,8 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     // Without a public URL (demo, tests) WeChat is the local sandbox: it reaches us here.
     if (!settings.notifyUrl) settings.notifyUrl = `${url}${NOTIFY_PATH}`;
     if (!settings.refundNotifyUrl) settings.refundNotifyUrl = `${url}${REFUND_NOTIFY_PATH}`;
+    if (!settings.v3NotifyUrl) settings.v3NotifyUrl = `${url}${V3_NOTIFY_PATH}`;
+    if (!settings.v3RefundNotifyUrl) settings.v3RefundNotifyUrl = `${url}${V3_REFUND_NOTIFY_PATH}`;
     if (options.jobs !== false) {
       runner = createRunner(
         store,

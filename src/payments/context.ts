@@ -4,13 +4,16 @@ import type { Logger } from 'pino';
 import { type Transactor, transactionPerUnit } from '../store/group-commit.js';
 import type { Database } from '../store/schema.js';
 import type { RetrySchedule } from './events/webhook-retry.js';
-import type { PaymentGateway, RefundAccount } from './gateway/gateway.js';
+import type { PaymentGateway, RefundAccount, WechatPayApi } from './gateway/gateway.js';
 
 export interface PaymentsSettings {
   /** Where WeChat sends payment notifications (…/wechatpay/v2/notify). */
   notifyUrl: string;
   /** Where WeChat sends refund notifications (…/wechatpay/v2/refund-notify); unset: the portal's. */
   refundNotifyUrl?: string;
+  /** The same for orders made with APIv3 (…/wechatpay/v3/notify, …/v3/refund-notify). */
+  v3NotifyUrl?: string;
+  v3RefundNotifyUrl?: string;
   /** An unpaid order is closed after this long (WeChat needs at least 5 minutes). */
   orderTtlMs: number;
   /** How long a login token lasts. */
@@ -54,6 +57,19 @@ export interface WebhookSettings {
   timeoutMs?: number;
   /** How many deliveries are in flight at once; default 8. */
   concurrency?: number;
+}
+
+/** Where WeChat notifies the payment of an order made with `api`. */
+export function notifyUrlFor(settings: PaymentsSettings, api: WechatPayApi): string {
+  return api === 'v3' ? (settings.v3NotifyUrl ?? settings.notifyUrl) : settings.notifyUrl;
+}
+
+/** Where WeChat notifies a refund of an order made with `api`; unset: the portal's. */
+export function refundNotifyUrlFor(
+  settings: PaymentsSettings,
+  api: WechatPayApi,
+): string | undefined {
+  return api === 'v3' ? settings.v3RefundNotifyUrl : settings.refundNotifyUrl;
 }
 
 export const DEFAULT_SETTINGS: Omit<PaymentsSettings, 'notifyUrl'> = {

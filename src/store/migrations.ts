@@ -317,6 +317,28 @@ const wechatFidelity: Migration = {
   },
 };
 
+/**
+ * APIv3 (docs/wechatpay.md, "v2 → v3"): each order remembers the API it was made with, so an
+ * order made under v2 is still queried, closed and refunded through v2 after the switch; and
+ * the platform certificates one instance downloads are shared by all of them.
+ */
+const wechatpayV3: Migration = {
+  async up(db: Db) {
+    await db.schema
+      .alterTable('orders')
+      .addColumn('wechatpay_api', 'text', (c) => c.notNull().defaultTo('v2'))
+      .execute();
+    await db.schema
+      .createTable('wechatpay_certificates')
+      .addColumn('serial_no', 'text', (c) => c.primaryKey())
+      .addColumn('pem', 'text', (c) => c.notNull())
+      .addColumn('effective_time', 'text', (c) => c.notNull())
+      .addColumn('expire_time', 'text', (c) => c.notNull())
+      .addColumn('downloaded_at', 'text', (c) => c.notNull())
+      .execute();
+  },
+};
+
 /** Every migration, by name (names sort in the order they run). */
 export function migrations(dialect: Dialect): Record<string, Migration> {
   return {
@@ -326,6 +348,7 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
     '0004_order_item_stock': orderItemStock,
     '0005_session_indexes': sessionIndexes,
     '0006_wechat_fidelity': wechatFidelity,
+    '0007_wechatpay_v3': wechatpayV3,
   };
 }
 

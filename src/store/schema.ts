@@ -68,10 +68,24 @@ export interface OrdersTable {
   next_query_at: string | null;
   /** Why the order is being closed or was closed: cancelled, expired, admin, closed_by_wechat. */
   close_reason: string | null;
+  /** The WeChat Pay API the order was made with (and is queried, closed, refunded with). */
+  wechatpay_api: WechatPayApiName;
   expires_at: string;
   version: number;
   created_at: string;
   updated_at: string;
+}
+
+export type WechatPayApiName = 'v2' | 'v3';
+
+/** Platform certificates downloaded from WeChat (certificate mode), shared by every instance. */
+export interface WechatpayCertificatesTable {
+  serial_no: string;
+  pem: string;
+  effective_time: string;
+  expire_time: string;
+  /** When the download that brought it was made: the shared refresh's rate limit. */
+  downloaded_at: string;
 }
 
 export interface OrderItemsTable {
@@ -195,6 +209,7 @@ export interface Database {
   sessions: SessionsTable;
   products: ProductsTable;
   orders: OrdersTable;
+  wechatpay_certificates: WechatpayCertificatesTable;
   order_items: OrderItemsTable;
   idempotency_keys: IdempotencyKeysTable;
   order_events: OrderEventsTable;

@@ -36,6 +36,7 @@ const KEY = 'memory-gateway-notify-key';
 
 export class MemoryGateway implements PaymentGateway {
   readonly name = 'memory';
+  readonly api = 'v2' as const;
   readonly appId = 'wx00000000000000a1';
   readonly mchId = '1900000001';
   readonly trades = new Map<string, Trade>();
@@ -45,6 +46,10 @@ export class MemoryGateway implements PaymentGateway {
   beforeClose: ((outTradeNo: string) => void) | undefined;
   /** The next N closeTrade calls succeed without closing (as WeChat has been seen to). */
   closeLeavesNotpay = 0;
+
+  forApi(): PaymentGateway {
+    return this;
+  }
 
   /** The next calls of `op` throw these, in order. */
   fail(op: Operation, ...errors: GatewayError[]): void {

@@ -29,6 +29,7 @@ export function orderRow(
     query_attempts: 0,
     next_query_at: null,
     close_reason: null,
+    wechatpay_api: 'v2',
     expires_at: at,
     version: 0,
     created_at: at,

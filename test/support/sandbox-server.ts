@@ -6,9 +6,17 @@
 import type { TestContext } from 'node:test';
 import type { Config } from '../../src/app/config.js';
 import type { RunningServer } from '../../src/app/runtime.js';
+import { ApiSwitchGateway } from '../../src/payments/gateway/api-switch-gateway.js';
 import { WechatPayV2Gateway } from '../../src/payments/gateway/wechatpay-v2-gateway.js';
-import type { Order, PaymentParams, RetrySchedule } from '../../src/payments/index.js';
+import { WechatPayV3Gateway } from '../../src/payments/gateway/wechatpay-v3-gateway.js';
+import type {
+  Order,
+  PaymentGateway,
+  PaymentParams,
+  RetrySchedule,
+} from '../../src/payments/index.js';
 import { type Sandbox, type SandboxOptions, startSandbox } from '../../src/sandbox/index.js';
+import { createRsaSigner, loadApiV3Key, publicKeyVerifier } from '../../src/wechatpay/v3/index.js';
 import { TestClock } from './payments.js';
 import { ADMIN_TOKEN, client, startTestServer } from './server.js';
 
@@ -27,6 +35,10 @@ export interface SandboxServer {
   paidOrder(quantity?: number): Promise<Order>;
   /** Paid in the sandbox, but WeChat never notifies: the order is still PENDING here. */
   silentlyPaidOrder(quantity?: number): Promise<Order>;
+  /** A user orders and gets the payment parameters; nothing is paid: a PENDING order. */
+  pendingOrder(
+    quantity?: number,
+  ): Promise<{ order: Order; payment: PaymentParams; openid: string; token: string }>;
 }
 
 let users = 0;
@@ -44,21 +56,23 @@ export async function startSandboxServer(
     config?: Partial<Config>;
     jobs?: boolean;
     webhookRetry?: RetrySchedule;
+    /** The API new orders use: v2 (default), v3, or v3 with v2 kept for older orders. */
+    api?: 'v2' | 'v3' | 'v2+v3';
+    /** This sandbox (the caller closes it) instead of a new one: a switch keeps its trades. */
+    sandboxInstance?: Sandbox;
+    /** This gateway instead of the one of `api` (the caller closes it). */
+    gateway?: PaymentGateway;
   } = {},
 ): Promise<SandboxServer> {
-  const sandbox = await startSandbox({ timeScale: TIME_SCALE, ...options.sandbox });
-  t.after(() => sandbox.close());
-  const c = sandbox.credentials;
-  const gateway = new WechatPayV2Gateway({
-    appId: c.appId,
-    mchId: c.mchId,
-    mchKey: c.mchKey,
-    signType: 'MD5',
-    payBaseUrl: sandbox.url,
-    timeoutMs: 5000,
-    retry: { attempts: 1, delayMs: 10 },
-  });
-  t.after(() => gateway.close());
+  const sandbox =
+    options.sandboxInstance ?? (await startSandbox({ timeScale: TIME_SCALE, ...options.sandbox }));
+  if (!options.sandboxInstance) t.after(() => sandbox.close());
+  let gateway = options.gateway;
+  if (!gateway) {
+    const own = sandboxGateway(sandbox, options.api ?? 'v2');
+    t.after(() => own.close());
+    gateway = own;
+  }
   const clock = new TestClock();
   const server = await startTestServer({
     databaseUrl,
@@ -91,6 +105,7 @@ export async function startSandboxServer(
     clock,
     api,
     admin,
+    pendingOrder: (quantity = 2) => checkout(quantity),
     async silentlyPaidOrder(quantity = 2) {
       const { order, payment, openid } = await checkout(quantity);
       sandbox.pay({ ...payment, openid, notify: false });
@@ -108,6 +123,38 @@ export async function startSandboxServer(
       }
     },
   };
+}
+
+/** The gateway of `api` for the sandbox's merchant (its demo v3 material). */
+export function sandboxGateway(
+  sandbox: Sandbox,
+  api: 'v2' | 'v3' | 'v2+v3',
+): PaymentGateway & { close(): Promise<void> } {
+  const c = sandbox.credentials;
+  const v2 = () =>
+    new WechatPayV2Gateway({
+      appId: c.appId,
+      mchId: c.mchId,
+      mchKey: c.mchKey,
+      signType: 'MD5',
+      payBaseUrl: sandbox.url,
+      timeoutMs: 5000,
+      retry: { attempts: 1, delayMs: 10 },
+    });
+  if (api === 'v2') return v2();
+  const demo = sandbox.demoMerchant!;
+  const platform = sandbox.v3Platform();
+  const v3 = new WechatPayV3Gateway({
+    appId: c.appId,
+    mchId: c.mchId,
+    signer: createRsaSigner({ privateKey: demo.privateKeyPem, serialNo: demo.serialNo }),
+    verifier: publicKeyVerifier({ keyId: platform.publicKeyId, publicKey: platform.publicKeyPem }),
+    apiV3Key: loadApiV3Key(c.apiV3Key),
+    payBaseUrl: sandbox.url,
+    timeoutMs: 5000,
+    retry: { attempts: 1, delayMs: 10 },
+  });
+  return api === 'v3' ? v3 : new ApiSwitchGateway(v3, v2());
 }
 
 /** Polls an async condition every 20 ms until it holds; fails after `limitMs`. */

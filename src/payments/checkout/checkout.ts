@@ -13,7 +13,7 @@ import { fenToYuan, MAX_TOTAL_FEE } from '../../wechatpay/amounts.js';
 import { attachProblem } from '../../wechatpay/attach.js';
 import { outTradeNo } from '../../wechatpay/ids.js';
 import { fitUtf8, TEXT_LIMITS } from '../../wechatpay/limits.js';
-import { type PaymentsContext, transactorOf } from '../context.js';
+import { notifyUrlFor, type PaymentsContext, transactorOf } from '../context.js';
 import { GatewayError, type PrepayResult } from '../gateway/gateway.js';
 import { type GatewayCallRow, writeGatewayCall } from '../gateway/gateway-calls-repo.js';
 import { logged, loggedLater } from '../gateway/gateway-log.js';
@@ -129,6 +129,7 @@ export class Checkout {
           attach,
           payerIp,
           expiresAt: new Date(now.getTime() + this.ctx.settings.orderTtlMs).toISOString(),
+          api: this.ctx.gateway.api,
           at: iso,
         },
         items,
@@ -213,7 +214,8 @@ export class Checkout {
       summarize: (r: PrepayResult) => Record<string, unknown>,
     ) => Promise<R>,
   ): Promise<R> {
-    const { settings, gateway } = this.ctx;
+    const { settings } = this.ctx;
+    const gateway = this.ctx.gateway.forApi(order.wechatpay_api);
     const prepay = () =>
       log(
         this.ctx,
@@ -226,7 +228,7 @@ export class Checkout {
             totalFen: order.total_fen,
             payerOpenid: order.openid,
             payerIp: order.payer_ip,
-            notifyUrl: settings.notifyUrl,
+            notifyUrl: notifyUrlFor(settings, order.wechatpay_api),
             ...(order.attach !== null && { attach: order.attach }),
             expiresAt: new Date(order.expires_at),
           }),
@@ -244,7 +246,7 @@ export class Checkout {
     const view = known ?? (await loadOrderView(db, order));
     const payment =
       order.status === 'PENDING' && order.prepay_id
-        ? this.ctx.gateway.paymentParams(order.prepay_id)
+        ? this.ctx.gateway.forApi(order.wechatpay_api).paymentParams(order.prepay_id)
         : null;
     return { order: view, payment };
   }

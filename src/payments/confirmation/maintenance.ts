@@ -40,7 +40,7 @@ export class Maintenance {
         const after =
           order.status === 'PENDING'
             ? await this.trades.requestClose(order, 'expired')
-            : await this.failUnconfirmed(order.id, order.out_trade_no);
+            : await this.failUnconfirmed(order);
         return after !== undefined && after.status !== order.status;
       },
       { failed: this.warn('expiry could not settle an order') },
@@ -94,9 +94,12 @@ export class Maintenance {
   }
 
   /** A CREATED order past its expiry: WeChat never confirmed a prepay. Close it there; FAILED. */
-  private async failUnconfirmed(id: string, outTradeNo: string) {
+  private async failUnconfirmed(order: OrderRow) {
+    const { id, out_trade_no: outTradeNo } = order;
     try {
-      await logged(this.ctx, id, 'closeorder', () => this.ctx.gateway.closeTrade(outTradeNo));
+      await logged(this.ctx, id, 'closeorder', () =>
+        this.ctx.gateway.forApi(order.wechatpay_api).closeTrade(outTradeNo),
+      );
     } catch (err) {
       const settled =
         err instanceof GatewayError &&

@@ -49,7 +49,7 @@ export class TradeSync {
       this.ctx,
       order.id,
       'orderquery',
-      () => this.ctx.gateway.queryTrade(order.out_trade_no),
+      () => this.ctx.gateway.forApi(order.wechatpay_api).queryTrade(order.out_trade_no),
       (s) => ({
         state: s.state,
         transactionId: s.transactionId ?? null,
@@ -142,7 +142,7 @@ export class TradeSync {
   private async closeTrade(order: OrderRow): Promise<void> {
     try {
       await logged(this.ctx, order.id, 'closeorder', () =>
-        this.ctx.gateway.closeTrade(order.out_trade_no),
+        this.ctx.gateway.forApi(order.wechatpay_api).closeTrade(order.out_trade_no),
       );
     } catch (err) {
       if (!(err instanceof GatewayError) || err.kind !== 'rejected') throw err;

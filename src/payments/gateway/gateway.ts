@@ -1,7 +1,9 @@
 /**
  * The payment gateway: everything the domain needs from WeChat Pay, in domain words.
- * The domain never sees XML, JSON, signatures or wire field names; APIv2 is the first
- * implementation, APIv3 (and a cloudPay adapter) can follow behind the same interface.
+ * The domain never sees XML, JSON, signatures or wire field names: APIv2 and APIv3 are two
+ * implementations of it, and a third (api-switch-gateway.ts) sends each order to the API that
+ * made it while a shop moves from one to the other. Error codes the domain acts on are v2's
+ * names (ORDERNOTEXIST, ORDERCLOSED, REFUNDNOTEXIST); the v3 adapter answers them too.
  * Amounts are integer fen; times are `Date`.
  */
 
@@ -118,10 +120,16 @@ export interface RefundStatus {
   source?: 'API' | 'VENDOR_PLATFORM';
 }
 
+/** The WeChat Pay API an order was made with (and is queried, closed and refunded with). */
+export type WechatPayApi = 'v2' | 'v3';
+export const WECHATPAY_APIS: readonly WechatPayApi[] = ['v2', 'v3'];
+
 /** The raw callback as it arrived; the gateway verifies it. */
 export interface NotifyHttpRequest {
   headers: Readonly<Record<string, string | string[] | undefined>>;
   body: Buffer;
+  /** Which API's callback path it arrived at (default: the gateway's own). */
+  api?: WechatPayApi;
 }
 
 /** What to send back to WeChat. */
@@ -180,8 +188,12 @@ export interface Bill {
 
 export interface PaymentGateway {
   readonly name: string;
+  /** The API new orders are made with. */
+  readonly api: WechatPayApi;
   readonly appId: string;
   readonly mchId: string;
+  /** The gateway for orders made with `api` (itself, unless it switches between APIs). */
+  forApi(api: WechatPayApi): PaymentGateway;
   prepay(request: PrepayRequest): Promise<PrepayResult>;
   /** Signs fresh `wx.requestPayment` parameters for a prepay_id (pure, no I/O). */
   paymentParams(prepayId: string): PaymentParams;
@@ -192,7 +204,8 @@ export interface PaymentGateway {
   queryRefund(outRefundNo: string): Promise<RefundStatus>;
   readPaymentNotify(request: NotifyHttpRequest): Promise<PaymentNotice>;
   readRefundNotify(request: NotifyHttpRequest): Promise<RefundStatus>;
-  notifyReply(outcome: NotifyOutcome, message?: string): NotifyHttpReply;
+  /** The reply WeChat expects on the callback path of `api` (default: the gateway's own). */
+  notifyReply(outcome: NotifyOutcome, message?: string, api?: WechatPayApi): NotifyHttpReply;
   /** Resolves `null` when WeChat has no bill for that day (nothing happened). */
   downloadBill(date: string, type: BillType): Promise<Bill | null>;
 }

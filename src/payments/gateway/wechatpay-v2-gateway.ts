@@ -76,6 +76,7 @@ const REFUND_STATES: readonly string[] = ['PROCESSING', 'SUCCESS', 'CHANGE', 'RE
 
 export class WechatPayV2Gateway implements PaymentGateway {
   readonly name = 'wechatpay-v2';
+  readonly api = 'v2' as const;
   readonly appId: string;
   readonly mchId: string;
   private readonly client: WechatPayV2Client;
@@ -107,6 +108,11 @@ export class WechatPayV2Gateway implements PaymentGateway {
   /** Releases the HTTP connection pools. */
   close(): Promise<void> {
     return this.client.close();
+  }
+
+  /** One API only: every order goes through it. */
+  forApi(): PaymentGateway {
+    return this;
   }
 
   async prepay(request: PrepayRequest): Promise<PrepayResult> {

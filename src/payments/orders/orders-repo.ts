@@ -10,7 +10,12 @@
 import { type Selectable, sql, type Updateable } from 'kysely';
 import type { Order } from '../../contract/index.js';
 import { preparedQuery } from '../../store/prepared-query.js';
-import type { OrderItemsTable, OrderStatus, OrdersTable } from '../../store/schema.js';
+import type {
+  OrderItemsTable,
+  OrderStatus,
+  OrdersTable,
+  WechatPayApiName,
+} from '../../store/schema.js';
 import { crashPoint } from '../lib/crash-points.js';
 import { type Db, inTransaction } from '../lib/db.js';
 import { newId } from '../lib/ids.js';
@@ -217,6 +222,8 @@ export type NewOrder = {
   attach: string | null;
   payerIp: string;
   expiresAt: string;
+  /** The API the gateway makes new orders with. */
+  api: WechatPayApiName;
   at: string;
 };
 
@@ -262,6 +269,7 @@ const insertOrder = preparedQuery<NewOrder, OrderRow>((db, p) =>
       refund_required: 0,
       query_attempts: 0,
       next_query_at: null,
+      wechatpay_api: p('api'),
       expires_at: p('expiresAt'),
       version: 0,
       created_at: p('at'),

@@ -77,7 +77,7 @@ export class OrdersService {
     this.ctx.metrics.inc('minipay_payment_params_issued_total');
     return {
       order: await loadOrderView(this.ctx.db, order),
-      payment: this.ctx.gateway.paymentParams(order.prepay_id!),
+      payment: this.ctx.gateway.forApi(order.wechatpay_api).paymentParams(order.prepay_id!),
     };
   }
 

@@ -5,6 +5,7 @@
  * 4, … minutes, at most an hour.
  */
 import type { PaymentsContext } from '../context.js';
+import { gatewayOfOrder } from '../gateway/order-gateway.js';
 import { GatewayError, type RefundStatus as WechatRefundStatus } from '../gateway/gateway.js';
 import { logged } from '../gateway/gateway-log.js';
 import type { RunSummary } from '../lib/run-summary.js';
@@ -73,12 +74,13 @@ export class RefundFollowUp {
   /** Resolves true when the refund moved on (settled, sent again, or refused). */
   private async followOne(refund: RefundRow): Promise<boolean> {
     let status: WechatRefundStatus;
+    const gateway = await gatewayOfOrder(this.ctx, refund.order_id);
     try {
       status = await logged(
         this.ctx,
         refund.order_id,
         'refundquery',
-        () => this.ctx.gateway.queryRefund(refund.out_refund_no),
+        () => gateway.queryRefund(refund.out_refund_no),
         (s) => ({ outRefundNo: s.outRefundNo, state: s.state, refundFen: s.refundFen }),
       );
     } catch (err) {

@@ -20,7 +20,8 @@ import {
   type RefundList,
 } from '../../contract/index.js';
 import { outRefundNo } from '../../wechatpay/ids.js';
-import type { PaymentsContext } from '../context.js';
+import { type PaymentsContext, refundNotifyUrlFor } from '../context.js';
+import { gatewayOfOrder } from '../gateway/order-gateway.js';
 import {
   GatewayError,
   type RefundAccepted,
@@ -173,13 +174,15 @@ export class Refunds {
         order.id,
         'refund',
         () =>
-          this.ctx.gateway.refund({
+          this.ctx.gateway.forApi(order.wechatpay_api).refund({
             outTradeNo: order.out_trade_no,
             outRefundNo: refund.out_refund_no,
             totalFen: order.total_fen,
             refundFen: refund.amount_fen,
             ...(refund.reason !== null && { reason: refund.reason }),
-            ...(settings.refundNotifyUrl && { notifyUrl: settings.refundNotifyUrl }),
+            ...(refundNotifyUrlFor(settings, order.wechatpay_api) && {
+              notifyUrl: refundNotifyUrlFor(settings, order.wechatpay_api),
+            }),
             ...(settings.refundAccount && { account: settings.refundAccount }),
           }),
         (a) => ({ outRefundNo: a.outRefundNo, refundId: a.refundId, refundFen: a.refundFen }),
@@ -276,8 +279,9 @@ export class Refunds {
   async giveUp(id: string): Promise<Refund> {
     const refund = await this.waiting(id, 'given up');
     try {
+      const gateway = await gatewayOfOrder(this.ctx, refund.order_id);
       const status = await logged(this.ctx, refund.order_id, 'refundquery', () =>
-        this.ctx.gateway.queryRefund(refund.out_refund_no),
+        gateway.queryRefund(refund.out_refund_no),
       );
       await this.apply(refund, status);
       throw new DomainError(

@@ -28,6 +28,7 @@ const order: OrderRow = {
   query_attempts: 0,
   next_query_at: null,
   close_reason: null,
+  wechatpay_api: 'v2',
   expires_at: T(1800),
   version: 3,
   created_at: T(0),
