@@ -8,6 +8,12 @@ import { isIP } from 'node:net';
 import { CRASH_POINTS } from '../payments/lib/crash-points.js';
 import { redactUrl } from '../payments/lib/url-redaction.js';
 import type { RateLimits } from '../server/plugins/rate-limits.js';
+import {
+  V3_VARIABLES,
+  type WechatPayApiSetting,
+  type WechatPayV3Credentials,
+  wechatpayV3Config,
+} from './wechatpay-v3-config.js';
 
 export type SignType = 'MD5' | 'HMAC-SHA256';
 
@@ -15,7 +21,8 @@ export interface MerchantCredentials {
   appId: string;
   appSecret: string;
   mchId: string;
-  mchKey: string;
+  /** The APIv2 key; absent on APIv3 alone (with it, v2 stays for the orders made with v2). */
+  mchKey: string | undefined;
 }
 
 export interface Config {
@@ -31,6 +38,10 @@ export interface Config {
   migrate: 'auto' | 'off';
   /** Absent in demo mode (the sandbox's demo credentials are used). */
   merchant: MerchantCredentials | undefined;
+  /** The API new orders are made with (MINIPAY_WECHATPAY_API; default v2). */
+  wechatpayApi: WechatPayApiSetting;
+  /** APIv3 credentials (live mode with MINIPAY_WECHATPAY_API=v3). */
+  wechatpayV3: WechatPayV3Credentials | undefined;
   signType: SignType;
   /** Public base URL WeChat reaches us at; in demo mode derived from the listening address. */
   notifyBaseUrl: string | undefined;
@@ -88,6 +99,8 @@ const CREDENTIALS = [
   ['MINIPAY_MCHID', /^[0-9]{8,10}$/, 'the WeChat Pay merchant number (8-10 digits)'],
   ['MINIPAY_MCH_KEY', /^[0-9A-Za-z]{32}$/, 'the APIv2 key (32 letters or digits)'],
 ] as const;
+/** Any of these means live mode (the APIv3 ones included). */
+const LIVE_VARIABLES = [...CREDENTIALS.map(([name]) => name), ...V3_VARIABLES];
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
@@ -107,14 +120,21 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     return v === '' ? undefined : v;
   };
 
-  const given = CREDENTIALS.filter(([name]) => get(name) !== undefined);
+  const api = get('MINIPAY_WECHATPAY_API') ?? 'v2';
+  if (api !== 'v2' && api !== 'v3') {
+    problems.push(`MINIPAY_WECHATPAY_API must be v2 or v3, got "${api.slice(0, 20)}"`);
+  }
+  const live = LIVE_VARIABLES.some((name) => get(name) !== undefined);
   let merchant: MerchantCredentials | undefined;
-  if (given.length > 0) {
+  let wechatpayV3: WechatPayV3Credentials | undefined;
+  if (live) {
     for (const [name, pattern, what] of CREDENTIALS) {
       const v = get(name);
+      // On v3 the APIv2 key is optional: given, v2 stays for orders made under v2.
+      if (v === undefined && name === 'MINIPAY_MCH_KEY' && api === 'v3') continue;
       if (v === undefined)
         problems.push(
-          `${name} is not set: set it to ${what} (or unset all four merchant variables for demo mode)`,
+          `${name} is not set: set it to ${what} (or unset every merchant variable for demo mode)`,
         );
       else if (!pattern.test(v)) problems.push(`${name} must be ${what}`);
     }
@@ -122,8 +142,14 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
       appId: get('MINIPAY_APPID') ?? '',
       appSecret: get('MINIPAY_APPSECRET') ?? '',
       mchId: get('MINIPAY_MCHID') ?? '',
-      mchKey: get('MINIPAY_MCH_KEY') ?? '',
+      mchKey: get('MINIPAY_MCH_KEY'),
     };
+    if (api === 'v3') wechatpayV3 = wechatpayV3Config(get, problems);
+    else if (V3_VARIABLES.some((name) => get(name) !== undefined)) {
+      problems.push(
+        'APIv3 credentials are set but MINIPAY_WECHATPAY_API is not v3: set MINIPAY_WECHATPAY_API=v3 to use them (new orders then use v3; with MINIPAY_MCH_KEY kept, orders made under v2 stay on v2)',
+      );
+    }
   }
   const mode = merchant ? 'live' : 'demo';
 
@@ -217,6 +243,8 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     databaseUrl,
     migrate: migrate === 'off' ? 'off' : 'auto',
     merchant,
+    wechatpayApi: api === 'v3' ? 'v3' : 'v2',
+    wechatpayV3,
     signType: signType as SignType,
     notifyBaseUrl,
     wechatPayBaseUrl,

@@ -1,8 +1,9 @@
 /**
  * Starts minipay as `minipay start` does: with merchant credentials, the server against WeChat
  * (or whatever MINIPAY_WECHATPAY_BASE_URL / MINIPAY_WECHAT_API_BASE_URL name); without any,
- * demo mode: the sandbox in-process playing WeChat with its demo credentials, a seeded demo
- * catalogue and a generated admin token.
+ * demo mode: the sandbox in-process playing WeChat with its demo credentials (APIv2 by
+ * default, APIv3 with MINIPAY_WECHATPAY_API=v3), a seeded demo catalogue and a generated
+ * admin token.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
@@ -10,13 +11,15 @@ import { isIP } from 'node:net';
 import { dirname, join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import { WechatPayV2Gateway } from '../payments/gateway/wechatpay-v2-gateway.js';
 import type { ProductInput } from '../payments/index.js';
 import { wechatLogin } from '../payments/login/wechat-login.js';
 import { DEMO_CREDENTIALS, type Sandbox, startSandbox } from '../sandbox/index.js';
 import { Metrics } from '../server/metrics.js';
+import type { Store } from '../store/index.js';
 import type { Config, MerchantCredentials } from './config.js';
+import { type ClosableGateway, createGateway } from './gateways.js';
 import { type RunningServer, type StartOptions, startServer } from './runtime.js';
+import type { WechatPayV3Credentials } from './wechatpay-v3-config.js';
 
 /** What demo mode sells. */
 export const DEMO_CATALOGUE: ProductInput[] = [
@@ -104,25 +107,18 @@ export async function launch(config: Config, options: LaunchOptions): Promise<La
     merchant = config.merchant as MerchantCredentials;
   }
   const metrics = new Metrics();
-  const gateway = new WechatPayV2Gateway({
-    appId: merchant.appId,
-    mchId: merchant.mchId,
-    mchKey: merchant.mchKey,
-    signType: effective.signType,
-    payBaseUrl: effective.wechatPayBaseUrl,
-    backupBaseUrl: effective.wechatPayBackupBaseUrl,
-    onFailover: (e) => {
-      metrics.inc('minipay_wechatpay_failovers_total', { path: e.path, reason: e.reason });
-      logger.warn(e, 'WeChat Pay request sent again to the other domain');
-    },
-    timeoutMs: effective.gatewayTimeoutMs,
-  });
+  const v3 = sandbox && config.wechatpayApi === 'v3' ? demoV3(sandbox) : config.wechatpayV3;
+  let gateway: ClosableGateway | undefined;
+  const makeGateway = (store: Store) => {
+    gateway = createGateway({ config: effective, merchant, v3, metrics, logger }, store);
+    return gateway;
+  };
   const context: LaunchContext = { config: effective, sandbox };
   let server: RunningServer;
   try {
     server = await startServer({
       config: effective,
-      gateway,
+      gateway: makeGateway,
       wechatLogin: wechatLogin({
         baseUrl: effective.wechatApiBaseUrl,
         appId: merchant.appId,
@@ -140,7 +136,7 @@ export async function launch(config: Config, options: LaunchOptions): Promise<La
       onRoute: options.onRoute,
     });
   } catch (err) {
-    await gateway.close();
+    await gateway?.close();
     await sandbox?.close();
     throw err;
   }
@@ -153,11 +149,26 @@ export async function launch(config: Config, options: LaunchOptions): Promise<La
     close() {
       closing ??= (async () => {
         await server.close();
-        await gateway.close();
+        await gateway?.close();
         await sandbox?.close();
       })();
       return closing;
     },
+  };
+}
+
+/**
+ * Demo mode on APIv3: the sandbox's generated merchant key and its WeChat Pay public key. The
+ * demo keeps the APIv2 key too, so orders a v2 demo made are finished through v2.
+ */
+function demoV3(sandbox: Sandbox): WechatPayV3Credentials {
+  const demo = sandbox.demoMerchant!;
+  const platform = sandbox.v3Platform();
+  return {
+    privateKeyPem: demo.privateKeyPem,
+    certSerial: demo.serialNo,
+    apiV3Key: sandbox.credentials.apiV3Key,
+    publicKey: { id: platform.publicKeyId, pem: platform.publicKeyPem },
   };
 }
 

@@ -27,7 +27,8 @@ import { orderJobs, outboxJobs } from './jobs.js';
 
 export interface StartOptions {
   config: Config;
-  gateway: PaymentGateway;
+  /** The gateway, or how to make it once the store is open (certificate mode keeps its certificates there). */
+  gateway: PaymentGateway | ((store: Store) => PaymentGateway);
   wechatLogin: WechatLogin;
   logger: Logger;
   /** Products inserted when missing (demo mode). */
@@ -98,7 +99,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
       {
         db: store.db,
         transact: store.transact,
-        gateway: options.gateway,
+        gateway: typeof options.gateway === 'function' ? options.gateway(store) : options.gateway,
         clock: options.clock ?? (() => new Date()),
         logger,
         settings,

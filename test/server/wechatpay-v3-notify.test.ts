@@ -172,17 +172,29 @@ describeOnStores('POST /wechatpay/v3/notify: hostile input', (stores) => {
       ],
       [
         'ciphertext altered (signed again)',
-        make({ alter: (j) => void (j.resource.ciphertext = flip(j.resource.ciphertext!, 0)) }),
+        make({
+          alter: (j) => {
+            j.resource.ciphertext = flip(j.resource.ciphertext!, 0);
+          },
+        }),
         400,
       ],
       [
         'tag altered (signed again)',
-        make({ alter: (j) => void (j.resource.ciphertext = flip(j.resource.ciphertext!, -1)) }),
+        make({
+          alter: (j) => {
+            j.resource.ciphertext = flip(j.resource.ciphertext!, -1);
+          },
+        }),
         400,
       ],
       [
         'associated_data altered (signed again)',
-        make({ alter: (j) => void (j.resource.associated_data = 'certificate') }),
+        make({
+          alter: (j) => {
+            j.resource.associated_data = 'certificate';
+          },
+        }),
         400,
       ],
       ['encrypted with another APIv3 key', make({ key: loadApiV3Key('k'.repeat(32)) }), 400],

@@ -5,9 +5,9 @@
  * 4, … minutes, at most an hour.
  */
 import type { PaymentsContext } from '../context.js';
-import { gatewayOfOrder } from '../gateway/order-gateway.js';
 import { GatewayError, type RefundStatus as WechatRefundStatus } from '../gateway/gateway.js';
 import { logged } from '../gateway/gateway-log.js';
+import { gatewayOfOrder } from '../gateway/order-gateway.js';
 import type { RunSummary } from '../lib/run-summary.js';
 import type { RefundRow } from './refund-view.js';
 import { findRefund, postponeQuery, type SettleResult, UNSETTLED } from './refunds-repo.js';

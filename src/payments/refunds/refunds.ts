@@ -21,13 +21,13 @@ import {
 } from '../../contract/index.js';
 import { outRefundNo } from '../../wechatpay/ids.js';
 import { type PaymentsContext, refundNotifyUrlFor } from '../context.js';
-import { gatewayOfOrder } from '../gateway/order-gateway.js';
 import {
   GatewayError,
   type RefundAccepted,
   type RefundStatus as WechatRefundStatus,
 } from '../gateway/gateway.js';
 import { logged } from '../gateway/gateway-log.js';
+import { gatewayOfOrder } from '../gateway/order-gateway.js';
 import { IdempotencyKeys } from '../idempotency/idempotency-repo.js';
 import {
   checkKey,

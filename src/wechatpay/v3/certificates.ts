@@ -44,9 +44,10 @@ export interface CertificateSource {
   current(): Promise<readonly PlatformCertificate[]>;
   /**
    * Fresh certificates: downloads them from WeChat and keeps them in place of the old list. A
-   * shared source may return what another instance downloaded moments ago instead.
+   * shared source may return what another instance downloaded moments ago instead (`reason`
+   * says whether a serial is missing from what this instance holds).
    */
-  refresh(): Promise<readonly PlatformCertificate[]>;
+  refresh(reason?: RefreshReason): Promise<readonly PlatformCertificate[]>;
 }
 
 /** Keeps the certificates in memory; `download` fetches them (usually `downloadCertificates`). */
@@ -151,7 +152,7 @@ export class CertificateVerifier implements Verifier {
     this.inflight ??= (async () => {
       try {
         this.lastRefresh = this.now();
-        this.install(await this.source.refresh());
+        this.install(await this.source.refresh(reason));
         this.options.onRefresh?.({ reason, serials: this.serials() });
       } catch (err) {
         this.options.onRefresh?.({ reason, serials: this.serials(), error: err });
