@@ -3,19 +3,19 @@
  * verifies with the ones any of them downloaded (certificate mode, docs/wechatpay.md).
  *
  * `refresh` (asked for by the `CertificateVerifier`: at start, every 12 hours, and on an
- * unknown serial at most once a minute per instance) first looks at the newest stored
- * download: less than `shareMs` old, it is used instead of downloading, except that on an
- * unknown serial it must also be newer than the list this instance holds (which lacked that
- * serial). Otherwise it downloads and replaces the stored list (WeChat's list holds the old and
- * the new certificate while it rotates). So N instances download at most N times a minute
- * under a flood of unknown serials, and once between them otherwise.
+ * unknown serial at most once a minute per instance) uses what is stored instead of
+ * downloading when another instance did the work: at start and periodically, a download less
+ * than `shareMs` old; on an unknown serial, a stored list that holds that serial. Otherwise it
+ * downloads and replaces the stored list (WeChat's list holds the old and the new certificate
+ * while it rotates). So a rotation costs one download per instance at most, usually one.
  */
 import type { Kysely } from 'kysely';
 import type { Database } from '../../store/schema.js';
-import type {
-  CertificateSource,
-  PlatformCertificate,
-  RefreshReason,
+import {
+  type CertificateSource,
+  normalizeSerial,
+  type PlatformCertificate,
+  type RefreshReason,
 } from '../../wechatpay/v3/index.js';
 
 export interface StoreCertificateSourceOptions {
@@ -25,8 +25,6 @@ export interface StoreCertificateSourceOptions {
 }
 
 export class StoreCertificateSource implements CertificateSource {
-  /** The newest `downloaded_at` this instance has used. */
-  private seen = '';
   private readonly shareMs: number;
   private readonly now: () => number;
 
@@ -41,7 +39,6 @@ export class StoreCertificateSource implements CertificateSource {
 
   async current(): Promise<readonly PlatformCertificate[]> {
     const rows = await this.db.selectFrom('wechatpay_certificates').selectAll().execute();
-    for (const r of rows) if (r.downloaded_at > this.seen) this.seen = r.downloaded_at;
     return rows.map((r) => ({
       serialNo: r.serial_no,
       pem: r.pem,
@@ -50,33 +47,41 @@ export class StoreCertificateSource implements CertificateSource {
     }));
   }
 
-  async refresh(reason?: RefreshReason): Promise<readonly PlatformCertificate[]> {
-    const newest = await this.db
-      .selectFrom('wechatpay_certificates')
-      .select((eb) => eb.fn.max('downloaded_at').as('at'))
-      .executeTakeFirst();
-    const at = newest?.at ?? '';
-    const recent = at !== '' && this.now() - Date.parse(at) < this.shareMs;
-    const usable = reason === 'unknown_serial' ? recent && at > this.seen : recent;
-    if (usable) return this.current();
+  async refresh(reason?: RefreshReason, serial?: string): Promise<readonly PlatformCertificate[]> {
+    if (reason === 'unknown_serial') {
+      const stored = await this.current();
+      if (serial && stored.some((c) => normalizeSerial(c.serialNo) === serial)) return stored;
+    } else {
+      const newest = await this.db
+        .selectFrom('wechatpay_certificates')
+        .select((eb) => eb.fn.max('downloaded_at').as('at'))
+        .executeTakeFirst();
+      const at = newest?.at;
+      if (at && this.now() - Date.parse(at) < this.shareMs) return this.current();
+    }
     const list = await this.download();
     const downloadedAt = new Date(this.now()).toISOString();
+    const serials = list.map((c) => c.serialNo);
+    // Upserted, not deleted and inserted: two instances may store the same download at once.
     await this.db.transaction().execute(async (trx) => {
-      await trx.deleteFrom('wechatpay_certificates').execute();
       await trx
-        .insertInto('wechatpay_certificates')
-        .values(
-          list.map((c) => ({
-            serial_no: c.serialNo,
-            pem: c.pem,
-            effective_time: c.effectiveTime.toISOString(),
-            expire_time: c.expireTime.toISOString(),
-            downloaded_at: downloadedAt,
-          })),
-        )
+        .deleteFrom('wechatpay_certificates')
+        .where('serial_no', 'not in', serials)
         .execute();
+      for (const c of list) {
+        const row = {
+          pem: c.pem,
+          effective_time: c.effectiveTime.toISOString(),
+          expire_time: c.expireTime.toISOString(),
+          downloaded_at: downloadedAt,
+        };
+        await trx
+          .insertInto('wechatpay_certificates')
+          .values({ serial_no: c.serialNo, ...row })
+          .onConflict((oc) => oc.column('serial_no').doUpdateSet(row))
+          .execute();
+      }
     });
-    this.seen = downloadedAt;
     return list;
   }
 }

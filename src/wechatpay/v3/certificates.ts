@@ -44,10 +44,10 @@ export interface CertificateSource {
   current(): Promise<readonly PlatformCertificate[]>;
   /**
    * Fresh certificates: downloads them from WeChat and keeps them in place of the old list. A
-   * shared source may return what another instance downloaded moments ago instead (`reason`
-   * says whether a serial is missing from what this instance holds).
+   * shared source may return what another instance downloaded moments ago instead; for an
+   * `unknown_serial` refresh, only a list that holds `serial` (normalised).
    */
-  refresh(reason?: RefreshReason): Promise<readonly PlatformCertificate[]>;
+  refresh(reason?: RefreshReason, serial?: string): Promise<readonly PlatformCertificate[]>;
 }
 
 /** Keeps the certificates in memory; `download` fetches them (usually `downloadCertificates`). */
@@ -128,12 +128,15 @@ export class CertificateVerifier implements Verifier {
     const wanted = normalizeSerial(serial);
     let entry = this.entries.get(wanted);
     if (!entry) {
+      // A refresh already under way may have started before WeChat rotated: when it brings no
+      // such serial, this one may still ask (within the gap), so a new key is never refused.
       if (this.inflight) await this.inflight.catch(reported);
-      else if (this.now() - this.lastUnknownRefresh >= this.unknownSerialGapMs) {
-        this.lastUnknownRefresh = this.now();
-        await this.refresh('unknown_serial').catch(reported);
-      }
       entry = this.entries.get(wanted);
+      if (!entry && this.now() - this.lastUnknownRefresh >= this.unknownSerialGapMs) {
+        this.lastUnknownRefresh = this.now();
+        await this.refresh('unknown_serial', wanted).catch(reported);
+        entry = this.entries.get(wanted);
+      }
     }
     if (!entry) throw unknownSerial(serial, this.describe());
     const now = this.now();
@@ -148,11 +151,11 @@ export class CertificateVerifier implements Verifier {
   }
 
   /** Downloads the certificates now (concurrent calls share one download). */
-  refresh(reason: RefreshReason = 'periodic'): Promise<void> {
+  refresh(reason: RefreshReason = 'periodic', serial?: string): Promise<void> {
     this.inflight ??= (async () => {
       try {
         this.lastRefresh = this.now();
-        this.install(await this.source.refresh(reason));
+        this.install(await this.source.refresh(reason, serial));
         this.options.onRefresh?.({ reason, serials: this.serials() });
       } catch (err) {
         this.options.onRefresh?.({ reason, serials: this.serials(), error: err });

@@ -301,6 +301,42 @@ describe('platform certificates', () => {
     assert.deepEqual(events, ['periodic:1', 'unknown_serial:2', 'unknown_serial:2']);
   });
 
+  it('a refresh under way that started before the rotation does not make the new serial refused', async () => {
+    const ids = await identities();
+    let now = Date.now();
+    let gate: Promise<void> = Promise.resolve();
+    let list = [ids.oldCertificate.certificate];
+    let downloads = 0;
+    const source = new v3.MemoryCertificateSource(async () => {
+      downloads++;
+      const answer = list;
+      await gate;
+      return answer;
+    });
+    const verifier = new v3.CertificateVerifier(source, {
+      now: () => now,
+      refreshIntervalMs: 3600_000,
+    });
+    const check = (signer: v3.Signer) =>
+      v3.verifySignedMessage({ headers: signed(signer), body: BODY }, { verifier });
+    await check(ids.oldCertificate.signer);
+    // A periodic refresh starts and WeChat answers it slowly, with the list of before.
+    let release: () => void = () => undefined;
+    gate = new Promise((r) => {
+      release = r;
+    });
+    now += 3600_000;
+    await check(ids.oldCertificate.signer);
+    // WeChat rotates meanwhile and signs with the new certificate.
+    list = [ids.oldCertificate.certificate, ids.newCertificate.certificate];
+    const pending = check(ids.newCertificate.signer);
+    gate = Promise.resolve();
+    release();
+    const v = await pending;
+    assert.equal(v.serial, v3.normalizeSerial(ids.newCertificate.certificate.serialNo));
+    assert.equal(downloads, 3);
+  });
+
   it('refreshes periodically in the background, going on with the certificates at hand', async () => {
     const ids = await identities();
     let now = Date.now();
