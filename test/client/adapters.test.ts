@@ -102,6 +102,20 @@ describe('adapters', () => {
     assert.deepEqual(uniArgs, { provider: 'wxpay', ...PARAMS });
   });
 
+  test('APIv3 parameters (signType RSA, a 344-character paySign) go through every adapter unchanged', async () => {
+    const rsa = {
+      ...PARAMS,
+      signType: 'RSA' as const,
+      paySign: `${'A1+/'.repeat(85)}ab==`,
+    };
+    for (const adapt of [fromWx, fromTaro, fromUni] as const) {
+      const fake = fakeApi(() => ({ ok: { errMsg: 'requestPayment:ok' } }));
+      await adapt(fake.api as unknown as WxApi).requestPayment(rsa);
+      const { success: _s, fail: _f, provider: _p, ...args } = fake.calls[0]?.options ?? {};
+      assert.deepEqual(args, rsa, adapt.name);
+    }
+  });
+
   test('an object without the APIs (Taro or uni-app on H5, passed whole) is refused by name', () => {
     // On H5 both frameworks link `Taro.request` etc. as named imports: the bare object is empty.
     assert.throws(

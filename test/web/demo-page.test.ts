@@ -3,6 +3,7 @@
  * cashier and watches the order turn PAID; then orders again, closes the cashier and cancels:
  * CLOSING, then CLOSED once WeChat has closed the trade; a product with a stock shows what is
  * left.
+ * The same on APIv3: the RSA parameters go through the page, the client and the cashier.
  * What the screen shows is checked against the server's own records.
  */
 import assert from 'node:assert/strict';
@@ -93,6 +94,35 @@ describe('demo page (/demo/) in Chromium', { skip: skip ?? false }, () => {
     await page.getByTestId('cancel').click();
     await seeText(page.getByTestId('order-status'), '已关闭 Closed');
     await seeText(stock, '库存 2 · 2 left');
+    assert.deepEqual(errors, [], 'no console errors on the page');
+  });
+
+  test('on APIv3 (MINIPAY_WECHATPAY_API=v3): the page and the client pass the RSA parameters through; the cashier pays', async (t) => {
+    const dir = mkdtempSync(join(tmpdir(), 'minipay-web-'));
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    const demo = await startDemo(t, `sqlite:${join(dir, 'demo.sqlite')}`, {
+      plugins: [webPages()],
+      env: { MINIPAY_WECHATPAY_API: 'v3' },
+    });
+    const browser = await launchBrowser(t);
+    const { page, errors } = await openPage(browser, `${demo.url}/demo/`);
+    await page.getByTestId('login').click();
+    await seeText(page.getByTestId('openid'), 'o');
+    await page.getByTestId('buy-prd_sample').click();
+    const cashier = page.frameLocator('[data-testid=cashier]');
+    await seeText(cashier.locator('#amount'), '¥ 0.01');
+    await cashier.locator('#pay').click();
+    await seeText(page.getByTestId('order-status'), '已支付 Paid');
+    const paid = await demo.launched.server.store.db
+      .selectFrom('orders')
+      .selectAll()
+      .where('status', '=', 'PAID')
+      .executeTakeFirstOrThrow();
+    assert.equal(paid.wechatpay_api, 'v3');
+    const trade = demo.sandbox.trade(paid.out_trade_no);
+    assert.equal(trade?.signType, 'RSA', 'the cashier paid with the RSA paySign');
+    const notified = demo.sandbox.notifications().filter((n) => n.outTradeNo === paid.out_trade_no);
+    assert.ok(notified.some((n) => n.format === 'v3' && n.status === 'delivered'));
     assert.deepEqual(errors, [], 'no console errors on the page');
   });
 });
