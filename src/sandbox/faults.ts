@@ -13,6 +13,8 @@ export const V3_ENDPOINTS = [
   '/v3/refund/domestic/refunds',
   '/v3/refund/domestic/refunds/{out_refund_no}',
   '/v3/certificates',
+  '/v3/bill/tradebill',
+  '/v3/billdownload/file',
 ] as const;
 export type V3Endpoint = (typeof V3_ENDPOINTS)[number];
 

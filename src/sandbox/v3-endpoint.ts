@@ -31,8 +31,11 @@ export interface V3Request {
   query: URLSearchParams;
 }
 
-/** What a handler answers: 200 with JSON, or 204. */
-export type V3Answer = { status: 200; json: Json } | { status: 204 };
+/** What a handler answers: 200 with JSON, 204, or a file (a bill: WeChat does not sign it). */
+export type V3Answer =
+  | { status: 200; json: Json }
+  | { status: 204 }
+  | { status: 200; raw: Buffer; contentType: string };
 
 /** A refusal: this HTTP status and `{code, message, detail?}`. */
 export class V3Refusal extends Error {
@@ -60,7 +63,7 @@ export function badField(field: string, rule: string): never {
 export interface V3Response {
   statusCode: number;
   headers: Record<string, string>;
-  body: string;
+  body: string | Buffer;
   /** The handler ran but the caller must never receive this answer (timeoutRate). */
   swallow: boolean;
 }
@@ -107,9 +110,14 @@ export function handleV3(
   let swallow = false;
   try {
     const authenticated = authenticate(request, core);
-    answer = run(endpoint, authenticated, core, handler);
+    const result = run(endpoint, authenticated, core, handler);
     const { faults, random } = core.faults;
     swallow = random.chance(`timeout:${endpoint}`, faults.timeoutRate[endpoint] ?? 0);
+    if ('raw' in result) {
+      const headers = { 'content-type': result.contentType, 'request-id': requestId() };
+      return { statusCode: 200, headers, body: result.raw, swallow };
+    }
+    answer = result;
   } catch (err) {
     if (!(err instanceof V3Refusal)) throw err;
     answer = {
@@ -125,7 +133,7 @@ function run(
   request: V3Request,
   core: SandboxCore,
   handler: (request: V3Request) => V3Answer,
-): { status: number; json?: Json } {
+): { status: number; json?: Json } | { raw: Buffer; contentType: string } {
   const { faults, random } = core.faults;
   const armed = core.faults.spendErrCode(endpoint);
   if (armed !== undefined) {
@@ -135,6 +143,7 @@ function run(
     refuseV3(500, 'SYSTEM_ERROR', '系统错误 (sandbox fault: systemErrorRate)');
   }
   const result = handler(request);
+  if ('raw' in result) return { raw: result.raw, contentType: result.contentType };
   return result.status === 200 ? { status: 200, json: result.json } : { status: 204 };
 }
 

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { request } from 'undici';
 import { WechatPayError } from '../../src/wechatpay/errors.js';
-import { outRefundNo, outTradeNo } from '../../src/wechatpay/index.js';
+import { beijingDate, outRefundNo, outTradeNo, parseBill } from '../../src/wechatpay/index.js';
 import {
   buildAuthorization,
   buildRequestPaymentV3,
@@ -19,6 +19,7 @@ import {
   readPaymentNotification,
   readRefundNotification,
   type Signer,
+  tradeBill,
   WechatPayV3Error,
 } from '../../src/wechatpay/v3/index.js';
 import { api, NotifyReceiver, prepay as prepayV2, sandboxFor, until } from './support.js';
@@ -254,6 +255,31 @@ describe('sandbox APIv3: refunds', () => {
   });
 });
 
+describe('sandbox APIv3: trade bills', () => {
+  test('tradebill: a signed hash and URL, the file by a signed GET, its SHA1 checked; none, not yet', async (t) => {
+    const m = await v3MerchantFor(t);
+    const order = await newOrder(m, NOTIFY, { total: 321 });
+    assert.equal((await pay(m, order)).status, 200);
+    const day = dashed(beijingDate(new Date(m.sandbox.trade(order.outTradeNo)!.paidAt!)));
+    const notYet = await rejected(tradeBill(m.client, { billDate: day }));
+    assert.equal(notYet.code, 'BILL_NOT_READY');
+    assert.equal(notYet.kind, 'later');
+    m.sandbox.advanceClock(2 * 86_400_000);
+    for (const gzip of [false, true]) {
+      const text = await tradeBill(m.client, { billDate: day, gzip });
+      const bill = parseBill(text!);
+      assert.equal(bill.rows.length, 1);
+      assert.equal(bill.rows[0]!.outTradeNo, order.outTradeNo);
+      assert.equal(bill.rows[0]!.settlementFen, 321);
+    }
+    const before = dashed(beijingDate(new Date(Date.parse(`${day}T12:00:00+08:00`) - 86_400_000)));
+    assert.equal(await tradeBill(m.client, { billDate: before }), null);
+    const bad = await signedCall(m, 'GET', '/v3/billdownload/file?token=nonsense', '');
+    assert.equal(bad.status, 400);
+    assert.equal(bad.json.code, 'PARAM_ERROR');
+  });
+});
+
 describe('sandbox APIv3: the merchant request signature is checked', () => {
   test('no Authorization, another key, a stale timestamp, another serial: 401 SIGN_ERROR, nothing made', async (t) => {
     const m = await v3MerchantFor(t);
@@ -413,6 +439,11 @@ describe('sandbox APIv3: platform modes, rotation, probes', () => {
     assert.match(String(served.body.privateKeyPem), /BEGIN PRIVATE KEY/);
   });
 });
+
+/** yyyyMMdd → yyyy-MM-dd, as v3 names days. */
+function dashed(day: string): string {
+  return `${day.slice(0, 4)}-${day.slice(4, 6)}-${day.slice(6)}`;
+}
 
 function auth(
   m: V3Merchant,

@@ -122,5 +122,14 @@ describeOnStores('APIv3 against the sandbox', (stores) => {
     );
     assert.equal(refundFormats[paidV2.outTradeNo], 'v2');
     assert.equal(refundFormats[fresh.order.outTradeNo], 'v3');
+    // The day's bill comes through v3, with the trades of both APIs.
+    const day = sandbox.trade(fresh.order.outTradeNo)!.paidAt!;
+    sandbox.advanceClock(2 * 86_400_000);
+    const date = new Date(Date.parse(day) + 8 * 3600_000).toISOString().slice(0, 10);
+    const bill = await after.server.payments.context.gateway.downloadBill(date, 'SUCCESS');
+    const billed = new Set(bill?.rows.map((r) => r.outTradeNo));
+    for (const o of [pendingV2.order, paidV2, fresh.order]) {
+      assert.ok(billed.has(o.outTradeNo), `${o.outTradeNo} in the bill`);
+    }
   });
 });

@@ -1,7 +1,7 @@
 /**
  * The APIv3 paths of api.mch.weixin.qq.com, at WeChat's own paths so that any v3 SDK works
  * unmodified: JSAPI prepay, the two queries, close, refund create and query,
- * `/v3/certificates`. Bodies reach the pipeline (v3-endpoint.ts) as raw bytes, whatever the
+ * `/v3/certificates`, the trade bill and its download. Bodies reach the pipeline (v3-endpoint.ts) as raw bytes, whatever the
  * Content-Type, because the signature covers the bytes as sent; capped at 64 KiB. Served on
  * the backup domain too; the main domain's paths fail while `primaryDomainFailure` is set.
  */
@@ -9,6 +9,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { certificatesAnswer } from '../../wechatpay/v3/index.js';
 import type { SandboxEngine } from '../engine.js';
 import type { V3Endpoint } from '../faults.js';
+import { applyTradeBill, BILL_DOWNLOAD_PATH, downloadTradeBill } from '../v3-bills.js';
 import { handleV3, refuseV3, type V3Answer, type V3Request } from '../v3-endpoint.js';
 import { createRefund, queryRefund } from '../v3-refunds.js';
 import { closeTrade, prepayJsapi, queryByOutTradeNo, queryByTransactionId } from '../v3-trades.js';
@@ -16,7 +17,12 @@ import type { HeldSockets } from './held-sockets.js';
 import { type DomainRole, failDomain } from './wechat-routes.js';
 
 type Params = Record<string, string>;
-type Handler = (engine: SandboxEngine, request: V3Request, params: Params) => V3Answer;
+type Handler = (
+  engine: SandboxEngine,
+  request: V3Request,
+  params: Params,
+  origin: string,
+) => V3Answer;
 
 const MAX_BODY_BYTES = 64 * 1024;
 
@@ -59,6 +65,13 @@ export const V3_ROUTES: ReadonlyArray<readonly ['GET' | 'POST', string, V3Endpoi
     (e, _r, p) => queryRefund(e.core, e.refunds, p.no!),
   ],
   ['GET', '/v3/certificates', '/v3/certificates', (e) => certificates(e)],
+  [
+    'GET',
+    '/v3/bill/tradebill',
+    '/v3/bill/tradebill',
+    (e, r, _p, o) => applyTradeBill(e.core, r, o),
+  ],
+  ['GET', BILL_DOWNLOAD_PATH, '/v3/billdownload/file', (e, r) => downloadTradeBill(e.core, r)],
 ];
 
 /** `/v3/certificates`: the platform certificates, encrypted; none for a public-key merchant. */
@@ -110,7 +123,8 @@ export async function v3Routes(
             body: Buffer.isBuffer(request.body) ? request.body : undefined,
           },
           engine.core,
-          (r) => handler(engine, r, request.params as Params),
+          (r) =>
+            handler(engine, r, request.params as Params, `${request.protocol}://${request.host}`),
         );
         if (response.swallow) return held.swallow(reply, engine.core.faults.faults.timeoutHoldMs);
         return reply.code(response.statusCode).headers(response.headers).send(response.body);

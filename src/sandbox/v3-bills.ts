@@ -1,0 +1,80 @@
+/**
+ * APIv3 trade bills: `GET /v3/bill/tradebill` answers `{hash_type, hash_value, download_url}`
+ * (signed, like every answer), and the signed GET of `download_url` answers the file itself,
+ * unsigned (WeChat does not sign bill files; the merchant checks the SHA1 of the uncompressed
+ * text). The rows and the text are v2's (bill-records.ts, the protocol layer's `formatBill`):
+ * the same day rules, published at 10:00 Beijing the next day, kept 3 months.
+ *
+ * Decided (docs/sandbox.md, "APIv3"): `download_url` is on the host the merchant asked, and
+ * names the bill in its query (the download is authenticated by the merchant's signature, as
+ * WeChat's is); no trade that day is 400 NO_STATEMENT_EXIST, not published yet 400
+ * STATEMENT_CREATING, a bad or expired date 400 PARAM_ERROR.
+ */
+import { hash } from 'node:crypto';
+import { gzipSync } from 'node:zlib';
+import { formatBill } from '../wechatpay/index.js';
+import { type BillType, billRecords } from './bill-records.js';
+import { billRow } from './bills.js';
+import type { SandboxCore } from './core.js';
+import { badField, refuseV3, type V3Answer, type V3Request } from './v3-endpoint.js';
+
+const TYPES: readonly BillType[] = ['ALL', 'SUCCESS', 'REFUND'];
+export const BILL_DOWNLOAD_PATH = '/v3/billdownload/file';
+
+interface BillName {
+  date: string;
+  type: BillType;
+  gzip: boolean;
+}
+
+/** `GET /v3/bill/tradebill?bill_date=yyyy-MM-dd[&bill_type=][&tar_type=GZIP]`. */
+export function applyTradeBill(core: SandboxCore, { query }: V3Request, origin: string): V3Answer {
+  const name = readName(query.get('bill_date'), query.get('bill_type'), query.get('tar_type'));
+  const text = billText(core, name);
+  const token = Buffer.from(JSON.stringify(name)).toString('base64url');
+  return {
+    status: 200,
+    json: {
+      hash_type: 'SHA1',
+      hash_value: hash('sha1', text, 'hex'),
+      download_url: `${origin}${BILL_DOWNLOAD_PATH}?token=${token}`,
+    },
+  };
+}
+
+/** `GET /v3/billdownload/file?token=…`: the bill, gzipped when it was applied for so. */
+export function downloadTradeBill(core: SandboxCore, { query }: V3Request): V3Answer {
+  let name: BillName;
+  try {
+    const raw = JSON.parse(Buffer.from(query.get('token') ?? '', 'base64url').toString('utf8'));
+    name = readName(raw.date, raw.type, raw.gzip ? 'GZIP' : null);
+  } catch {
+    badField('token', 'is not a download_url of /v3/bill/tradebill');
+  }
+  const text = Buffer.from(billText(core, name), 'utf8');
+  return name.gzip
+    ? { status: 200, raw: gzipSync(text), contentType: 'application/x-gzip' }
+    : { status: 200, raw: text, contentType: 'text/plain; charset=utf-8' };
+}
+
+function readName(date: unknown, type: unknown, tar: unknown): BillName {
+  if (typeof date !== 'string' || !/^\d{4}-\d{2}-\d{2}$/.test(date)) {
+    badField('bill_date', 'must be yyyy-MM-dd');
+  }
+  const billType = (type ?? 'ALL') as BillType;
+  if (!TYPES.includes(billType)) badField('bill_type', `must be one of ${TYPES.join(', ')}`);
+  if (tar !== null && tar !== undefined && tar !== 'GZIP') badField('tar_type', 'must be GZIP');
+  return { date, type: billType, gzip: tar === 'GZIP' };
+}
+
+function billText(core: SandboxCore, name: BillName): string {
+  const selection = billRecords(core, name.date.replaceAll('-', ''), name.type);
+  if (!selection.ok) {
+    if (selection.reason === 'not_ready') {
+      refuseV3(400, 'STATEMENT_CREATING', '账单生成中，请在次日上午10点以后再下载');
+    }
+    badField('bill_date', `is not a day with a bill (${selection.reason.replace('_', ' ')})`);
+  }
+  if (selection.records.length === 0) refuseV3(400, 'NO_STATEMENT_EXIST', '当前账单不存在');
+  return formatBill(name.type, selection.records.map(billRow));
+}
