@@ -1,19 +1,21 @@
 /**
  * `minipay doctor`: before going live, checks the keys, the credentials against WeChat, the
  * clock, the notify URL and the database, one finding each. A new check is a `Check` added to
- * CHECKS (APIv3's key and certificate checks go in key-checks.ts).
+ * CHECKS (each says with `applies` whether it concerns APIv2 or APIv3).
  */
 import type { Check, DoctorContext, Finding } from './check.js';
 import { databaseCheck } from './database-check.js';
 import { keyChecks } from './key-checks.js';
 import { notifyChecks } from './notify-url-checks.js';
 import { wechatChecks } from './wechat-checks.js';
+import { v3CredentialsCheck } from './wechat-v3-checks.js';
 
 export type { Check, DoctorContext, Finding } from './check.js';
 
 /** Every check, in the order printed. */
 export const CHECKS: readonly Check[] = [
   ...keyChecks,
+  v3CredentialsCheck,
   ...wechatChecks,
   ...notifyChecks,
   databaseCheck,

@@ -1,22 +1,20 @@
 /**
- * The keys and certificates given, checked offline before any call: today the APIv2 key.
- * APIv3's (the merchant private key against its certificate's public key, the platform
- * certificates or public key) belong here as further checks.
+ * The keys given, checked offline before any call: the APIv2 key. APIv3's pieces are checked
+ * when the configuration is read (src/app/wechatpay-v3-config.ts), against WeChat in
+ * wechat-v3-checks.ts.
  */
 import { type Check, fail, pass } from './check.js';
 
 const V2_KEY = /^[0-9A-Za-z]{32}$/;
 
-/** What the v2 checks say of a shop on APIv3 alone (its keys were checked by the configuration). */
-export const V3_ONLY =
-  'skipped: no APIv2 key, the shop is on APIv3 alone (its keys were checked when the configuration was read; doctor has no APIv3 call yet)';
-
 export const v2KeyCheck: Check = {
   name: 'APIv2 key',
+  // On APIv3 alone there is none; the APIv3 keys are checked when the configuration is read.
+  applies: ({ merchant }) => merchant.mchKey !== undefined,
   async run({ merchant }) {
-    if (merchant.mchKey === undefined) return pass(V3_ONLY);
-    const { length } = merchant.mchKey;
-    if (!V2_KEY.test(merchant.mchKey)) {
+    const key = merchant.mchKey!;
+    const { length } = key;
+    if (!V2_KEY.test(key)) {
       return fail(
         `MINIPAY_MCH_KEY has ${length} characters; an APIv2 key is 32 letters and digits: copy it again from the merchant platform (账户中心 → API安全 → APIv2密钥)`,
       );

@@ -12,7 +12,6 @@ import { randomBytes } from 'node:crypto';
 import { exchange } from '../wechatpay/http.js';
 import { code2Session, WechatPayError, WechatPayV2Client } from '../wechatpay/index.js';
 import { type Check, type Finding, fail, pass } from './check.js';
-import { V3_ONLY } from './key-checks.js';
 
 const TIMEOUT_MS = 10_000;
 
@@ -22,13 +21,13 @@ const MADE_UP_LOGIN_CODE = 'minipay-doctor-made-up-code';
 
 export const payCredentialsCheck: Check = {
   name: 'WeChat Pay credentials',
+  applies: ({ merchant }) => merchant.mchKey !== undefined,
   async run({ config, merchant }) {
-    if (merchant.mchKey === undefined) return pass(V3_ONLY);
     const client = new WechatPayV2Client({
       baseUrl: config.wechatPayBaseUrl,
       appId: merchant.appId,
       mchId: merchant.mchId,
-      key: merchant.mchKey,
+      key: merchant.mchKey!,
       signType: config.signType,
       timeoutMs: TIMEOUT_MS,
       retry: { attempts: 0 },
