@@ -150,6 +150,46 @@ describe('state file', () => {
     );
   });
 
+  test('APIv3 keys (platform and demo merchant) and a rotation survive a restart', async (t) => {
+    const stateFile = tempFile(t);
+    const first = await startSandbox({ stateFile, v3: { platformMode: 'certificate' } });
+    const rotated = await first.rotateV3();
+    const merchant = first.demoMerchant;
+    await first.close();
+    const second = await startSandbox({ stateFile, v3: { platformMode: 'certificate' } });
+    t.after(() => second.close());
+    assert.deepEqual(second.v3Platform(), rotated);
+    assert.deepEqual(second.demoMerchant, merchant);
+  });
+
+  test('a state file of schema 1 (before APIv3) is upgraded in place, its rows kept', (t) => {
+    const stateFile = tempFile(t);
+    const old = new Database(stateFile);
+    old.exec(`CREATE TABLE refunds (refund_id TEXT PRIMARY KEY, mch_id TEXT NOT NULL,
+      out_refund_no TEXT NOT NULL, out_trade_no TEXT NOT NULL, transaction_id TEXT NOT NULL,
+      total_fee INTEGER NOT NULL, refund_fee INTEGER NOT NULL, refund_desc TEXT,
+      refund_account TEXT NOT NULL, source TEXT NOT NULL, status TEXT NOT NULL, notify_url TEXT,
+      params TEXT NOT NULL, created_at INTEGER NOT NULL, settle_at INTEGER NOT NULL,
+      outcome TEXT NOT NULL, settled_at INTEGER, recv_account TEXT NOT NULL,
+      UNIQUE (mch_id, out_refund_no));
+    CREATE TABLE deliveries (id INTEGER PRIMARY KEY AUTOINCREMENT, kind TEXT NOT NULL,
+      out_trade_no TEXT NOT NULL, out_refund_no TEXT, url TEXT NOT NULL, body TEXT NOT NULL,
+      status TEXT NOT NULL, attempts INTEGER NOT NULL, next_at INTEGER,
+      created_at INTEGER NOT NULL, delivered_at INTEGER);
+    INSERT INTO deliveries (kind, out_trade_no, url, body, status, attempts, created_at)
+      VALUES ('payment', 'T-OLD', 'http://127.0.0.1:9/n', '<xml/>', 'delivered', 1, 1);`);
+    old.pragma('user_version = 1');
+    old.close();
+    const state = new SandboxState(stateFile);
+    t.after(() => state.close());
+    assert.equal(state.deliveries.all()[0]?.format, 'v2');
+    const check = new Database(stateFile, { readonly: true });
+    t.after(() => check.close());
+    assert.equal(check.pragma('user_version', { simple: true }), 2);
+    const columns = check.prepare('PRAGMA table_info(refunds)').all() as { name: string }[];
+    assert.ok(columns.some((c) => c.name === 'api'));
+  });
+
   test('a state file from a newer minipay is refused, not rewritten', async (t) => {
     const stateFile = tempFile(t);
     const db = new Database(stateFile);
