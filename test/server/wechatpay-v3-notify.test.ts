@@ -1,7 +1,8 @@
 /**
- * POST /wechatpay/v3/notify against hostile input, on the real server with the v3 gateway:
- * every refusal is a 4xx `{code: FAIL}` and leaves the PENDING order as it was; the genuine
- * notification pays it once, and its replay is acknowledged without a second change. The
+ * POST /wechatpay/v3/notify and /refund-notify against hostile input, on the real server with
+ * the v3 gateway: every refusal is a 4xx `{code: FAIL}` and leaves the PENDING order (or the
+ * PROCESSING refund) as it was; the genuine notification pays it (settles it) once, and its
+ * replay is acknowledged without a second change. The
  * notifications are signed with a WeChat Pay public key the test holds (the server verifies
  * with it, and with the sandbox's key for the sandbox's answers), so that each can be altered
  * and signed again: the tampering then reaches decryption, not only the signature check.
@@ -33,8 +34,8 @@ interface Sent {
   headers: Record<string, string | string[]>;
 }
 
-async function post(s: SandboxServer, sent: Sent) {
-  const res = await request(`${s.server.url}/wechatpay/v3/notify`, {
+async function post(s: SandboxServer, sent: Sent, path = '/wechatpay/v3/notify') {
+  const res = await request(`${s.server.url}${path}`, {
     method: 'POST',
     body: sent.body,
     headers: sent.headers,
@@ -62,7 +63,7 @@ async function paidEvents(s: SandboxServer, id: string): Promise<number> {
 
 describeOnStores('POST /wechatpay/v3/notify: hostile input', (stores) => {
   test('missing or repeated headers, stale or future times, unknown serial, probes, altered ciphertext, tag or AAD, another key, not JSON, oversized, wrong amount or merchant: refused, nothing changes; the genuine one pays once, its replay changes nothing', async (t) => {
-    const sandbox = await startSandbox({ timeScale: 1000 });
+    const sandbox = await startSandbox({ timeScale: 1000, faults: { refundDelayMs: 86_400_000 } });
     t.after(() => sandbox.close());
     const ours = await generatePublicKeyIdentity();
     const stranger = await generatePublicKeyIdentity();
@@ -87,11 +88,13 @@ describeOnStores('POST /wechatpay/v3/notify: hostile input', (stores) => {
       gateway,
     });
     const p = await s.pendingOrder(1);
+    // Paid at WeChat (so that it can be refunded there), its notification left to the test.
+    sandbox.pay({ ...p.payment, openid: p.openid, notify: false });
     const resource: Json = {
       appid: c.appId,
       mchid: c.mchId,
       out_trade_no: p.order.outTradeNo,
-      transaction_id: '4200000000202412050000000001',
+      transaction_id: sandbox.trade(p.order.outTradeNo)!.transactionId,
       trade_type: 'JSAPI',
       trade_state: 'SUCCESS',
       trade_state_desc: '支付成功',
@@ -109,6 +112,8 @@ describeOnStores('POST /wechatpay/v3/notify: hostile input', (stores) => {
     const now = Math.floor(Date.now() / 1000);
     const make = (
       o: {
+        eventType?: string;
+        originalType?: string;
         resource?: Json;
         key?: ApiV3Key;
         signer?: PublicKeyIdentity;
@@ -119,8 +124,8 @@ describeOnStores('POST /wechatpay/v3/notify: hostile input', (stores) => {
       const signer = (o.signer ?? ours).signer;
       const built = buildNotification(
         {
-          eventType: 'TRANSACTION.SUCCESS',
-          originalType: 'transaction',
+          eventType: o.eventType ?? 'TRANSACTION.SUCCESS',
+          originalType: o.originalType ?? 'transaction',
           resource: o.resource ?? resource,
         },
         { apiV3Key: o.key ?? apiV3Key, signer, timestamp: String(o.timestamp ?? now) },
@@ -241,5 +246,70 @@ describeOnStores('POST /wechatpay/v3/notify: hostile input', (stores) => {
     const replay = await post(s, genuine);
     assert.equal(replay.status, 204, replay.text);
     assert.equal(await paidEvents(s, p.order.id), 1);
+
+    // The refund callback: a PROCESSING refund, then notifications about it.
+    const made = await s.admin('POST', `/admin/v1/orders/${p.order.id}/refunds`, {
+      body: { amountFen: 100 },
+      headers: { 'idempotency-key': `v3-hostile-${p.order.id}` },
+    });
+    assert.equal(made.status, 201, made.text);
+    const refundRow = () =>
+      s.server.store.db
+        .selectFrom('refunds')
+        .selectAll()
+        .where('order_id', '=', p.order.id)
+        .executeTakeFirstOrThrow();
+    const row = await refundRow();
+    assert.equal(row.status, 'PROCESSING');
+    const refundResource: Json = {
+      mchid: c.mchId,
+      transaction_id: resource.transaction_id,
+      out_trade_no: p.order.outTradeNo,
+      refund_id: sandbox.refund(row.out_refund_no)!.refundId,
+      out_refund_no: row.out_refund_no,
+      refund_status: 'SUCCESS',
+      success_time: formatRfc3339(new Date()),
+      user_received_account: '支付用户零钱',
+      amount: {
+        total: p.order.totalFen,
+        refund: 100,
+        payer_total: p.order.totalFen,
+        payer_refund: 100,
+      },
+    };
+    const refundNotice = (o: Parameters<typeof make>[0] = {}) =>
+      make({ eventType: 'REFUND.SUCCESS', originalType: 'refund', resource: refundResource, ...o });
+    const refundCases: [string, Sent][] = [
+      [
+        'a probe',
+        (() => {
+          const sent = refundNotice();
+          return { ...sent, headers: { ...sent.headers, 'Wechatpay-Signature': probeSignature() } };
+        })(),
+      ],
+      [
+        'ciphertext altered (signed again)',
+        refundNotice({
+          alter: (j) => {
+            j.resource.ciphertext = flip(j.resource.ciphertext!, 3);
+          },
+        }),
+      ],
+      ['a payment event at the refund path', make()],
+      ['another merchant', refundNotice({ resource: { ...refundResource, mchid: '1234567890' } })],
+      ['6 minutes old', refundNotice({ timestamp: now - 360 })],
+      ['an unknown serial', refundNotice({ signer: stranger })],
+    ];
+    for (const [name, sent] of refundCases) {
+      const r = await post(s, sent, '/wechatpay/v3/refund-notify');
+      assert.equal(r.status, 400, `${name}: ${r.text}`);
+      assert.equal(JSON.parse(r.text).code, 'FAIL', name);
+      assert.equal((await refundRow()).status, 'PROCESSING', name);
+    }
+    const settled = refundNotice();
+    assert.equal((await post(s, settled, '/wechatpay/v3/refund-notify')).status, 204);
+    assert.equal((await refundRow()).status, 'SUCCESS');
+    assert.equal((await post(s, settled, '/wechatpay/v3/refund-notify')).status, 204);
+    assert.equal((await refundRow()).status, 'SUCCESS');
   });
 });
