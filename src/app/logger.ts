@@ -31,6 +31,12 @@ export const REDACT_PATHS = [
   '*.merchant',
   'paySign',
   '*.paySign',
+  'apiV3Key',
+  '*.apiV3Key',
+  'privateKeyPem',
+  '*.privateKeyPem',
+  'wechatpayV3',
+  '*.wechatpayV3',
 ];
 
 /** A redacting logger; writes to stdout unless given another destination (the CLI: stderr). */

@@ -24,3 +24,15 @@ test('an error no setting explains has no advice', () => {
   assert.equal(line.err?.message, 'disk full');
   assert.equal(line.err?.advice, undefined);
 });
+
+test('APIv3 secrets are redacted wherever a configuration or its parts are logged', () => {
+  const lines: string[] = [];
+  const logger = createLogger('info', { write: (line: string) => lines.push(line) });
+  const v3 = { privateKeyPem: 'PRIVATE-PEM', certSerial: 'ABC', apiV3Key: 'V3KEY' };
+  logger.info({ config: { wechatpayV3: v3 } }, 'a');
+  logger.info({ wechatpayV3: v3 }, 'b');
+  logger.info({ credentials: v3 }, 'c');
+  for (const line of lines) {
+    assert.doesNotMatch(line, /PRIVATE-PEM|V3KEY/, line);
+  }
+});
