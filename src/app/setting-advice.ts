@@ -17,6 +17,8 @@ export const SETTING_VARIABLES: Readonly<Record<WechatPaySetting, readonly strin
   clientCertificate: [],
   baseUrl: ['MINIPAY_WECHATPAY_BASE_URL'],
   backupBaseUrl: ['MINIPAY_WECHATPAY_BACKUP_BASE_URL'],
+  privateKey: ['MINIPAY_MCH_PRIVATE_KEY_FILE'],
+  serialNo: ['MINIPAY_MCH_CERT_SERIAL'],
 };
 
 /**

@@ -17,7 +17,8 @@ export type WechatPayErrorKind = 'ambiguous' | 'rejected' | 'later' | 'config' |
 
 /**
  * The merchant settings the protocol layer can blame, by the names of its own options
- * (`WechatPayV2ClientOptions`, `Code2SessionOptions`). An application maps them to its own
+ * (`WechatPayV2ClientOptions`, `Code2SessionOptions`, and APIv3's signer: the merchant
+ * private key and its certificate serial). An application maps them to its own
  * configuration; the protocol layer knows nothing of how that is spelt.
  */
 export const WECHATPAY_SETTINGS = [
@@ -29,6 +30,8 @@ export const WECHATPAY_SETTINGS = [
   'clientCertificate',
   'baseUrl',
   'backupBaseUrl',
+  'privateKey',
+  'serialNo',
 ] as const;
 export type WechatPaySetting = (typeof WECHATPAY_SETTINGS)[number];
 

@@ -3,12 +3,15 @@ import { readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
 import { ConfigError, loadConfig } from '../../src/app/config.js';
 import { SETTING_VARIABLES, settingAdvice } from '../../src/app/setting-advice.js';
+import { V3_VARIABLES } from '../../src/app/wechatpay-v3-config.js';
+import { toGatewayError } from '../../src/payments/gateway/wechatpay-v2-gateway.js';
 import {
   errCodeError,
   returnFailError,
   WECHATPAY_SETTINGS,
   WechatPayError,
 } from '../../src/wechatpay/index.js';
+import { errorFromAnswer } from '../../src/wechatpay/v3/index.js';
 
 const LIVE = {
   MINIPAY_APPID: 'wx0123456789abcdef',
@@ -33,7 +36,13 @@ describe('setting advice: protocol settings → environment variables', () => {
     assert.deepEqual(Object.keys(SETTING_VARIABLES).sort(), [...WECHATPAY_SETTINGS].sort());
     const docs = readFileSync(new URL('../../docs/configuration.md', import.meta.url), 'utf8');
     for (const variable of Object.values(SETTING_VARIABLES).flat()) {
-      const refused = problems({ ...LIVE, [variable]: 'not a valid value' });
+      // The APIv3 variables are read on APIv3 only.
+      const api = V3_VARIABLES.includes(variable as never) ? 'v3' : 'v2';
+      const refused = problems({
+        ...LIVE,
+        MINIPAY_WECHATPAY_API: api,
+        [variable]: 'not a valid value',
+      });
       assert.ok(
         refused.some((p) => p.startsWith(variable)),
         `${variable} is read and checked by loadConfig: ${refused.join('; ')}`,
@@ -79,5 +88,24 @@ describe('setting advice: protocol settings → environment variables', () => {
     assert.equal(settingAdvice(errCodeError('/pay/closeorder', 'ORDERPAID')), undefined);
     assert.equal(settingAdvice(new Error('boom')), undefined);
     assert.equal(settingAdvice('not an error'), undefined);
+  });
+});
+
+describe('APIv3 refusals name the APIv3 variables', () => {
+  test('SIGN_ERROR: the private key and its serial; APPID_MCHID_NOT_MATCH: the ids', () => {
+    const sign = errorFromAnswer(
+      'POST /v3/pay/transactions/jsapi',
+      401,
+      { code: 'SIGN_ERROR', message: '签名错误' },
+      { verified: true },
+    );
+    assert.equal(
+      settingAdvice(toGatewayError(sign)),
+      'check MINIPAY_MCH_PRIVATE_KEY_FILE and MINIPAY_MCH_CERT_SERIAL',
+    );
+    const ids = errorFromAnswer('x', 400, { code: 'APPID_MCHID_NOT_MATCH' }, {});
+    assert.equal(settingAdvice(ids), 'check MINIPAY_APPID and MINIPAY_MCHID');
+    const business = errorFromAnswer('x', 403, { code: 'ORDERPAID' }, {});
+    assert.equal(settingAdvice(business), undefined);
   });
 });

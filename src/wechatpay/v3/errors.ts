@@ -8,7 +8,7 @@
  * then from the status: 5xx `ambiguous`, 429 `later`, 401/403 (and a 3xx: a wrong base URL)
  * `config`, other 4xx `rejected`.
  */
-import { WechatPayError, type WechatPayErrorKind } from '../errors.js';
+import { WechatPayError, type WechatPayErrorKind, type WechatPaySetting } from '../errors.js';
 
 export interface V3ErrorDetails {
   status?: number;
@@ -23,6 +23,7 @@ export interface V3ErrorDetails {
   verified?: boolean;
   description?: string;
   cause?: unknown;
+  settings?: readonly WechatPaySetting[];
 }
 
 export class WechatPayV3Error extends WechatPayError {
@@ -37,7 +38,11 @@ export class WechatPayV3Error extends WechatPayError {
     message: string,
     details: V3ErrorDetails = {},
   ) {
-    super(kind, code, message, { cause: details.cause, description: details.description });
+    super(kind, code, message, {
+      cause: details.cause,
+      description: details.description,
+      settings: details.settings,
+    });
     this.status = details.status;
     this.detail = details.detail;
     this.requestId = details.requestId;
@@ -48,6 +53,8 @@ export class WechatPayV3Error extends WechatPayError {
 export interface Advice {
   kind: WechatPayErrorKind;
   advice: string;
+  /** The settings that, wrong, explain a `config` refusal (errors.ts `WECHATPAY_SETTINGS`). */
+  settings?: readonly WechatPaySetting[];
 }
 
 /** Every documented v3 error code minipay's products can meet: its kind and what to do. */
@@ -64,10 +71,15 @@ export const V3_ERROR_CODES: Readonly<Record<string, Advice>> = {
     kind: 'config',
     advice:
       'WeChat refused the signature: check that the private key is the one of the merchant API certificate whose serial you send, and this machine clock',
+    settings: ['privateKey', 'serialNo'],
   },
   NO_AUTH: { kind: 'config', advice: 'the merchant lacks this API permission; apply for it' },
-  APPID_MCHID_NOT_MATCH: { kind: 'config', advice: 'the AppID is not bound to this mchid' },
-  MCH_NOT_EXISTS: { kind: 'config', advice: 'WeChat has no such mchid' },
+  APPID_MCHID_NOT_MATCH: {
+    kind: 'config',
+    advice: 'the AppID is not bound to this mchid',
+    settings: ['appId', 'mchId'],
+  },
+  MCH_NOT_EXISTS: { kind: 'config', advice: 'WeChat has no such mchid', settings: ['mchId'] },
   ORDER_NOT_EXIST: { kind: 'rejected', advice: 'WeChat has no such order; check out_trade_no' },
   RESOURCE_NOT_EXISTS: { kind: 'rejected', advice: 'WeChat has no such refund or resource' },
   ORDER_CLOSED: { kind: 'rejected', advice: 'the order is closed; use a new out_trade_no' },
@@ -142,6 +154,7 @@ export function errorFromAnswer(
     status,
     detail: answer?.detail,
     description: said,
+    settings: kind === 'config' ? known?.settings : undefined,
     ...details,
   });
 }
