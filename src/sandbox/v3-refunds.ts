@@ -16,7 +16,7 @@ import type { TradeRow } from './state/trade-store.js';
 import { checkNotifyUrl, MAX_TOTAL_FEE } from './trades.js';
 import { V2Invalid, V2Refusal } from './v2-endpoint.js';
 import { badField, refuseV3, type V3Answer, type V3Request } from './v3-endpoint.js';
-import { bytes, object, optionalString, string } from './v3-trades.js';
+import { bytes, object, optionalString, string } from './v3-fields.js';
 
 export const V3_REFUND_STATUS: Readonly<Record<RefundStatus, string>> = {
   PROCESSING: 'PROCESSING',

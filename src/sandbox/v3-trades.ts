@@ -10,7 +10,7 @@
  * `notify_url` may be http (a local merchant), as in v2.
  */
 import { isIP } from 'node:net';
-import { OUT_TRADE_NO_PATTERN, utf8Length } from '../wechatpay/index.js';
+import { OUT_TRADE_NO_PATTERN } from '../wechatpay/index.js';
 import { formatRfc3339, type Json, parseRfc3339 } from '../wechatpay/v3/index.js';
 import { type SandboxCore, scaled } from './core.js';
 import { prepayId } from './identifiers.js';
@@ -26,6 +26,7 @@ import {
 } from './trades.js';
 import { V2Invalid } from './v2-endpoint.js';
 import { badField, refuseV3, type V3Answer, type V3Request } from './v3-endpoint.js';
+import { bytes, object, optionalString, string } from './v3-fields.js';
 
 /** The `signType` of a v3 trade's `wx.requestPayment`, and its mark in the trade table. */
 export const V3_SIGN_TYPE = 'RSA';
@@ -260,43 +261,4 @@ function canonical(json: Json): string {
         )
       : v;
   return JSON.stringify(sort(json));
-}
-
-export function string(json: Json, name: string, maxChars: number): string {
-  const v = json[name];
-  if (v === undefined || v === null || v === '') {
-    refuseV3(400, 'PARAM_ERROR', `缺少参数 ${name}`, { field: name, location: 'body' });
-  }
-  if (typeof v !== 'string') badField(name, 'must be a string');
-  if (v.length > maxChars) badField(name, `must be at most ${maxChars} characters`);
-  return v;
-}
-
-export function optionalString(json: Json, name: string): string | undefined {
-  const v = json[name];
-  if (v === undefined || v === null) return undefined;
-  if (typeof v !== 'string') badField(name, 'must be a string');
-  return v;
-}
-
-export function object(json: Json, name: string): Json {
-  const v = json[name];
-  if (v === undefined || v === null) {
-    refuseV3(400, 'PARAM_ERROR', `缺少参数 ${name}`, { field: name, location: 'body' });
-  }
-  if (typeof v !== 'object' || Array.isArray(v)) badField(name, 'must be an object');
-  return v as Json;
-}
-
-/** A text field within `max` bytes of UTF-8, refused in WeChat's observed words. */
-export function bytes(name: string, value: string, max: number): void {
-  const n = utf8Length(value);
-  if (n > max) {
-    refuseV3(
-      400,
-      'PARAM_ERROR',
-      `输入源“/body/${name}”映射到值字段“${name}”字符串规则校验失败，字节数 ${n}，大于最大值 ${max}`,
-      { field: name, location: 'body' },
-    );
-  }
 }
