@@ -220,6 +220,34 @@ describe('sandbox APIv3: refunds', () => {
     assert.equal(n.refund.amount.refund, 40);
   });
 
+  test('a refund made in the merchant portal for a v3 trade is notified in v3 (REFUND.CLOSED)', async (t) => {
+    const receiver = await NotifyReceiver.start(t);
+    receiver.reply = () => ({ status: 204 });
+    const m = await v3MerchantFor(t, { refundNotifyUrl: receiver.url });
+    const order = await newOrder(m, receiver.url);
+    assert.equal((await pay(m, order)).status, 200);
+    await receiver.waitFor(1);
+    const made = await api(m.sandbox, 'POST', `/sandbox/v1/trades/${order.outTradeNo}/refunds`, {
+      refundFen: 30,
+      outcome: 'REFUNDCLOSE',
+      delayMs: 0,
+    });
+    assert.equal(made.status, 201, JSON.stringify(made.body));
+    await receiver.waitFor(2);
+    const got = receiver.received[1]!;
+    const n = await readRefundNotification(
+      { headers: got.headers, body: got.body },
+      {
+        verifier: m.verifier,
+        apiV3Key: loadApiV3Key(m.sandbox.credentials.apiV3Key),
+        mchId: m.sandbox.credentials.mchId,
+      },
+    );
+    assert.equal(n.eventType, 'REFUND.CLOSED');
+    assert.equal(n.refund.refundStatus, 'CLOSED');
+    assert.equal(n.refund.amount.refund, 30);
+  });
+
   test('the shared rules answer v3 codes: more than left, unknown trade, unknown refund', async (t) => {
     const m = await v3MerchantFor(t);
     const order = await newOrder(m);
