@@ -50,9 +50,9 @@ module.exports = {
     ),
     layer(
       'sandbox-plays-wechat-only',
-      'The simulator signs and verifies with the protocol layer and nothing else of minipay.',
+      'The simulator signs and verifies with the protocol layers and nothing else of minipay.',
       '^src/sandbox/',
-      '^src/(?!sandbox/|wechatpay/)',
+      '^src/(?!sandbox/|wechatpay/|miniprogram-api/)',
     ),
     layer(
       'server-below-the-app',

@@ -10,7 +10,9 @@ import {
   type Faults,
   type MchEndpoint,
   mergeFaults,
+  type PlatformEndpoint,
   spendErrCode,
+  spendPlatformErrcode,
 } from './faults.js';
 import { SeededRandom } from './random.js';
 import type { SandboxState } from './state/sandbox-state.js';
@@ -80,6 +82,15 @@ export class FaultSwitch {
     this.current = spent.faults;
     this.persist();
     return spent.errCode;
+  }
+
+  /** The errcode armed for the next call of a platform path (platformErrcodes), spending one. */
+  spendPlatformErrcode(path: PlatformEndpoint): number | undefined {
+    const spent = spendPlatformErrcode(this.current, path);
+    if (!spent) return undefined;
+    this.current = spent.faults;
+    this.persist();
+    return spent.errcode;
   }
 
   /** Whether this closeorder answers SUCCESS without closing (closeLeavesNotpay), spending one. */

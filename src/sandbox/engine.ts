@@ -1,6 +1,6 @@
 /**
- * The simulated WeChat, without HTTP: trades, refunds, login codes, notifications and the
- * user's payments wired together. The HTTP app (http/app.ts) and the programmatic API
+ * The simulated WeChat, without HTTP: trades, refunds, login codes, notifications, the
+ * user's payments and the mini program platform wired together. The HTTP app (http/app.ts) and the programmatic API
  * (index.ts) are two doors into the same engine.
  */
 import { request } from 'undici';
@@ -9,6 +9,7 @@ import type { SandboxCore } from './core.js';
 import type { Faults, RefundOutcome } from './faults.js';
 import { issueLoginCode } from './login.js';
 import { type NotificationLogEntry, Notifier, type ReplyJudge } from './notifier.js';
+import { MiniProgramPlatform } from './platform/platform.js';
 import { Refunds } from './refunds.js';
 import type { RefundRow } from './state/refund-store.js';
 import type { TradeRow } from './state/trade-store.js';
@@ -55,6 +56,7 @@ export interface PrepayInfo {
 export class SandboxEngine {
   readonly notifier: Notifier;
   readonly refunds: Refunds;
+  readonly platform: MiniProgramPlatform;
 
   constructor(
     readonly core: SandboxCore,
@@ -62,6 +64,7 @@ export class SandboxEngine {
   ) {
     this.notifier = new Notifier(core, (status, body) => format?.accepted(status, body) ?? false);
     this.refunds = new Refunds(core, (refund) => this.refundSettled(refund));
+    this.platform = new MiniProgramPlatform(core);
   }
 
   start(): void {
@@ -72,6 +75,7 @@ export class SandboxEngine {
   async close(): Promise<void> {
     this.refunds.stop();
     await this.notifier.close();
+    await this.platform.pushes.close();
   }
 
   /** `wx.login`: a one-time code for `openid` (a new user when none is given). */

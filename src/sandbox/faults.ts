@@ -18,9 +18,8 @@ export const V3_ENDPOINTS = [
 ] as const;
 export type V3Endpoint = (typeof V3_ENDPOINTS)[number];
 
-/** The WeChat paths whose answers can be made to fail. */
-export const FAULT_ENDPOINTS = [
-  '/sns/jscode2session',
+/** The api.mch.weixin.qq.com paths (APIv2 and APIv3), served on both domains. */
+const MCH_ENDPOINTS = [
   '/pay/unifiedorder',
   '/pay/orderquery',
   '/pay/closeorder',
@@ -29,11 +28,30 @@ export const FAULT_ENDPOINTS = [
   '/pay/downloadbill',
   ...V3_ENDPOINTS,
 ] as const;
-export type FaultEndpoint = (typeof FAULT_ENDPOINTS)[number];
-/** The api.mch.weixin.qq.com paths (everything but login), served on both domains. */
-export type MchEndpoint = Exclude<FaultEndpoint, '/sns/jscode2session'>;
+export type MchEndpoint = (typeof MCH_ENDPOINTS)[number];
 /** The APIv2 (XML) paths. */
 export type V2Endpoint = Exclude<MchEndpoint, V3Endpoint>;
+
+/** The mini program platform's JSON paths (api.weixin.qq.com, platform/). */
+export const PLATFORM_ENDPOINTS = [
+  '/cgi-bin/stable_token',
+  '/wxa/sec/order/upload_shipping_info',
+  '/wxa/sec/order/get_order',
+  '/wxa/sec/order/is_trade_managed',
+  '/wxa/sec/order/notify_confirm_receive',
+  '/cgi-bin/express/delivery/open_msg/get_delivery_list',
+  '/cgi-bin/message/subscribe/send',
+  '/wxa/business/getuserphonenumber',
+] as const;
+export type PlatformEndpoint = (typeof PLATFORM_ENDPOINTS)[number];
+
+/** The WeChat paths whose answers can be made to fail. */
+export const FAULT_ENDPOINTS = [
+  '/sns/jscode2session',
+  ...MCH_ENDPOINTS,
+  ...PLATFORM_ENDPOINTS,
+] as const;
+export type FaultEndpoint = (typeof FAULT_ENDPOINTS)[number];
 
 /** How the main domain fails while `primaryDomainFailure` is set (the backup keeps working). */
 export const DOMAIN_FAILURES = ['none', 'reset', 'http503', 'hang'] as const;
@@ -56,7 +74,7 @@ export interface Faults {
   reorderNotifies: boolean;
   /** A payment succeeds but its notification is never sent, at this rate. */
   neverNotifyRate: number;
-  /** Answer SYSTEMERROR (without acting) on these paths at these rates. */
+  /** Answer SYSTEMERROR (the platform's paths: errcode -1) without acting, at these rates. */
   systemErrorRate: Partial<Record<FaultEndpoint, number>>;
   /** Act, then never answer (the connection is dropped after `timeoutHoldMs`), at these rates. */
   timeoutRate: Partial<Record<FaultEndpoint, number>>;
@@ -65,6 +83,11 @@ export interface Faults {
    * `{"/secapi/pay/refund": {"NOTENOUGH": 2}}`. Counts go down as they are used.
    */
   errCodes: Partial<Record<MchEndpoint, Record<string, number>>>;
+  /**
+   * The next N calls of a mini program platform path answer this errcode without acting:
+   * `{"/wxa/sec/order/upload_shipping_info": {"45011": 2}}` (frequency limit twice).
+   */
+  platformErrcodes: Partial<Record<PlatformEndpoint, Record<string, number>>>;
   /** The next N closeorder calls answer SUCCESS but leave the trade as it was (seen at WeChat). */
   closeLeavesNotpay: number;
   /** Signed answers of these paths leave out `appid` and `mch_id`, at these rates (seen at WeChat). */
@@ -94,6 +117,7 @@ export function defaultFaults(seed: number): Faults {
     systemErrorRate: {},
     timeoutRate: {},
     errCodes: {},
+    platformErrcodes: {},
     closeLeavesNotpay: 0,
     omitMerchantIdsRate: {},
     primaryDomainFailure: 'none',
@@ -126,6 +150,9 @@ export function mergeFaults(current: Faults, change: unknown): Faults {
       Object.entries(current.errCodes).map(([path, codes]) => [path, { ...codes }]),
     ),
     omitMerchantIdsRate: { ...current.omitMerchantIdsRate },
+    platformErrcodes: Object.fromEntries(
+      Object.entries(current.platformErrcodes ?? {}).map(([path, codes]) => [path, { ...codes }]),
+    ),
   };
   for (const [name, value] of Object.entries(change)) {
     if (value === undefined) continue;
@@ -153,6 +180,8 @@ export function mergeFaults(current: Faults, change: unknown): Faults {
       Object.assign(next[name], endpointRates(name, value, V2_ONLY));
     } else if (name === 'errCodes') {
       mergeErrCodes(next.errCodes, value);
+    } else if (name === 'platformErrcodes') {
+      mergePlatformErrcodes(next.platformErrcodes, value);
     } else if (name === 'closeLeavesNotpay') {
       next.closeLeavesNotpay = count(name, value);
     } else if (name === 'primaryDomainFailure') {
@@ -187,7 +216,6 @@ function duration(name: string, value: unknown): number {
   return value as number;
 }
 
-const MCH_ENDPOINTS = FAULT_ENDPOINTS.filter((p) => p !== '/sns/jscode2session');
 /** omitMerchantIdsRate: a v3 answer's ids are in its signed JSON, never left out. */
 const V2_ONLY = MCH_ENDPOINTS.filter((p) => !p.startsWith('/v3/'));
 /** Longest count a fault may be armed with: more is a mistake. */
@@ -269,4 +297,46 @@ export function spendErrCode(
   const left = { ...codes, [errCode]: codes[errCode]! - 1 };
   if (left[errCode] === 0) delete left[errCode];
   return { errCode, faults: { ...faults, errCodes: { ...faults.errCodes, [path]: left } } };
+}
+
+/** Merges `{path: {"45011": n}}` into `into`; a count of 0 removes the errcode. */
+function mergePlatformErrcodes(into: Faults['platformErrcodes'], value: unknown): void {
+  const example = 'e.g. {"/wxa/sec/order/upload_shipping_info": {"45011": 2}}';
+  if (!isObject(value)) {
+    throw new FaultsError(`platformErrcodes must be an object of path → errcodes, ${example}`);
+  }
+  for (const [path, codes] of Object.entries(value)) {
+    knownPath('platformErrcodes', path, PLATFORM_ENDPOINTS);
+    if (!isObject(codes)) {
+      throw new FaultsError(
+        `platformErrcodes["${path}"] must be an object of errcode → count, ${example}`,
+      );
+    }
+    const merged = { ...into[path as PlatformEndpoint] };
+    for (const [code, n] of Object.entries(codes)) {
+      if (!/^-?[1-9][0-9]{0,9}$/.test(code)) {
+        throw new FaultsError(`platformErrcodes: "${code.slice(0, 40)}" is not a non-zero errcode`);
+      }
+      const times = count(`platformErrcodes["${path}"]["${code}"]`, n);
+      if (times === 0) delete merged[code];
+      else merged[code] = times;
+    }
+    into[path as PlatformEndpoint] = merged;
+  }
+}
+
+/** The errcode armed for the next call of a platform `path`, and `faults` with it spent. */
+export function spendPlatformErrcode(
+  faults: Faults,
+  path: PlatformEndpoint,
+): { errcode: number; faults: Faults } | undefined {
+  const codes = faults.platformErrcodes[path];
+  const code = codes && Object.keys(codes).find((c) => (codes[c] ?? 0) > 0);
+  if (!codes || code === undefined) return undefined;
+  const left = { ...codes, [code]: codes[code]! - 1 };
+  if (left[code] === 0) delete left[code];
+  return {
+    errcode: Number(code),
+    faults: { ...faults, platformErrcodes: { ...faults.platformErrcodes, [path]: left } },
+  };
 }

@@ -92,3 +92,55 @@ export const RefundParams = Type.Object({ outRefundNo: Type.String() });
 export const PrepayParams = Type.Object({ prepayId: Type.String() });
 
 export type PayBody = Static<typeof PayBody>;
+
+const openid = matching('^[A-Za-z0-9_-]+$', 128, '1 to 128 letters, digits, _ or -');
+const outTradeNo = matching(
+  '^[0-9A-Za-z_\\-|*]+$',
+  32,
+  'an out_trade_no (1 to 32 of 0-9 a-z A-Z _ - | *)',
+);
+
+/** The user confirms receipt of one order (by out_trade_no or transaction_id). */
+export const ConfirmReceiptBody = body({
+  outTradeNo: Type.Optional(outTradeNo),
+  transactionId: Type.Optional(matching('^[0-9A-Za-z_-]+$', 64, 'a transaction_id')),
+  method: Type.Optional(
+    Type.Enum(['user', 'auto'], { description: 'user (the buyer confirms) or auto (WeChat does)' }),
+  ),
+});
+
+/** The push configuration of the mini program admin (开发管理 → 消息推送). */
+export const PushConfigBody = body({
+  url: matching('^https?://[^?#]+$', 512, 'an http(s) URL without a query string'),
+  token: matching('^[A-Za-z0-9]+$', 32, '3 to 32 letters and digits'),
+  encodingAesKey: Type.Optional(
+    matching('^[A-Za-z0-9]{43}$', 43, '43 letters and digits (safe mode); absent for plain mode'),
+  ),
+  format: Type.Enum(['json', 'xml'], { description: 'json or xml' }),
+});
+
+/** A reminder WeChat pushes on its own. */
+export const PushBody = body({
+  event: Type.Enum(['trade_manage_remind_access_api', 'trade_manage_remind_shipping'], {
+    description: 'trade_manage_remind_access_api or trade_manage_remind_shipping',
+  }),
+  outTradeNo: Type.Optional(outTradeNo),
+});
+
+export const TradeManagedBody = body({ managed: Type.Boolean({ description: 'true or false' }) });
+
+export const SubscriptionsBody = body({
+  openid,
+  templateIds: Type.Array(matching('^[A-Za-z0-9_-]+$', 128, 'a template id'), {
+    minItems: 1,
+    maxItems: 3,
+    description: '1 to 3 template ids (wx.requestSubscribeMessage takes at most 3)',
+  }),
+});
+
+export const MessagesQuery = Type.Object({ openid: Type.Optional(openid) });
+
+export const PhoneCodeBody = body({
+  openid,
+  phoneNumber: Type.Optional(matching('^[0-9]{5,20}$', 20, '5 to 20 digits')),
+});

@@ -1,5 +1,5 @@
 /**
- * The sandbox's HTTP server: one Fastify app serving the api.weixin.qq.com path, the
+ * The sandbox's HTTP server: one Fastify app serving the api.weixin.qq.com paths, the
  * api.mch.weixin.qq.com paths and the sandbox's own API, so a merchant points both of its
  * WeChat base URLs at the same address. A second app over the same engine plays the backup
  * domain (api2.mch.weixin.qq.com) when `backupPort` is given.
@@ -8,6 +8,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } 
 import type { SandboxEngine } from '../engine.js';
 import { SANDBOX_API_MAX_BODY_BYTES } from './api-errors.js';
 import { HeldSockets } from './held-sockets.js';
+import { platformRoutes } from './platform-routes.js';
 import { sandboxRoutes } from './sandbox-routes.js';
 import { v3Routes } from './v3-routes.js';
 import { type DomainRole, wechatRoutes } from './wechat-routes.js';
@@ -91,6 +92,7 @@ export function buildSandboxApp(
     role,
   });
   void app.register(v3Routes, { engine, held, role });
+  void app.register(platformRoutes, { engine, held });
   void app.register(sandboxRoutes, { engine });
   // One app type for both: the https server differs only in how it was created.
   return { app: app as unknown as FastifyInstance, held };

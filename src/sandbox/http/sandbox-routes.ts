@@ -2,9 +2,10 @@
  * The sandbox's own JSON API under `/sandbox/v1`: it plays the user (`wx.login`,
  * `wx.requestPayment`), the merchant portal (refunds made there) and the test harness (faults,
  * delivery log, trade inspection, clock) and WeChat's v3 platform (its public material,
- * rotation, signature probes). Requests are validated by the schemas of api-schemas.ts;
- * errors are `{ error: { code, message } }` (api-errors.ts). Nothing here returns a key or a
- * secret except `/sandbox/v1/v3/merchant`: demo material the sandbox generated itself.
+ * rotation, signature probes); the mini program platform's part is in platform-api-routes.ts.
+ * Requests are validated by the schemas of api-schemas.ts; errors are
+ * `{ error: { code, message } }` (api-errors.ts). Nothing here returns a key or a secret except
+ * `/sandbox/v1/v3/merchant`: demo material the sandbox generated itself.
  */
 import { randomBytes } from 'node:crypto';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
@@ -26,6 +27,7 @@ import {
   TradeParams,
 } from './api-schemas.js';
 import { cashierPage } from './cashier-page.js';
+import { platformApiRoutes } from './platform-api-routes.js';
 
 export const sandboxRoutes: FastifyPluginAsyncTypebox<{ engine: SandboxEngine }> = async (
   app,
@@ -162,6 +164,8 @@ export const sandboxRoutes: FastifyPluginAsyncTypebox<{ engine: SandboxEngine }>
     engine.advanceClock(request.body.advanceMs);
     return clock();
   });
+
+  await app.register(platformApiRoutes, { engine });
 
   app.get('/sandbox/v1/cashier', async (_request, reply) => {
     const nonce = randomBytes(16).toString('base64');

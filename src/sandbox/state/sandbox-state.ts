@@ -4,12 +4,13 @@
  * otherwise. better-sqlite3 directly rather than Kysely: it is synchronous, so each simulated
  * WeChat operation runs as one uninterrupted transaction without locks, and the sandbox needs
  * none of Kysely's dialect portability (it never runs on PostgreSQL). Each concept has its
- * store (trades, refunds, deliveries, login codes); this class opens the file, keeps the
+ * store (trades, refunds, deliveries, login codes, the mini program platform's); this class opens the file, keeps the
  * schema's version and runs transactions across them.
  */
 import Database from 'better-sqlite3';
 import { DELIVERY_SCHEMA, DeliveryStore } from './delivery-store.js';
 import { LOGIN_CODE_SCHEMA, LoginCodeStore } from './login-code-store.js';
+import { PLATFORM_SCHEMA, PlatformStore } from './platform-store.js';
 import { REFUND_SCHEMA, RefundStore } from './refund-store.js';
 import { TRADE_SCHEMA, TradeStore } from './trade-store.js';
 
@@ -27,6 +28,7 @@ const SCHEMA = [
   TRADE_SCHEMA,
   REFUND_SCHEMA,
   DELIVERY_SCHEMA,
+  PLATFORM_SCHEMA,
 ].join('\n');
 
 /** The sandbox's database. One instance per running sandbox. */
@@ -36,6 +38,7 @@ export class SandboxState {
   readonly trades: TradeStore;
   readonly refunds: RefundStore;
   readonly deliveries: DeliveryStore;
+  readonly platform: PlatformStore;
 
   constructor(file?: string) {
     this.db = new Database(file ?? ':memory:');
@@ -56,6 +59,7 @@ export class SandboxState {
     this.trades = new TradeStore(this.db);
     this.refunds = new RefundStore(this.db);
     this.deliveries = new DeliveryStore(this.db);
+    this.platform = new PlatformStore(this.db);
   }
 
   /** Runs `fn` in one transaction. */
