@@ -82,6 +82,17 @@ export interface Config {
   sessionsPerUser: number;
   /** `?sync=1` asks WeChat about an order at most once in this many seconds (0: every time). */
   syncIntervalSeconds: number;
+  /**
+   * Message push from WeChat (`/wechat/v1/events`): the Token, EncodingAESKey (safe mode) and
+   * format of the mini program admin's 消息推送 page; none: the endpoint answers 503.
+   */
+  push: PushConfig | undefined;
+}
+
+export interface PushConfig {
+  token: string;
+  encodingAesKey: string | undefined;
+  format: 'json' | 'xml';
 }
 
 export class ConfigError extends Error {
@@ -235,6 +246,7 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     );
   }
   const { webhookUrls, webhookSecrets } = webhookConfig(get, problems);
+  const push = pushConfig(get, problems);
 
   const config: Config = {
     mode,
@@ -272,10 +284,41 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     sessionsPerUser: int('MINIPAY_SESSIONS_PER_USER', 10, 1, 1000),
     requestTimeoutSeconds: int('MINIPAY_REQUEST_TIMEOUT_SECONDS', 30, 1, 300),
     keepAliveSeconds: int('MINIPAY_KEEP_ALIVE_SECONDS', 30, 1, 600),
+    push,
     ...overrides,
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
+}
+
+/** MINIPAY_PUSH_TOKEN, MINIPAY_PUSH_ENCODING_AES_KEY and MINIPAY_PUSH_FORMAT, checked together. */
+function pushConfig(
+  get: (name: string) => string | undefined,
+  problems: string[],
+): PushConfig | undefined {
+  const token = get('MINIPAY_PUSH_TOKEN');
+  const encodingAesKey = get('MINIPAY_PUSH_ENCODING_AES_KEY');
+  const format = get('MINIPAY_PUSH_FORMAT') ?? 'json';
+  if (format !== 'json' && format !== 'xml') {
+    problems.push(
+      `MINIPAY_PUSH_FORMAT must be json or xml (the push page's 数据格式), got "${format}"`,
+    );
+  }
+  if (token === undefined) {
+    if (encodingAesKey !== undefined) {
+      problems.push('MINIPAY_PUSH_ENCODING_AES_KEY is set without MINIPAY_PUSH_TOKEN: set both');
+    }
+    return undefined;
+  }
+  if (!/^[A-Za-z0-9]{3,32}$/.test(token)) {
+    problems.push('MINIPAY_PUSH_TOKEN must be the push Token: 3 to 32 letters and digits');
+  }
+  if (encodingAesKey !== undefined && !/^[A-Za-z0-9]{43}$/.test(encodingAesKey)) {
+    problems.push(
+      'MINIPAY_PUSH_ENCODING_AES_KEY must be the 43 letters and digits of the push page',
+    );
+  }
+  return { token, encodingAesKey, format: format === 'xml' ? 'xml' : 'json' };
 }
 
 /** Names proxy-addr (Fastify's trustProxy) takes for well-known ranges. */

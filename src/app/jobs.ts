@@ -1,6 +1,6 @@
 /** Which of the domain's background work runs as jobs, and how often. */
 import type { Job } from '../jobs/index.js';
-import type { Payments } from '../payments/index.js';
+import type { Payments, Shipping } from '../payments/index.js';
 
 /**
  * The order jobs: expiry, closing, pending sweep, refund follow-up, and the clean-ups of
@@ -25,7 +25,12 @@ export function orderJobs(payments: Payments, intervalMs: number): Job[] {
   ];
 }
 
-/** The outbox jobs: relay events to webhooks and subscribers, deliver the webhooks. */
+/** Uploads due shipping info to WeChat (virtual orders at PAID, retries). */
+function shippingJob(shipping: Shipping, intervalMs: number): Job {
+  return { name: 'minipay-upload-shipping', intervalMs, run: () => shipping.uploadDue() };
+}
+
+/** The outbox jobs: relay events to webhooks and subscribers, deliver the webhooks, ship. */
 export function outboxJobs(payments: Payments, intervalMs: number): Job[] {
   // Fulfilment waits on these: they run at least every 2 s whatever the order jobs do.
   const every = Math.min(intervalMs, 2000);
@@ -36,5 +41,6 @@ export function outboxJobs(payments: Payments, intervalMs: number): Job[] {
       intervalMs: every,
       run: () => payments.webhooks.deliverAll(),
     },
+    ...(payments.shipping ? [shippingJob(payments.shipping, every)] : []),
   ];
 }

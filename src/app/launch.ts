@@ -18,7 +18,7 @@ import { Metrics } from '../server/metrics.js';
 import type { Store } from '../store/index.js';
 import type { Config, MerchantCredentials } from './config.js';
 import { type ClosableGateway, createGateway } from './gateways.js';
-import { type RunningServer, type StartOptions, startServer } from './runtime.js';
+import { EVENTS_PATH, type RunningServer, type StartOptions, startServer } from './runtime.js';
 import type { WechatPayV3Credentials } from './wechatpay-v3-config.js';
 
 /** What demo mode sells. */
@@ -41,6 +41,13 @@ export const DEMO_CATALOGUE: ProductInput[] = [
     name: '一分钱体验 One-fen sample',
     description: 'for trying the flow',
     priceFen: 1,
+  },
+  {
+    id: 'prd_member_month',
+    name: '会员月卡 Monthly membership',
+    description: 'virtual: reported shipped to WeChat when paid',
+    priceFen: 990,
+    virtual: true,
   },
 ];
 
@@ -68,6 +75,8 @@ export interface LaunchOptions {
   unsafePublicDemo?: boolean;
   /** Sees every route of the merchant server as it is registered (see ServerOptions). */
   onRoute?: StartOptions['onRoute'];
+  /** How shipping uploads are retried (tests shrink the waits). */
+  shipping?: StartOptions['shipping'];
 }
 
 /** What plugins learn about the running system before it listens. */
@@ -98,6 +107,12 @@ export async function launch(config: Config, options: LaunchOptions): Promise<La
     merchant = { ...DEMO_CREDENTIALS };
     effective = {
       ...config,
+      // The sandbox pushes to /wechat/v1/events in safe mode, as WeChat would.
+      push: config.push ?? {
+        token: randomBytes(12).toString('hex'),
+        encodingAesKey: randomBytes(22).toString('hex').slice(0, 43),
+        format: 'json',
+      },
       wechatPayBaseUrl: sandbox.url,
       wechatPayBackupBaseUrl: sandbox.backupUrl,
       wechatApiBaseUrl: sandbox.url,
@@ -126,6 +141,12 @@ export async function launch(config: Config, options: LaunchOptions): Promise<La
         timeoutMs: effective.gatewayTimeoutMs,
       }),
       logger,
+      miniProgram: {
+        appId: merchant.appId,
+        appSecret: merchant.appSecret,
+        baseUrl: effective.wechatApiBaseUrl,
+        timeoutMs: effective.gatewayTimeoutMs,
+      },
       seedProducts: effective.mode === 'demo' ? DEMO_CATALOGUE : undefined,
       jobs: options.jobs,
       clock: options.clock,
@@ -134,11 +155,22 @@ export async function launch(config: Config, options: LaunchOptions): Promise<La
       wechatTimeScale: sandbox ? (options.sandbox?.timeScale ?? 1) : 1,
       plugins: (options.plugins ?? []).map((plugin) => (app) => plugin(app, context)),
       onRoute: options.onRoute,
+      shipping: options.shipping,
     });
   } catch (err) {
     await gateway?.close();
     await sandbox?.close();
     throw err;
+  }
+  if (sandbox && effective.push) {
+    try {
+      await sandbox.configurePush({ url: `${server.url}${EVENTS_PATH}`, ...effective.push });
+    } catch (err) {
+      await server.close();
+      await gateway?.close();
+      await sandbox.close();
+      throw err;
+    }
   }
   let closing: Promise<void> | undefined;
   return {

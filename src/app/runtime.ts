@@ -7,8 +7,10 @@ import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { createRunner, type JobRunner } from '../jobs/index.js';
+import { MiniProgramClient, TokenManager } from '../miniprogram-api/index.js';
 import {
   createPayments,
+  DbTokenStore,
   DEFAULT_SETTINGS,
   type PaymentGateway,
   type Payments,
@@ -47,6 +49,20 @@ export interface StartOptions {
   metrics?: Metrics;
   /** How much faster WeChat's clock runs than ours (a time-scaled sandbox); default 1. */
   wechatTimeScale?: number;
+  /**
+   * WeChat's mini program platform (api.weixin.qq.com or a sandbox): with it, paid orders are
+   * shipped to WeChat (docs/shipping.md); without it, nothing after PAID.
+   */
+  miniProgram?: MiniProgramSettings;
+  /** How shipping uploads are retried (tests shrink the waits). */
+  shipping?: PaymentsSettings['shipping'];
+}
+
+export interface MiniProgramSettings {
+  appId: string;
+  appSecret: string;
+  baseUrl: string;
+  timeoutMs: number;
 }
 
 export interface RunningServer {
@@ -64,6 +80,7 @@ export const NOTIFY_PATH = '/wechatpay/v2/notify';
 export const REFUND_NOTIFY_PATH = '/wechatpay/v2/refund-notify';
 export const V3_NOTIFY_PATH = '/wechatpay/v3/notify';
 export const V3_REFUND_NOTIFY_PATH = '/wechatpay/v3/refund-notify';
+export const EVENTS_PATH = '/wechat/v1/events';
 
 export async function startServer(options: StartOptions): Promise<RunningServer> {
   const { config, logger } = options;
@@ -77,6 +94,16 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
       ...DEFAULT_SETTINGS,
       wechatTimeScale: options.wechatTimeScale ?? 1,
       ...(config.refundAccount && { refundAccount: config.refundAccount }),
+      ...(options.shipping && { shipping: options.shipping }),
+      ...(config.push &&
+        options.miniProgram && {
+          push: {
+            token: config.push.token,
+            appId: options.miniProgram.appId,
+            format: config.push.format,
+            ...(config.push.encodingAesKey && { encodingAesKey: config.push.encodingAesKey }),
+          },
+        }),
       notifyUrl: config.notifyBaseUrl ? `${config.notifyBaseUrl}${NOTIFY_PATH}` : '',
       refundNotifyUrl: config.notifyBaseUrl ? `${config.notifyBaseUrl}${REFUND_NOTIFY_PATH}` : '',
       v3NotifyUrl: config.notifyBaseUrl ? `${config.notifyBaseUrl}${V3_NOTIFY_PATH}` : '',
@@ -106,7 +133,10 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
         metrics,
       },
       options.wechatLogin,
-      { webhookSender: options.webhookSender },
+      {
+        webhookSender: options.webhookSender,
+        platform: options.miniProgram && miniProgramClient(options.miniProgram, store),
+      },
     );
     if (options.seedProducts) await payments.catalogue.seed(options.seedProducts);
     app = await buildServer({
@@ -172,6 +202,23 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     await store.close();
     throw err;
   }
+}
+
+/** The mini program platform's client, its access_token shared through the database. */
+function miniProgramClient(settings: MiniProgramSettings, store: Store): MiniProgramClient {
+  const tokens = new TokenManager({
+    appId: settings.appId,
+    appSecret: settings.appSecret,
+    baseUrl: settings.baseUrl,
+    timeoutMs: settings.timeoutMs,
+    store: new DbTokenStore(store.db, settings.appId),
+  });
+  return new MiniProgramClient({
+    appId: settings.appId,
+    tokens,
+    baseUrl: settings.baseUrl,
+    timeoutMs: settings.timeoutMs,
+  });
 }
 
 /**

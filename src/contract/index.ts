@@ -10,6 +10,7 @@ import { ErrorBody } from './common.js';
 import { AdminOrder, Order, PaymentParams } from './orders.js';
 import { Product } from './products.js';
 import { Refund } from './refunds.js';
+import { Shipment } from './shipping.js';
 import { Delivery } from './webhooks.js';
 
 export * from './admin.js';
@@ -19,6 +20,7 @@ export * from './orders.js';
 export * from './products.js';
 export * from './refunds.js';
 export * from './session.js';
+export * from './shipping.js';
 export * from './statuses.js';
 export * from './webhooks.js';
 
@@ -32,4 +34,5 @@ export const COMPONENTS = [
   Refund,
   Anomaly,
   Delivery,
+  Shipment,
 ] as const;

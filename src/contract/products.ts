@@ -15,6 +15,8 @@ export const Product = Type.Object(
     active: Type.Boolean(),
     /** null: unlimited. */
     stock: Nullable(Type.Integer()),
+    /** Delivered virtually (a code, a membership): its orders are reported shipped at PAID. */
+    virtual: Type.Boolean(),
   },
   { $id: 'Product' },
 );
@@ -27,6 +29,7 @@ const productFields = {
   imageUrl: Nullable(Type.String({ maxLength: 2000 })),
   active: Type.Boolean(),
   stock: Nullable(Type.Integer({ minimum: 0 })),
+  virtual: Type.Boolean(),
 };
 
 export const ProductCreate = Type.Object(
@@ -38,6 +41,7 @@ export const ProductCreate = Type.Object(
     imageUrl: Type.Optional(productFields.imageUrl),
     active: Type.Optional(productFields.active),
     stock: Type.Optional(productFields.stock),
+    virtual: Type.Optional(productFields.virtual),
   },
   { additionalProperties: false },
 );

@@ -53,3 +53,19 @@ export type AnomalyStatus = (typeof ANOMALY_STATUSES)[number];
 /** `wx.requestPayment`'s signType: MD5 or HMAC-SHA256 for APIv2, RSA for APIv3. */
 export const PAY_SIGN_TYPES = ['MD5', 'HMAC-SHA256', 'RSA'] as const;
 export type PaySignType = (typeof PAY_SIGN_TYPES)[number];
+
+/**
+ * A paid order's shipment (docs/shipping.md): AWAITING_SHIPMENT until the merchant ships a
+ * physical order; UPLOADING while its shipping info goes to WeChat (retried); UPLOADED once
+ * WeChat has it; FAILED when WeChat refused it or the retries ran out (an admin retries).
+ */
+export const SHIPMENT_STATUSES = ['AWAITING_SHIPMENT', 'UPLOADING', 'UPLOADED', 'FAILED'] as const;
+export type ShipmentStatus = (typeof SHIPMENT_STATUSES)[number];
+
+/** virtual: every item is a virtual product, reported at PAID; physical: the merchant ships. */
+export const SHIPMENT_KINDS = ['virtual', 'physical'] as const;
+export type ShipmentKind = (typeof SHIPMENT_KINDS)[number];
+
+/** WeChat's `logistics_type`: express 1, same-city 2, virtual 3, pick-up 4. */
+export const LOGISTICS_TYPES = ['express', 'same-city', 'virtual', 'pick-up'] as const;
+export type LogisticsType = (typeof LOGISTICS_TYPES)[number];

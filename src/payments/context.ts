@@ -5,6 +5,8 @@ import { type Transactor, transactionPerUnit } from '../store/group-commit.js';
 import type { Database } from '../store/schema.js';
 import type { RetrySchedule } from './events/webhook-retry.js';
 import type { PaymentGateway, RefundAccount, WechatPayApi } from './gateway/gateway.js';
+import type { PushSettings } from './platform/push-settings.js';
+import type { ShippingSettings } from './shipping/shipping-settings.js';
 
 export interface PaymentsSettings {
   /** Where WeChat sends payment notifications (…/wechatpay/v2/notify). */
@@ -45,6 +47,10 @@ export interface PaymentsSettings {
   refundAccount?: RefundAccount;
   /** Where events are POSTed, and the signing secret(s); no webhooks when absent. */
   webhooks?: WebhookSettings;
+  /** How shipping uploads are retried (tests shrink the waits). */
+  shipping?: Partial<ShippingSettings>;
+  /** Message push from WeChat (`/wechat/v1/events`); refused with 503 when absent. */
+  push?: PushSettings;
 }
 
 /** Where events are POSTed and how they are signed (docs/webhooks.md). */

@@ -14,8 +14,11 @@ import { EventBus, Outbox } from './events/outbox.js';
 import { type WebhookSender, Webhooks } from './events/webhooks.js';
 import { LoginService, type WechatLogin } from './login/login-service.js';
 import { OrdersService } from './orders/orders-service.js';
+import { MessagePush } from './platform/message-push.js';
+import type { MiniProgramPlatform } from './platform/platform.js';
 import { RefundNotifications } from './refunds/refund-notifications.js';
 import { Refunds } from './refunds/refunds.js';
+import { Shipping } from './shipping/shipping.js';
 
 export type {
   AdminEvent,
@@ -63,9 +66,15 @@ export * from './gateway/gateway.js';
 export { DomainError } from './lib/errors.js';
 export type { RunSummary } from './lib/run-summary.js';
 export { LoginCodeRejected, type SessionUser, type WechatLogin } from './login/login-service.js';
+export { DbTokenStore } from './platform/access-token-repo.js';
+export { MessagePush, type PushOutcome } from './platform/message-push.js';
+export type { MiniProgramPlatform } from './platform/platform.js';
+export type { PushSettings } from './platform/push-settings.js';
 export type { RefundNotifyHandling, RefundNotifyResult } from './refunds/refund-notifications.js';
 export { refundView } from './refunds/refund-view.js';
 export type { RefundInput } from './refunds/refunds.js';
+export { Shipping } from './shipping/shipping.js';
+export { DEFAULT_SHIPPING, type ShippingSettings } from './shipping/shipping-settings.js';
 
 export interface Payments {
   readonly context: PaymentsContext;
@@ -86,12 +95,16 @@ export interface Payments {
   readonly events: EventBus;
   readonly outbox: Outbox;
   readonly webhooks: Webhooks;
+  /** Shipping info to WeChat (docs/shipping.md); absent without the mini program platform. */
+  readonly shipping: Shipping | undefined;
+  /** Message push from WeChat (`/wechat/v1/events`). */
+  readonly pushes: MessagePush;
 }
 
 export function createPayments(
   context: PaymentsContext,
   wechatLogin: WechatLogin,
-  options: { webhookSender?: WebhookSender } = {},
+  options: { webhookSender?: WebhookSender; platform?: MiniProgramPlatform } = {},
 ): Payments {
   const confirmation = new Confirmation(context);
   const trades = new TradeSync(context, confirmation);
@@ -99,6 +112,9 @@ export function createPayments(
   const admin = new AdminQueries(context);
   const refunds = new Refunds(context);
   const events = new EventBus();
+  const shipping =
+    options.platform && new Shipping(context, options.platform, context.settings.shipping);
+  if (shipping) events.subscribe((event) => shipping.onEvent(event));
   return {
     context,
     login: new LoginService(context, wechatLogin),
@@ -115,5 +131,7 @@ export function createPayments(
     events,
     outbox: new Outbox(context, events),
     webhooks: new Webhooks(context, options.webhookSender),
+    shipping,
+    pushes: new MessagePush(context, shipping),
   };
 }

@@ -19,6 +19,8 @@ import type { Faults } from './faults.js';
 import { buildSandboxApp, type SandboxApp, type SandboxTls } from './http/app.js';
 import type { NotificationLogEntry } from './notifier.js';
 import { WECHAT_NOTIFY_FORMAT } from './notify-format.js';
+import type { PushSettings } from './platform/push-sender.js';
+import type { PushRow } from './state/platform-store.js';
 import { SandboxState } from './state/sandbox-state.js';
 import type { UserPaymentRequest, UserPaymentResult } from './user-payment.js';
 import {
@@ -46,6 +48,8 @@ export {
   type NotificationAttempt,
   type NotificationLogEntry,
 } from './notifier.js';
+export type { PushSettings } from './platform/push-sender.js';
+export type { PushRow } from './state/platform-store.js';
 export {
   UserPaymentError,
   type UserPaymentRequest,
@@ -143,6 +147,13 @@ export interface Sandbox {
   probe(url: string): Promise<ProbeResult>;
   /** Moves sandbox time forward (prepay and code expiry, time_expire, bills). */
   advanceClock(ms: number): void;
+  /**
+   * Saves the message push configuration (the admin console's 消息推送 page), after WeChat's
+   * URL check of `url` passes; rejects with the reason when it does not.
+   */
+  configurePush(settings: PushSettings): Promise<void>;
+  /** Every push sent to the event URL so far, once those under way have ended. */
+  pushes(): Promise<PushRow[]>;
   /** Stops timers and the server; pending deliveries are dropped (a state file keeps them). */
   close(): Promise<void>;
 }
@@ -207,6 +218,11 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       rotateV3: () => running.rotateV3(),
       probe: (url) => running.probe(url),
       advanceClock: (ms) => running.advanceClock(ms),
+      configurePush: (settings) => running.platform.pushes.configure(settings),
+      pushes: async () => {
+        await running.platform.pushes.idle();
+        return running.platform.pushes.pushes();
+      },
       close: () => {
         closing ??= (async () => {
           for (const { held } of apps) held.dropAll();

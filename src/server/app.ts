@@ -15,6 +15,7 @@ import { securityHeaders } from './plugins/security-headers.js';
 import { ADMIN_PREFIX, adminApi } from './routes/admin/index.js';
 import { apiRoutes } from './routes/api/index.js';
 import { healthRoutes } from './routes/health.js';
+import { wechatEventRoutes } from './routes/wechat/events.js';
 import { notifyRoutes } from './routes/wechatpay/notify.js';
 
 declare module 'fastify' {
@@ -86,6 +87,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   await app.register(healthRoutes, options);
   await app.register(apiRoutes, options);
   await app.register(notifyRoutes, options);
+  await app.register(wechatEventRoutes, options);
   await app.register(adminApi(options), { prefix: ADMIN_PREFIX });
   for (const plugin of options.plugins ?? []) await app.register(plugin);
 

@@ -339,6 +339,83 @@ const wechatpayV3: Migration = {
   },
 };
 
+/**
+ * After the payment (issue 17): products flagged virtual (their orders are reported shipped at
+ * PAID), one shipment per paid order with its upload to WeChat, and the mini program
+ * access_token every instance shares, with its refresh lease and the day's call counts.
+ */
+const shipping: Migration = {
+  async up(db: Db) {
+    await db.schema
+      .alterTable('products')
+      .addColumn('virtual', 'integer', (c) => c.notNull().defaultTo(0))
+      .execute();
+    await db.schema
+      .createTable('shipments')
+      .addColumn('id', 'text', (c) => c.primaryKey())
+      .addColumn('order_id', 'text', (c) => c.notNull().unique().references('orders.id'))
+      .addColumn('kind', 'text', (c) => c.notNull())
+      .addColumn('status', 'text', (c) => c.notNull())
+      .addColumn('logistics_type', 'text')
+      .addColumn('parcels', 'text', (c) => c.notNull())
+      .addColumn('upload_time', 'text')
+      .addColumn('attempts', 'integer', (c) => c.notNull().defaultTo(0))
+      .addColumn('next_attempt_at', 'text')
+      .addColumn('last_error_code', 'text')
+      .addColumn('last_error', 'text')
+      .addColumn('uploaded_at', 'text')
+      .addColumn('receipt_confirmed_at', 'text')
+      .addColumn('settled_at', 'text')
+      .addColumn('version', 'integer', (c) => c.notNull().defaultTo(0))
+      .addColumn('created_at', 'text', (c) => c.notNull())
+      .addColumn('updated_at', 'text', (c) => c.notNull())
+      .execute();
+    await db.schema
+      .createIndex('shipments_status_next_attempt')
+      .on('shipments')
+      .columns(['status', 'next_attempt_at'])
+      .execute();
+    await db.schema
+      .createTable('miniprogram_tokens')
+      .addColumn('app_id', 'text', (c) => c.primaryKey())
+      .addColumn('token', 'text')
+      .addColumn('expires_at', 'text')
+      .addColumn('lease_holder', 'text')
+      .addColumn('lease_until', 'text')
+      .addColumn('quota_day', 'text', (c) => c.notNull().defaultTo(''))
+      .addColumn('normal_calls', 'integer', (c) => c.notNull().defaultTo(0))
+      .addColumn('forced_calls', 'integer', (c) => c.notNull().defaultTo(0))
+      .addColumn('last_forced_at', 'text')
+      .execute();
+  },
+};
+
+/**
+ * Message push from WeChat (`/wechat/v1/events`): every push read is recorded once, by a key
+ * of its content, so a push WeChat sends again (or a replay) is acknowledged without acting.
+ */
+const wechatPushes: Migration = {
+  async up(db: Db) {
+    await db.schema
+      .createTable('wechat_pushes')
+      .addColumn('id', 'text', (c) => c.primaryKey())
+      .addColumn('dedupe_key', 'text', (c) => c.notNull().unique())
+      .addColumn('event', 'text', (c) => c.notNull())
+      .addColumn('transaction_id', 'text')
+      .addColumn('order_id', 'text')
+      .addColumn('outcome', 'text', (c) => c.notNull())
+      .addColumn('message', 'text', (c) => c.notNull())
+      .addColumn('sent_at', 'text', (c) => c.notNull())
+      .addColumn('received_at', 'text', (c) => c.notNull())
+      .execute();
+    await db.schema
+      .createIndex('wechat_pushes_received')
+      .on('wechat_pushes')
+      .columns(['received_at', 'id'])
+      .execute();
+  },
+};
+
 /** Every migration, by name (names sort in the order they run). */
 export function migrations(dialect: Dialect): Record<string, Migration> {
   return {
@@ -349,6 +426,8 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
     '0005_session_indexes': sessionIndexes,
     '0006_wechat_fidelity': wechatFidelity,
     '0007_wechatpay_v3': wechatpayV3,
+    '0008_shipping': shipping,
+    '0009_wechat_pushes': wechatPushes,
   };
 }
 

@@ -33,6 +33,8 @@ export interface ProductsTable {
   image_url: string | null;
   active: number;
   stock: number | null;
+  /** 1: delivered virtually (a code, a membership): shipped at PAID without the merchant. */
+  virtual: Generated<number>;
   created_at: string;
   updated_at: string;
 }
@@ -204,6 +206,65 @@ export interface WebhookDeliveriesTable {
   first_attempt_at: string | null;
 }
 
+/** How a paid order is delivered, and its report to WeChat (小程序发货信息管理服务). */
+export interface ShipmentsTable {
+  id: string;
+  order_id: string;
+  /** virtual: reported at PAID; physical: when the merchant ships it. */
+  kind: string;
+  /** AWAITING_SHIPMENT, UPLOADING, UPLOADED, FAILED (contract/statuses.ts). */
+  status: string;
+  /** express, same-city, virtual or pick-up; null until shipped. */
+  logistics_type: string | null;
+  /** JSON: the parcels, `[{trackingNo?, expressCompany?, itemDesc}]`. */
+  parcels: string;
+  /** The `upload_time` sent, kept so a retry sends the same info (docs/miniprogram-api.md). */
+  upload_time: string | null;
+  attempts: number;
+  next_attempt_at: string | null;
+  /** WeChat's errcode (or minipay's code) and message of the last failed attempt. */
+  last_error_code: string | null;
+  last_error: string | null;
+  uploaded_at: string | null;
+  receipt_confirmed_at: string | null;
+  settled_at: string | null;
+  version: number;
+  created_at: string;
+  updated_at: string;
+}
+
+/** The mini program access_token all instances share (one row per AppID). */
+export interface MiniprogramTokensTable {
+  app_id: string;
+  token: string | null;
+  expires_at: string | null;
+  lease_holder: string | null;
+  lease_until: string | null;
+  /** The Beijing day the counts are of, `YYYY-MM-DD`. */
+  quota_day: string;
+  normal_calls: number;
+  forced_calls: number;
+  last_forced_at: string | null;
+}
+
+/** A push WeChat sent to `/wechat/v1/events`, once per content (docs/shipping.md). */
+export interface WechatPushesTable {
+  id: string;
+  /** sha256 of the message as sent (its ciphertext in safe mode): a repeat is found by it. */
+  dedupe_key: string;
+  /** `Event` (or `MsgType` for a message that is not an event). */
+  event: string;
+  transaction_id: string | null;
+  order_id: string | null;
+  /** applied, recorded (nothing to do), unknown_order. */
+  outcome: string;
+  /** The message, decrypted. */
+  message: string;
+  /** WeChat's `timestamp`, ISO. */
+  sent_at: string;
+  received_at: string;
+}
+
 export interface Database {
   users: UsersTable;
   sessions: SessionsTable;
@@ -218,4 +279,7 @@ export interface Database {
   gateway_calls: GatewayCallsTable;
   refunds: RefundsTable;
   webhook_deliveries: WebhookDeliveriesTable;
+  shipments: ShipmentsTable;
+  miniprogram_tokens: MiniprogramTokensTable;
+  wechat_pushes: WechatPushesTable;
 }

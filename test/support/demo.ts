@@ -40,6 +40,7 @@ export async function startDemo(
     jobs: options.jobs,
     clock: options.clock,
     plugins: options.plugins,
+    shipping: options.shipping,
   });
   t?.after(() => launched.close());
   const sandbox = launched.sandbox as Sandbox;

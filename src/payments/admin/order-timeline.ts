@@ -185,6 +185,17 @@ function fromEvent(e: EventRow, order: OrderRow): TimelineEntry | null {
         `${e.type === 'order.refunded' ? 'Fully' : 'Partially'} refunded: ${String(snapshot.refundedFen)} of ${String(snapshot.totalFen)} fen returned.`,
         { refundedFen: snapshot.refundedFen ?? null },
       );
+    case 'order.shipped': {
+      const shipment = (payload.shipment ?? {}) as { logisticsType?: string; parcels?: unknown[] };
+      return entry(
+        `Shipping info accepted by WeChat (${String(shipment.logisticsType)}, ${shipment.parcels?.length ?? 0} parcel(s)).`,
+        { logisticsType: shipment.logisticsType ?? null },
+      );
+    }
+    case 'order.receipt_confirmed':
+      return entry('The buyer confirmed receipt (WeChat).');
+    case 'order.settled':
+      return entry('WeChat settled the payment to the merchant.');
     case 'anomaly.detected':
     case 'refund.created':
       // The anomaly and refund rows give these, with their current status.

@@ -15,6 +15,7 @@ export interface ProductInput {
   imageUrl?: string | null;
   active?: boolean;
   stock?: number | null;
+  virtual?: boolean;
 }
 
 const PRODUCT_ID = /^[A-Za-z0-9_-]{1,64}$/;
@@ -28,6 +29,7 @@ export function productView(p: Selectable<ProductsTable>): Product {
     imageUrl: p.image_url,
     active: p.active === 1,
     stock: p.stock,
+    virtual: p.virtual === 1,
   };
 }
 
@@ -56,6 +58,7 @@ export class Catalogue {
         image_url: input.imageUrl ?? null,
         active: input.active === false ? 0 : 1,
         stock: input.stock ?? null,
+        virtual: input.virtual ? 1 : 0,
         created_at: iso,
         updated_at: iso,
       })
@@ -80,6 +83,7 @@ export class Catalogue {
       ...(input.imageUrl !== undefined && { image_url: input.imageUrl }),
       ...(input.active !== undefined && { active: input.active ? 1 : 0 }),
       ...(input.stock !== undefined && { stock: input.stock }),
+      ...(input.virtual !== undefined && { virtual: input.virtual ? 1 : 0 }),
       updated_at: this.ctx.clock().toISOString(),
     };
     const r = await this.ctx.db

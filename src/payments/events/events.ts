@@ -14,6 +14,9 @@ export const EVENT_TYPES = [
   'order.closed',
   'order.partially_refunded',
   'order.refunded',
+  'order.shipped',
+  'order.receipt_confirmed',
+  'order.settled',
   'refund.created',
   'refund.succeeded',
   'refund.failed',
@@ -31,6 +34,8 @@ export interface EventData<Order, Refund, Anomaly> {
   order: Order;
   refund?: Refund;
   anomaly?: Anomaly;
+  /** The order's shipment (docs/shipping.md), on the shipping events. */
+  shipment?: unknown;
 }
 
 export interface MinipayEvent<Order = unknown, Refund = unknown, Anomaly = unknown> {
@@ -40,8 +45,11 @@ export interface MinipayEvent<Order = unknown, Refund = unknown, Anomaly = unkno
   data: EventData<Order, Refund, Anomaly>;
 }
 
-/** Which events carry a refund or an anomaly beside the order. */
-const NEEDS: Partial<Record<EventType, 'refund' | 'anomaly'>> = {
+/** Which events carry a refund, an anomaly or a shipment beside the order. */
+const NEEDS: Partial<Record<EventType, 'refund' | 'anomaly' | 'shipment'>> = {
+  'order.shipped': 'shipment',
+  'order.receipt_confirmed': 'shipment',
+  'order.settled': 'shipment',
   'refund.created': 'refund',
   'refund.succeeded': 'refund',
   'refund.failed': 'refund',

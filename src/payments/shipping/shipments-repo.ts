@@ -1,0 +1,128 @@
+/**
+ * The shipments repository: the one writer of `shipments`. Every write bumps `version` and
+ * `updated_at`; a change that other instances may race on (claiming an upload, recording its
+ * outcome) is a compare-and-set on the version. The events `order.shipped`,
+ * `order.receipt_confirmed` and `order.settled` are appended in the same transaction as the
+ * change they report, with the order and the shipment as they are after it.
+ */
+import { sql, type Updateable } from 'kysely';
+import type { ShipmentKind } from '../../contract/index.js';
+import type { ShipmentsTable } from '../../store/schema.js';
+import { type Db, inTransaction } from '../lib/db.js';
+import { newId } from '../lib/ids.js';
+import { appendEvent, findOrder, loadOrderView } from '../orders/orders-repo.js';
+import { type ShipmentRow, shipmentView } from './shipment-view.js';
+
+export type ShippingEvent = 'order.shipped' | 'order.receipt_confirmed' | 'order.settled';
+
+function stamp(at: Date) {
+  return { version: sql<number>`version + 1`, updated_at: at.toISOString() };
+}
+
+export async function findShipment(db: Db, orderId: string): Promise<ShipmentRow | undefined> {
+  return db.selectFrom('shipments').selectAll().where('order_id', '=', orderId).executeTakeFirst();
+}
+
+/**
+ * The order's shipment, created when it has none: a virtual one ready to upload at once, a
+ * physical one awaiting the merchant. Repeating it (events arrive at least once) changes nothing.
+ */
+export async function ensureShipment(
+  db: Db,
+  orderId: string,
+  kind: ShipmentKind,
+  itemDesc: string,
+  at: Date,
+): Promise<ShipmentRow> {
+  const iso = at.toISOString();
+  const virtual = kind === 'virtual';
+  await db
+    .insertInto('shipments')
+    .values({
+      id: newId('shp'),
+      order_id: orderId,
+      kind,
+      status: virtual ? 'UPLOADING' : 'AWAITING_SHIPMENT',
+      logistics_type: virtual ? 'virtual' : null,
+      parcels: JSON.stringify(virtual ? [{ itemDesc }] : []),
+      upload_time: virtual ? iso : null,
+      attempts: 0,
+      next_attempt_at: virtual ? iso : null,
+      last_error_code: null,
+      last_error: null,
+      uploaded_at: null,
+      receipt_confirmed_at: null,
+      settled_at: null,
+      version: 0,
+      created_at: iso,
+      updated_at: iso,
+    })
+    .onConflict((oc) => oc.column('order_id').doNothing())
+    .execute();
+  return (await findShipment(db, orderId))!;
+}
+
+/** Shipments whose upload is due, oldest first. */
+export async function dueUploads(db: Db, now: Date, limit: number): Promise<ShipmentRow[]> {
+  return db
+    .selectFrom('shipments')
+    .selectAll()
+    .where('status', '=', 'UPLOADING')
+    .where('next_attempt_at', '<=', now.toISOString())
+    .orderBy('next_attempt_at')
+    .limit(limit)
+    .execute();
+}
+
+/**
+ * Changes a shipment if it is still at `version`; resolves the row after the change, or
+ * undefined when another writer changed it first. `event`, when given, is appended in the same
+ * transaction with the order and the shipment after the change.
+ */
+export async function updateShipment(
+  db: Db,
+  row: ShipmentRow,
+  set: Updateable<ShipmentsTable>,
+  at: Date,
+  event?: ShippingEvent | ShippingEvent[],
+): Promise<ShipmentRow | undefined> {
+  return inTransaction(db, async (trx) => {
+    const updated = await trx
+      .updateTable('shipments')
+      .set({ ...set, ...stamp(at) })
+      .where('id', '=', row.id)
+      .where('version', '=', row.version)
+      .returningAll()
+      .executeTakeFirst();
+    if (!updated || !event) return updated;
+    const order = await findOrder(trx, updated.order_id);
+    if (!order) throw new Error(`shipment ${updated.id} has no order`);
+    const data = { order: await loadOrderView(trx, order), shipment: shipmentView(updated) };
+    for (const type of Array.isArray(event) ? event : [event]) {
+      await appendEvent(trx, order.id, type, data, at);
+    }
+    return updated;
+  });
+}
+
+/** A page of shipments in `statuses`, newest first, after `cursor` (created_at, id). */
+export async function listShipments(
+  db: Db,
+  statuses: readonly string[],
+  limit: number,
+  cursor?: { createdAt: string; id: string },
+): Promise<ShipmentRow[]> {
+  let q = db
+    .selectFrom('shipments')
+    .selectAll()
+    .where('status', 'in', [...statuses]);
+  if (cursor) {
+    q = q.where((eb) =>
+      eb.or([
+        eb('created_at', '<', cursor.createdAt),
+        eb.and([eb('created_at', '=', cursor.createdAt), eb('id', '<', cursor.id)]),
+      ]),
+    );
+  }
+  return q.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(limit).execute();
+}

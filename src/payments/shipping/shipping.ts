@@ -1,0 +1,430 @@
+/**
+ * Shipping (小程序发货信息管理服务, docs/shipping.md): every paid order gets a shipment. An order
+ * of virtual products only is reported to WeChat as soon as it is paid; any other waits for
+ * the merchant to ship it (`ship`, from the console). The upload runs as a job: retried with
+ * backoff while WeChat is busy or the answer is lost, and FAILED, with WeChat's errcode and
+ * what to do, when WeChat refuses it (an admin fixes and retries). Upload, receipt and
+ * settlement each append an event (`order.shipped`, `order.receipt_confirmed`,
+ * `order.settled`) through the outbox.
+ *
+ * An upload whose answer was lost may have been taken: the next attempt reads WeChat's view
+ * (`get_order`) first and sends the same info, upload_time included, so WeChat sees no
+ * correction (it allows one).
+ */
+
+import {
+  type AdminOrder,
+  type LogisticsType,
+  PAID_STATUSES,
+  type Parcel,
+  REFUNDABLE_STATUSES,
+  type ShipBody,
+  type Shipment,
+  type ShipmentStatus,
+  type ShippingQueue,
+} from '../../contract/index.js';
+import {
+  MiniProgramApiError,
+  maskPhone,
+  type UploadShippingInfoRequest,
+} from '../../miniprogram-api/index.js';
+import type { PaymentsContext } from '../context.js';
+import type { MinipayEvent } from '../events/events.js';
+import { DomainError, notFound, validation } from '../lib/errors.js';
+import { decodeTimeCursor, encodeTimeCursor } from '../lib/page-cursor.js';
+import type { RunSummary } from '../lib/run-summary.js';
+import { adminOrderView, type OrderRow } from '../orders/order-view.js';
+import { findOrder } from '../orders/orders-repo.js';
+import type { MiniProgramPlatform } from '../platform/platform.js';
+import { type ShipmentRow, shipmentView } from './shipment-view.js';
+import {
+  dueUploads,
+  ensureShipment,
+  findShipment,
+  listShipments,
+  type ShippingEvent,
+  updateShipment,
+} from './shipments-repo.js';
+import { DEFAULT_SHIPPING, type ShippingSettings } from './shipping-settings.js';
+
+/** How long a claimed upload is held before another instance may take it (a crash mid-call). */
+const CLAIM_MS = 60_000;
+const BATCH = 20;
+const ITEM_DESC_CHARS = 120;
+/** Errors after which WeChat may have taken the upload: read get_order before sending again. */
+const ANSWER_LOST = /^(TIMEOUT|NETWORK|HTTP_5\d\d|MALFORMED_RESPONSE)$/;
+
+/** What the merchant ships with; `virtual` is reported by minipay itself. */
+const SHIPPABLE: readonly string[] = ['express', 'same-city', 'pick-up'];
+
+export class Shipping {
+  private readonly settings: ShippingSettings;
+
+  constructor(
+    private readonly ctx: PaymentsContext,
+    private readonly platform: MiniProgramPlatform,
+    settings: Partial<ShippingSettings> = {},
+  ) {
+    this.settings = { ...DEFAULT_SHIPPING, ...settings };
+  }
+
+  /** The outbox subscriber: a paid order gets its shipment. */
+  async onEvent(event: MinipayEvent): Promise<void> {
+    if (event.type !== 'order.paid') return;
+    const { id } = event.data.order as { id: string };
+    await this.open(id);
+  }
+
+  /** Creates the paid order's shipment (virtual: ready to upload); none for an unpaid order. */
+  async open(orderId: string): Promise<ShipmentRow | undefined> {
+    const order = await findOrder(this.ctx.db, orderId);
+    if (!order || !PAID_STATUSES.includes(order.status) || !order.transaction_id) return undefined;
+    const items = await this.ctx.db
+      .selectFrom('order_items')
+      .leftJoin('products', 'products.id', 'order_items.product_id')
+      .select([
+        'order_items.name',
+        'order_items.quantity',
+        'order_items.line_no',
+        'products.virtual',
+      ])
+      .where('order_items.order_id', '=', orderId)
+      .orderBy('order_items.line_no')
+      .execute();
+    const virtual = items.length > 0 && items.every((i) => i.virtual === 1);
+    const desc = itemDescription(items, order.description);
+    return ensureShipment(
+      this.ctx.db,
+      orderId,
+      virtual ? 'virtual' : 'physical',
+      desc,
+      this.ctx.clock(),
+    );
+  }
+
+  /** The job: uploads due shipments. */
+  async uploadDue(): Promise<RunSummary> {
+    const rows = await dueUploads(this.ctx.db, this.ctx.clock(), BATCH);
+    const summary: RunSummary = { examined: rows.length, changed: 0, errors: 0 };
+    for (const row of rows) {
+      const after = await this.attempt(row);
+      if (after?.status === 'UPLOADED') summary.changed++;
+      else if (after?.last_error_code) summary.errors++;
+    }
+    return summary;
+  }
+
+  /** The merchant ships a physical order: records how, and uploads it now. */
+  async ship(orderId: string, body: ShipBody): Promise<Shipment> {
+    const order = await this.paidOrder(orderId);
+    const row = (await findShipment(this.ctx.db, orderId)) ?? (await this.open(orderId))!;
+    if (row.status === 'UPLOADED' || row.status === 'UPLOADING') {
+      throw new DomainError(
+        409,
+        'ALREADY_SHIPPED',
+        row.status === 'UPLOADED'
+          ? 'this order is shipped: WeChat has its shipping info (it allows one correction, which the console does not make)'
+          : 'this order’s shipping info is being sent to WeChat; wait for the upload’s outcome',
+      );
+    }
+    const parcels = this.parcels(order, body);
+    const now = this.ctx.clock();
+    const queued = await updateShipment(
+      this.ctx.db,
+      row,
+      {
+        status: 'UPLOADING',
+        logistics_type: body.logisticsType,
+        parcels: JSON.stringify(parcels),
+        upload_time: now.toISOString(),
+        attempts: 0,
+        next_attempt_at: now.toISOString(),
+        last_error_code: null,
+        last_error: null,
+      },
+      now,
+    );
+    if (!queued) throw conflict();
+    return shipmentView((await this.attempt(queued)) ?? queued);
+  }
+
+  /** An admin retries a FAILED upload (after fixing what WeChat refused). */
+  async retry(orderId: string): Promise<Shipment> {
+    const row = await findShipment(this.ctx.db, orderId);
+    if (!row) throw notFound('shipment');
+    if (row.status !== 'FAILED') {
+      throw new DomainError(
+        409,
+        'NOT_FAILED',
+        `the shipment is ${row.status}; only a FAILED upload is retried`,
+      );
+    }
+    const now = this.ctx.clock();
+    const queued = await updateShipment(
+      this.ctx.db,
+      row,
+      { status: 'UPLOADING', attempts: 0, next_attempt_at: now.toISOString() },
+      now,
+    );
+    if (!queued) throw conflict();
+    return shipmentView((await this.attempt(queued)) ?? queued);
+  }
+
+  async shipment(orderId: string): Promise<Shipment | null> {
+    const row = await findShipment(this.ctx.db, orderId);
+    return row ? shipmentView(row) : null;
+  }
+
+  /** Shipments needing the merchant (awaiting shipment, failed), or those of `status`. */
+  async queue(query: {
+    status?: ShipmentStatus;
+    limit?: string;
+    cursor?: string;
+  }): Promise<ShippingQueue> {
+    const limit = pageLimit(query.limit);
+    const statuses = query.status ? [query.status] : ['AWAITING_SHIPMENT', 'FAILED'];
+    const key = query.cursor ? decodeTimeCursor('shipments', query.cursor) : undefined;
+    const rows = await listShipments(
+      this.ctx.db,
+      statuses,
+      limit + 1,
+      key && { createdAt: key.at, id: key.id },
+    );
+    const page = rows.slice(0, limit);
+    const entries = [];
+    for (const row of page) {
+      const order = await findOrder(this.ctx.db, row.order_id);
+      if (order) entries.push({ order: await this.adminOrder(order), shipment: shipmentView(row) });
+    }
+    const last = page.at(-1);
+    return {
+      entries,
+      nextCursor:
+        rows.length > limit && last
+          ? encodeTimeCursor('shipments', { at: last.created_at, id: last.id })
+          : null,
+    };
+  }
+
+  /**
+   * WeChat's settlement push (trade_manage_order_settlement, stage settled): the buyer (or
+   * WeChat) confirmed receipt and the money went to the merchant. Repeats change nothing.
+   */
+  async settled(
+    transactionId: string,
+    confirmedAt: Date | undefined,
+    settledAt: Date,
+  ): Promise<Shipment | null> {
+    const order = await this.ctx.db
+      .selectFrom('orders')
+      .select('id')
+      .where('transaction_id', '=', transactionId)
+      .executeTakeFirst();
+    if (!order) return null;
+    const row = (await findShipment(this.ctx.db, order.id)) ?? (await this.open(order.id));
+    if (!row) return null;
+    if (row.settled_at) return shipmentView(row);
+    const now = this.ctx.clock();
+    const events: ShippingEvent[] = row.receipt_confirmed_at
+      ? ['order.settled']
+      : ['order.receipt_confirmed', 'order.settled'];
+    const updated = await updateShipment(
+      this.ctx.db,
+      row,
+      {
+        receipt_confirmed_at: row.receipt_confirmed_at ?? (confirmedAt ?? settledAt).toISOString(),
+        settled_at: settledAt.toISOString(),
+      },
+      now,
+      events,
+    );
+    if (!updated) return this.settled(transactionId, confirmedAt, settledAt);
+    return shipmentView(updated);
+  }
+
+  /** One upload attempt of a claimed-or-due shipment; resolves the row after it. */
+  private async attempt(row: ShipmentRow): Promise<ShipmentRow | undefined> {
+    const now = this.ctx.clock();
+    const claimed = await updateShipment(
+      this.ctx.db,
+      row,
+      {
+        attempts: row.attempts + 1,
+        next_attempt_at: new Date(now.getTime() + CLAIM_MS).toISOString(),
+      },
+      now,
+    );
+    if (!claimed) return undefined; // another instance took it
+    const order = await findOrder(this.ctx.db, claimed.order_id);
+    if (!order?.transaction_id)
+      return this.fail(claimed, 'NO_TRANSACTION', 'the order has no transaction_id');
+    try {
+      if (
+        row.last_error_code &&
+        ANSWER_LOST.test(row.last_error_code) &&
+        (await this.wechatHasIt(order))
+      ) {
+        return this.uploaded(claimed);
+      }
+      await this.platform.uploadShippingInfo(this.request(claimed, order));
+      return this.uploaded(claimed);
+    } catch (err) {
+      return this.failed(claimed, err);
+    }
+  }
+
+  private async wechatHasIt(order: OrderRow): Promise<boolean> {
+    const view = await this.platform.getOrder({ transactionId: order.transaction_id! });
+    return view.shipping?.finishShipping === true;
+  }
+
+  private uploaded(row: ShipmentRow): Promise<ShipmentRow | undefined> {
+    const now = this.ctx.clock();
+    return updateShipment(
+      this.ctx.db,
+      row,
+      {
+        status: 'UPLOADED',
+        next_attempt_at: null,
+        uploaded_at: now.toISOString(),
+        last_error_code: null,
+        last_error: null,
+      },
+      now,
+      'order.shipped',
+    );
+  }
+
+  private failed(row: ShipmentRow, err: unknown): Promise<ShipmentRow | undefined> {
+    const known = err instanceof MiniProgramApiError ? err : undefined;
+    const code = known?.code ?? 'INTERNAL';
+    const message = known?.message ?? 'minipay failed to upload; see its log';
+    if (!known) this.ctx.logger.error({ err, orderId: row.order_id }, 'shipping upload failed');
+    const again =
+      (!known ||
+        known.kind === 'retryable' ||
+        known.kind === 'token-invalid' ||
+        known.kind === 'invalid') &&
+      row.attempts < this.settings.maxAttempts;
+    if (!again) {
+      const gaveUp =
+        known?.kind === 'rejected' || known?.kind === 'config'
+          ? ''
+          : `gave up after ${row.attempts} attempts: `;
+      return this.fail(row, code, `${gaveUp}${message}`);
+    }
+    const now = this.ctx.clock();
+    const wait = Math.max(
+      known?.retryAfterMs ?? 0,
+      Math.min(this.settings.retryCapMs, this.settings.retryBaseMs * 2 ** (row.attempts - 1)),
+    );
+    return updateShipment(
+      this.ctx.db,
+      row,
+      {
+        next_attempt_at: new Date(now.getTime() + wait).toISOString(),
+        last_error_code: code,
+        last_error: message,
+      },
+      now,
+    );
+  }
+
+  private fail(row: ShipmentRow, code: string, message: string): Promise<ShipmentRow | undefined> {
+    this.ctx.metrics.inc('minipay_shipping_failures_total', { code });
+    return updateShipment(
+      this.ctx.db,
+      row,
+      { status: 'FAILED', next_attempt_at: null, last_error_code: code, last_error: message },
+      this.ctx.clock(),
+    );
+  }
+
+  private request(row: ShipmentRow, order: OrderRow): UploadShippingInfoRequest {
+    const parcels = JSON.parse(row.parcels) as Parcel[];
+    return {
+      order: { transactionId: order.transaction_id! },
+      logisticsType: row.logistics_type as LogisticsType,
+      deliveryMode: parcels.length > 1 ? 'split' : 'unified',
+      ...(parcels.length > 1 && { isAllDelivered: true }),
+      parcels: parcels.map((p) => ({
+        trackingNo: p.trackingNo,
+        expressCompany: p.expressCompany,
+        itemDesc: p.itemDesc,
+        ...(p.receiverContact && { contact: { receiverContact: p.receiverContact } }),
+      })),
+      payerOpenid: order.openid,
+      uploadTime: new Date(row.upload_time ?? row.created_at),
+    };
+  }
+
+  /** The parcels of a ship request, checked against WeChat's rules before anything is stored. */
+  private parcels(order: OrderRow, body: ShipBody): Parcel[] {
+    if (!SHIPPABLE.includes(body.logisticsType)) {
+      throw validation('logisticsType must be express, same-city or pick-up');
+    }
+    if (body.parcels.length > 1 && body.logisticsType !== 'express') {
+      throw validation('several parcels are for express only (WeChat: split delivery is express)');
+    }
+    return body.parcels.map((p, i) => {
+      const where = `parcels[${i}]`;
+      if (body.logisticsType === 'express' && (!p.trackingNo || !p.expressCompany)) {
+        throw validation(`${where}: express needs trackingNo and expressCompany (a courier id)`);
+      }
+      if (p.expressCompany === 'SF' && !p.receiverPhone) {
+        throw validation(
+          `${where}: WeChat requires the receiver's phone for SF Express (receiverPhone)`,
+        );
+      }
+      const itemDesc = p.itemDesc ?? order.description;
+      return {
+        ...(p.trackingNo && { trackingNo: p.trackingNo }),
+        ...(p.expressCompany && { expressCompany: p.expressCompany }),
+        itemDesc: [...itemDesc].slice(0, ITEM_DESC_CHARS).join(''),
+        ...(p.receiverPhone && { receiverContact: maskPhone(p.receiverPhone) }),
+      };
+    });
+  }
+
+  private async paidOrder(orderId: string): Promise<OrderRow> {
+    const order = await findOrder(this.ctx.db, orderId);
+    if (!order) throw notFound('order');
+    if (!REFUNDABLE_STATUSES.includes(order.status)) {
+      throw new DomainError(
+        409,
+        'NOT_SHIPPABLE',
+        `the order is ${order.status}: only a paid order (PAID, PARTIALLY_REFUNDED) is shipped`,
+      );
+    }
+    return order;
+  }
+
+  private async adminOrder(order: OrderRow): Promise<AdminOrder> {
+    const items = await this.ctx.db
+      .selectFrom('order_items')
+      .selectAll()
+      .where('order_id', '=', order.id)
+      .execute();
+    return adminOrderView(order, items);
+  }
+}
+
+/** `茉莉花茶*2;月饼*1`, as WeChat's example `微信红包抱枕*1个`, at most 120 characters. */
+function itemDescription(items: { name: string; quantity: number }[], fallback: string): string {
+  const text = items.length > 0 ? items.map((i) => `${i.name}*${i.quantity}`).join(';') : fallback;
+  const chars = [...text];
+  return chars.length <= ITEM_DESC_CHARS
+    ? text
+    : `${chars.slice(0, ITEM_DESC_CHARS - 1).join('')}…`;
+}
+
+function pageLimit(raw: string | undefined): number {
+  if (raw === undefined) return 50;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1 || n > 100) throw validation('limit must be 1 to 100');
+  return n;
+}
+
+function conflict(): DomainError {
+  return new DomainError(409, 'CONCURRENT_CHANGE', 'the shipment changed meanwhile; read it again');
+}
