@@ -178,6 +178,8 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
       const intervalMs = config.jobIntervalSeconds * 1000;
       await runner.start([...orderJobs(payments, intervalMs), ...outboxJobs(payments, intervalMs)]);
     }
+    // The console says whether WeChat manages this mini program's trades; asked once now.
+    void payments.shipping?.checkTradeManaged();
     const started = app;
     let closing: Promise<void> | undefined;
     return {

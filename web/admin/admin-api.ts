@@ -10,11 +10,17 @@ import type {
   AdminSession,
   AnomalyAnswer,
   AnomalyList,
+  CourierList,
   DailyStats,
   DeliveryAnswer,
   DeliveryList,
   RefundAnswer,
   RefundOnly,
+  ShipBody,
+  ShipmentAnswer,
+  ShippingQueue,
+  TradeManagement,
+  WechatShippingView,
 } from '../../src/contract/index.js';
 
 /** The contract's shapes (src/contract), under the names the console's pages use. */
@@ -25,7 +31,12 @@ export type {
   DailyTotals as DayStats,
   Delivery,
   Refund,
+  ShipBody,
+  Shipment,
+  ShippingQueueEntry,
   TimelineEntry,
+  TradeManagement,
+  WechatShippingView,
 } from '../../src/contract/index.js';
 
 export class AdminApiError extends Error {
@@ -168,6 +179,42 @@ export class AdminApi {
 
   dailyStats(from: string, to: string) {
     return this.call<DailyStats>('GET', '/stats/daily', { query: { from, to } });
+  }
+
+  shippingQueue(query: { status?: string; cursor?: string; limit?: number }) {
+    return this.call<ShippingQueue>('GET', '/shipping', { query });
+  }
+
+  couriers() {
+    return this.call<CourierList>('GET', '/shipping/couriers');
+  }
+
+  tradeManagement() {
+    return this.call<TradeManagement>('GET', '/shipping/trade-management');
+  }
+
+  shipment(orderId: string) {
+    return this.call<ShipmentAnswer>('GET', `/orders/${encodeURIComponent(orderId)}/shipment`);
+  }
+
+  wechatShipping(orderId: string) {
+    return this.call<WechatShippingView>(
+      'GET',
+      `/orders/${encodeURIComponent(orderId)}/shipment/wechat`,
+    );
+  }
+
+  ship(orderId: string, body: ShipBody) {
+    return this.call<ShipmentAnswer>('POST', `/orders/${encodeURIComponent(orderId)}/ship`, {
+      body,
+    });
+  }
+
+  retryShipment(orderId: string) {
+    return this.call<ShipmentAnswer>(
+      'POST',
+      `/orders/${encodeURIComponent(orderId)}/shipment/retry`,
+    );
   }
 
   reconciliations() {

@@ -7,6 +7,7 @@ export type Route =
   | { name: 'order'; id: string }
   | { name: 'anomalies' }
   | { name: 'webhooks' }
+  | { name: 'shipping' }
   | { name: 'reconciliation' };
 
 export function parseRoute(hash: string): Route {
@@ -21,6 +22,8 @@ export function parseRoute(hash: string): Route {
       return { name: 'anomalies' };
     case 'webhooks':
       return { name: 'webhooks' };
+    case 'shipping':
+      return { name: 'shipping' };
     case 'reconciliation':
       return { name: 'reconciliation' };
     default:

@@ -29,6 +29,7 @@ export function statusTone(status: string): string {
     case 'SUCCESS':
     case 'delivered':
     case 'resolved':
+    case 'UPLOADED':
       return 'badge ok';
     case 'PENDING':
     case 'CLOSING':
@@ -36,6 +37,8 @@ export function statusTone(status: string): string {
     case 'PROCESSING':
     case 'pending':
     case 'PARTIALLY_REFUNDED':
+    case 'AWAITING_SHIPMENT':
+    case 'UPLOADING':
       return 'badge wait';
     case 'REFUNDED':
     case 'CLOSED':

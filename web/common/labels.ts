@@ -20,6 +20,9 @@ const STATUS: Record<string, [zh: string, en: string]> = {
   dead: ['已放弃', 'Dead'],
   open: ['未处理', 'Open'],
   resolved: ['已解决', 'Resolved'],
+  AWAITING_SHIPMENT: ['待发货', 'Awaiting shipment'],
+  UPLOADING: ['上传中', 'Uploading'],
+  UPLOADED: ['已发货', 'Shipped'],
 };
 
 export function statusLabel(status: string, lang: Lang): string {

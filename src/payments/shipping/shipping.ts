@@ -22,8 +22,11 @@ import {
   type Shipment,
   type ShipmentStatus,
   type ShippingQueue,
+  type TradeManagement,
+  type WechatShippingView,
 } from '../../contract/index.js';
 import {
+  type Courier,
   MiniProgramApiError,
   maskPhone,
   type UploadShippingInfoRequest,
@@ -57,8 +60,13 @@ const ANSWER_LOST = /^(TIMEOUT|NETWORK|HTTP_5\d\d|MALFORMED_RESPONSE)$/;
 /** What the merchant ships with; `virtual` is reported by minipay itself. */
 const SHIPPABLE: readonly string[] = ['express', 'same-city', 'pick-up'];
 
+/** WeChat's courier list changes rarely: asked once a day. */
+const COURIERS_TTL_MS = 24 * 3600_000;
+
 export class Shipping {
   private readonly settings: ShippingSettings;
+  private couriersCache: { at: number; list: Courier[] } | undefined;
+  private managed: TradeManagement = { managed: null, checkedAt: null, error: null };
 
   constructor(
     private readonly ctx: PaymentsContext,
@@ -242,6 +250,66 @@ export class Shipping {
     return shipmentView(updated);
   }
 
+  /** WeChat's couriers, for the ship form's picker. */
+  async couriers(): Promise<Courier[]> {
+    const now = this.ctx.clock().getTime();
+    if (this.couriersCache && now - this.couriersCache.at < COURIERS_TTL_MS) {
+      return this.couriersCache.list;
+    }
+    const list = await asDomainError(() => this.platform.getDeliveryList());
+    this.couriersCache = { at: now, list };
+    return list;
+  }
+
+  /** Whether WeChat manages this mini program's trades, as last asked (at start-up). */
+  async tradeManagement(): Promise<TradeManagement> {
+    if (this.managed.checkedAt === null) await this.checkTradeManaged();
+    return this.managed;
+  }
+
+  /** Asks WeChat (is_trade_managed); never throws: a failure is kept and shown. */
+  async checkTradeManaged(): Promise<TradeManagement> {
+    const checkedAt = this.ctx.clock().toISOString();
+    try {
+      this.managed = { managed: await this.platform.isTradeManaged(), checkedAt, error: null };
+    } catch (err) {
+      const known = err instanceof MiniProgramApiError ? err : undefined;
+      if (!known) this.ctx.logger.error({ err }, 'is_trade_managed failed');
+      this.managed = {
+        managed: null,
+        checkedAt,
+        error: { code: known?.code ?? 'INTERNAL', message: known?.message ?? 'see the log' },
+      };
+    }
+    return this.managed;
+  }
+
+  /** WeChat's own view of the order's shipping (get_order). */
+  async wechatView(orderId: string): Promise<WechatShippingView> {
+    const order = await findOrder(this.ctx.db, orderId);
+    if (!order) throw notFound('order');
+    if (!order.transaction_id) {
+      throw new DomainError(
+        409,
+        'NOT_PAID',
+        'the order is not paid: WeChat has no shipping for it',
+      );
+    }
+    const view = await asDomainError(() =>
+      this.platform.getOrder({ transactionId: order.transaction_id! }),
+    );
+    return {
+      state: view.state,
+      stateName: view.stateName,
+      finishShipping: view.shipping?.finishShipping ?? false,
+      parcels: (view.shipping?.parcels ?? []).map((p) => ({
+        trackingNo: p.trackingNo ?? null,
+        expressCompany: p.expressCompany ?? null,
+        goodsDesc: p.goodsDesc ?? null,
+      })),
+    };
+  }
+
   /** One upload attempt of a claimed-or-due shipment; resolves the row after it. */
   private async attempt(row: ShipmentRow): Promise<ShipmentRow | undefined> {
     const now = this.ctx.clock();
@@ -423,6 +491,16 @@ function pageLimit(raw: string | undefined): number {
   const n = Number(raw);
   if (!Number.isInteger(n) || n < 1 || n > 100) throw validation('limit must be 1 to 100');
   return n;
+}
+
+/** A platform call for an admin: WeChat's refusal as a 502 that says what WeChat said. */
+async function asDomainError<T>(call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (err) {
+    if (!(err instanceof MiniProgramApiError)) throw err;
+    throw new DomainError(502, `WECHAT_${err.code}`, err.message);
+  }
 }
 
 function conflict(): DomainError {

@@ -14,6 +14,7 @@ import { adminAnomalyRoutes } from './anomalies.js';
 import { adminOrderRoutes } from './orders.js';
 import { adminProductRoutes } from './products.js';
 import { adminRefundRoutes } from './refunds.js';
+import { adminShippingRoutes } from './shipping.js';
 import { adminStatsRoutes } from './stats.js';
 import { adminWebhookRoutes } from './webhooks.js';
 
@@ -40,4 +41,5 @@ export const adminApi =
     await app.register(adminAnomalyRoutes, options);
     await app.register(adminStatsRoutes, options);
     await app.register(adminWebhookRoutes, options);
+    await app.register(adminShippingRoutes, options);
   };
