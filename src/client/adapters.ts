@@ -7,6 +7,7 @@
  */
 import { PlatformCallError } from './errors.js';
 import type {
+  BusinessView,
   Platform,
   PlatformRequest,
   PlatformResponse,
@@ -19,7 +20,7 @@ type Fail = (err: { errMsg: string }) => void;
 export type WxApi = Pick<
   WechatMiniprogram.Wx,
   'login' | 'request' | 'requestPayment' | 'getStorageSync' | 'setStorageSync' | 'removeStorageSync'
->;
+> & { openBusinessView?: CallbackApi['openBusinessView'] };
 
 /**
  * The same calls on Taro (`import Taro from '@tarojs/taro'`) or uni-app (`uni`): they take
@@ -45,6 +46,13 @@ export interface CallbackApi {
   requestPayment(
     options: RequestPaymentParams & { provider?: string; success?: () => void; fail?: Fail },
   ): unknown;
+  /** WeChat's own pages (receipt confirmation); absent on platforms without them. */
+  openBusinessView?(options: {
+    businessType: string;
+    extraData: Record<string, string>;
+    success?: () => void;
+    fail?: Fail;
+  }): unknown;
   getStorageSync(key: string): unknown;
   setStorageSync(key: string, data: string): unknown;
   removeStorageSync(key: string): unknown;
@@ -110,6 +118,17 @@ function fromCallbackApi(api: CallbackApi, providers: Providers): Platform {
         });
       }),
     request: (request) => callRequest(api, request),
+    ...(typeof api.openBusinessView === 'function' && {
+      openBusinessView: (view: BusinessView) =>
+        new Promise<void>((resolve, reject) => {
+          api.openBusinessView!({
+            businessType: view.businessType,
+            extraData: view.extraData,
+            success: () => resolve(),
+            fail: failed(reject),
+          });
+        }),
+    }),
     storage: {
       get: (key) => {
         const value = api.getStorageSync(key);

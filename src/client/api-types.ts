@@ -11,6 +11,7 @@ export type {
   Order,
   OrderItem,
   OrderList as OrderPage,
+  OrderShipping,
   PaymentParams,
   Product,
 } from '../contract/index.js';

@@ -12,6 +12,7 @@ import {
   type CheckoutItem,
   type Order,
   type OrderPage,
+  type OrderShipping,
   PAID_STATUSES,
   type PaymentParams,
   type Product,
@@ -83,6 +84,14 @@ export interface MinipayClient {
   orders(options?: { limit?: number; cursor?: string }): Promise<OrderPage>;
   /** One of the user's orders as stored (no WeChat query). */
   order(id: string): Promise<Order>;
+  /** A paid order's delivery (preparing, shipped, received); null before payment. */
+  shipping(order: Order | string): Promise<OrderShipping | null>;
+  /**
+   * Lets the buyer confirm receipt in WeChat's own page (`wx.openBusinessView`,
+   * `weappOrderConfirm`), then asks the server until WeChat's settlement has reached it, briefly.
+   * Resolves with the delivery as the server then knows it (`stage: 'received'` once confirmed).
+   */
+  confirmReceipt(order: Order | string): Promise<OrderShipping | null>;
 }
 
 const MAX_LINES = 20;
@@ -125,6 +134,17 @@ export function createMinipayClient(options: MinipayClientOptions): MinipayClien
       if (!isUndecided(order) || attempt >= confirmAttempts) return resultOf(order);
       await sleep(confirmIntervalMs);
     }
+  };
+
+  const getShipping = async (target: Order | string): Promise<OrderShipping | null> => {
+    const id = typeof target === 'string' ? target : target.id;
+    const path = `/api/v1/orders/${encodeURIComponent(id)}/shipping`;
+    const data = await transport.authed<{ shipping?: OrderShipping | null }>({
+      method: 'GET',
+      path,
+    });
+    if (data.shipping === undefined) throw shapeError('shipping');
+    return data.shipping;
   };
 
   const paymentFor = async (order: Order): Promise<Checkout> => {
@@ -214,6 +234,39 @@ export function createMinipayClient(options: MinipayClientOptions): MinipayClien
       return { orders: data.orders, nextCursor: data.nextCursor ?? null };
     },
     order: (id) => getOrder(id, false),
+    shipping: getShipping,
+    confirmReceipt: async (target) => {
+      const shipping = await getShipping(target);
+      const view = shipping?.confirmReceipt;
+      if (!view) return shipping;
+      if (!options.platform.openBusinessView) {
+        throw new MinipayError(
+          'UNSUPPORTED',
+          'this platform has no openBusinessView: the buyer confirms receipt in WeChat (订单中心)',
+        );
+      }
+      try {
+        await options.platform.openBusinessView(view);
+      } catch (err) {
+        if (!(err instanceof PlatformCallError)) throw err;
+        if (err.errMsg.trim() === 'openBusinessView:fail cancel') return shipping;
+        throw new MinipayError(
+          'CONFIRM_RECEIPT_FAILED',
+          `WeChat's page did not open (${err.errMsg})`,
+          {
+            errMsg: err.errMsg,
+            cause: err,
+          },
+        );
+      }
+      let latest: OrderShipping | null = shipping;
+      for (let attempt = 1; attempt <= confirmAttempts; attempt++) {
+        latest = await getShipping(target);
+        if (latest?.stage === 'received') break;
+        if (attempt < confirmAttempts) await sleep(confirmIntervalMs);
+      }
+      return latest;
+    },
   };
 }
 

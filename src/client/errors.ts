@@ -12,7 +12,11 @@ export type ClientErrorCode =
   /** `wx.requestPayment` failed for a reason other than the user cancelling. */
   | 'PAYMENT_FAILED'
   /** The order cannot be paid (FAILED or no payment parameters). */
-  | 'NOT_PAYABLE';
+  | 'NOT_PAYABLE'
+  /** `confirmReceipt` on a platform without `openBusinessView` (an H5 build without a sandbox). */
+  | 'UNSUPPORTED'
+  /** WeChat's receipt page (`wx.openBusinessView`) did not open. */
+  | 'CONFIRM_RECEIPT_FAILED';
 
 /** An error with a stable machine-readable `code`; `message` is for people. */
 export class MinipayError extends Error {

@@ -9,6 +9,7 @@ export type {
   Order,
   OrderItem,
   OrderPage,
+  OrderShipping,
   OrderStatus,
   PaymentParams,
   Product,
@@ -33,6 +34,7 @@ export {
 } from './errors.js';
 export { newIdempotencyKey } from './idempotency-key.js';
 export type {
+  BusinessView,
   HttpMethod,
   Platform,
   PlatformRequest,

@@ -32,6 +32,12 @@ export interface RequestPaymentParams {
   paySign: string;
 }
 
+/** What `wx.openBusinessView` takes. */
+export interface BusinessView {
+  businessType: string;
+  extraData: Record<string, string>;
+}
+
 export interface Platform {
   /** `wx.login`: a one-time code; rejects with a PlatformCallError. */
   login(): Promise<string>;
@@ -39,6 +45,11 @@ export interface Platform {
   requestPayment(params: RequestPaymentParams): Promise<void>;
   /** `wx.request`: resolves with any HTTP answer, rejects (PlatformCallError) with none. */
   request(request: PlatformRequest): Promise<PlatformResponse>;
+  /**
+   * `wx.openBusinessView`: opens one of WeChat's own pages (the buyer's receipt confirmation,
+   * `weappOrderConfirm`); resolves when the user comes back. Optional: `confirmReceipt` needs it.
+   */
+  openBusinessView?(view: BusinessView): Promise<void>;
   /** Key-value storage that survives restarts of the mini program. */
   storage: {
     get(key: string): string | undefined;

@@ -1,7 +1,8 @@
 /**
  * Runs a real mini program (or a Taro / uni-app build) against minipay's sandbox instead of
- * WeChat: `login` and `requestPayment` go to the sandbox's user-side endpoints over the
- * platform's own `request`; everything else is the platform's. Real `wx.login` codes only work
+ * WeChat: `login`, `requestPayment` and `openBusinessView` (the buyer confirming receipt) go to
+ * the sandbox's user-side endpoints over the platform's own `request`; everything else is the
+ * platform's. Real `wx.login` codes only work
  * with WeChat, and a sandbox prepay_id only works with the sandbox, so a demo needs both sides
  * played by the sandbox.
  *
@@ -90,6 +91,15 @@ export function sandboxed(platform: Platform, options: SandboxedOptions): Platfo
       const openid = platform.storage.get(SANDBOX_OPENID_KEY);
       if (!openid) throw new PlatformCallError('requestPayment:fail log in first');
       await post('/sandbox/v1/pay', { openid, appId: options.appId, ...params }, 'requestPayment');
+    },
+    openBusinessView: async (view) => {
+      const transactionId = view.extraData.transaction_id;
+      if (view.businessType !== 'weappOrderConfirm' || !transactionId) {
+        throw new PlatformCallError(
+          'openBusinessView:fail the sandbox plays weappOrderConfirm only',
+        );
+      }
+      await post('/sandbox/v1/confirm-receipt', { transactionId }, 'openBusinessView');
     },
   };
 }

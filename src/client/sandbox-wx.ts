@@ -1,8 +1,9 @@
 /**
  * A `wx` for Node tests and the browser demo, backed by minipay's sandbox: `login` asks the
  * sandbox for a one-time code (POST /sandbox/v1/login-code), `requestPayment` pays as the
- * user (POST /sandbox/v1/pay, which checks paySign as WeChat does), `request` uses fetch and
- * storage is in memory. It implements the parts of `wx` that `fromWx` uses:
+ * user (POST /sandbox/v1/pay, which checks paySign as WeChat does), `openBusinessView`
+ * (`weappOrderConfirm`) confirms receipt as the buyer (POST /sandbox/v1/confirm-receipt),
+ * `request` uses fetch and storage is in memory. It implements the parts of `wx` that `fromWx` uses:
  *
  * ```ts
  * const wx = createSandboxWx({ sandboxUrl: sandbox.url, appId: sandbox.credentials.appId });
@@ -33,6 +34,8 @@ export interface SandboxWxOptions {
   openid?: string;
   /** Decides each payment as the user would; default: always pay. */
   payer?: (params: RequestPaymentParams) => PayerChoice | Promise<PayerChoice>;
+  /** In WeChat's receipt page: confirm (the default) or go back without confirming. */
+  receipt?: () => 'confirm' | 'cancel' | Promise<'confirm' | 'cancel'>;
   /** The fetch used by `wx.request` (wrap it to simulate a bad network); default global fetch. */
   fetch?: typeof fetch;
 }
@@ -140,6 +143,27 @@ export function createSandboxWx(options: SandboxWxOptions): SandboxWx {
       'requestPayment',
     );
 
+  const openBusinessView = (
+    cb: { businessType: string; extraData: Record<string, string> } & Callbacks<{ errMsg: string }>,
+  ) =>
+    settle(
+      cb,
+      async () => {
+        if (cb.businessType !== 'weappOrderConfirm') {
+          throw new Error(`the sandbox plays weappOrderConfirm only, not ${cb.businessType}`);
+        }
+        if ((await options.receipt?.()) === 'cancel')
+          throw new Error('openBusinessView:fail cancel');
+        const { transaction_id: transactionId, merchant_trade_no: outTradeNo } = cb.extraData;
+        await sandboxPost(
+          '/sandbox/v1/confirm-receipt',
+          transactionId ? { transactionId } : { outTradeNo },
+        );
+        return { errMsg: 'openBusinessView:ok' };
+      },
+      'openBusinessView',
+    );
+
   const request = (cb: RequestOptions) => {
     settle(cb, () => fetchAsWx(doFetch, cb), 'request');
     return { abort: () => undefined };
@@ -148,6 +172,7 @@ export function createSandboxWx(options: SandboxWxOptions): SandboxWx {
   const shim = {
     login,
     requestPayment,
+    openBusinessView,
     request,
     getStorageSync: (key: string) => storage.get(key) ?? '',
     setStorageSync: (key: string, value: unknown) => {

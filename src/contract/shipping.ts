@@ -121,3 +121,33 @@ export const WechatShippingView = Type.Object({
   ),
 });
 export type WechatShippingView = Static<typeof WechatShippingView>;
+
+/**
+ * A paid order's delivery as the buyer sees it (`GET /api/v1/orders/:id/shipping`):
+ * `preparing` until WeChat has the shipping info, `shipped`, then `received` once receipt is
+ * confirmed. `confirmReceipt` is what `wx.openBusinessView` takes to let the buyer confirm
+ * receipt in WeChat's own page, while it can (shipped, not yet confirmed).
+ */
+export const OrderShipping = Type.Object({
+  stage: Type.Union([Type.Literal('preparing'), Type.Literal('shipped'), Type.Literal('received')]),
+  logisticsType: Nullable(OneOf(LOGISTICS_TYPES)),
+  parcels: Type.Array(
+    Type.Object({
+      trackingNo: Type.Optional(Type.String()),
+      expressCompany: Type.Optional(Type.String()),
+      itemDesc: Type.String(),
+    }),
+  ),
+  shippedAt: Nullable(DateTime()),
+  receiptConfirmedAt: Nullable(DateTime()),
+  confirmReceipt: Nullable(
+    Type.Object({
+      businessType: Type.Literal('weappOrderConfirm'),
+      extraData: Type.Object({ transaction_id: Type.String() }),
+    }),
+  ),
+});
+export type OrderShipping = Static<typeof OrderShipping>;
+
+export const OrderShippingAnswer = Type.Object({ shipping: Nullable(OrderShipping) });
+export type OrderShippingAnswer = Static<typeof OrderShippingAnswer>;

@@ -33,6 +33,7 @@ const PAGE_CSP = [
 const SANDBOX_USER_ROUTES = [
   ['POST', '/login-code'],
   ['POST', '/pay'],
+  ['POST', '/confirm-receipt'],
   ['GET', '/cashier'],
   ['GET', '/prepays/:prepayId'],
 ] as const;

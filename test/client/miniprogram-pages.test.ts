@@ -94,6 +94,7 @@ describe('the sample mini program, driven offline against the real server and sa
       },
       request: wx.request,
       requestPayment: wx.requestPayment,
+      openBusinessView: wx.openBusinessView,
       getStorageSync: wx.getStorageSync,
       setStorageSync: wx.setStorageSync,
       removeStorageSync: wx.removeStorageSync,
@@ -168,6 +169,36 @@ describe('the sample mini program, driven offline against the real server and sa
       ]),
       [[order!.id, 'Paid']],
     );
+  });
+
+  test('a virtual order: the delivery turns Shipped, Confirm receipt opens WeChat’s page → Received', async () => {
+    const { app, ordersInDb } = phone();
+    const confirm = await toConfirm(app, 'prd_member_month', 1);
+    confirm.tap('#pay');
+    const result = await pageAt(app, 'pages/result/index');
+    assert.equal(result.data().outcome, 'paid', result.text());
+    const stage = () => (result.data().shipping as { stage?: string } | null)?.stage;
+    await eventually(async () => stage() !== undefined, 10_000, 'the delivery shown');
+    await eventually(
+      async () => {
+        if (stage() === 'Shipped') return true;
+        result.tap('#refresh-shipping');
+        await new Promise((r) => setTimeout(r, 200));
+        return false;
+      },
+      15_000,
+      'the virtual order shipped',
+    );
+    assert.match(result.text(), /Delivery Shipped/);
+    result.tap('#confirm-receipt');
+    await eventually(async () => stage() === 'Received', 15_000, 'receipt confirmed');
+    const [order] = await ordersInDb();
+    const shipment = await demo.launched.server.store.db
+      .selectFrom('shipments')
+      .select(['receipt_confirmed_at', 'settled_at'])
+      .where('order_id', '=', order!.id)
+      .executeTakeFirstOrThrow();
+    assert.ok(shipment.receipt_confirmed_at && shipment.settled_at);
   });
 
   test('the user closes the payment sheet: cancelled, the order stays open, then Cancel order closes it', async (t) => {

@@ -2,7 +2,8 @@
  * The demo "phone": minipay's client library (src/client, as the real mini program uses it)
  * on a `wx` played by the sandbox. `wx.login` and the network are src/client/sandbox-wx.ts;
  * `wx.requestPayment` opens the sandbox's own cashier page in a sheet and reports what the
- * user chose there, as WeChat's payment sheet does.
+ * user chose there, as WeChat's payment sheet does; `wx.openBusinessView` (weappOrderConfirm)
+ * confirms receipt as the buyer.
  */
 import {
   createMinipayClient,
@@ -103,6 +104,8 @@ export function createDemoPhone(config: DemoConfig, openCashier: OpenCashier): D
     login,
     request: sandboxWx.request,
     requestPayment,
+    // WeChat's receipt page: the sandbox confirms receipt as the buyer.
+    openBusinessView: sandboxWx.openBusinessView,
     getStorageSync: sandboxWx.getStorageSync,
     setStorageSync: sandboxWx.setStorageSync,
     removeStorageSync: sandboxWx.removeStorageSync,

@@ -3,7 +3,12 @@
  * The component (DemoPhone.vue) only renders this.
  */
 import { reactive, ref, shallowRef } from 'vue';
-import { MinipayError, type Order, type Product } from '../../src/client/index.js';
+import {
+  MinipayError,
+  type Order,
+  type OrderShipping,
+  type Product,
+} from '../../src/client/index.js';
 import { bilingualStatus } from '../common/labels.js';
 import { cashierVerdict, createDemoPhone, type DemoPhone, loadDemoConfig } from './demo-wx.js';
 
@@ -13,6 +18,8 @@ import { cashierVerdict, createDemoPhone, type DemoPhone, loadDemoConfig } from 
  */
 const WATCH_LIMIT_MS = 6 * 60_000;
 const WATCH_INTERVAL_MS = 1000;
+/** How long the page waits for a paid order's shipment to reach WeChat. */
+const SHIPPING_WATCH_MS = 20_000;
 /** The server may still change these orders by itself. */
 const OPEN = ['PENDING', 'CLOSING'];
 
@@ -24,6 +31,8 @@ export function useDemo() {
   const products = ref<Product[]>([]);
   const quantities = reactive<Record<string, number>>({});
   const order = ref<Order | null>(null);
+  /** The shown order's delivery, once it is paid. */
+  const shipping = ref<OrderShipping | null>(null);
   const orders = ref<Order[]>([]);
   const log = ref<string[]>([]);
   const cashierUrl = ref('');
@@ -95,6 +104,7 @@ export function useDemo() {
     });
 
   const show = (next: Order) => {
+    if (order.value?.id !== next.id) shipping.value = null;
     order.value = next;
     orders.value = [next, ...orders.value.filter((o) => o.id !== next.id)];
   };
@@ -115,10 +125,29 @@ export function useDemo() {
     }
   }
 
+  /** Reads the paid order's delivery; a virtual order is shipped by the server within seconds. */
+  async function followShipping(id: string) {
+    const deadline = Date.now() + SHIPPING_WATCH_MS;
+    while (phone && order.value?.id === id) {
+      shipping.value = await phone.client.shipping(id);
+      if (shipping.value?.stage !== 'preparing' || Date.now() > deadline) return;
+      await new Promise((r) => setTimeout(r, WATCH_INTERVAL_MS));
+    }
+  }
+
+  const confirmReceipt = () =>
+    run(async () => {
+      if (!phone || !order.value) return;
+      note('wx.openBusinessView({ businessType: "weappOrderConfirm" }) → the sandbox confirms');
+      shipping.value = await phone.client.confirmReceipt(order.value);
+      note(`GET /api/v1/orders/${order.value.id}/shipping → ${shipping.value?.stage ?? 'none'}`);
+    });
+
   async function payFor(target: Parameters<DemoPhone['client']['pay']>[0]) {
     if (!phone) return;
     const result = await phone.client.pay(target);
     show(result.order);
+    if (result.status === 'paid') void followShipping(result.order.id).catch(fail);
     note(`pay → ${result.status} (server: ${bilingualStatus(result.order.status)})`);
     if (result.error) problem.value = `${result.error.code}: ${result.error.message}`;
     if (result.order.status === 'PENDING' && result.status !== 'cancelled') {
@@ -160,6 +189,7 @@ export function useDemo() {
     run(async () => {
       if (!phone || !order.value) return;
       show(await phone.client.order(order.value.id));
+      shipping.value = await phone.client.shipping(order.value.id);
       await refreshOrders();
       await refreshProducts();
     });
@@ -176,7 +206,8 @@ export function useDemo() {
 
   const select = (picked: Order) => {
     watching++;
-    order.value = picked;
+    show(picked);
+    if (picked.paidAt) void followShipping(picked.id).catch(fail);
   };
 
   const changeQuantity = (id: string, delta: number) => {
@@ -193,6 +224,7 @@ export function useDemo() {
     products,
     quantities,
     order,
+    shipping,
     orders,
     log,
     cashierUrl,
@@ -203,6 +235,7 @@ export function useDemo() {
     payAgain,
     cancel,
     refresh,
+    confirmReceipt,
     select,
     changeQuantity,
     reset,

@@ -1,6 +1,6 @@
 // Payment result: what the server says about the order, and what can be done next
 // (pay again, cancel, check again). The page never decides an order is paid by itself.
-import { type Order, type PayResult, resultOf } from '../../lib/minipay';
+import { type Order, type OrderShipping, type PayResult, resultOf } from '../../lib/minipay';
 import { minipay } from '../../services/minipay';
 import { errorText } from '../../utils/format';
 import { type OrderView, orderView } from '../../utils/order-view';
@@ -17,6 +17,30 @@ const HEADLINES: Record<Outcome, string> = {
 
 const OUTCOMES: readonly string[] = Object.keys(HEADLINES);
 
+const STAGES: Record<OrderShipping['stage'], string> = {
+  preparing: 'Preparing',
+  shipped: 'Shipped',
+  received: 'Received',
+};
+
+interface ShippingView {
+  stage: string;
+  parcels: string[];
+  preparing: boolean;
+  canConfirm: boolean;
+}
+
+function shippingView(shipping: OrderShipping): ShippingView {
+  return {
+    stage: STAGES[shipping.stage],
+    parcels: shipping.parcels.map((p) =>
+      p.expressCompany ? `${p.expressCompany} ${p.trackingNo ?? ''}` : p.itemDesc,
+    ),
+    preparing: shipping.stage === 'preparing',
+    canConfirm: shipping.confirmReceipt !== null,
+  };
+}
+
 Page({
   data: {
     id: '',
@@ -26,6 +50,7 @@ Page({
     headline: '',
     message: '',
     order: null as OrderView | null,
+    shipping: null as ShippingView | null,
   },
 
   /** Orders fetched on this page, by id, for pay() and cancel(). */
@@ -55,6 +80,7 @@ Page({
   },
 
   show(order: Order, outcome: Outcome, message = '') {
+    const paidNow = order.paidAt !== null && this.current?.paidAt == null;
     this.current = order;
     this.setData({
       loading: false,
@@ -64,10 +90,33 @@ Page({
       headline: HEADLINES[outcome],
       message,
     });
+    if (paidNow) void this.loadShipping();
   },
 
   showResult(result: PayResult) {
     this.show(result.order, result.status, result.error?.message ?? '');
+  },
+
+  /** The paid order's delivery (Refresh asks again: a virtual one ships within seconds). */
+  async loadShipping() {
+    try {
+      const shipping = await minipay.shipping(this.data.id);
+      this.setData({ shipping: shipping && shippingView(shipping) });
+    } catch (err) {
+      this.setData({ message: errorText(err) });
+    }
+  },
+
+  /** WeChat's own receipt page (wx.openBusinessView, weappOrderConfirm). */
+  async confirmReceipt() {
+    if (!this.current || this.data.busy) return;
+    this.setData({ busy: true, message: '' });
+    try {
+      const shipping = await minipay.confirmReceipt(this.current);
+      this.setData({ busy: false, shipping: shipping && shippingView(shipping) });
+    } catch (err) {
+      this.setData({ busy: false, message: errorText(err) });
+    }
   },
 
   async pay() {

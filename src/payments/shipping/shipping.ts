@@ -15,6 +15,7 @@
 import {
   type AdminOrder,
   type LogisticsType,
+  type OrderShipping,
   PAID_STATUSES,
   type Parcel,
   REFUNDABLE_STATUSES,
@@ -176,6 +177,46 @@ export class Shipping {
     );
     if (!queued) throw conflict();
     return shipmentView((await this.attempt(queued)) ?? queued);
+  }
+
+  /** The buyer's view of a paid order's delivery; null before payment. */
+  async forBuyer(order: {
+    id: string;
+    transactionId: string | null;
+  }): Promise<OrderShipping | null> {
+    if (!order.transactionId) return null;
+    const row = await findShipment(this.ctx.db, order.id);
+    // Paid a moment ago: the shipment is made when the relay hands on order.paid.
+    if (!row) {
+      return {
+        stage: 'preparing',
+        logisticsType: null,
+        parcels: [],
+        shippedAt: null,
+        receiptConfirmedAt: null,
+        confirmReceipt: null,
+      };
+    }
+    const view = shipmentView(row);
+    const stage = view.receiptConfirmedAt ? 'received' : view.uploadedAt ? 'shipped' : 'preparing';
+    return {
+      stage,
+      logisticsType: view.logisticsType,
+      parcels: view.parcels.map(({ trackingNo, expressCompany, itemDesc }) => ({
+        ...(trackingNo && { trackingNo }),
+        ...(expressCompany && { expressCompany }),
+        itemDesc,
+      })),
+      shippedAt: view.uploadedAt,
+      receiptConfirmedAt: view.receiptConfirmedAt,
+      confirmReceipt:
+        stage === 'shipped'
+          ? {
+              businessType: 'weappOrderConfirm',
+              extraData: { transaction_id: order.transactionId },
+            }
+          : null,
+    };
   }
 
   async shipment(orderId: string): Promise<Shipment | null> {

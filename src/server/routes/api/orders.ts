@@ -12,6 +12,7 @@ import {
   OrderList,
   OrderListQuery,
   OrderQuery,
+  OrderShippingAnswer,
   PaymentAnswer,
 } from '../../../contract/index.js';
 import type { ServerOptions } from '../../options.js';
@@ -75,5 +76,15 @@ export const orderRoutes: FastifyPluginAsyncTypebox<ServerOptions> = async (app,
     '/api/v1/orders/:id/cancel',
     { config: limited, schema: userRoute({ params: IdParams, response: { 200: OrderAnswer } }) },
     async (request) => ({ order: await orders.cancel(request.user!, request.params.id) }),
+  );
+
+  app.get(
+    '/api/v1/orders/:id/shipping',
+    { schema: userRoute({ params: IdParams, response: { 200: OrderShippingAnswer } }) },
+    async (request) => {
+      const order = await orders.get(request.user!, request.params.id);
+      const shipping = options.payments.shipping;
+      return { shipping: shipping ? await shipping.forBuyer(order) : null };
+    },
   );
 };
