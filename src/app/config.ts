@@ -87,6 +87,21 @@ export interface Config {
    * format of the mini program admin's 消息推送 page; none: the endpoint answers 503.
    */
   push: PushConfig | undefined;
+  /** Subscribe messages on payment / refund success (docs/shipping.md); none when unset. */
+  subscribe: SubscribeConfig | undefined;
+}
+
+export interface SubscribeTemplateConfig {
+  templateId: string;
+  /** Template key → value name, from `thing3=productName,amount2=totalFen`. */
+  fields: Record<string, string>;
+}
+
+export interface SubscribeConfig {
+  paid?: SubscribeTemplateConfig;
+  refunded?: SubscribeTemplateConfig;
+  page?: string;
+  miniprogramState?: 'developer' | 'trial' | 'formal';
 }
 
 export interface PushConfig {
@@ -247,6 +262,7 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
   }
   const { webhookUrls, webhookSecrets } = webhookConfig(get, problems);
   const push = pushConfig(get, problems);
+  const subscribe = subscribeConfig(get, problems);
 
   const config: Config = {
     mode,
@@ -285,6 +301,7 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     requestTimeoutSeconds: int('MINIPAY_REQUEST_TIMEOUT_SECONDS', 30, 1, 300),
     keepAliveSeconds: int('MINIPAY_KEEP_ALIVE_SECONDS', 30, 1, 600),
     push,
+    subscribe,
     ...overrides,
   };
   if (problems.length > 0) throw new ConfigError(problems);
@@ -319,6 +336,75 @@ function pushConfig(
     );
   }
   return { token, encodingAesKey, format: format === 'xml' ? 'xml' : 'json' };
+}
+
+/** The values a template can be filled with (payments' SUBSCRIBE_VALUES). */
+const TEMPLATE_VALUES = [
+  'outTradeNo',
+  'description',
+  'productName',
+  'totalFen',
+  'paidAt',
+  'refundFen',
+  'refundedAt',
+  'storeName',
+];
+
+/** MINIPAY_SUBSCRIBE_{PAID,REFUND}_{TEMPLATE,FIELDS}, _PAGE and _STATE, checked together. */
+function subscribeConfig(
+  get: (name: string) => string | undefined,
+  problems: string[],
+): SubscribeConfig | undefined {
+  const template = (kind: 'PAID' | 'REFUND', allowed: string[]) => {
+    const id = get(`MINIPAY_SUBSCRIBE_${kind}_TEMPLATE`);
+    const fields = get(`MINIPAY_SUBSCRIBE_${kind}_FIELDS`);
+    if (id === undefined && fields === undefined) return undefined;
+    if (id === undefined || !/^[A-Za-z0-9_-]{1,128}$/.test(id)) {
+      problems.push(
+        `MINIPAY_SUBSCRIBE_${kind}_TEMPLATE must be the template id of the mini program admin (订阅消息)`,
+      );
+      return undefined;
+    }
+    const mapping: Record<string, string> = {};
+    for (const pair of (fields ?? '').split(',').filter((p) => p.trim() !== '')) {
+      const [key = '', value = ''] = pair.split('=').map((x) => x.trim());
+      if (!/^[a-z_]+[0-9]{1,3}$/.test(key) || !allowed.includes(value)) {
+        problems.push(
+          `MINIPAY_SUBSCRIBE_${kind}_FIELDS: "${pair.slice(0, 40)}" must be key=value with a template key (thing3) and one of ${allowed.join(', ')}`,
+        );
+        continue;
+      }
+      mapping[key] = value;
+    }
+    if (Object.keys(mapping).length === 0) {
+      problems.push(
+        `MINIPAY_SUBSCRIBE_${kind}_FIELDS must map the template's keys, e.g. thing3=productName,amount2=totalFen`,
+      );
+    }
+    return { templateId: id, fields: mapping };
+  };
+  const paid = template(
+    'PAID',
+    TEMPLATE_VALUES.filter((v) => !v.startsWith('refund')),
+  );
+  const refunded = template('REFUND', TEMPLATE_VALUES);
+  const page = get('MINIPAY_SUBSCRIBE_PAGE');
+  if (page !== undefined && !/^[A-Za-z0-9_\-./]{1,512}$/.test(page)) {
+    problems.push(
+      'MINIPAY_SUBSCRIBE_PAGE must be a page path of the mini program, e.g. pages/orders/index',
+    );
+  }
+  const state = get('MINIPAY_SUBSCRIBE_STATE');
+  if (state !== undefined && !['developer', 'trial', 'formal'].includes(state)) {
+    problems.push('MINIPAY_SUBSCRIBE_STATE must be developer, trial or formal');
+  }
+  if (!paid && !refunded) return undefined;
+  return {
+    ...(paid && { paid }),
+    ...(refunded && { refunded }),
+    ...(page && { page }),
+    ...(state && { miniprogramState: state as SubscribeConfig['miniprogramState'] }),
+  };
 }
 
 /** Names proxy-addr (Fastify's trustProxy) takes for well-known ranges. */

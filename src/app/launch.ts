@@ -51,6 +51,24 @@ export const DEMO_CATALOGUE: ProductInput[] = [
   },
 ];
 
+/** Demo mode's subscribe messages: the sandbox's two templates. */
+const DEMO_SUBSCRIBE: NonNullable<Config['subscribe']> = {
+  paid: {
+    templateId: 'sandbox-payment-success',
+    fields: {
+      character_string1: 'outTradeNo',
+      amount2: 'totalFen',
+      thing3: 'productName',
+      time4: 'paidAt',
+    },
+  },
+  refunded: {
+    templateId: 'sandbox-refund-success',
+    fields: { character_string1: 'outTradeNo', amount2: 'refundFen', time3: 'refundedAt' },
+  },
+  page: 'pages/orders/index',
+};
+
 export interface Launched {
   readonly server: RunningServer;
   /** The in-process sandbox (demo mode only). */
@@ -107,6 +125,8 @@ export async function launch(config: Config, options: LaunchOptions): Promise<La
     merchant = { ...DEMO_CREDENTIALS };
     effective = {
       ...config,
+      // The sandbox's own templates (docs/sandbox.md), so the demo sends subscribe messages.
+      subscribe: config.subscribe ?? DEMO_SUBSCRIBE,
       // The sandbox pushes to /wechat/v1/events in safe mode, as WeChat would.
       push: config.push ?? {
         token: randomBytes(12).toString('hex'),

@@ -95,6 +95,9 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
       wechatTimeScale: options.wechatTimeScale ?? 1,
       ...(config.refundAccount && { refundAccount: config.refundAccount }),
       ...(options.shipping && { shipping: options.shipping }),
+      ...(config.subscribe && { subscribe: config.subscribe }),
+      // A local demo serves avatars over http; anything public needs https.
+      ...(config.mode === 'demo' && { allowHttpAvatars: true }),
       ...(config.push &&
         options.miniProgram && {
           push: {

@@ -20,7 +20,10 @@ type Fail = (err: { errMsg: string }) => void;
 export type WxApi = Pick<
   WechatMiniprogram.Wx,
   'login' | 'request' | 'requestPayment' | 'getStorageSync' | 'setStorageSync' | 'removeStorageSync'
-> & { openBusinessView?: CallbackApi['openBusinessView'] };
+> & {
+  openBusinessView?: CallbackApi['openBusinessView'];
+  requestSubscribeMessage?: CallbackApi['requestSubscribeMessage'];
+};
 
 /**
  * The same calls on Taro (`import Taro from '@tarojs/taro'`) or uni-app (`uni`): they take
@@ -51,6 +54,12 @@ export interface CallbackApi {
     businessType: string;
     extraData: Record<string, string>;
     success?: () => void;
+    fail?: Fail;
+  }): unknown;
+  /** Subscribe message consent; absent on platforms without it. */
+  requestSubscribeMessage?(options: {
+    tmplIds: string[];
+    success?: (res: Record<string, string>) => void;
     fail?: Fail;
   }): unknown;
   getStorageSync(key: string): unknown;
@@ -125,6 +134,16 @@ function fromCallbackApi(api: CallbackApi, providers: Providers): Platform {
             businessType: view.businessType,
             extraData: view.extraData,
             success: () => resolve(),
+            fail: failed(reject),
+          });
+        }),
+    }),
+    ...(typeof api.requestSubscribeMessage === 'function' && {
+      requestSubscribeMessage: (templateIds: string[]) =>
+        new Promise<Record<string, string>>((resolve, reject) => {
+          api.requestSubscribeMessage!({
+            tmplIds: templateIds,
+            success: (res) => resolve(res),
             fail: failed(reject),
           });
         }),

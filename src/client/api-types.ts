@@ -8,11 +8,13 @@ export type {
   CheckoutAnswer as Checkout,
   CheckoutLine as CheckoutItem,
   LoginAnswer as Session,
+  Me,
   Order,
   OrderItem,
   OrderList as OrderPage,
   OrderShipping,
   PaymentParams,
   Product,
+  SubscribeTemplates,
 } from '../contract/index.js';
 export { type OrderStatus, PAID_STATUSES } from '../contract/statuses.js';

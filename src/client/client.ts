@@ -10,6 +10,7 @@
 import {
   type Checkout,
   type CheckoutItem,
+  type Me,
   type Order,
   type OrderPage,
   type OrderShipping,
@@ -92,6 +93,18 @@ export interface MinipayClient {
    * Resolves with the delivery as the server then knows it (`stage: 'received'` once confirmed).
    */
   confirmReceipt(order: Order | string): Promise<OrderShipping | null>;
+  /** The signed-in user: nickname, avatar, the phone number masked. */
+  me(): Promise<Me>;
+  /** Saves what the user filled in with `<input type="nickname">` and the chooseAvatar button. */
+  updateProfile(profile: { nickname?: string; avatarUrl?: string }): Promise<Me>;
+  /** The code of `<button open-type="getPhoneNumber">` (the user consented): the server asks WeChat. */
+  sharePhoneNumber(code: string): Promise<Me>;
+  /**
+   * At checkout: asks the user to accept the server's subscribe message templates
+   * (`wx.requestSubscribeMessage`); resolves with the ids the user accepted. Never fails: a
+   * refusal, or a platform without it, just means no messages.
+   */
+  subscribeToUpdates(): Promise<string[]>;
 }
 
 const MAX_LINES = 20;
@@ -235,6 +248,27 @@ export function createMinipayClient(options: MinipayClientOptions): MinipayClien
     },
     order: (id) => getOrder(id, false),
     shipping: getShipping,
+    me: async () => userOf(await transport.authed({ method: 'GET', path: '/api/v1/me' })),
+    updateProfile: async (profile) =>
+      // wx.request has no PATCH: the server takes the same update as POST.
+      userOf(await transport.authed({ method: 'POST', path: '/api/v1/me', body: profile })),
+    sharePhoneNumber: async (code) =>
+      userOf(await transport.authed({ method: 'POST', path: '/api/v1/me/phone', body: { code } })),
+    subscribeToUpdates: async () => {
+      if (!options.platform.requestSubscribeMessage) return [];
+      try {
+        const templates = await transport.authed<{
+          paid?: string | null;
+          refunded?: string | null;
+        }>({ method: 'GET', path: '/api/v1/subscribe-templates' });
+        const ids = [templates.paid, templates.refunded].filter((id): id is string => !!id);
+        if (ids.length === 0) return [];
+        const answers = await options.platform.requestSubscribeMessage(ids);
+        return ids.filter((id) => answers[id] === 'accept');
+      } catch {
+        return [];
+      }
+    },
     confirmReceipt: async (target) => {
       const shipping = await getShipping(target);
       const view = shipping?.confirmReceipt;
@@ -268,6 +302,11 @@ export function createMinipayClient(options: MinipayClientOptions): MinipayClien
       return latest;
     },
   };
+}
+
+function userOf(data: { user?: Me }): Me {
+  if (!data.user || typeof data.user.id !== 'string') throw shapeError('user');
+  return data.user;
 }
 
 /** PENDING (or still CREATED): the payment is not decided yet. */

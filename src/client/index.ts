@@ -6,6 +6,7 @@ export { type CallbackApi, fromTaro, fromUni, fromWx, type WxApi } from './adapt
 export type {
   Checkout,
   CheckoutItem,
+  Me,
   Order,
   OrderItem,
   OrderPage,

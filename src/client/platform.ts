@@ -50,6 +50,11 @@ export interface Platform {
    * `weappOrderConfirm`); resolves when the user comes back. Optional: `confirmReceipt` needs it.
    */
   openBusinessView?(view: BusinessView): Promise<void>;
+  /**
+   * `wx.requestSubscribeMessage`: asks the user to accept these templates (at most 3); resolves
+   * with each template's answer (`accept`, `reject`, `ban`, `filter`). Optional.
+   */
+  requestSubscribeMessage?(templateIds: string[]): Promise<Record<string, string>>;
   /** Key-value storage that survives restarts of the mini program. */
   storage: {
     get(key: string): string | undefined;

@@ -164,6 +164,21 @@ export function createSandboxWx(options: SandboxWxOptions): SandboxWx {
       'openBusinessView',
     );
 
+  /** The user accepts every template offered (the sandbox records one message each). */
+  const requestSubscribeMessage = (cb: { tmplIds: string[] } & Callbacks<Record<string, string>>) =>
+    settle(
+      cb,
+      async () => {
+        if (!openid) throw new Error('no user is logged in on this wx: call wx.login first');
+        await sandboxPost('/sandbox/v1/subscriptions', { openid, templateIds: cb.tmplIds });
+        return {
+          errMsg: 'requestSubscribeMessage:ok',
+          ...Object.fromEntries(cb.tmplIds.map((id) => [id, 'accept'])),
+        };
+      },
+      'requestSubscribeMessage',
+    );
+
   const request = (cb: RequestOptions) => {
     settle(cb, () => fetchAsWx(doFetch, cb), 'request');
     return { abort: () => undefined };
@@ -173,6 +188,7 @@ export function createSandboxWx(options: SandboxWxOptions): SandboxWx {
     login,
     requestPayment,
     openBusinessView,
+    requestSubscribeMessage,
     request,
     getStorageSync: (key: string) => storage.get(key) ?? '',
     setStorageSync: (key: string, value: unknown) => {

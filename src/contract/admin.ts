@@ -1,6 +1,6 @@
 /** What the admin console reads: orders with their timeline, outbox events, daily totals. */
 import { type Static, Type } from 'typebox';
-import { DateTime, FreeForm, filter, Page, pageQuery, ref } from './common.js';
+import { DateTime, FreeForm, filter, Nullable, Page, pageQuery, ref } from './common.js';
 import { AdminOrder } from './orders.js';
 import { Refund } from './refunds.js';
 
@@ -36,6 +36,11 @@ export const AdminOrderDetail = Type.Object({
   order: ref(AdminOrder),
   refunds: Type.Array(ref(Refund)),
   timeline: Type.Array(TimelineEntry),
+  /** What the buyer filled in and gave; the phone number masked (`138****5678`). */
+  buyer: Type.Object({
+    nickname: Nullable(Type.String()),
+    phone: Nullable(Type.String()),
+  }),
 });
 export type AdminOrderDetail = Static<typeof AdminOrderDetail>;
 

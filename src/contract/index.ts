@@ -18,6 +18,7 @@ export * from './anomalies.js';
 export { ErrorBody, errorResponses, IdParams } from './common.js';
 export * from './orders.js';
 export * from './products.js';
+export * from './profile.js';
 export * from './refunds.js';
 export * from './session.js';
 export * from './shipping.js';

@@ -5,6 +5,7 @@ import { type Transactor, transactionPerUnit } from '../store/group-commit.js';
 import type { Database } from '../store/schema.js';
 import type { RetrySchedule } from './events/webhook-retry.js';
 import type { PaymentGateway, RefundAccount, WechatPayApi } from './gateway/gateway.js';
+import type { SubscribeSettings } from './messages/subscribe-settings.js';
 import type { PushSettings } from './platform/push-settings.js';
 import type { ShippingSettings } from './shipping/shipping-settings.js';
 
@@ -51,6 +52,10 @@ export interface PaymentsSettings {
   shipping?: Partial<ShippingSettings>;
   /** Message push from WeChat (`/wechat/v1/events`); refused with 503 when absent. */
   push?: PushSettings;
+  /** Subscribe messages on payment and refund success; none when absent. */
+  subscribe?: SubscribeSettings;
+  /** Accept `http:` avatar URLs (demo mode on loopback); https only otherwise. */
+  allowHttpAvatars?: boolean;
 }
 
 /** Where events are POSTed and how they are signed (docs/webhooks.md). */

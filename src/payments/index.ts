@@ -13,9 +13,11 @@ import type { PaymentsContext } from './context.js';
 import { EventBus, Outbox } from './events/outbox.js';
 import { type WebhookSender, Webhooks } from './events/webhooks.js';
 import { LoginService, type WechatLogin } from './login/login-service.js';
+import { SubscribeMessages } from './messages/subscribe-messages.js';
 import { OrdersService } from './orders/orders-service.js';
 import { MessagePush } from './platform/message-push.js';
 import type { MiniProgramPlatform } from './platform/platform.js';
+import { Profiles } from './profile/profiles.js';
 import { RefundNotifications } from './refunds/refund-notifications.js';
 import { Refunds } from './refunds/refunds.js';
 import { Shipping } from './shipping/shipping.js';
@@ -66,10 +68,17 @@ export * from './gateway/gateway.js';
 export { DomainError } from './lib/errors.js';
 export type { RunSummary } from './lib/run-summary.js';
 export { LoginCodeRejected, type SessionUser, type WechatLogin } from './login/login-service.js';
+export { SubscribeMessages } from './messages/subscribe-messages.js';
+export {
+  SUBSCRIBE_VALUES,
+  type SubscribeSettings,
+  type SubscribeTemplate,
+} from './messages/subscribe-settings.js';
 export { DbTokenStore } from './platform/access-token-repo.js';
 export { MessagePush, type PushOutcome } from './platform/message-push.js';
 export type { MiniProgramPlatform } from './platform/platform.js';
 export type { PushSettings } from './platform/push-settings.js';
+export { Profiles } from './profile/profiles.js';
 export type { RefundNotifyHandling, RefundNotifyResult } from './refunds/refund-notifications.js';
 export { refundView } from './refunds/refund-view.js';
 export type { RefundInput } from './refunds/refunds.js';
@@ -99,6 +108,10 @@ export interface Payments {
   readonly shipping: Shipping | undefined;
   /** Message push from WeChat (`/wechat/v1/events`). */
   readonly pushes: MessagePush;
+  /** Subscribe messages on payment and refund; absent without the platform or templates. */
+  readonly subscribeMessages: SubscribeMessages | undefined;
+  /** The user's profile and phone number (`/api/v1/me`). */
+  readonly profiles: Profiles;
 }
 
 export function createPayments(
@@ -115,6 +128,10 @@ export function createPayments(
   const shipping =
     options.platform && new Shipping(context, options.platform, context.settings.shipping);
   if (shipping) events.subscribe((event) => shipping.onEvent(event));
+  const subscribe = context.settings.subscribe;
+  const subscribeMessages =
+    options.platform && subscribe && new SubscribeMessages(context, options.platform, subscribe);
+  if (subscribeMessages) events.subscribe((event) => subscribeMessages.onEvent(event));
   return {
     context,
     login: new LoginService(context, wechatLogin),
@@ -133,5 +150,9 @@ export function createPayments(
     webhooks: new Webhooks(context, options.webhookSender),
     shipping,
     pushes: new MessagePush(context, shipping),
+    subscribeMessages,
+    profiles: new Profiles(context, options.platform, {
+      allowHttp: context.settings.allowHttpAvatars === true,
+    }),
   };
 }

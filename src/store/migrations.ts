@@ -416,6 +416,43 @@ const wechatPushes: Migration = {
   },
 };
 
+/**
+ * The user's profile (nickname, avatar, the phone number given with consent) and every
+ * subscribe message sent on a payment or refund, once per event, with WeChat's answer.
+ */
+const profileAndMessages: Migration = {
+  async up(db: Db) {
+    await db.schema
+      .createTable('user_profiles')
+      .addColumn('user_id', 'text', (c) => c.primaryKey().references('users.id'))
+      .addColumn('nickname', 'text')
+      .addColumn('avatar_url', 'text')
+      .addColumn('phone', 'text')
+      .addColumn('phone_country_code', 'text')
+      .addColumn('phone_granted_at', 'text')
+      .addColumn('updated_at', 'text', (c) => c.notNull())
+      .execute();
+    await db.schema
+      .createTable('subscribe_messages')
+      .addColumn('id', 'text', (c) => c.primaryKey())
+      .addColumn('event_id', 'text', (c) => c.notNull().unique())
+      .addColumn('order_id', 'text', (c) => c.notNull())
+      .addColumn('kind', 'text', (c) => c.notNull())
+      .addColumn('template_id', 'text', (c) => c.notNull())
+      .addColumn('openid', 'text', (c) => c.notNull())
+      .addColumn('outcome', 'text', (c) => c.notNull())
+      .addColumn('code', 'text')
+      .addColumn('detail', 'text')
+      .addColumn('created_at', 'text', (c) => c.notNull())
+      .execute();
+    await db.schema
+      .createIndex('subscribe_messages_order')
+      .on('subscribe_messages')
+      .column('order_id')
+      .execute();
+  },
+};
+
 /** Every migration, by name (names sort in the order they run). */
 export function migrations(dialect: Dialect): Record<string, Migration> {
   return {
@@ -428,6 +465,7 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
     '0007_wechatpay_v3': wechatpayV3,
     '0008_shipping': shipping,
     '0009_wechat_pushes': wechatPushes,
+    '0010_profile_messages': profileAndMessages,
   };
 }
 

@@ -265,6 +265,35 @@ export interface WechatPushesTable {
   received_at: string;
 }
 
+/** What a user filled in (nickname, avatar) and gave (the phone number, with consent). */
+export interface UserProfilesTable {
+  user_id: string;
+  nickname: string | null;
+  avatar_url: string | null;
+  /** From getPhoneNumber, only after the user tapped the button; shown masked everywhere. */
+  phone: string | null;
+  phone_country_code: string | null;
+  phone_granted_at: string | null;
+  updated_at: string;
+}
+
+/** A subscribe message sent for an event (payment, refund), once, with WeChat's answer. */
+export interface SubscribeMessagesTable {
+  id: string;
+  event_id: string;
+  order_id: string;
+  /** paid or refunded. */
+  kind: string;
+  template_id: string;
+  openid: string;
+  /** sent, refused (the user did not subscribe, bad data: WeChat's answer), failed. */
+  outcome: string;
+  /** WeChat's errcode or minipay's code when not sent. */
+  code: string | null;
+  detail: string | null;
+  created_at: string;
+}
+
 export interface Database {
   users: UsersTable;
   sessions: SessionsTable;
@@ -282,4 +311,6 @@ export interface Database {
   shipments: ShipmentsTable;
   miniprogram_tokens: MiniprogramTokensTable;
   wechat_pushes: WechatPushesTable;
+  subscribe_messages: SubscribeMessagesTable;
+  user_profiles: UserProfilesTable;
 }

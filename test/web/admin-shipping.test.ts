@@ -27,8 +27,18 @@ async function demoFor(t: TestContext): Promise<Demo> {
   });
 }
 
-async function paid(demo: Demo) {
+async function paid(demo: Demo, phone?: string) {
   const { token, openid } = await demo.login();
+  if (phone) {
+    const res = await fetch(`${demo.sandbox.url}/sandbox/v1/phone-code`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ openid, phoneNumber: phone }),
+    });
+    const { code } = (await res.json()) as { code: string };
+    const shared = await demo.api('POST', '/api/v1/me/phone', { token, body: { code } });
+    assert.equal(shared.status, 200, shared.text);
+  }
   const { order, payment } = await checkout(demo, token, 'prd_tea_cup', 1);
   demo.sandbox.pay({ openid, ...payment });
   const shipping = demo.launched.server.payments.shipping!;
@@ -39,7 +49,7 @@ async function paid(demo: Demo) {
 describe('admin console: shipping in Chromium', { skip: skip ?? false }, () => {
   test('ship an express order in two parcels; a refused upload is shown and retried', async (t) => {
     const demo = await demoFor(t);
-    const first = await paid(demo);
+    const first = await paid(demo, '13612345678');
     const browser = await launchBrowser(t);
     const { page, errors } = await openPage(browser, `${demo.url}/admin/#/shipping`);
     await page.getByTestId('token').fill(demo.launched.adminToken!);
@@ -88,6 +98,11 @@ describe('admin console: shipping in Chromium', { skip: skip ?? false }, () => {
     await seeText(next, '失败');
     await next.getByTestId('retry-upload').click();
     await seeText(next, '已发货');
+    // The order page shows the buyer's phone number masked, never in full.
+    await page.getByTestId(`shipment-row-${second.id}`).waitFor();
+    await page.goto(`${demo.url}/admin/#/orders/${first.id}`);
+    await seeText(page.getByTestId('buyer'), '136****5678');
+    assert.equal(await page.getByText('13612345678').count(), 0);
     assert.deepEqual(errors, []);
   });
 });

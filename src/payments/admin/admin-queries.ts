@@ -13,6 +13,7 @@ import type {
   Anomaly,
   DailyTotals,
 } from '../../contract/index.js';
+import { maskPhone } from '../../miniprogram-api/index.js';
 import type { Database } from '../../store/schema.js';
 import { anomalyView, parseJsonObject } from '../anomalies/anomaly-view.js';
 import type { PaymentsContext } from '../context.js';
@@ -31,6 +32,7 @@ import { parseStatusFilter } from '../lib/status-filter.js';
 import { ORDER_STATUSES } from '../orders/order-states.js';
 import { adminOrderView, type OrderRow } from '../orders/order-view.js';
 import { findOrder } from '../orders/orders-repo.js';
+import { findProfile } from '../profile/profiles-repo.js';
 import { refundView } from '../refunds/refund-view.js';
 import { findRefundsOfOrder } from '../refunds/refunds-repo.js';
 import { loadTimeline } from './order-timeline.js';
@@ -101,12 +103,17 @@ export class AdminQueries {
 
   async order(id: string): Promise<AdminOrderDetail> {
     const order = await this.find(id);
-    const [views, refunds, timeline] = await Promise.all([
+    const [views, refunds, timeline, profile] = await Promise.all([
       this.views([order]),
       findRefundsOfOrder(this.db, order.id),
       loadTimeline(this.db, order),
+      findProfile(this.db, order.user_id),
     ]);
-    return { order: views[0]!, refunds: refunds.map(refundView), timeline };
+    const buyer = {
+      nickname: profile?.nickname ?? null,
+      phone: profile?.phone ? maskPhone(profile.phone) : null,
+    };
+    return { order: views[0]!, refunds: refunds.map(refundView), timeline, buyer };
   }
 
   /** The admin view of one order (404 when there is none). */

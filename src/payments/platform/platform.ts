@@ -1,12 +1,15 @@
 /**
  * The port to WeChat's mini program platform (api.weixin.qq.com): what the domain asks of it
- * after a payment. `MiniProgramClient` of `minipay/miniprogram-api` is the adapter; tests
+ * after a payment (shipping, subscribe messages) and of the user (the phone number). `MiniProgramClient` of `minipay/miniprogram-api` is the adapter; tests
  * point it at the sandbox. Errors are `MiniProgramApiError`, whose `kind` says whether to retry.
  */
 import type {
   Courier,
   OrderKey,
+  PhoneInfo,
   ShippingOrder,
+  SubscribeMessage,
+  SubscribeSendResult,
   UploadShippingInfoRequest,
 } from '../../miniprogram-api/index.js';
 
@@ -15,4 +18,7 @@ export interface MiniProgramPlatform {
   getOrder(order: OrderKey): Promise<ShippingOrder>;
   isTradeManaged(): Promise<boolean>;
   getDeliveryList(): Promise<Courier[]>;
+  /** A refusal (43101, 47003, ...) is a result; transport, token and setup failures throw. */
+  sendSubscribeMessage(message: SubscribeMessage): Promise<SubscribeSendResult>;
+  getUserPhoneNumber(code: string, openid?: string): Promise<PhoneInfo>;
 }

@@ -6,6 +6,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { ServerOptions } from '../../options.js';
 import { requireUser } from '../auth.js';
+import { meRoutes } from './me.js';
 import { orderRoutes } from './orders.js';
 import { productRoutes } from './products.js';
 import { loginRoutes, logoutRoutes } from './session.js';
@@ -23,4 +24,5 @@ const signedIn: FastifyPluginAsyncTypebox<ServerOptions> = async (app, options) 
   });
   await app.register(logoutRoutes, options);
   await app.register(orderRoutes, options);
+  await app.register(meRoutes, options);
 };
