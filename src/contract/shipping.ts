@@ -71,6 +71,10 @@ export const ShipBody = Type.Object(
 );
 export type ShipBody = Static<typeof ShipBody>;
 
+/** `POST /admin/v1/orders/:id/shipment/remind-receipt`: WeChat took the reminder. */
+export const RemindReceiptAnswer = Type.Object({ ok: Type.Literal(true) });
+export type RemindReceiptAnswer = Static<typeof RemindReceiptAnswer>;
+
 export const ShipmentAnswer = Type.Object({ shipment: ref(Shipment) });
 export type ShipmentAnswer = Static<typeof ShipmentAnswer>;
 

@@ -144,6 +144,11 @@ describeOnStores('admin shipping API', (stores) => {
     assert.equal(again.json.error?.code, 'ALREADY_SHIPPED');
     const retry = await call('POST', `/orders/${order.id}/shipment/retry`);
     assert.equal(retry.status, 409);
+    const remind = await call('POST', `/orders/${order.id}/shipment/remind-receipt`);
+    assert.equal(remind.status, 200, remind.text);
+    const twice = await call('POST', `/orders/${order.id}/shipment/remind-receipt`);
+    assert.equal(twice.status, 502);
+    assert.equal(twice.json.error?.code, 'WECHAT_10060030', 'WeChat reminds once per order');
   });
 
   test('a failed upload shows WeChat’s errcode and advice; retry uploads it', async (t) => {

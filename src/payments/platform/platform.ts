@@ -18,6 +18,7 @@ export interface MiniProgramPlatform {
   getOrder(order: OrderKey): Promise<ShippingOrder>;
   isTradeManaged(): Promise<boolean>;
   getDeliveryList(): Promise<Courier[]>;
+  notifyConfirmReceive(order: OrderKey, receivedAt: Date): Promise<void>;
   /** A refusal (43101, 47003, ...) is a result; transport, token and setup failures throw. */
   sendSubscribeMessage(message: SubscribeMessage): Promise<SubscribeSendResult>;
   getUserPhoneNumber(code: string, openid?: string): Promise<PhoneInfo>;

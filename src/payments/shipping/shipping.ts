@@ -325,6 +325,26 @@ export class Shipping {
     return this.managed;
   }
 
+  /**
+   * Asks WeChat to remind the buyer to confirm receipt (notify_confirm_receive): an express
+   * shipment WeChat has, once per order; `receivedAt` is when the courier delivered it.
+   */
+  async remindReceipt(orderId: string, receivedAt: Date): Promise<void> {
+    const order = await findOrder(this.ctx.db, orderId);
+    const row = order && (await findShipment(this.ctx.db, orderId));
+    if (!order?.transaction_id || !row) throw notFound('shipment');
+    if (row.status !== 'UPLOADED' || row.logistics_type !== 'express') {
+      throw new DomainError(
+        409,
+        'NOT_REMINDABLE',
+        'WeChat reminds the buyer only of an express shipment it has (status UPLOADED, express)',
+      );
+    }
+    await asDomainError(() =>
+      this.platform.notifyConfirmReceive({ transactionId: order.transaction_id! }, receivedAt),
+    );
+  }
+
   /** WeChat's own view of the order's shipping (get_order). */
   async wechatView(orderId: string): Promise<WechatShippingView> {
     const order = await findOrder(this.ctx.db, orderId);

@@ -262,7 +262,8 @@ export function notifyConfirmReceive(core: SandboxCore, body: unknown): Platform
   const s = core.state.platform.shipment(trade.transaction_id!);
   if (!s || orderState(core, trade, s) !== 2) refuse(10060028, '当前支付单不处于已发货状态');
   if (s.logistics_type !== 1) refuse(10060032, '非快递发货的订单不支持提醒确认收货');
-  if (received * 1000 <= (s.shipped_at ?? 0)) refuse(10060029, '签收时间不合法');
+  // WeChat keeps times in seconds: a signing in the second of shipping is not before it.
+  if (received < seconds(s.shipped_at)) refuse(10060029, '签收时间不合法');
   if (s.reminded_at !== null) refuse(10060030, '该订单已经提醒过确认收货');
   core.state.platform.saveShipment({ ...s, reminded_at: core.clock.now() });
   return ok();

@@ -1,6 +1,7 @@
 /**
  * Admin shipping (docs/shipping.md): the orders awaiting shipment or whose upload failed, the
- * ship action (express with several parcels, same-city, pick-up), a retry, WeChat's couriers,
+ * ship action (express with several parcels, same-city, pick-up), a retry, the reminder to
+ * confirm receipt (notify_confirm_receive), WeChat's couriers,
  * its view of one order, and whether it manages this mini program's trades. Without the mini
  * program platform every route answers 503 `SHIPPING_OFF`.
  */
@@ -8,6 +9,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import {
   CourierList,
   IdParams,
+  RemindReceiptAnswer,
   ShipBody,
   ShipmentAnswer,
   ShippingQueue,
@@ -86,5 +88,14 @@ export const adminShippingRoutes: FastifyPluginAsyncTypebox<ServerOptions> = asy
     '/orders/:id/shipment/retry',
     { schema: adminRoute({ params: IdParams, response: { 200: ShipmentAnswer } }) },
     async (request) => ({ shipment: await shipping().retry(request.params.id) }),
+  );
+
+  app.post(
+    '/orders/:id/shipment/remind-receipt',
+    { schema: adminRoute({ params: IdParams, response: { 200: RemindReceiptAnswer } }) },
+    async (request) => {
+      await shipping().remindReceipt(request.params.id, new Date());
+      return { ok: true as const };
+    },
   );
 };
