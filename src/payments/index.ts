@@ -18,6 +18,7 @@ import { OrdersService } from './orders/orders-service.js';
 import { MessagePush } from './platform/message-push.js';
 import type { MiniProgramPlatform } from './platform/platform.js';
 import { Profiles } from './profile/profiles.js';
+import { Reconciliation } from './reconciliation/reconciliation.js';
 import { RefundNotifications } from './refunds/refund-notifications.js';
 import { Refunds } from './refunds/refunds.js';
 import { Shipping } from './shipping/shipping.js';
@@ -79,6 +80,8 @@ export { MessagePush, type PushOutcome } from './platform/message-push.js';
 export type { MiniProgramPlatform } from './platform/platform.js';
 export type { PushSettings } from './platform/push-settings.js';
 export { Profiles } from './profile/profiles.js';
+export { addDays, beijingHour, dayOf, isDay } from './reconciliation/days.js';
+export type { RunResult, RunTotals } from './reconciliation/reconciliation.js';
 export type { RefundNotifyHandling, RefundNotifyResult } from './refunds/refund-notifications.js';
 export { refundView } from './refunds/refund-view.js';
 export type { RefundInput } from './refunds/refunds.js';
@@ -112,6 +115,8 @@ export interface Payments {
   readonly subscribeMessages: SubscribeMessages | undefined;
   /** The user's profile and phone number (`/api/v1/me`). */
   readonly profiles: Profiles;
+  /** A day's WeChat bill against the ledger. */
+  readonly reconciliation: Reconciliation;
 }
 
 export function createPayments(
@@ -154,5 +159,6 @@ export function createPayments(
     profiles: new Profiles(context, options.platform, {
       allowHttp: context.settings.allowHttpAvatars === true,
     }),
+    reconciliation: new Reconciliation(context, confirmation),
   };
 }

@@ -112,8 +112,67 @@ export function billRecords(core: SandboxCore, billDate: string, type: BillType)
     }
   }
   // RECHARGE_REFUND: refunds of recharge coupons; the sandbox has no coupons, so never any.
-  records.sort((a, b) => rowTime(a) - rowTime(b));
-  return { ok: true, records };
+  const faulty = withBillFaults(core, records, billDate, from, type);
+  faulty.sort((a, b) => rowTime(a) - rowTime(b));
+  return { ok: true, records: faulty };
+}
+
+/** The rows as the `billRows` fault makes the bill lie about them. */
+function withBillFaults(
+  core: SandboxCore,
+  records: BillRecord[],
+  billDate: string,
+  from: number,
+  type: BillType,
+): BillRecord[] {
+  const faults = core.faults.faults.billRows;
+  const omitted = new Set(faults.omit);
+  const out = records
+    .filter((r) => !omitted.has(r.kind === 'refund' ? r.outRefundNo! : r.outTradeNo))
+    .map((r) => {
+      const fen = r.kind === 'trade' ? faults.amountFen[r.outTradeNo] : undefined;
+      return fen === undefined ? r : { ...r, totalFen: fen, feeMilliFen: feeMilliFen(fen) };
+    });
+  if (type === 'ALL' || type === 'SUCCESS') {
+    const { appId, mchId } = core.credentials;
+    for (let i = 1; i <= faults.extra; i++) {
+      out.push(madeUpTrade(`EXTRA${billDate}N${i}`, appId, mchId, from + i * 1000));
+    }
+    for (let i = 1; i <= faults.foreign; i++) {
+      out.push(madeUpTrade(`FOREIGN${billDate}N${i}`, appId, '1900000999', from + i * 1000));
+    }
+  }
+  return out;
+}
+
+/** A paid trade no one made here (an extra or a foreign bill row). */
+function madeUpTrade(outTradeNo: string, appId: string, mchId: string, at: number): BillRecord {
+  const totalFen = 100;
+  return {
+    kind: 'trade',
+    tradeTime: at,
+    appId,
+    mchId,
+    transactionId: `4200000000${outTradeNo}`.slice(0, 32),
+    outTradeNo,
+    openid: 'o-made-up',
+    tradeType: 'JSAPI',
+    tradeState: 'SUCCESS',
+    bankType: 'OTHERS',
+    currency: 'CNY',
+    totalFen,
+    productName: 'made up by the billRows fault',
+    attach: '',
+    rate: FEE_RATE_TEXT,
+    refundId: null,
+    outRefundNo: null,
+    refundFen: 0,
+    refundType: null,
+    refundState: null,
+    refundRequestedAt: null,
+    refundSucceededAt: null,
+    feeMilliFen: feeMilliFen(totalFen),
+  };
 }
 
 function rowTime(r: BillRecord): number {

@@ -103,6 +103,20 @@ export interface Faults {
   refundOutcome: RefundOutcome;
   /** WeChat time from refund accepted to its outcome, in ms (divided by timeScale). */
   refundDelayMs: number;
+  /** Bills that disagree with what happened (for reconciliation); applied to every bill. */
+  billRows: BillRowFaults;
+}
+
+/** How bills lie: rows left out, amounts changed, rows added. */
+export interface BillRowFaults {
+  /** out_trade_no (payment rows) or out_refund_no (refund rows) left out of the bills. */
+  omit: string[];
+  /** out_trade_no → the 订单金额 (and 应结订单金额) in fen its payment row states instead. */
+  amountFen: Record<string, number>;
+  /** Payment rows of this merchant added to each bill, for trades that never happened. */
+  extra: number;
+  /** Payment rows of another merchant added to each bill. */
+  foreign: number;
 }
 
 /** The defaults: nothing goes wrong, refunds succeed after 10 s of WeChat time. */
@@ -124,6 +138,7 @@ export function defaultFaults(seed: number): Faults {
     timeoutHoldMs: 30_000,
     refundOutcome: 'SUCCESS',
     refundDelayMs: 10_000,
+    billRows: { omit: [], amountFen: {}, extra: 0, foreign: 0 },
   };
 }
 
@@ -153,6 +168,7 @@ export function mergeFaults(current: Faults, change: unknown): Faults {
     platformErrcodes: Object.fromEntries(
       Object.entries(current.platformErrcodes ?? {}).map(([path, codes]) => [path, { ...codes }]),
     ),
+    billRows: current.billRows ?? defaultFaults(0).billRows,
   };
   for (const [name, value] of Object.entries(change)) {
     if (value === undefined) continue;
@@ -184,6 +200,8 @@ export function mergeFaults(current: Faults, change: unknown): Faults {
       mergePlatformErrcodes(next.platformErrcodes, value);
     } else if (name === 'closeLeavesNotpay') {
       next.closeLeavesNotpay = count(name, value);
+    } else if (name === 'billRows') {
+      next.billRows = billRowFaults(value);
     } else if (name === 'primaryDomainFailure') {
       if (!(DOMAIN_FAILURES as readonly unknown[]).includes(value)) {
         throw new FaultsError(`primaryDomainFailure must be one of ${DOMAIN_FAILURES.join(', ')}`);
@@ -194,6 +212,53 @@ export function mergeFaults(current: Faults, change: unknown): Faults {
     }
   }
   return next;
+}
+
+/** Keys of trades and refunds (out_trade_no, out_refund_no): 1 to 64 printable ASCII. */
+const BILL_KEY = /^[\x21-\x7e]{1,64}$/;
+const MAX_BILL_KEYS = 100;
+
+/** `billRows` replaces the current setting whole (an empty object clears it). */
+function billRowFaults(value: unknown): BillRowFaults {
+  const example = 'e.g. {"omit": ["T1"], "amountFen": {"T2": 1}, "extra": 1, "foreign": 1}';
+  if (!isObject(value)) throw new FaultsError(`billRows must be an object, ${example}`);
+  const out: BillRowFaults = { omit: [], amountFen: {}, extra: 0, foreign: 0 };
+  for (const [name, v] of Object.entries(value)) {
+    if (name === 'omit') {
+      if (!Array.isArray(v) || v.length > MAX_BILL_KEYS || !v.every((k) => billKey(k))) {
+        throw new FaultsError(
+          `billRows.omit must be up to ${MAX_BILL_KEYS} order or refund numbers`,
+        );
+      }
+      out.omit = [...v];
+    } else if (name === 'amountFen') {
+      const entries = isObject(v) ? Object.entries(v) : undefined;
+      if (!entries || entries.length > MAX_BILL_KEYS) {
+        throw new FaultsError(
+          `billRows.amountFen must be an object of out_trade_no → fen, ${example}`,
+        );
+      }
+      for (const [key, fen] of entries) {
+        if (!BILL_KEY.test(key))
+          throw new FaultsError(`billRows.amountFen: "${key.slice(0, 40)}" is not an out_trade_no`);
+        if (!Number.isSafeInteger(fen) || (fen as number) < 1 || (fen as number) > 1e10) {
+          throw new FaultsError(
+            `billRows.amountFen["${key}"] must be a whole number of fen from 1`,
+          );
+        }
+        out.amountFen[key] = fen as number;
+      }
+    } else if (name === 'extra' || name === 'foreign') {
+      out[name] = count(`billRows.${name}`, v);
+    } else {
+      throw new FaultsError(`billRows: unknown setting "${name.slice(0, 40)}", ${example}`);
+    }
+  }
+  return out;
+}
+
+function billKey(key: unknown): key is string {
+  return typeof key === 'string' && BILL_KEY.test(key);
 }
 
 function rate(name: string, value: unknown): number {

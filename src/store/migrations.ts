@@ -453,6 +453,70 @@ const profileAndMessages: Migration = {
   },
 };
 
+/**
+ * Reconciliation (src/payments/reconciliation): a run per Beijing day with its totals, the
+ * differences it found, and the entries a run stages (the bill's rows and the ledger's, keyed
+ * for the merge join; empty between runs). Keys compare in code-unit order on both databases.
+ */
+function reconciliation(dialect: Dialect): Migration {
+  const codeUnitText = dialect === 'postgres' ? sql`text collate "C"` : sql`text`;
+  return {
+    async up(db: Db) {
+      await db.schema
+        .createTable('reconciliation_runs')
+        .addColumn('day', 'text', (c) => c.primaryKey())
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('totals', 'text')
+        .addColumn('differences', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('repaired', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('bill_sha256', 'text')
+        .addColumn('fund_flow_sha256', 'text')
+        .addColumn('error', 'text')
+        .addColumn('attempts', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('started_at', 'text', (c) => c.notNull())
+        .addColumn('finished_at', 'text')
+        .execute();
+      await db.schema
+        .createTable('reconciliation_items')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('day', 'text', (c) => c.notNull())
+        .addColumn('kind', 'text', (c) => c.notNull())
+        .addColumn('key', 'text', (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('order_id', 'text')
+        .addColumn('out_trade_no', 'text')
+        .addColumn('detail', 'text', (c) => c.notNull())
+        .addColumn('bill', 'text')
+        .addColumn('ledger', 'text')
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createIndex('reconciliation_items_day')
+        .on('reconciliation_items')
+        .columns(['day', 'kind', 'key'])
+        .execute();
+      await db.schema
+        .createTable('reconciliation_entries')
+        .addColumn('day', 'text', (c) => c.notNull())
+        .addColumn('src', 'integer', (c) => c.notNull())
+        .addColumn('key', codeUnitText, (c) => c.notNull())
+        .addColumn('seq', 'integer', (c) => c.notNull())
+        .addColumn('trade_no', 'text', (c) => c.notNull())
+        .addColumn('wechat_no', 'text')
+        .addColumn('app_id', 'text', (c) => c.notNull())
+        .addColumn('mch_id', 'text', (c) => c.notNull())
+        .addColumn('currency', 'text', (c) => c.notNull())
+        .addColumn('amount', 'bigint', (c) => c.notNull())
+        .addColumn('settle', 'bigint', (c) => c.notNull())
+        .addColumn('fee', 'bigint', (c) => c.notNull())
+        .addColumn('order_id', 'text')
+        .addColumn('at', 'text')
+        .addPrimaryKeyConstraint('reconciliation_entries_pk', ['day', 'src', 'key', 'seq'])
+        .execute();
+    },
+  };
+}
+
 /** Every migration, by name (names sort in the order they run). */
 export function migrations(dialect: Dialect): Record<string, Migration> {
   return {
@@ -466,6 +530,7 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
     '0008_shipping': shipping,
     '0009_wechat_pushes': wechatPushes,
     '0010_profile_messages': profileAndMessages,
+    '0011_reconciliation': reconciliation(dialect),
   };
 }
 

@@ -294,6 +294,71 @@ export interface SubscribeMessagesTable {
   created_at: string;
 }
 
+/** One Beijing day's reconciliation (src/payments/reconciliation). */
+export interface ReconciliationRunsTable {
+  /** `yyyy-MM-dd`, Beijing. */
+  day: string;
+  /** running, matched, differences or failed. */
+  status: string;
+  /** JSON: the bill's and the ledger's totals (`RunTotals`); null until a run finished. */
+  totals: string | null;
+  /** Differences found (repaired ones included) and how many of them were repaired. */
+  differences: number;
+  repaired: number;
+  bill_sha256: string | null;
+  fund_flow_sha256: string | null;
+  /** Why the last attempt failed (failed runs). */
+  error: string | null;
+  attempts: number;
+  started_at: string;
+  finished_at: string | null;
+}
+
+/** One difference a day's reconciliation found. */
+export interface ReconciliationItemsTable {
+  id: string;
+  day: string;
+  kind: string;
+  /** out_trade_no of a payment, out_refund_no of a refund. */
+  key: string;
+  /** open, or repaired (reconciliation made the order PAID). */
+  status: string;
+  order_id: string | null;
+  out_trade_no: string | null;
+  detail: string;
+  /** JSON: the bill's row and the ledger's entry, as matched. */
+  bill: string | null;
+  ledger: string | null;
+  created_at: string;
+}
+
+/**
+ * What a run stages for the merge join: src 1 bill payments, 2 bill refunds, 3 ledger payments,
+ * 4 ledger refunds; read back in (key, seq) order. Empty between runs.
+ */
+export interface ReconciliationEntriesTable {
+  day: string;
+  src: number;
+  key: string;
+  seq: number;
+  /** out_trade_no. */
+  trade_no: string;
+  /** transaction_id or refund_id. */
+  wechat_no: string | null;
+  app_id: string;
+  mch_id: string;
+  currency: string;
+  /** Bill: 订单金额 / 申请退款金额; ledger: the order's or the refund's amount. Fen. */
+  amount: number | string;
+  /** Bill: 应结订单金额 / 退款金额, fen. */
+  settle: number | string;
+  /** Bill: 手续费, 1/1000 fen. */
+  fee: number | string;
+  order_id: string | null;
+  /** Bill payments: 交易时间, ISO-8601. */
+  at: string | null;
+}
+
 export interface Database {
   users: UsersTable;
   sessions: SessionsTable;
@@ -313,4 +378,7 @@ export interface Database {
   wechat_pushes: WechatPushesTable;
   subscribe_messages: SubscribeMessagesTable;
   user_profiles: UserProfilesTable;
+  reconciliation_runs: ReconciliationRunsTable;
+  reconciliation_items: ReconciliationItemsTable;
+  reconciliation_entries: ReconciliationEntriesTable;
 }

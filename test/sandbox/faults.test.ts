@@ -49,6 +49,16 @@ describe('fault settings', () => {
       [{ closeLeavesNotpay: 1.5 }, /closeLeavesNotpay must be a whole number/],
       [{ omitMerchantIdsRate: { '/pay/closeorder': 2 } }, /omitMerchantIdsRate/],
       [{ primaryDomainFailure: 'down' }, /primaryDomainFailure must be one of none, reset/],
+      [{ billRows: [] }, /billRows must be an object/],
+      [{ billRows: { omit: 'T1' } }, /billRows.omit must be up to 100/],
+      [{ billRows: { omit: ['a b'] } }, /billRows.omit/],
+      [{ billRows: { omit: Array(101).fill('T1') } }, /billRows.omit/],
+      [{ billRows: { amountFen: { T1: 0 } } }, /amountFen\["T1"\] must be a whole number/],
+      [{ billRows: { amountFen: { T1: '5' } } }, /amountFen\["T1"\]/],
+      [{ billRows: { amountFen: { ['x'.repeat(65)]: 5 } } }, /is not an out_trade_no/],
+      [{ billRows: { extra: -1 } }, /billRows.extra must be a whole number/],
+      [{ billRows: { foreign: 1001 } }, /billRows.foreign/],
+      [{ billRows: { lie: 1 } }, /billRows: unknown setting "lie"/],
     ];
     for (const [body, message] of cases) {
       const r = await api(sandbox, 'POST', '/sandbox/v1/faults', body);
@@ -57,6 +67,22 @@ describe('fault settings', () => {
     }
     await assert.rejects(sandbox.setFaults({ dropNotifyRate: 2 }), /dropNotifyRate/);
     assert.deepEqual(sandbox.faults(), before);
+  });
+
+  test('billRows replaces the setting whole; an empty object clears it', async (t) => {
+    const sandbox = await sandboxFor(t);
+    const set = await api(sandbox, 'POST', '/sandbox/v1/faults', {
+      billRows: { omit: ['T1'], extra: 2 },
+    });
+    assert.equal(set.status, 200);
+    assert.deepEqual(sandbox.faults().billRows, {
+      omit: ['T1'],
+      amountFen: {},
+      extra: 2,
+      foreign: 0,
+    });
+    await api(sandbox, 'POST', '/sandbox/v1/faults', { billRows: {} });
+    assert.deepEqual(sandbox.faults().billRows, { omit: [], amountFen: {}, extra: 0, foreign: 0 });
   });
 
   test('mergeFaults never mutates its input', () => {

@@ -18,6 +18,7 @@ import {
   type RefundAccepted,
   type RefundRequest,
   type RefundStatus,
+  type TradeBill,
   type TradeState,
   type TradeStatus,
 } from '../../src/payments/gateway/gateway.js';
@@ -208,6 +209,9 @@ export class MemoryGateway implements PaymentGateway {
     throw new Error('refunds are not part of the memory gateway');
   }
   async downloadBill(): Promise<Bill | null> {
+    throw new Error('bills are not part of the memory gateway');
+  }
+  async openTradeBill(): Promise<TradeBill | null> {
     throw new Error('bills are not part of the memory gateway');
   }
 }

@@ -18,7 +18,9 @@ export type AnomalyKind =
   | 'paid_after_close'
   | 'paid_in_unexpected_state'
   | 'duplicate_payment'
-  | 'refund_mismatch';
+  | 'refund_mismatch'
+  /** A difference between WeChat's bill and the ledger that reconciliation could not repair. */
+  | 'reconciliation';
 
 export interface AnomalyInput {
   kind: AnomalyKind;

@@ -28,7 +28,8 @@ import { recordPaymentNotify } from './notifications-repo.js';
 
 /** Proof that WeChat holds the money for an order (a verified notify or an orderquery). */
 export interface PaymentEvidence {
-  source: 'notify' | 'query';
+  /** A verified notify, an orderquery, or a row of WeChat's bill (reconciliation). */
+  source: 'notify' | 'query' | 'bill';
   transactionId: string;
   totalFen: number | undefined;
   currency: string | undefined;

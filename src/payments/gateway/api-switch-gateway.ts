@@ -8,6 +8,7 @@
 import type {
   Bill,
   BillType,
+  FundFlowBill,
   NotifyHttpReply,
   NotifyHttpRequest,
   NotifyOutcome,
@@ -19,6 +20,7 @@ import type {
   RefundAccepted,
   RefundRequest,
   RefundStatus,
+  TradeBill,
   TradeStatus,
   WechatPayApi,
 } from './gateway.js';
@@ -88,6 +90,17 @@ export class ApiSwitchGateway implements PaymentGateway {
   /** Bills are the merchant's, whatever API made each trade: the current API fetches them. */
   downloadBill(date: string, type: BillType): Promise<Bill | null> {
     return this.current.downloadBill(date, type);
+  }
+
+  /** One bill per merchant and day, whichever API serves it: the current one's. */
+  openTradeBill(date: string): Promise<TradeBill | null> {
+    return this.current.openTradeBill(date);
+  }
+
+  /** Only APIv2 serves the fund-flow bill with the client certificate: whichever can. */
+  get openFundFlowBill(): ((date: string) => Promise<FundFlowBill | null>) | undefined {
+    const gateway = [this.current, this.previous].find((g) => g.openFundFlowBill);
+    return gateway?.openFundFlowBill?.bind(gateway);
   }
 
   async close(): Promise<void> {

@@ -145,8 +145,6 @@ export interface NotifyHttpReply {
  */
 export type NotifyOutcome = 'ok' | 'retry' | 'reject';
 
-export type BillType = 'ALL' | 'SUCCESS' | 'REFUND';
-
 /**
  * The columns of a bill row the domain reads: the protocol layer parses WeChat's bill
  * (wechatpay/bill.ts) into rows already in domain words (fen, 1/1000 fen for fees, Dates).
@@ -179,12 +177,41 @@ export const BILL_TRADE_FIELDS = [
 
 export type BillTradeRow = Pick<BillRow, (typeof BILL_TRADE_FIELDS)[number]>;
 
+export type BillType = 'ALL' | 'SUCCESS' | 'REFUND';
+
+/** A day's bill read whole (`downloadBill`); reconciliation streams it (`openTradeBill`). */
 export interface Bill {
   date: string;
   type: BillType;
   rows: BillTradeRow[];
   summary: BillSummary;
 }
+
+/**
+ * A day's bill as it arrives: iterate it once for its rows, in batches (never the whole file in
+ * memory). A row counts only once the iteration ended without an error: then `summary` holds the
+ * totals the bill states, checked against its rows, and `sha256` the digest of its bytes. A
+ * bill that fails (unreadable, a summary that does not add up, the connection lost) throws
+ * `GatewayError` from the iteration; whatever was done with its rows must be undone.
+ */
+export interface BillStream<R, S> extends AsyncIterable<R[]> {
+  readonly summary: S | undefined;
+  readonly sha256: string | undefined;
+}
+
+export type TradeBill = BillStream<BillTradeRow, BillSummary>;
+
+/** The totals of a fund-flow bill (one account's balance movements on a day), in fen. */
+export interface FundFlowTotals {
+  count: number;
+  incomeCount: number;
+  incomeFen: number;
+  expenseCount: number;
+  expenseFen: number;
+}
+
+/** Only the totals: the fund-flow bill's rows are checked against its summary, not matched. */
+export type FundFlowBill = BillStream<unknown, FundFlowTotals>;
 
 export interface PaymentGateway {
   readonly name: string;
@@ -208,6 +235,16 @@ export interface PaymentGateway {
   notifyReply(outcome: NotifyOutcome, message?: string, api?: WechatPayApi): NotifyHttpReply;
   /** Resolves `null` when WeChat has no bill for that day (nothing happened). */
   downloadBill(date: string, type: BillType): Promise<Bill | null>;
+  /**
+   * The trade bill (ALL) of a Beijing day `yyyy-MM-dd`; `null` when WeChat has none (nothing
+   * happened). A bill not published yet is `GatewayError('later', 'BILL_NOT_READY')`.
+   */
+  openTradeBill(date: string): Promise<TradeBill | null>;
+  /**
+   * The fund-flow bill of the basic account for a day, like `openTradeBill`; only on a gateway
+   * that can ask for it (APIv2 needs the merchant API client certificate).
+   */
+  openFundFlowBill?(date: string): Promise<FundFlowBill | null>;
 }
 
 /**

@@ -6,12 +6,14 @@
 import {
   BillFormatError,
   type BillRow,
+  type BillSource,
   buildRequestPayment,
   type FailoverEvent,
   notifyReplyXml,
   parseBill,
   readPaymentNotify,
   readRefundNotify,
+  readTradeBill,
   type SignType,
   type V2ClientTls,
   WechatPayError,
@@ -20,8 +22,10 @@ import {
 import {
   BILL_TRADE_FIELDS,
   type Bill,
+  type BillStream,
   type BillTradeRow,
   type BillType,
+  type FundFlowBill,
   GatewayError,
   type NotifyHttpReply,
   type NotifyHttpRequest,
@@ -35,6 +39,7 @@ import {
   type RefundRequest,
   type RefundState,
   type RefundStatus,
+  type TradeBill,
   type TradeState,
   type TradeStatus,
 } from './gateway.js';
@@ -53,7 +58,7 @@ export interface WechatPayV2GatewayOptions {
   onFailover?: (event: FailoverEvent) => void;
   /** Deadline of one HTTP exchange with WeChat. Default 10,000 ms. */
   timeoutMs?: number;
-  /** Merchant API client certificate (refunds). */
+  /** Merchant API client certificate (refunds, fund-flow bills). */
   tls?: V2ClientTls;
   /** Retries of the read-only calls (see WechatPayV2Client). */
   retry?: { attempts?: number; delayMs?: number };
@@ -82,6 +87,7 @@ export class WechatPayV2Gateway implements PaymentGateway {
   private readonly client: WechatPayV2Client;
   private readonly key: string;
   private readonly signType: SignType;
+  private readonly fundFlow: boolean;
 
   constructor(options: WechatPayV2GatewayOptions) {
     this.client = gatewayCall(
@@ -103,6 +109,7 @@ export class WechatPayV2Gateway implements PaymentGateway {
     this.mchId = options.mchId;
     this.key = options.mchKey;
     this.signType = options.signType;
+    this.fundFlow = options.tls !== undefined;
   }
 
   /** Releases the HTTP connection pools. */
@@ -297,10 +304,66 @@ export class WechatPayV2Gateway implements PaymentGateway {
       throw err;
     }
   }
+
+  openTradeBill(date: string): Promise<TradeBill | null> {
+    return gatewayAsync(async () => {
+      const reader = await this.client.downloadBillStream(
+        { billDate: date.replaceAll('-', ''), billType: 'ALL', gzip: true },
+        { hash: 'sha256' },
+      );
+      return reader && billStream(reader, '/pay/downloadbill', (r) => r.map(domainRow));
+    });
+  }
+
+  /** Only with the merchant API client certificate (`tls`): WeChat requires it. */
+  get openFundFlowBill(): ((date: string) => Promise<FundFlowBill | null>) | undefined {
+    if (!this.fundFlow) return undefined;
+    return (date) =>
+      gatewayAsync(async () => {
+        const reader = await this.client.downloadFundFlowStream(
+          { billDate: date.replaceAll('-', ''), accountType: 'Basic', gzip: true },
+          { hash: 'sha256' },
+        );
+        return reader && billStream(reader, '/pay/downloadfundflow', (rows) => rows);
+      });
+  }
+}
+
+/** A trade bill read from bytes (a downloaded file, plain or gzip), as the port's `TradeBill`. */
+export function tradeBillFrom(source: BillSource): TradeBill {
+  return billStream(readTradeBill(source, { hash: 'sha256' }), 'the bill', (r) => r.map(domainRow));
 }
 
 function domainRow(r: BillRow): BillTradeRow {
   return Object.fromEntries(BILL_TRADE_FIELDS.map((field) => [field, r[field]])) as BillTradeRow;
+}
+
+/** A protocol-layer bill reader as the port's `BillStream`, its errors as `GatewayError`. */
+function billStream<R, S, D>(
+  reader: { batches(): AsyncGenerator<R[]>; summary: S | undefined; digest: string | undefined },
+  path: string,
+  rows: (batch: R[]) => D[],
+): BillStream<D, S> {
+  return {
+    get summary() {
+      return reader.summary;
+    },
+    get sha256() {
+      return reader.digest;
+    },
+    async *[Symbol.asyncIterator]() {
+      try {
+        for await (const batch of reader.batches()) yield rows(batch);
+      } catch (err) {
+        if (err instanceof BillFormatError) {
+          throw new GatewayError('invalid', 'MALFORMED_BILL', `${path}: ${err.message}`, {
+            cause: err,
+          });
+        }
+        throw toGatewayError(err);
+      }
+    },
+  };
 }
 
 /** The domain's error for a protocol-layer error (same kind, code and message). */

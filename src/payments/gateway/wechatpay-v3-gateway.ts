@@ -51,9 +51,10 @@ import {
   type RefundRequest,
   type RefundState,
   type RefundStatus,
+  type TradeBill,
   type TradeStatus,
 } from './gateway.js';
-import { toGatewayError } from './wechatpay-v2-gateway.js';
+import { toGatewayError, tradeBillFrom } from './wechatpay-v2-gateway.js';
 
 export interface WechatPayV3GatewayOptions {
   appId: string;
@@ -249,6 +250,17 @@ export class WechatPayV3Gateway implements PaymentGateway {
       contentType: 'application/json; charset=utf-8',
       body: JSON.stringify({ code: 'FAIL', message: text }),
     };
+  }
+
+  /**
+   * The day's trade bill for reconciliation. The v3 client reads the file whole (no stream
+   * yet), so this is as large in memory as the bill; its rows are then read as v2's are.
+   */
+  async openTradeBill(date: string): Promise<TradeBill | null> {
+    const text = await gatewayAsync(() =>
+      tradeBill(this.client, { billDate: date, billType: 'ALL', gzip: true }),
+    );
+    return text === null ? null : tradeBillFrom([Buffer.from(text)]);
   }
 
   async downloadBill(date: string, type: BillType): Promise<Bill | null> {

@@ -23,6 +23,8 @@ export interface BillPayment {
   /** 应结订单金额: what settles (订单金额 less coupons). */
   settlementFen: number;
   feeMilliFen: number;
+  /** 交易时间, ISO-8601: when WeChat says it was paid. */
+  paidAt?: string;
   /** Its place among the bill's rows (from 1), for reports. */
   row?: number;
 }

@@ -126,21 +126,25 @@ describe('WechatPayV2Gateway against the sandbox', () => {
 
       const today = beijingDate(new Date());
       await assert.rejects(
-        gateway.downloadBill(today, 'ALL'),
+        gateway.openTradeBill(today),
         (e: unknown) =>
           e instanceof GatewayError && e.kind === 'later' && e.code === 'BILL_NOT_READY',
         'no bill for today: not ready yet, not a refusal',
       );
       sandbox.advanceClock(34 * 3600_000); // 10:00 tomorrow at the latest
-      const bill = await gateway.downloadBill(today, 'ALL');
+      const bill = await gateway.openTradeBill(today);
       assert.ok(bill);
-      assert.equal(bill.rows.length, 2);
-      assert.equal(bill.summary.settlementFen, 500);
-      assert.equal(bill.summary.refundFen, 200);
+      const rows = [];
+      for await (const batch of bill) rows.push(...batch);
+      assert.equal(rows.length, 2);
+      assert.equal(bill.summary?.settlementFen, 500);
+      assert.equal(bill.summary?.refundFen, 200);
+      assert.match(bill.sha256 ?? '', /^[0-9a-f]{64}$/);
       assert.equal(
-        await gateway.downloadBill(beijingDate(new Date(Date.now() - 86_400_000)), 'ALL'),
+        await gateway.openTradeBill(beijingDate(new Date(Date.now() - 86_400_000))),
         null,
       );
+      assert.equal(gateway.openFundFlowBill, undefined, 'no certificate, no fund-flow bill');
     });
   }
 

@@ -1,0 +1,279 @@
+/**
+ * Reconciling a Beijing day: WeChat's trade bill (and fund-flow bill, when the gateway can ask
+ * for it) against the ledger. The bill is streamed into staged entries, its summary checked
+ * (a bill that fails leaves nothing behind), the ledger staged beside it, both merge-joined by
+ * `matchDay`. A payment WeChat has that is not PAID here is repaired through `applyPaid`, the
+ * path a notify takes, and reported as repaired; every other difference is an item of the run
+ * and an anomaly linked to its order. Running a day again changes nothing the second time:
+ * the repaired orders now match, anomalies are de-duplicated, the items are replaced.
+ */
+
+import { recordAnomaly } from '../anomalies/anomalies.js';
+import type { Confirmation, PaymentEvidence } from '../confirmation/confirmation.js';
+import type { PaymentsContext } from '../context.js';
+import {
+  type BillTradeRow,
+  type FundFlowBill,
+  type FundFlowTotals,
+  GatewayError,
+  type TradeBill,
+} from '../gateway/gateway.js';
+import { logged } from '../gateway/gateway-log.js';
+import { DomainError } from '../lib/errors.js';
+import { newId } from '../lib/ids.js';
+import { findOrderByOutTradeNo } from '../orders/orders-repo.js';
+import { beijingDay } from './days.js';
+import { type BillPayment, type DayTotals, type Difference, matchDay } from './match.js';
+import {
+  claimRun,
+  clearEntries,
+  type Entry,
+  finishRun,
+  type RunOutcome,
+  repairedKeys,
+  replaceItems,
+  SRC,
+  stagedInputs,
+  stageEntries,
+  stageLedger,
+} from './reconciliation-repo.js';
+
+/** What a run stores as its totals. */
+export interface RunTotals extends DayTotals {
+  /** The basic account's fund-flow bill of the day, when the gateway can fetch it. */
+  fundFlow: FundFlowTotals | null;
+  /** Whether WeChat had no bill for the day ("No Bill Exist": nothing happened there). */
+  noBill: boolean;
+}
+
+export interface RunResult {
+  day: string;
+  status: 'matched' | 'differences';
+  totals: RunTotals;
+  /** Differences still open (anomalies), and those repaired by this run. */
+  open: Difference[];
+  repaired: Difference[];
+  billSha256: string | null;
+  fundFlowSha256: string | null;
+}
+
+/** Order states a payment found in the bill repairs: the ones a notify would make PAID. */
+const REPAIRABLE = ['PENDING', 'CLOSING'];
+
+export class Reconciliation {
+  constructor(
+    private readonly ctx: PaymentsContext,
+    private readonly confirmation: Confirmation,
+  ) {}
+
+  /**
+   * Reconciles `day` (`yyyy-MM-dd`, Beijing). A bill not published yet is
+   * `GatewayError('later', 'BILL_NOT_READY')` and the run is left `waiting`; any other failure
+   * leaves it `failed` with why, and is thrown.
+   */
+  async run(day: string): Promise<RunResult> {
+    const range = beijingDay(day);
+    const db = this.ctx.db;
+    if (!(await claimRun(db, day, this.ctx.clock()))) {
+      throw new DomainError(
+        409,
+        'RECONCILIATION_RUNNING',
+        `the reconciliation of ${day} is running`,
+      );
+    }
+    try {
+      const result = await this.reconcile(day, range);
+      await finishRun(db, day, this.outcome(result), this.ctx.clock());
+      return result;
+    } catch (err) {
+      await clearEntries(db, day);
+      const waiting = err instanceof GatewayError && err.code === 'BILL_NOT_READY';
+      const status = waiting ? 'waiting' : 'failed';
+      const error = err instanceof Error ? err.message : String(err);
+      await finishRun(db, day, { status, error }, this.ctx.clock());
+      throw err;
+    }
+  }
+
+  private async reconcile(day: string, range: { start: string; end: string }): Promise<RunResult> {
+    const db = this.ctx.db;
+    const gateway = this.ctx.gateway;
+    await clearEntries(db, day);
+    const bill = await logged(this.ctx, null, 'downloadbill', () => gateway.openTradeBill(day));
+    if (bill) await this.stageBill(day, bill);
+    const fundFlow = gateway.openFundFlowBill
+      ? await this.readFundFlow(day, gateway.openFundFlowBill.bind(gateway))
+      : null;
+    await stageLedger(db, day, range.start, range.end);
+    const match = matchDay({
+      merchant: { mchId: gateway.mchId, appIds: [gateway.appId] },
+      ...stagedInputs(db, day),
+    });
+    const found: Difference[] = [];
+    for await (const difference of match) found.push(difference);
+    await clearEntries(db, day);
+    const { open, repaired } = await this.settle(day, found);
+    const totals: RunTotals = {
+      ...match.totals,
+      fundFlow: fundFlow?.totals ?? null,
+      noBill: !bill,
+    };
+    const status: RunResult['status'] = open.length === 0 ? 'matched' : 'differences';
+    const billSha256 = bill?.sha256 ?? null;
+    const fundFlowSha256 = fundFlow?.sha256 ?? null;
+    return { day, status, totals, open, repaired, billSha256, fundFlowSha256 };
+  }
+
+  private outcome(result: RunResult): RunOutcome {
+    return {
+      status: result.status,
+      totals: result.totals,
+      differences: result.open.length + result.repaired.length,
+      repaired: result.repaired.length,
+      billSha256: result.billSha256,
+      fundFlowSha256: result.fundFlowSha256,
+    };
+  }
+
+  /** Streams the bill into staged entries; its summary is checked when the stream ends. */
+  private async stageBill(day: string, bill: TradeBill): Promise<void> {
+    let seq = 0;
+    for await (const rows of bill) {
+      await stageEntries(
+        this.ctx.db,
+        rows.map((row) => billEntry(day, row, ++seq)),
+      );
+    }
+  }
+
+  private async readFundFlow(
+    day: string,
+    open: (day: string) => Promise<FundFlowBill | null>,
+  ): Promise<{ totals: FundFlowTotals; sha256: string | null } | null> {
+    const bill = await logged(this.ctx, null, 'downloadfundflow', () => open(day));
+    if (!bill) return null;
+    for await (const _ of bill);
+    return { totals: bill.summary!, sha256: bill.sha256 ?? null };
+  }
+
+  /** Repairs what can be repaired; records an item for every difference, an anomaly for the open. */
+  private async settle(day: string, found: Difference[]) {
+    const db = this.ctx.db;
+    const already = await repairedKeys(db, day);
+    const open: Difference[] = [];
+    const repaired: Difference[] = [];
+    const items = [];
+    const now = this.ctx.clock();
+    for (const difference of found) {
+      const outTradeNo = difference.bill?.outTradeNo ?? difference.ledger?.outTradeNo ?? null;
+      const order = outTradeNo === null ? undefined : await findOrderByOutTradeNo(db, outTradeNo);
+      if (
+        difference.kind === 'paid_not_recorded' &&
+        order &&
+        (await this.repair(order, difference))
+      ) {
+        repaired.push(difference);
+        if (already.has(difference.key)) continue;
+        items.push(item(day, difference, 'repaired', order.id, outTradeNo, now));
+        continue;
+      }
+      open.push(difference);
+      items.push(item(day, difference, 'open', order?.id ?? null, outTradeNo, now));
+      await recordAnomaly(
+        db,
+        {
+          kind: 'reconciliation',
+          orderId: order?.id ?? null,
+          outTradeNo,
+          dedupeKey: `${day}:${difference.kind}:${difference.key}`,
+          detail: {
+            day,
+            difference: difference.kind,
+            key: difference.key,
+            detail: difference.detail,
+          },
+        },
+        now,
+      );
+    }
+    await replaceItems(db, day, items);
+    return { open, repaired };
+  }
+
+  /** A payment WeChat's bill has that is not PAID here: made PAID as a notify would. */
+  private async repair(
+    order: NonNullable<Awaited<ReturnType<typeof findOrderByOutTradeNo>>>,
+    difference: Difference,
+  ): Promise<boolean> {
+    if (!REPAIRABLE.includes(order.status)) return false;
+    const row = difference.bill as BillPayment;
+    const evidence: PaymentEvidence = {
+      source: 'bill',
+      transactionId: row.transactionId,
+      totalFen: row.amountFen,
+      currency: row.currency,
+      appId: row.appId,
+      mchId: row.mchId,
+      paidAt: row.paidAt === undefined ? undefined : new Date(row.paidAt),
+    };
+    const result = await this.confirmation.applyPaid(order, evidence);
+    if (result === 'paid') {
+      this.ctx.logger.warn(
+        { orderId: order.id, outTradeNo: order.out_trade_no },
+        'reconciliation: paid at WeChat but not here; made PAID from the bill',
+      );
+    }
+    return result === 'paid';
+  }
+}
+
+function item(
+  day: string,
+  difference: Difference,
+  status: 'open' | 'repaired',
+  orderId: string | null,
+  outTradeNo: string | null,
+  now: Date,
+) {
+  return {
+    id: newId('rci'),
+    day,
+    kind: difference.kind,
+    key: difference.key,
+    status,
+    order_id: orderId,
+    out_trade_no: outTradeNo,
+    detail: difference.detail,
+    bill: difference.bill ? JSON.stringify(difference.bill) : null,
+    ledger: difference.ledger ? JSON.stringify(difference.ledger) : null,
+    created_at: now.toISOString(),
+  };
+}
+
+/** A bill row as a staged entry: a payment keyed by out_trade_no, a refund by out_refund_no. */
+function billEntry(day: string, row: BillTradeRow, seq: number): Entry {
+  const refund = row.tradeState === 'REFUND';
+  if (!refund && row.tradeState !== 'SUCCESS') {
+    throw new GatewayError(
+      'invalid',
+      'MALFORMED_BILL',
+      `bill row ${seq}: a ${row.tradeState} row is neither a payment nor a refund`,
+    );
+  }
+  return {
+    day,
+    src: refund ? SRC.billRefunds : SRC.billPayments,
+    key: refund ? (row.outRefundNo ?? '') : row.outTradeNo,
+    seq,
+    trade_no: row.outTradeNo,
+    wechat_no: refund ? (row.refundId ?? null) : row.transactionId,
+    app_id: row.appId,
+    mch_id: row.mchId,
+    currency: row.currency,
+    amount: refund ? row.requestedRefundFen : row.orderFen,
+    settle: refund ? row.refundFen : row.settlementFen,
+    fee: row.feeMilliFen,
+    order_id: null,
+    at: refund ? null : row.tradeTime.toISOString(),
+  };
+}

@@ -1,0 +1,237 @@
+/**
+ * Reconciling a day end to end: the real server's domain against the sandbox over loopback, the
+ * sandbox's bills made to disagree by its `billRows` fault. On SQLite and PostgreSQL.
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { dayOf, GatewayError, type Order } from '../../../src/payments/index.js';
+import { type SandboxServer, startSandboxServer, until } from '../../support/sandbox-server.js';
+import { describeOnStores } from '../../support/stores.js';
+
+/** 10:00 Beijing tomorrow at the latest: today's bill is published. */
+const BILL_PUBLISHED_MS = 34 * 3600_000;
+let keys = 0;
+
+async function refunded(s: SandboxServer, order: Order, amountFen: number) {
+  const r = await s.admin('POST', `/admin/v1/orders/${order.id}/refunds`, {
+    body: { amountFen },
+    headers: { 'idempotency-key': `reconciliation-${process.pid}-${++keys}` },
+  });
+  assert.equal(r.status, 201, r.text);
+  const id = (r.json as { refund: { id: string; outRefundNo: string } }).refund;
+  await until(async () => {
+    const row = await s.server.store.db
+      .selectFrom('refunds')
+      .select('status')
+      .where('id', '=', id.id)
+      .executeTakeFirstOrThrow();
+    return row.status === 'SUCCESS';
+  });
+  return id.outRefundNo;
+}
+
+function items(s: SandboxServer, day: string) {
+  return s.server.store.db
+    .selectFrom('reconciliation_items')
+    .select(['kind', 'key', 'status', 'order_id'])
+    .where('day', '=', day)
+    .orderBy('kind')
+    .orderBy('key')
+    .execute();
+}
+
+function anomalies(s: SandboxServer) {
+  return s.server.store.db
+    .selectFrom('anomalies')
+    .select(['order_id', 'out_trade_no', 'detail'])
+    .where('kind', '=', 'reconciliation')
+    .orderBy('out_trade_no')
+    .execute();
+}
+
+function versions(s: SandboxServer) {
+  return s.server.store.db
+    .selectFrom('orders')
+    .select(['id', 'version', 'status'])
+    .orderBy('id')
+    .execute();
+}
+
+describeOnStores('reconciliation of a day', (stores) => {
+  test('a clean day: not ready, then matched with its totals; a re-run changes nothing', async (t) => {
+    const s = await startSandboxServer(t, await stores.freshUrl());
+    const a = await s.paidOrder(2); // 1200 fen
+    const b = await s.paidOrder(1); // 600 fen
+    await refunded(s, a, 500);
+    const day = dayOf(new Date());
+    const engine = s.server.payments.reconciliation;
+
+    await assert.rejects(
+      engine.run(day),
+      (e: unknown) => e instanceof GatewayError && e.code === 'BILL_NOT_READY',
+    );
+    const waiting = await s.server.store.db
+      .selectFrom('reconciliation_runs')
+      .selectAll()
+      .where('day', '=', day)
+      .executeTakeFirstOrThrow();
+    assert.equal(waiting.status, 'waiting');
+    assert.match(waiting.error ?? '', /not ready/);
+
+    s.sandbox.advanceClock(BILL_PUBLISHED_MS);
+    const run = await engine.run(day);
+    assert.equal(run.status, 'matched');
+    assert.deepEqual(run.open, []);
+    assert.deepEqual(run.repaired, []);
+    const bill = run.totals.bill;
+    assert.deepEqual([bill.payments.count, bill.payments.fen], [2, 1800]);
+    assert.deepEqual([bill.refunds.count, bill.refunds.fen], [1, 500]);
+    // The sandbox's fee: 0.60% rounded to the fen (7, 4), less 3 given back with the refund.
+    assert.equal(bill.feeMilliFen, 8000);
+    assert.equal(bill.netMilliFen, (1800 - 500) * 1000 - 8000);
+    assert.deepEqual(run.totals.ledger, {
+      payments: { count: 2, fen: 1800 },
+      refunds: { count: 1, fen: 500 },
+    });
+    assert.match(run.billSha256 ?? '', /^[0-9a-f]{64}$/);
+    const stored = await s.server.store.db
+      .selectFrom('reconciliation_runs')
+      .selectAll()
+      .where('day', '=', day)
+      .executeTakeFirstOrThrow();
+    assert.deepEqual(
+      [stored.status, stored.differences, stored.bill_sha256, stored.error],
+      ['matched', 0, run.billSha256, null],
+    );
+    assert.deepEqual(JSON.parse(stored.totals!), run.totals);
+    const staged = await s.server.store.db
+      .selectFrom('reconciliation_entries')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .executeTakeFirstOrThrow();
+    assert.equal(Number(staged.n), 0, 'nothing staged is left behind');
+
+    const before = await versions(s);
+    const again = await engine.run(day);
+    assert.deepEqual(again.totals, run.totals);
+    assert.equal(again.billSha256, run.billSha256);
+    assert.deepEqual(await versions(s), before);
+    assert.deepEqual(await items(s, day), []);
+    assert.ok(b);
+  });
+
+  test('each kind of difference: items and anomalies linked to their orders, stable on re-run', async (t) => {
+    const s = await startSandboxServer(t, await stores.freshUrl());
+    const missing = await s.paidOrder(1);
+    const different = await s.paidOrder(1);
+    const fine = await s.paidOrder(2);
+    const refundNo = await refunded(s, fine, 100);
+    const day = dayOf(new Date());
+    await s.sandbox.setFaults({
+      billRows: {
+        omit: [missing.outTradeNo, refundNo],
+        amountFen: { [different.outTradeNo]: 601 },
+        extra: 1,
+        foreign: 1,
+      },
+    });
+    s.sandbox.advanceClock(BILL_PUBLISHED_MS);
+    const run = await s.server.payments.reconciliation.run(day);
+    assert.equal(run.status, 'differences');
+    const dayNo = day.replaceAll('-', '');
+    const expected = [
+      {
+        kind: 'amount_mismatch',
+        key: different.outTradeNo,
+        status: 'open',
+        order_id: different.id,
+      },
+      { kind: 'foreign_trade', key: `FOREIGN${dayNo}N1`, status: 'open', order_id: null },
+      { kind: 'paid_not_recorded', key: `EXTRA${dayNo}N1`, status: 'open', order_id: null },
+      {
+        kind: 'recorded_not_billed',
+        key: missing.outTradeNo,
+        status: 'open',
+        order_id: missing.id,
+      },
+      { kind: 'refund_not_billed', key: refundNo, status: 'open', order_id: fine.id },
+    ];
+    assert.deepEqual(await items(s, day), expected);
+    assert.equal(run.totals.differences.amount_mismatch, 1);
+    assert.equal(run.totals.bill.payments.count, 4, 'two of ours, the extra and the foreign row');
+    const found = await anomalies(s);
+    assert.equal(found.length, 5);
+    const linked = found.filter((a) => a.order_id !== null).map((a) => a.order_id);
+    assert.deepEqual(linked.sort(), [different.id, missing.id, fine.id].sort());
+    assert.match(found.find((a) => a.order_id === different.id)!.detail, /601 fen at WeChat/);
+
+    const before = await versions(s);
+    const again = await s.server.payments.reconciliation.run(day);
+    assert.deepEqual(again.totals, run.totals);
+    assert.deepEqual(await items(s, day), expected);
+    assert.equal((await anomalies(s)).length, 5, 'no anomaly twice');
+    assert.deepEqual(await versions(s), before);
+  });
+
+  test('paid at WeChat, never notified: repaired through applyPaid, reported as repaired', async (t) => {
+    const s = await startSandboxServer(t, await stores.freshUrl());
+    const silent = await s.silentlyPaidOrder(1);
+    await s.paidOrder(1);
+    const day = dayOf(new Date());
+    s.sandbox.advanceClock(BILL_PUBLISHED_MS);
+    const run = await s.server.payments.reconciliation.run(day);
+    assert.equal(run.status, 'matched', 'a repaired day is green');
+    assert.deepEqual(
+      run.repaired.map((d) => [d.kind, d.key]),
+      [['paid_not_recorded', silent.outTradeNo]],
+    );
+    const order = await s.server.store.db
+      .selectFrom('orders')
+      .selectAll()
+      .where('id', '=', silent.id)
+      .executeTakeFirstOrThrow();
+    assert.equal(order.status, 'PAID');
+    assert.equal(order.transaction_id, s.sandbox.trade(silent.outTradeNo)!.transactionId);
+    const paid = await s.server.store.db
+      .selectFrom('order_events')
+      .select('type')
+      .where('order_id', '=', silent.id)
+      .where('type', '=', 'order.paid')
+      .execute();
+    assert.equal(paid.length, 1, 'order.paid, as after a notify');
+    const repaired = [
+      {
+        kind: 'paid_not_recorded',
+        key: silent.outTradeNo,
+        status: 'repaired',
+        order_id: silent.id,
+      },
+    ];
+    assert.deepEqual(await items(s, day), repaired);
+    assert.deepEqual(await anomalies(s), []);
+    const stored = await s.server.store.db
+      .selectFrom('reconciliation_runs')
+      .select(['differences', 'repaired'])
+      .where('day', '=', day)
+      .executeTakeFirstOrThrow();
+    assert.deepEqual(stored, { differences: 1, repaired: 1 });
+
+    const before = await versions(s);
+    const again = await s.server.payments.reconciliation.run(day);
+    assert.equal(again.status, 'matched');
+    assert.deepEqual(again.repaired, []);
+    assert.deepEqual(await versions(s), before, 'nothing changes the second time');
+    assert.deepEqual(await items(s, day), repaired, 'the repair stays reported');
+  });
+
+  test('a day that is not a calendar day is refused before anything is written', async (t) => {
+    const s = await startSandboxServer(t, await stores.freshUrl());
+    await s.paidOrder(1);
+    const day = dayOf(new Date());
+    s.sandbox.advanceClock(BILL_PUBLISHED_MS);
+    const engine = s.server.payments.reconciliation;
+    await engine.run(day);
+    await assert.rejects(engine.run('2026-02-30'), /not a day/);
+    const runs = await s.server.store.db.selectFrom('reconciliation_runs').select('day').execute();
+    assert.deepEqual(runs, [{ day }]);
+  });
+});
