@@ -44,3 +44,17 @@ export function outboxJobs(payments: Payments, intervalMs: number): Job[] {
     ...(payments.shipping ? [shippingJob(payments.shipping, every)] : []),
   ];
 }
+
+/**
+ * Reconciliation: every quarter of an hour, the days whose WeChat bill is out and that have no
+ * finished run (the previous Beijing day once it is 10:00 there, and any day missed).
+ */
+export function reconciliationJobs(payments: Payments): Job[] {
+  return [
+    {
+      name: 'minipay-reconcile',
+      intervalMs: 15 * 60_000,
+      run: () => payments.reconciliation.catchUp(),
+    },
+  ];
+}

@@ -25,7 +25,7 @@ import { Metrics } from '../server/metrics.js';
 import type { ServerOptions } from '../server/options.js';
 import { openStore, SchemaTooNewError, type Store } from '../store/index.js';
 import type { Config } from './config.js';
-import { orderJobs, outboxJobs } from './jobs.js';
+import { orderJobs, outboxJobs, reconciliationJobs } from './jobs.js';
 
 export interface StartOptions {
   config: Config;
@@ -179,7 +179,11 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
         { migrate: config.migrate === 'auto' },
       );
       const intervalMs = config.jobIntervalSeconds * 1000;
-      await runner.start([...orderJobs(payments, intervalMs), ...outboxJobs(payments, intervalMs)]);
+      await runner.start([
+        ...orderJobs(payments, intervalMs),
+        ...outboxJobs(payments, intervalMs),
+        ...reconciliationJobs(payments),
+      ]);
     }
     // The console says whether WeChat manages this mini program's trades; asked once now.
     void payments.shipping?.checkTradeManaged();

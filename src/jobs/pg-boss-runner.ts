@@ -45,7 +45,7 @@ export class PgBossRunner implements JobRunner {
   constructor(
     connectionString: string,
     private readonly hooks: JobHooks,
-    jobCount = 8,
+    jobCount = 12,
     migrate = true,
   ) {
     // One connection per worker and room for pg-boss's own queries: a worker whose fetch waits

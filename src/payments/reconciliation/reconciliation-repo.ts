@@ -115,6 +115,15 @@ export async function finishedDays(db: Db, days: readonly string[]): Promise<Set
   return new Set(rows.map((r) => r.day));
 }
 
+/** When the first order was made (reconciliation has nothing to catch up before it). */
+export async function firstOrderAt(db: Db): Promise<string | null> {
+  const row = await db
+    .selectFrom('orders')
+    .select((eb) => eb.fn.min('created_at').as('first'))
+    .executeTakeFirst();
+  return (row?.first as string | null | undefined) ?? null;
+}
+
 /** A day's items, by kind then key, `kind` only when given; `after` pages by id. */
 export function listItems(
   db: Db,

@@ -21,14 +21,17 @@ import {
 import { logged } from '../gateway/gateway-log.js';
 import { DomainError } from '../lib/errors.js';
 import { newId } from '../lib/ids.js';
+import { emptySummary, type RunSummary } from '../lib/run-summary.js';
 import { findOrderByOutTradeNo } from '../orders/orders-repo.js';
-import { beijingDay } from './days.js';
+import { addDays, beijingDay, beijingHour, dayOf } from './days.js';
 import { type BillPayment, type DayTotals, type Difference, matchDay } from './match.js';
 import {
   claimRun,
   clearEntries,
   type Entry,
+  finishedDays,
   finishRun,
+  firstOrderAt,
   type RunOutcome,
   repairedKeys,
   replaceItems,
@@ -56,6 +59,13 @@ export interface RunResult {
   billSha256: string | null;
   fundFlowSha256: string | null;
 }
+
+/** WeChat keeps bills for 3 months: days further back cannot be fetched. */
+export const CATCH_UP_DAYS = 90;
+/** Days one catch-up reconciles at most (the next run goes on). */
+const DAYS_PER_CATCH_UP = 7;
+/** WeChat publishes a day's bill from about 10:00 Beijing the next day. */
+const BILL_HOUR = 10;
 
 /** Order states a payment found in the bill repairs: the ones a notify would make PAID. */
 const REPAIRABLE = ['PENDING', 'CLOSING'];
@@ -93,6 +103,40 @@ export class Reconciliation {
       await finishRun(db, day, { status, error }, this.ctx.clock());
       throw err;
     }
+  }
+
+  /**
+   * The daily job: every day from the first order (at most `CATCH_UP_DAYS` back) to the latest
+   * one whose bill WeChat has published that has no finished run yet, oldest first. A bill not
+   * ready yet ends the catch-up without an error (the next run asks again); a day that fails
+   * is counted as an error and tried again by the next run.
+   */
+  async catchUp(): Promise<RunSummary> {
+    const now = this.ctx.clock();
+    const latest = addDays(dayOf(now), beijingHour(now) >= BILL_HOUR ? -1 : -2);
+    const first = await firstOrderAt(this.ctx.db);
+    if (first === null) return emptySummary();
+    let day = dayOf(new Date(first));
+    const oldest = addDays(latest, 1 - CATCH_UP_DAYS);
+    if (day < oldest) day = oldest;
+    const days: string[] = [];
+    for (; day <= latest; day = addDays(day, 1)) days.push(day);
+    const done = await finishedDays(this.ctx.db, days);
+    const due = days.filter((d) => !done.has(d)).slice(0, DAYS_PER_CATCH_UP);
+    const summary: RunSummary = { ...emptySummary(), examined: due.length };
+    for (const d of due) {
+      try {
+        await this.run(d);
+        summary.changed++;
+      } catch (err) {
+        if (err instanceof GatewayError && err.code === 'BILL_NOT_READY') break;
+        if (err instanceof DomainError && err.code === 'RECONCILIATION_RUNNING') continue;
+        summary.errors++;
+        this.ctx.logger.error({ err, day: d }, 'reconciliation of a day failed');
+        if (err instanceof GatewayError && err.kind !== 'invalid') break;
+      }
+    }
+    return summary;
   }
 
   private async reconcile(day: string, range: { start: string; end: string }): Promise<RunResult> {
