@@ -6,7 +6,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import type { SessionUser } from '../payments/index.js';
 import type { ServerOptions } from './options.js';
-import { errorAnswers } from './plugins/errors.js';
+import { errorAnswers, sendError } from './plugins/errors.js';
 import { jsonBody } from './plugins/json-body.js';
 import { openApi, openApiRoutes } from './plugins/openapi.js';
 import { registerRateLimit } from './plugins/rate-limits.js';
@@ -64,6 +64,8 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     // 'idle': close() ends idle keep-alive sockets at once and waits for requests in flight
     // (false made a shutdown wait out the keep-alive of every idle client).
     forceCloseConnections: 'idle',
+    // A URL the router refuses (bad percent-encoding, a path part too long) answers `{ error }`.
+    frameworkErrors: (err, request, reply) => sendError(request, reply, err),
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   if (options.onRoute) app.addHook('onRoute', options.onRoute);

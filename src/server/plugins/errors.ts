@@ -29,6 +29,17 @@ const BY_FASTIFY_CODE: Record<string, Omit<ErrorAnswer, 'message'> & { message?:
     code: 'VALIDATION_FAILED',
     message: 'the body is not valid JSON',
   },
+  // The router's own refusals, before any route (app.ts `frameworkErrors`).
+  FST_ERR_BAD_URL: {
+    status: 400,
+    code: 'VALIDATION_FAILED',
+    message: 'the URL is not valid (a bad percent-encoding)',
+  },
+  FST_ERR_MAX_PARAM_LENGTH: {
+    status: 414,
+    code: 'URI_TOO_LONG',
+    message: 'a part of the path is longer than 100 characters',
+  },
 };
 
 const BY_STATUS: Record<number, string> = {
