@@ -9,6 +9,7 @@ import { Anomaly } from './anomalies.js';
 import { ErrorBody } from './common.js';
 import { AdminOrder, Order, PaymentParams } from './orders.js';
 import { Product } from './products.js';
+import { ReconciliationItem, ReconciliationRun } from './reconciliation.js';
 import { Refund } from './refunds.js';
 import { Shipment } from './shipping.js';
 import { Delivery } from './webhooks.js';
@@ -19,6 +20,7 @@ export { ErrorBody, errorResponses, IdParams } from './common.js';
 export * from './orders.js';
 export * from './products.js';
 export * from './profile.js';
+export * from './reconciliation.js';
 export * from './refunds.js';
 export * from './session.js';
 export * from './shipping.js';
@@ -36,4 +38,6 @@ export const COMPONENTS = [
   Anomaly,
   Delivery,
   Shipment,
+  ReconciliationRun,
+  ReconciliationItem,
 ] as const;

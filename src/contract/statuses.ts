@@ -50,6 +50,19 @@ export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
 export const ANOMALY_STATUSES = ['open', 'resolved'] as const;
 export type AnomalyStatus = (typeof ANOMALY_STATUSES)[number];
 
+/**
+ * A day's reconciliation: running; matched (no open difference); differences; failed (why in
+ * `error`, tried again); waiting (WeChat has not published the bill yet).
+ */
+export const RECONCILIATION_STATUSES = [
+  'running',
+  'matched',
+  'differences',
+  'failed',
+  'waiting',
+] as const;
+export type ReconciliationStatus = (typeof RECONCILIATION_STATUSES)[number];
+
 /** `wx.requestPayment`'s signType: MD5 or HMAC-SHA256 for APIv2, RSA for APIv3. */
 export const PAY_SIGN_TYPES = ['MD5', 'HMAC-SHA256', 'RSA'] as const;
 export type PaySignType = (typeof PAY_SIGN_TYPES)[number];

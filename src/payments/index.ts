@@ -19,6 +19,7 @@ import { MessagePush } from './platform/message-push.js';
 import type { MiniProgramPlatform } from './platform/platform.js';
 import { Profiles } from './profile/profiles.js';
 import { Reconciliation } from './reconciliation/reconciliation.js';
+import { ReconciliationReports } from './reconciliation/reconciliation-reports.js';
 import { RefundNotifications } from './refunds/refund-notifications.js';
 import { Refunds } from './refunds/refunds.js';
 import { Shipping } from './shipping/shipping.js';
@@ -117,6 +118,8 @@ export interface Payments {
   readonly profiles: Profiles;
   /** A day's WeChat bill against the ledger. */
   readonly reconciliation: Reconciliation;
+  /** What the admin API reads of it, and runs asked for by a person. */
+  readonly reconciliationReports: ReconciliationReports;
 }
 
 export function createPayments(
@@ -137,6 +140,7 @@ export function createPayments(
   const subscribeMessages =
     options.platform && subscribe && new SubscribeMessages(context, options.platform, subscribe);
   if (subscribeMessages) events.subscribe((event) => subscribeMessages.onEvent(event));
+  const reconciliation = new Reconciliation(context, confirmation);
   return {
     context,
     login: new LoginService(context, wechatLogin),
@@ -159,6 +163,7 @@ export function createPayments(
     profiles: new Profiles(context, options.platform, {
       allowHttp: context.settings.allowHttpAvatars === true,
     }),
-    reconciliation: new Reconciliation(context, confirmation),
+    reconciliation,
+    reconciliationReports: new ReconciliationReports(context, reconciliation),
   };
 }

@@ -113,6 +113,22 @@ export function decodeSeqCursor(list: string, cursor: string): number {
   return seq;
 }
 
+/** A cursor after the row with these keys (short texts: days, kinds, order numbers, ids). */
+export function encodeKeyCursor(list: string, keys: string[]): string {
+  return encode(list, keys);
+}
+
+export function decodeKeyCursor(list: string, cursor: string, count: number): string[] {
+  const keys = decode(list, cursor);
+  if (keys.length !== count || !keys.every((k) => typeof k === 'string' && KEY.test(k))) {
+    throw validation('cursor is not one this list issued; start again without it');
+  }
+  return keys as string[];
+}
+
+/** A key as cursors carry it: 1 to 64 characters, letters and marks, no control characters. */
+const KEY = /^[\p{L}\p{M}\p{N}\p{P}\p{S} ]{1,64}$/u;
+
 /** `?limit=`: a whole number from 1 to `max` (default `fallback`). */
 export function parseLimit(value: string | number | undefined, fallback = 50, max = 100): number {
   if (value === undefined) return fallback;

@@ -13,6 +13,7 @@ import { tokenGate } from '../auth.js';
 import { adminAnomalyRoutes } from './anomalies.js';
 import { adminOrderRoutes } from './orders.js';
 import { adminProductRoutes } from './products.js';
+import { adminReconciliationRoutes } from './reconciliations.js';
 import { adminRefundRoutes } from './refunds.js';
 import { adminShippingRoutes } from './shipping.js';
 import { adminStatsRoutes } from './stats.js';
@@ -42,4 +43,5 @@ export const adminApi =
     await app.register(adminStatsRoutes, options);
     await app.register(adminWebhookRoutes, options);
     await app.register(adminShippingRoutes, options);
+    await app.register(adminReconciliationRoutes, options);
   };
