@@ -4,11 +4,18 @@ import { packageRoot } from '../server/package-root.js';
 import { type Command, UsageError } from './command.js';
 import { doctorCommand } from './commands/doctor.js';
 import { migrateCommand } from './commands/migrate.js';
+import { reconcileCommand } from './commands/reconcile.js';
 import { sandboxCommand } from './commands/sandbox.js';
 import { startCommand } from './commands/start.js';
 
 /** Every sub-command; each lives in ./commands/<name>.ts. */
-const commands: Command[] = [startCommand, migrateCommand, doctorCommand, sandboxCommand];
+const commands: Command[] = [
+  startCommand,
+  migrateCommand,
+  doctorCommand,
+  sandboxCommand,
+  reconcileCommand,
+];
 
 function version(): string {
   const pkg = join(packageRoot(), 'package.json');

@@ -19,7 +19,7 @@ import {
   type TradeBill,
 } from '../gateway/gateway.js';
 import { logged } from '../gateway/gateway-log.js';
-import { DomainError } from '../lib/errors.js';
+import { DomainError, validation } from '../lib/errors.js';
 import { newId } from '../lib/ids.js';
 import { emptySummary, type RunSummary } from '../lib/run-summary.js';
 import { findOrderByOutTradeNo } from '../orders/orders-repo.js';
@@ -47,6 +47,14 @@ export interface RunTotals extends DayTotals {
   fundFlow: FundFlowTotals | null;
   /** Whether WeChat had no bill for the day ("No Bill Exist": nothing happened there). */
   noBill: boolean;
+}
+
+/** A bill compared with the ledger, nothing changed (`compare`). */
+export interface Comparison {
+  day: string;
+  totals: DayTotals;
+  differences: Difference[];
+  billSha256: string | null;
 }
 
 export interface RunResult {
@@ -139,6 +147,28 @@ export class Reconciliation {
     return summary;
   }
 
+  /**
+   * Matches a bill from elsewhere (a downloaded file) against the ledger of its day and changes
+   * nothing: no run, no repair, no anomaly (a file proves nothing, so it repairs nothing).
+   * `day` defaults to the Beijing day of the bill's first payment row.
+   */
+  async compare(bill: TradeBill, day?: string): Promise<Comparison> {
+    const key = `compare:${newId('cmp')}`;
+    const db = this.ctx.db;
+    try {
+      const first = await this.stageBill(key, bill);
+      const of = day ?? first;
+      if (of === undefined) {
+        throw validation('the bill has no payment row to tell its day by: give the day');
+      }
+      const range = beijingDay(of);
+      const { found, totals } = await this.match(key, range);
+      return { day: of, totals, differences: found, billSha256: bill.sha256 ?? null };
+    } finally {
+      await clearEntries(db, key);
+    }
+  }
+
   private async reconcile(day: string, range: { start: string; end: string }): Promise<RunResult> {
     const db = this.ctx.db;
     const gateway = this.ctx.gateway;
@@ -148,24 +178,28 @@ export class Reconciliation {
     const fundFlow = gateway.openFundFlowBill
       ? await this.readFundFlow(day, gateway.openFundFlowBill.bind(gateway))
       : null;
-    await stageLedger(db, day, range.start, range.end);
-    const match = matchDay({
-      merchant: { mchId: gateway.mchId, appIds: [gateway.appId] },
-      ...stagedInputs(db, day),
-    });
-    const found: Difference[] = [];
-    for await (const difference of match) found.push(difference);
+    const { found, totals: matched } = await this.match(day, range);
     await clearEntries(db, day);
     const { open, repaired } = await this.settle(day, found);
-    const totals: RunTotals = {
-      ...match.totals,
-      fundFlow: fundFlow?.totals ?? null,
-      noBill: !bill,
-    };
+    const totals: RunTotals = { ...matched, fundFlow: fundFlow?.totals ?? null, noBill: !bill };
     const status: RunResult['status'] = open.length === 0 ? 'matched' : 'differences';
     const billSha256 = bill?.sha256 ?? null;
     const fundFlowSha256 = fundFlow?.sha256 ?? null;
     return { day, status, totals, open, repaired, billSha256, fundFlowSha256 };
+  }
+
+  /** Stages the ledger of `range` beside the staged bill under `key`, and merge-joins them. */
+  private async match(key: string, range: { start: string; end: string }) {
+    const db = this.ctx.db;
+    await stageLedger(db, key, range.start, range.end);
+    const gateway = this.ctx.gateway;
+    const match = matchDay({
+      merchant: { mchId: gateway.mchId, appIds: [gateway.appId] },
+      ...stagedInputs(db, key),
+    });
+    const found: Difference[] = [];
+    for await (const difference of match) found.push(difference);
+    return { found, totals: match.totals };
   }
 
   private outcome(result: RunResult): RunOutcome {
@@ -179,15 +213,19 @@ export class Reconciliation {
     };
   }
 
-  /** Streams the bill into staged entries; its summary is checked when the stream ends. */
-  private async stageBill(day: string, bill: TradeBill): Promise<void> {
+  /**
+   * Streams the bill into entries staged under `key`; its summary is checked when the stream
+   * ends. Resolves the Beijing day of its first payment row.
+   */
+  private async stageBill(key: string, bill: TradeBill): Promise<string | undefined> {
     let seq = 0;
+    let first: string | undefined;
     for await (const rows of bill) {
-      await stageEntries(
-        this.ctx.db,
-        rows.map((row) => billEntry(day, row, ++seq)),
-      );
+      const entries = rows.map((row) => billEntry(key, row, ++seq));
+      first ??= entries.find((e) => e.at)?.at ?? undefined;
+      await stageEntries(this.ctx.db, entries);
     }
+    return first && dayOf(new Date(first));
   }
 
   private async readFundFlow(
@@ -294,8 +332,8 @@ function item(
   };
 }
 
-/** A bill row as a staged entry: a payment keyed by out_trade_no, a refund by out_refund_no. */
-function billEntry(day: string, row: BillTradeRow, seq: number): Entry {
+/** A bill row as an entry staged under `stagedAs`: a payment keyed by out_trade_no, a refund by out_refund_no. */
+function billEntry(stagedAs: string, row: BillTradeRow, seq: number): Entry {
   const refund = row.tradeState === 'REFUND';
   if (!refund && row.tradeState !== 'SUCCESS') {
     throw new GatewayError(
@@ -305,7 +343,7 @@ function billEntry(day: string, row: BillTradeRow, seq: number): Entry {
     );
   }
   return {
-    day,
+    day: stagedAs,
     src: refund ? SRC.billRefunds : SRC.billPayments,
     key: refund ? (row.outRefundNo ?? '') : row.outTradeNo,
     seq,
