@@ -64,6 +64,8 @@ export interface RunResult {
   /** Differences still open (anomalies), and those repaired by this run. */
   open: Difference[];
   repaired: Difference[];
+  /** Repairs by earlier runs of the day (their orders match now; their items stay). */
+  repairedEarlier: number;
   billSha256: string | null;
   fundFlowSha256: string | null;
 }
@@ -180,12 +182,12 @@ export class Reconciliation {
       : null;
     const { found, totals: matched } = await this.match(day, range);
     await clearEntries(db, day);
-    const { open, repaired } = await this.settle(day, found);
+    const { open, repaired, repairedEarlier } = await this.settle(day, found);
     const totals: RunTotals = { ...matched, fundFlow: fundFlow?.totals ?? null, noBill: !bill };
     const status: RunResult['status'] = open.length === 0 ? 'matched' : 'differences';
     const billSha256 = bill?.sha256 ?? null;
     const fundFlowSha256 = fundFlow?.sha256 ?? null;
-    return { day, status, totals, open, repaired, billSha256, fundFlowSha256 };
+    return { day, status, totals, open, repaired, repairedEarlier, billSha256, fundFlowSha256 };
   }
 
   /** Stages the ledger of `range` beside the staged bill under `key`, and merge-joins them. */
@@ -206,8 +208,8 @@ export class Reconciliation {
     return {
       status: result.status,
       totals: result.totals,
-      differences: result.open.length + result.repaired.length,
-      repaired: result.repaired.length,
+      differences: result.open.length + result.repaired.length + result.repairedEarlier,
+      repaired: result.repaired.length + result.repairedEarlier,
       billSha256: result.billSha256,
       fundFlowSha256: result.fundFlowSha256,
     };
@@ -241,7 +243,7 @@ export class Reconciliation {
   /** Repairs what can be repaired; records an item for every difference, an anomaly for the open. */
   private async settle(day: string, found: Difference[]) {
     const db = this.ctx.db;
-    const already = await repairedKeys(db, day);
+    const repairedEarlier = (await repairedKeys(db, day)).size;
     const open: Difference[] = [];
     const repaired: Difference[] = [];
     const items = [];
@@ -255,7 +257,6 @@ export class Reconciliation {
         (await this.repair(order, difference))
       ) {
         repaired.push(difference);
-        if (already.has(difference.key)) continue;
         items.push(item(day, difference, 'repaired', order.id, outTradeNo, now));
         continue;
       }
@@ -279,7 +280,7 @@ export class Reconciliation {
       );
     }
     await replaceItems(db, day, items);
-    return { open, repaired };
+    return { open, repaired, repairedEarlier };
   }
 
   /** A payment WeChat's bill has that is not PAID here: made PAID as a notify would. */

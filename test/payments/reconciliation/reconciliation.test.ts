@@ -221,6 +221,13 @@ describeOnStores('reconciliation of a day', (stores) => {
     assert.deepEqual(again.repaired, []);
     assert.deepEqual(await versions(s), before, 'nothing changes the second time');
     assert.deepEqual(await items(s, day), repaired, 'the repair stays reported');
+    assert.equal(again.repairedEarlier, 1);
+    const storedAgain = await s.server.store.db
+      .selectFrom('reconciliation_runs')
+      .select(['differences', 'repaired'])
+      .where('day', '=', day)
+      .executeTakeFirstOrThrow();
+    assert.deepEqual(storedAgain, { differences: 1, repaired: 1 });
   });
 
   test('a day that is not a calendar day is refused before anything is written', async (t) => {
