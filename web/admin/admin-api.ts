@@ -14,6 +14,9 @@ import type {
   DailyStats,
   DeliveryAnswer,
   DeliveryList,
+  ReconciliationDay,
+  ReconciliationList,
+  ReconciliationRunAnswer,
   RefundAnswer,
   RefundOnly,
   ShipBody,
@@ -30,6 +33,8 @@ export type {
   Anomaly,
   DailyTotals as DayStats,
   Delivery,
+  ReconciliationItem,
+  ReconciliationRun,
   Refund,
   ShipBody,
   Shipment,
@@ -79,6 +84,16 @@ export class AdminApi {
   ) {}
 
   async call<T>(method: 'GET' | 'POST', path: string, options: RequestOptions = {}): Promise<T> {
+    const text = await this.send(method, path, options);
+    try {
+      return (text ? JSON.parse(text) : undefined) as T;
+    } catch {
+      throw new AdminApiError(200, 'BAD_RESPONSE', 'HTTP 200: not JSON');
+    }
+  }
+
+  /** A request whose answer is not JSON (a CSV export): its text; errors as for `call`. */
+  async send(method: 'GET' | 'POST', path: string, options: RequestOptions = {}): Promise<string> {
     const query = new URLSearchParams();
     for (const [name, value] of Object.entries(options.query ?? {})) {
       if (value !== undefined && value !== '') query.set(name, String(value));
@@ -100,21 +115,18 @@ export class AdminApi {
       throw new AdminApiError(0, 'NETWORK_ERROR', 'no answer from the server');
     }
     const text = await res.text();
-    let json: unknown;
+    if (res.ok) return text;
+    let error: { code?: string; message?: string } | undefined;
     try {
-      json = text ? JSON.parse(text) : undefined;
+      error = (JSON.parse(text) as { error?: typeof error }).error;
     } catch {
       throw new AdminApiError(res.status, 'BAD_RESPONSE', `HTTP ${res.status}: not JSON`);
     }
-    if (!res.ok) {
-      const error = (json as { error?: { code?: string; message?: string } } | undefined)?.error;
-      throw new AdminApiError(
-        res.status,
-        error?.code ?? 'BAD_RESPONSE',
-        error?.message ?? `HTTP ${res.status}`,
-      );
-    }
-    return json as T;
+    throw new AdminApiError(
+      res.status,
+      error?.code ?? 'BAD_RESPONSE',
+      error?.message ?? `HTTP ${res.status}`,
+    );
   }
 
   session() {
@@ -217,7 +229,26 @@ export class AdminApi {
     );
   }
 
-  reconciliations() {
-    return this.call<{ runs: Record<string, unknown>[] }>('GET', '/reconciliations');
+  reconciliations(query: { cursor?: string; limit?: number }) {
+    return this.call<ReconciliationList>('GET', '/reconciliations', { query });
+  }
+
+  reconciliationDay(date: string, query: { kind?: string; cursor?: string; limit?: number }) {
+    return this.call<ReconciliationDay>('GET', `/reconciliations/${encodeURIComponent(date)}`, {
+      query,
+    });
+  }
+
+  reconcile(date: string) {
+    return this.call<ReconciliationRunAnswer>(
+      'POST',
+      `/reconciliations/${encodeURIComponent(date)}/run`,
+    );
+  }
+
+  reconciliationCsv(date: string, kind?: string) {
+    return this.send('GET', `/reconciliations/${encodeURIComponent(date)}/differences.csv`, {
+      query: { kind },
+    });
   }
 }

@@ -8,7 +8,8 @@ export type Route =
   | { name: 'anomalies' }
   | { name: 'webhooks' }
   | { name: 'shipping' }
-  | { name: 'reconciliation' };
+  | { name: 'reconciliation' }
+  | { name: 'reconciliationDay'; date: string };
 
 export function parseRoute(hash: string): Route {
   const [path = '', search = ''] = hash.replace(/^#/, '').split('?');
@@ -25,7 +26,9 @@ export function parseRoute(hash: string): Route {
     case 'shipping':
       return { name: 'shipping' };
     case 'reconciliation':
-      return { name: 'reconciliation' };
+      return parts[1]
+        ? { name: 'reconciliationDay', date: decodeURIComponent(parts[1]) }
+        : { name: 'reconciliation' };
     default:
       return { name: 'overview' };
   }

@@ -7,6 +7,13 @@ export function yuan(fen: number): string {
   return `${sign}¥${Math.floor(abs / 100)}.${String(abs % 100).padStart(2, '0')}`;
 }
 
+/** 1/1000 fen (bill fees) → "¥0.04000", five decimals as WeChat's bills write them. */
+export function yuanMilli(milliFen: number): string {
+  const sign = milliFen < 0 ? '-' : '';
+  const abs = Math.abs(Math.trunc(milliFen));
+  return `${sign}¥${Math.floor(abs / 100_000)}.${String(abs % 100_000).padStart(5, '0')}`;
+}
+
 /** "123.45" or "123" typed by a person → fen; undefined when it is not an amount. */
 export function parseYuan(text: string): number | undefined {
   const match = /^\s*(\d{1,9})(?:\.(\d{1,2}))?\s*$/.exec(text);
@@ -30,6 +37,8 @@ export function statusTone(status: string): string {
     case 'delivered':
     case 'resolved':
     case 'UPLOADED':
+    case 'matched':
+    case 'repaired':
       return 'badge ok';
     case 'PENDING':
     case 'CLOSING':
@@ -39,6 +48,8 @@ export function statusTone(status: string): string {
     case 'PARTIALLY_REFUNDED':
     case 'AWAITING_SHIPMENT':
     case 'UPLOADING':
+    case 'running':
+    case 'waiting':
       return 'badge wait';
     case 'REFUNDED':
     case 'CLOSED':

@@ -23,6 +23,11 @@ const STATUS: Record<string, [zh: string, en: string]> = {
   AWAITING_SHIPMENT: ['待发货', 'Awaiting shipment'],
   UPLOADING: ['上传中', 'Uploading'],
   UPLOADED: ['已发货', 'Shipped'],
+  matched: ['已对平', 'Matched'],
+  differences: ['有差异', 'Differences'],
+  running: ['对账中', 'Running'],
+  waiting: ['等待账单', 'Waiting for the bill'],
+  repaired: ['已修复', 'Repaired'],
 };
 
 export function statusLabel(status: string, lang: Lang): string {
