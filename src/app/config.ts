@@ -3,7 +3,7 @@
  * MINIPAY_CONFIG, whose keys are the same variable names; the environment wins), validated
  * up front with messages that say what to set. No merchant credentials at all → demo mode.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { CRASH_POINTS } from '../payments/lib/crash-points.js';
 import { redactUrl } from '../payments/lib/url-redaction.js';
@@ -52,6 +52,13 @@ export interface Config {
    */
   wechatPayBackupBaseUrl: string | undefined;
   wechatApiBaseUrl: string;
+  /** A CA to trust for WeChat Pay's addresses (a private sandbox over HTTPS); else the system's. */
+  wechatPayCaFile: string | undefined;
+  /**
+   * The merchant API client certificate (apiclient_cert.pem + apiclient_key.pem, or the
+   * PKCS#12 apiclient_cert.p12): WeChat requires it for refunds and fund-flow bills (mutual TLS).
+   */
+  clientCertificate: ClientCertificateFiles | undefined;
   /** Where refunds are paid from (v2 `refund_account`); WeChat's default when unset. */
   refundAccount: 'UNSETTLED_FUNDS' | 'RECHARGE_FUNDS' | undefined;
   /** Bearer token for /admin/v1; generated and printed in demo mode when unset. */
@@ -263,6 +270,11 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
   const { webhookUrls, webhookSecrets } = webhookConfig(get, problems);
   const push = pushConfig(get, problems);
   const subscribe = subscribeConfig(get, problems);
+  const certificate = clientCertificate(get, mode === 'live', problems);
+  const wechatPayCaFile = get('MINIPAY_WECHATPAY_CA_FILE');
+  if (wechatPayCaFile !== undefined && !isFile(wechatPayCaFile)) {
+    problems.push(`MINIPAY_WECHATPAY_CA_FILE: no file at ${wechatPayCaFile}`);
+  }
 
   const config: Config = {
     mode,
@@ -278,6 +290,8 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     wechatPayBaseUrl,
     wechatPayBackupBaseUrl,
     wechatApiBaseUrl: url('MINIPAY_WECHAT_API_BASE_URL', 'https://api.weixin.qq.com')!,
+    wechatPayCaFile,
+    clientCertificate: certificate,
     refundAccount: REFUND_ACCOUNTS.includes(refundAccount ?? '')
       ? (refundAccount!.slice('REFUND_SOURCE_'.length) as Config['refundAccount'])
       : undefined,
@@ -405,6 +419,67 @@ function subscribeConfig(
     ...(page && { page }),
     ...(state && { miniprogramState: state as SubscribeConfig['miniprogramState'] }),
   };
+}
+
+/** Where the merchant API client certificate is: PEM files, or a PKCS#12 and its password. */
+export type ClientCertificateFiles =
+  | { certFile: string; keyFile: string }
+  | { p12File: string; p12Password: string | undefined };
+
+/**
+ * MINIPAY_MCH_CERT_FILE + MINIPAY_MCH_KEY_FILE, or MINIPAY_MCH_P12_FILE (+ MINIPAY_MCH_P12_PASSWORD,
+ * WeChat's being the merchant number): files that must exist, one form, merchants only.
+ */
+function clientCertificate(
+  get: (name: string) => string | undefined,
+  live: boolean,
+  problems: string[],
+): ClientCertificateFiles | undefined {
+  const certFile = get('MINIPAY_MCH_CERT_FILE');
+  const keyFile = get('MINIPAY_MCH_KEY_FILE');
+  const p12File = get('MINIPAY_MCH_P12_FILE');
+  const p12Password = get('MINIPAY_MCH_P12_PASSWORD');
+  const given = [certFile, keyFile, p12File, p12Password].some((v) => v !== undefined);
+  if (!given) return undefined;
+  const before = problems.length;
+  if (!live) {
+    problems.push(
+      'MINIPAY_MCH_CERT_FILE, MINIPAY_MCH_KEY_FILE and MINIPAY_MCH_P12_FILE go with the merchant variables (demo mode uses none)',
+    );
+  }
+  if ((certFile === undefined) !== (keyFile === undefined)) {
+    problems.push(
+      'MINIPAY_MCH_CERT_FILE and MINIPAY_MCH_KEY_FILE go together: apiclient_cert.pem and apiclient_key.pem from the merchant platform',
+    );
+  }
+  if (p12File !== undefined && (certFile !== undefined || keyFile !== undefined)) {
+    problems.push(
+      'give the merchant API certificate once: MINIPAY_MCH_CERT_FILE + MINIPAY_MCH_KEY_FILE, or MINIPAY_MCH_P12_FILE, not both',
+    );
+  }
+  if (p12Password !== undefined && p12File === undefined) {
+    problems.push('MINIPAY_MCH_P12_PASSWORD is the password of MINIPAY_MCH_P12_FILE: set that too');
+  }
+  const files = {
+    MINIPAY_MCH_CERT_FILE: certFile,
+    MINIPAY_MCH_KEY_FILE: keyFile,
+    MINIPAY_MCH_P12_FILE: p12File,
+  };
+  for (const [name, file] of Object.entries(files)) {
+    if (file !== undefined && !isFile(file)) problems.push(`${name}: no file at ${file}`);
+  }
+  if (problems.length > before) return undefined;
+  return p12File !== undefined
+    ? { p12File, p12Password }
+    : { certFile: certFile!, keyFile: keyFile! };
+}
+
+function isFile(path: string): boolean {
+  try {
+    return statSync(path).isFile();
+  } catch {
+    return false;
+  }
 }
 
 /** Names proxy-addr (Fastify's trustProxy) takes for well-known ranges. */

@@ -5,11 +5,15 @@
  * for the orders made under it (ApiSwitchGateway). Built once the store is open, because
  * certificate mode keeps its certificates there.
  */
+import { readFileSync } from 'node:fs';
 import type { Logger } from 'pino';
 import { ApiSwitchGateway } from '../payments/gateway/api-switch-gateway.js';
-import type { PaymentGateway } from '../payments/gateway/gateway.js';
+import { GatewayError, type PaymentGateway } from '../payments/gateway/gateway.js';
 import { StoreCertificateSource } from '../payments/gateway/platform-certificates.js';
-import { WechatPayV2Gateway } from '../payments/gateway/wechatpay-v2-gateway.js';
+import {
+  WechatPayV2Gateway,
+  type WechatPayV2GatewayOptions,
+} from '../payments/gateway/wechatpay-v2-gateway.js';
 import { WechatPayV3Gateway } from '../payments/gateway/wechatpay-v3-gateway.js';
 import type { Metrics } from '../server/metrics.js';
 import type { Store } from '../store/index.js';
@@ -48,20 +52,67 @@ export function createGateway(input: GatewayInput, store: Store): ClosableGatewa
   return v2 ? new ApiSwitchGateway(v3, v2) : v3;
 }
 
-function v2Gateway({ config, merchant, metrics, logger }: GatewayInput): WechatPayV2Gateway {
-  return new WechatPayV2Gateway({
-    appId: merchant.appId,
-    mchId: merchant.mchId,
-    mchKey: merchant.mchKey!,
-    signType: config.signType,
-    payBaseUrl: config.wechatPayBaseUrl,
-    backupBaseUrl: config.wechatPayBackupBaseUrl,
-    onFailover: (e) => {
-      metrics.inc('minipay_wechatpay_failovers_total', { path: e.path, reason: e.reason });
-      logger.warn(e, 'WeChat Pay request sent again to the other domain');
-    },
-    timeoutMs: config.gatewayTimeoutMs,
-  });
+/**
+ * The APIv2 gateway, with the merchant API client certificate when configured. A file that
+ * cannot be read, or a certificate that does not load (its key does not match, a wrong PKCS#12
+ * password), is an error naming the variables to fix.
+ */
+export function v2Gateway({ config, merchant, metrics, logger }: GatewayInput): WechatPayV2Gateway {
+  const tls = clientTls(config.clientCertificate, merchant);
+  const caFile = config.wechatPayCaFile;
+  const ca = caFile === undefined ? undefined : readSetting('MINIPAY_WECHATPAY_CA_FILE', caFile);
+  try {
+    return new WechatPayV2Gateway({
+      appId: merchant.appId,
+      mchId: merchant.mchId,
+      mchKey: merchant.mchKey!,
+      signType: config.signType,
+      payBaseUrl: config.wechatPayBaseUrl,
+      backupBaseUrl: config.wechatPayBackupBaseUrl,
+      onFailover: (e) => {
+        metrics.inc('minipay_wechatpay_failovers_total', { path: e.path, reason: e.reason });
+        logger.warn(e, 'WeChat Pay request sent again to the other domain');
+      },
+      timeoutMs: config.gatewayTimeoutMs,
+      tls,
+      ca,
+    });
+  } catch (err) {
+    if (!(err instanceof GatewayError) || err.kind !== 'config') throw err;
+    const names =
+      config.clientCertificate && 'p12File' in config.clientCertificate
+        ? 'MINIPAY_MCH_P12_FILE / MINIPAY_MCH_P12_PASSWORD'
+        : 'MINIPAY_MCH_CERT_FILE / MINIPAY_MCH_KEY_FILE';
+    throw new Error(`${names}: ${err.message}`, { cause: err });
+  }
+}
+
+type V2ClientTls = NonNullable<WechatPayV2GatewayOptions['tls']>;
+
+function clientTls(
+  files: Config['clientCertificate'],
+  merchant: MerchantCredentials,
+): V2ClientTls | undefined {
+  if (!files) return undefined;
+  if ('p12File' in files) {
+    // WeChat's apiclient_cert.p12 is protected by the merchant number.
+    return {
+      pfx: readSetting('MINIPAY_MCH_P12_FILE', files.p12File),
+      passphrase: files.p12Password ?? merchant.mchId,
+    };
+  }
+  return {
+    cert: readSetting('MINIPAY_MCH_CERT_FILE', files.certFile),
+    key: readSetting('MINIPAY_MCH_KEY_FILE', files.keyFile),
+  };
+}
+
+function readSetting(name: string, file: string): Buffer {
+  try {
+    return readFileSync(file);
+  } catch (err) {
+    throw new Error(`${name}: cannot read ${file} (${(err as NodeJS.ErrnoException).code})`);
+  }
 }
 
 function v3Gateway(

@@ -60,6 +60,8 @@ export interface WechatPayV2GatewayOptions {
   timeoutMs?: number;
   /** Merchant API client certificate (refunds, fund-flow bills). */
   tls?: V2ClientTls;
+  /** Trust this CA for WeChat Pay's addresses (a private sandbox over HTTPS). */
+  ca?: string | Buffer;
   /** Retries of the read-only calls (see WechatPayV2Client). */
   retry?: { attempts?: number; delayMs?: number };
 }
@@ -102,6 +104,7 @@ export class WechatPayV2Gateway implements PaymentGateway {
           signType: options.signType,
           timeoutMs: options.timeoutMs,
           tls: options.tls,
+          ca: options.ca,
           retry: options.retry,
         }),
     );
