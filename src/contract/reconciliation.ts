@@ -31,6 +31,7 @@ export const ReconciliationTotals = Type.Object({
       expenseFen: Type.Integer(),
     }),
   ),
+  fundFlowError: Nullable(Type.String({ description: 'why the fund-flow bill was not read' })),
   noBill: Type.Boolean({ description: 'WeChat had no bill for the day (No Bill Exist)' }),
 });
 export type ReconciliationTotals = Static<typeof ReconciliationTotals>;

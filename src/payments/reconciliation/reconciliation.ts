@@ -45,6 +45,8 @@ import {
 export interface RunTotals extends DayTotals {
   /** The basic account's fund-flow bill of the day, when the gateway can fetch it. */
   fundFlow: FundFlowTotals | null;
+  /** Why the fund-flow bill could not be read, when it could not (the day is reconciled anyway). */
+  fundFlowError: string | null;
   /** Whether WeChat had no bill for the day ("No Bill Exist": nothing happened there). */
   noBill: boolean;
 }
@@ -76,9 +78,6 @@ export const CATCH_UP_DAYS = 90;
 const DAYS_PER_CATCH_UP = 7;
 /** WeChat publishes a day's bill from about 10:00 Beijing the next day. */
 const BILL_HOUR = 10;
-
-/** Order states a payment found in the bill repairs: the ones a notify would make PAID. */
-const REPAIRABLE = ['PENDING', 'CLOSING'];
 
 export class Reconciliation {
   constructor(
@@ -183,7 +182,12 @@ export class Reconciliation {
     const { found, totals: matched } = await this.match(day, range);
     await clearEntries(db, day);
     const { open, repaired, repairedEarlier } = await this.settle(day, found);
-    const totals: RunTotals = { ...matched, fundFlow: fundFlow?.totals ?? null, noBill: !bill };
+    const totals: RunTotals = {
+      ...matched,
+      fundFlow: fundFlow?.totals ?? null,
+      fundFlowError: fundFlow?.error ?? null,
+      noBill: !bill,
+    };
     const status: RunResult['status'] = open.length === 0 ? 'matched' : 'differences';
     const billSha256 = bill?.sha256 ?? null;
     const fundFlowSha256 = fundFlow?.sha256 ?? null;
@@ -230,14 +234,25 @@ export class Reconciliation {
     return first && dayOf(new Date(first));
   }
 
+  /**
+   * The fund-flow bill's totals. It is not matched, so failing to read it does not fail the
+   * day: the run says why in `totals.fundFlowError` (BILL_NOT_READY still waits, as it would
+   * for the trade bill).
+   */
   private async readFundFlow(
     day: string,
     open: (day: string) => Promise<FundFlowBill | null>,
-  ): Promise<{ totals: FundFlowTotals; sha256: string | null } | null> {
-    const bill = await logged(this.ctx, null, 'downloadfundflow', () => open(day));
-    if (!bill) return null;
-    for await (const _ of bill);
-    return { totals: bill.summary!, sha256: bill.sha256 ?? null };
+  ): Promise<{ totals: FundFlowTotals | null; sha256: string | null; error: string | null }> {
+    try {
+      const bill = await logged(this.ctx, null, 'downloadfundflow', () => open(day));
+      if (!bill) return { totals: null, sha256: null, error: null };
+      for await (const _ of bill);
+      return { totals: bill.summary!, sha256: bill.sha256 ?? null, error: null };
+    } catch (err) {
+      if (!(err instanceof GatewayError) || err.code === 'BILL_NOT_READY') throw err;
+      this.ctx.logger.warn({ err, day }, 'reconciliation: the fund-flow bill could not be read');
+      return { totals: null, sha256: null, error: `${err.code}: ${err.message}` };
+    }
   }
 
   /** Repairs what can be repaired; records an item for every difference, an anomaly for the open. */
@@ -283,12 +298,15 @@ export class Reconciliation {
     return { open, repaired, repairedEarlier };
   }
 
-  /** A payment WeChat's bill has that is not PAID here: made PAID as a notify would. */
+  /**
+   * A payment WeChat's bill has that is not PAID here, handed to `applyPaid` as a notify's would
+   * be: a PENDING or CLOSING order becomes PAID (repaired); money for an order that cannot take
+   * it (CLOSED, another amount) gets the anomaly a notify would give it, and stays a difference.
+   */
   private async repair(
     order: NonNullable<Awaited<ReturnType<typeof findOrderByOutTradeNo>>>,
     difference: Difference,
   ): Promise<boolean> {
-    if (!REPAIRABLE.includes(order.status)) return false;
     const row = difference.bill as BillPayment;
     const evidence: PaymentEvidence = {
       source: 'bill',

@@ -4,7 +4,9 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import type { FundFlowBill } from '../../../src/payments/gateway/gateway.js';
 import { dayOf, GatewayError, type Order } from '../../../src/payments/index.js';
+import { Reconciliation } from '../../../src/payments/reconciliation/reconciliation.js';
 import { type SandboxServer, startSandboxServer, until } from '../../support/sandbox-server.js';
 import { describeOnStores } from '../../support/stores.js';
 
@@ -228,6 +230,74 @@ describeOnStores('reconciliation of a day', (stores) => {
       .where('day', '=', day)
       .executeTakeFirstOrThrow();
     assert.deepEqual(storedAgain, { differences: 1, repaired: 1 });
+  });
+
+  test('money at WeChat for an order closed here: the anomaly a notify would give, still open', async (t) => {
+    const s = await startSandboxServer(t, await stores.freshUrl());
+    const late = await s.silentlyPaidOrder(1);
+    // Closed here while WeChat took the money (the close lost the race; see wechat-rules.md).
+    await s.server.store.db
+      .updateTable('orders')
+      .set({ status: 'CLOSED', closed_at: new Date().toISOString() })
+      .where('id', '=', late.id)
+      .execute();
+    const day = dayOf(new Date());
+    s.sandbox.advanceClock(BILL_PUBLISHED_MS);
+    const run = await s.server.payments.reconciliation.run(day);
+    assert.equal(run.status, 'differences');
+    assert.deepEqual(run.repaired, []);
+    assert.deepEqual(await items(s, day), [
+      { kind: 'paid_not_recorded', key: late.outTradeNo, status: 'open', order_id: late.id },
+    ]);
+    const kinds = await s.server.store.db
+      .selectFrom('anomalies')
+      .select('kind')
+      .where('order_id', '=', late.id)
+      .orderBy('kind')
+      .execute();
+    assert.deepEqual(
+      kinds.map((k) => k.kind),
+      ['paid_after_close', 'reconciliation'],
+    );
+    const order = await s.server.store.db
+      .selectFrom('orders')
+      .select(['status', 'refund_required'])
+      .where('id', '=', late.id)
+      .executeTakeFirstOrThrow();
+    assert.equal(order.status, 'CLOSED');
+    assert.equal(order.refund_required, 1, 'flagged for a refund, as after such a notify');
+  });
+
+  test('the fund-flow bill: its totals kept; failing to read it does not fail the day', async (t) => {
+    const s = await startSandboxServer(t, await stores.freshUrl());
+    await s.paidOrder(1);
+    const day = dayOf(new Date());
+    s.sandbox.advanceClock(BILL_PUBLISHED_MS);
+    const { context, confirmation } = s.server.payments;
+    const flow = { count: 2, incomeCount: 1, incomeFen: 600, expenseCount: 1, expenseFen: 4 };
+    const reading: FundFlowBill = {
+      summary: flow,
+      sha256: 'f'.repeat(64),
+      async *[Symbol.asyncIterator]() {},
+    };
+    const withFundFlow = (open: () => Promise<FundFlowBill | null>) =>
+      new Reconciliation(
+        {
+          ...context,
+          // The sandbox's gateway, asking for a fund-flow bill as one with a certificate would.
+          gateway: Object.create(context.gateway, { openFundFlowBill: { value: open } }),
+        },
+        confirmation,
+      );
+    const read = await withFundFlow(async () => reading).run(day);
+    assert.deepEqual(read.totals.fundFlow, flow);
+    assert.equal(read.fundFlowSha256, 'f'.repeat(64));
+    const refused = await withFundFlow(async () => {
+      throw new GatewayError('rejected', 'NOAUTH', 'no permission for the fund-flow bill');
+    }).run(day);
+    assert.equal(refused.status, 'matched', 'the trade bill still reconciles the day');
+    assert.equal(refused.totals.fundFlow, null);
+    assert.equal(refused.totals.fundFlowError, 'NOAUTH: no permission for the fund-flow bill');
   });
 
   test('a day that is not a calendar day is refused before anything is written', async (t) => {
