@@ -24,8 +24,12 @@ import { loadLedger } from './support/reconciliation-ledger.js';
 
 const sizes = (process.argv[2] ?? '100000,1000000').split(',').map(Number);
 // `none`: the bill read and checked only, no database (the protocol layer's share);
-// `matcher`: matchDay alone, as many payments a side as the bill has rows.
-const databases = (process.argv[3] ?? 'none,matcher,sqlite,postgres').split(',');
+// `matcher`: matchDay alone, as many payments a side as the bill has rows; `sqlite-engine`,
+// `postgres-engine`: minipay's engine (src/payments/reconciliation) instead of the cursors of
+// reconciliation-day.ts.
+const databases = (
+  process.argv[3] ?? 'none,matcher,sqlite,postgres,sqlite-engine,postgres-engine'
+).split(',');
 const load = () =>
   loadavg()
     .map((n) => n.toFixed(2))
@@ -51,9 +55,12 @@ try {
     const dir = await day(rows);
     for (const database of databases) {
       const alone = database === 'none' || database === 'matcher';
-      const url = alone ? database : await freshDatabase(database, rows);
+      // `sqlite-engine`, `postgres-engine`: the engine minipay runs (Reconciliation.compare).
+      const [kind, engine] = database.split('-');
+      const url = alone ? database : await freshDatabase(kind!, rows);
       if (!alone) await setUp(database, rows, url, dir);
-      const run = spawnSync(process.execPath, [...profileFlags(), runner, url, dir, String(rows)], {
+      const args = [runner, url, dir, String(rows), ...(engine ? ['engine'] : [])];
+      const run = spawnSync(process.execPath, [...profileFlags(), ...args], {
         encoding: 'utf8',
         stdio: ['ignore', 'pipe', 'inherit'],
       });
@@ -62,7 +69,7 @@ try {
       results.push({ database, rows, ...result, load: load() });
       console.log(JSON.stringify(results.at(-1)));
       if (!result.exact) throw new Error('the differences found are not the planted ones');
-      if (database === 'sqlite') rmSync(url.slice('sqlite:'.length), { force: true });
+      if (kind === 'sqlite') rmSync(url.slice('sqlite:'.length), { force: true });
     }
   }
 } finally {

@@ -12,13 +12,20 @@
  */
 import { createReadStream, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import pino from 'pino';
+import { Confirmation } from '../../src/payments/confirmation/confirmation.js';
+import { DEFAULT_SETTINGS, noMetrics, type PaymentsContext } from '../../src/payments/context.js';
+import type { PaymentGateway } from '../../src/payments/gateway/gateway.js';
+import { tradeBillFrom } from '../../src/payments/gateway/wechatpay-v2-gateway.js';
 import { type Difference, matchDay } from '../../src/payments/reconciliation/match.js';
+import { Reconciliation } from '../../src/payments/reconciliation/reconciliation.js';
 import { openStore, type Store } from '../../src/store/index.js';
 import { type BillSummary, readTradeBill } from '../../src/wechatpay/index.js';
 import { DAY, MERCHANT, type Planted } from './reconciliation-data.js';
 import { reconcilePostgres, reconcileSqlite } from './reconciliation-day.js';
 
 const [url, dir] = process.argv.slice(2) as [string, string];
+const engine = process.argv[5] === 'engine';
 const store = url === 'none' || url === 'matcher' ? undefined : openStore(url);
 const baselineMiB = Math.round(process.memoryUsage.rss() / 2 ** 20);
 const started = performance.now();
@@ -64,6 +71,7 @@ console.log(
 );
 
 function reconcile(store: Store) {
+  if (engine) return reconcileWithEngine(store);
   return url.startsWith('sqlite:')
     ? reconcileSqlite(url.slice('sqlite:'.length), bill, day)
     : reconcilePostgres(store, bill, day);
@@ -112,4 +120,27 @@ async function matcherOnly(n: number) {
 async function readOnly() {
   for await (const _ of bill.batches());
   return { summary: bill.summary!, differences: [], ledgerRows: 0 };
+}
+
+/** The engine minipay runs: the bill and the ledger staged, read back by keyset pages. */
+async function reconcileWithEngine(store: Store) {
+  const ctx: PaymentsContext = {
+    db: store.db,
+    // compare() asks the gateway for the merchant's identity only.
+    gateway: { appId: MERCHANT.appIds[0]!, mchId: MERCHANT.mchId } as PaymentGateway,
+    clock: () => new Date(),
+    logger: pino({ level: 'silent' }),
+    settings: { ...DEFAULT_SETTINGS, notifyUrl: '' },
+    metrics: noMetrics,
+  };
+  const engineRun = new Reconciliation(ctx, new Confirmation(ctx));
+  const source = createReadStream(join(dir, 'bill.csv.gz'), { highWaterMark: 256 * 1024 });
+  const found = await engineRun.compare(tradeBillFrom(source), DAY.date);
+  return {
+    summary: {
+      tradeCount: found.totals.bill.payments.count + found.totals.bill.refunds.count,
+    } as BillSummary,
+    totals: found.totals,
+    differences: found.differences,
+  };
 }
