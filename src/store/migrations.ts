@@ -473,6 +473,7 @@ function reconciliation(dialect: Dialect): Migration {
         .addColumn('fund_flow_sha256', 'text')
         .addColumn('error', 'text')
         .addColumn('attempts', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('failures', 'integer', (c) => c.notNull().defaultTo(0))
         .addColumn('started_at', 'text', (c) => c.notNull())
         .addColumn('finished_at', 'text')
         .execute();

@@ -310,6 +310,8 @@ export interface ReconciliationRunsTable {
   /** Why the last attempt failed (failed runs). */
   error: string | null;
   attempts: number;
+  /** Failed attempts in a row (the daily job stops retrying a day after a few). */
+  failures: number;
   started_at: string;
   finished_at: string | null;
 }

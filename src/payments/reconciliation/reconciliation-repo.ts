@@ -37,6 +37,7 @@ export async function claimRun(db: Db, day: string, now: Date): Promise<boolean>
       day,
       status: 'running',
       attempts: 1,
+      failures: 0,
       started_at: startedAt,
       differences: 0,
       repaired: 0,
@@ -76,9 +77,15 @@ export async function finishRun(db: Db, day: string, outcome: RunOutcome, now: D
   const finished = outcome.status === 'matched' || outcome.status === 'differences';
   await db
     .updateTable('reconciliation_runs')
-    .set({
+    .set((eb) => ({
       status: outcome.status,
       error: outcome.error ?? null,
+      failures:
+        outcome.status === 'failed'
+          ? eb('failures', '+', 1)
+          : outcome.status === 'waiting'
+            ? eb.ref('failures')
+            : 0,
       finished_at: now.toISOString(),
       ...(finished && {
         totals: JSON.stringify(outcome.totals),
@@ -87,7 +94,7 @@ export async function finishRun(db: Db, day: string, outcome: RunOutcome, now: D
         bill_sha256: outcome.billSha256 ?? null,
         fund_flow_sha256: outcome.fundFlowSha256 ?? null,
       }),
-    })
+    }))
     .where('day', '=', day)
     .execute();
 }
@@ -103,14 +110,26 @@ export function listRuns(db: Db, limit: number, before?: string): Promise<RunRow
   return query.orderBy('day', 'desc').limit(limit).execute();
 }
 
-/** The days among `days` whose run finished (matched or with differences). */
-export async function finishedDays(db: Db, days: readonly string[]): Promise<Set<string>> {
+/**
+ * The days among `days` the daily job leaves alone: their run finished (matched or with
+ * differences), or failed `maxFailures` times in a row (a person runs it again).
+ */
+export async function settledDays(
+  db: Db,
+  days: readonly string[],
+  maxFailures: number,
+): Promise<Set<string>> {
   if (days.length === 0) return new Set();
   const rows = await db
     .selectFrom('reconciliation_runs')
     .select('day')
     .where('day', 'in', days)
-    .where('status', 'in', ['matched', 'differences'])
+    .where((eb) =>
+      eb.or([
+        eb('status', 'in', ['matched', 'differences']),
+        eb.and([eb('status', '=', 'failed'), eb('failures', '>=', maxFailures)]),
+      ]),
+    )
     .execute();
   return new Set(rows.map((r) => r.day));
 }

@@ -29,13 +29,13 @@ import {
   claimRun,
   clearEntries,
   type Entry,
-  finishedDays,
   finishRun,
   firstOrderAt,
   type RunOutcome,
   repairedKeys,
   replaceItems,
   SRC,
+  settledDays,
   stagedInputs,
   stageEntries,
   stageLedger,
@@ -76,6 +76,8 @@ export interface RunResult {
 export const CATCH_UP_DAYS = 90;
 /** Days one catch-up reconciles at most (the next run goes on). */
 const DAYS_PER_CATCH_UP = 7;
+/** Failures in a row after which the daily job leaves a day failed for a person to look at. */
+export const MAX_FAILURES = 5;
 /** WeChat publishes a day's bill from about 10:00 Beijing the next day. */
 const BILL_HOUR = 10;
 
@@ -130,7 +132,7 @@ export class Reconciliation {
     if (day < oldest) day = oldest;
     const days: string[] = [];
     for (; day <= latest; day = addDays(day, 1)) days.push(day);
-    const done = await finishedDays(this.ctx.db, days);
+    const done = await settledDays(this.ctx.db, days, MAX_FAILURES);
     const due = days.filter((d) => !done.has(d)).slice(0, DAYS_PER_CATCH_UP);
     const summary: RunSummary = { ...emptySummary(), examined: due.length };
     for (const d of due) {

@@ -68,6 +68,26 @@ describeOnStores('the reconciliation job', (stores) => {
     assert.deepEqual(await runs(s), [{ day, status: 'matched' }]);
   });
 
+  test('a day that keeps failing is tried 5 times in a row, then left failed for a person', async (t) => {
+    const s = await startSandboxServer(t, await stores.freshUrl());
+    await s.paidOrder(1);
+    const day = dayOf(new Date());
+    await moveTo(s, addDays(day, 1), 11);
+    await s.sandbox.setFaults({ systemErrorRate: { '/pay/downloadbill': 1 } });
+    const job = reconciliationJobs(s.server.payments)[0]!;
+    for (let i = 1; i <= 5; i++) {
+      assert.deepEqual(await job.run(), { examined: 1, changed: 0, errors: 1 }, `turn ${i}`);
+    }
+    assert.deepEqual(await job.run(), { examined: 0, changed: 0, errors: 0 }, 'left alone');
+    assert.deepEqual(await runs(s), [{ day, status: 'failed' }]);
+
+    // A person runs it again once WeChat answers; a success starts the count again.
+    await s.sandbox.setFaults({ systemErrorRate: { '/pay/downloadbill': 0 } });
+    const ran = await s.admin('POST', `/admin/v1/reconciliations/${day}/run`);
+    assert.equal(ran.status, 200, ran.text);
+    assert.deepEqual(await runs(s), [{ day, status: 'matched' }]);
+  });
+
   test('a day is reconciled by one run at a time', async (t) => {
     const s = await startSandboxServer(t, await stores.freshUrl());
     await s.paidOrder(1);
