@@ -130,7 +130,11 @@ function withBillFaults(
   const out = records
     .filter((r) => !omitted.has(r.kind === 'refund' ? r.outRefundNo! : r.outTradeNo))
     .map((r) => {
-      const fen = r.kind === 'trade' ? faults.amountFen[r.outTradeNo] : undefined;
+      if (r.kind === 'refund') {
+        const fen = faults.amountFen[r.outRefundNo!];
+        return fen === undefined ? r : { ...r, refundFen: fen, feeMilliFen: -feeMilliFen(fen) };
+      }
+      const fen = faults.amountFen[r.outTradeNo];
       return fen === undefined ? r : { ...r, totalFen: fen, feeMilliFen: feeMilliFen(fen) };
     });
   if (type === 'ALL' || type === 'SUCCESS') {

@@ -111,7 +111,10 @@ export interface Faults {
 export interface BillRowFaults {
   /** out_trade_no (payment rows) or out_refund_no (refund rows) left out of the bills. */
   omit: string[];
-  /** out_trade_no → the 订单金额 (and 应结订单金额) in fen its payment row states instead. */
+  /**
+   * out_trade_no → the 订单金额 (and 应结订单金额) its payment row states instead; out_refund_no →
+   * the 申请退款金额 (and 退款金额) of its refund row. In fen.
+   */
   amountFen: Record<string, number>;
   /** Payment rows of this merchant added to each bill, for trades that never happened. */
   extra: number;
@@ -235,12 +238,14 @@ function billRowFaults(value: unknown): BillRowFaults {
       const entries = isObject(v) ? Object.entries(v) : undefined;
       if (!entries || entries.length > MAX_BILL_KEYS) {
         throw new FaultsError(
-          `billRows.amountFen must be an object of out_trade_no → fen, ${example}`,
+          `billRows.amountFen must be an object of out_trade_no or out_refund_no → fen, ${example}`,
         );
       }
       for (const [key, fen] of entries) {
         if (!BILL_KEY.test(key))
-          throw new FaultsError(`billRows.amountFen: "${key.slice(0, 40)}" is not an out_trade_no`);
+          throw new FaultsError(
+            `billRows.amountFen: "${key.slice(0, 40)}" is not an order or refund number`,
+          );
         if (!Number.isSafeInteger(fen) || (fen as number) < 1 || (fen as number) > 1e10) {
           throw new FaultsError(
             `billRows.amountFen["${key}"] must be a whole number of fen from 1`,

@@ -55,7 +55,7 @@ describe('fault settings', () => {
       [{ billRows: { omit: Array(101).fill('T1') } }, /billRows.omit/],
       [{ billRows: { amountFen: { T1: 0 } } }, /amountFen\["T1"\] must be a whole number/],
       [{ billRows: { amountFen: { T1: '5' } } }, /amountFen\["T1"\]/],
-      [{ billRows: { amountFen: { ['x'.repeat(65)]: 5 } } }, /is not an out_trade_no/],
+      [{ billRows: { amountFen: { ['x'.repeat(65)]: 5 } } }, /is not an order or refund number/],
       [{ billRows: { extra: -1 } }, /billRows.extra must be a whole number/],
       [{ billRows: { foreign: 1001 } }, /billRows.foreign/],
       [{ billRows: { lie: 1 } }, /billRows: unknown setting "lie"/],

@@ -174,6 +174,36 @@ describeOnStores('reconciliation of a day', (stores) => {
     assert.deepEqual(await versions(s), before);
   });
 
+  test('refunds: one WeChat made that is not SUCCESS here, one of another amount', async (t) => {
+    const s = await startSandboxServer(t, await stores.freshUrl());
+    const first = await s.paidOrder(2);
+    const second = await s.paidOrder(2);
+    const mismatched = await refunded(s, first, 100);
+    await s.sandbox.setFaults({ dropNotifyRate: 1 });
+    const r = await s.admin('POST', `/admin/v1/orders/${second.id}/refunds`, {
+      body: { amountFen: 200 },
+      headers: { 'idempotency-key': `reconciliation-${process.pid}-${++keys}` },
+    });
+    assert.equal(r.status, 201, r.text);
+    const unheard = (r.json as { refund: { outRefundNo: string } }).refund.outRefundNo;
+    await until(() => s.sandbox.refund(unheard)?.status === 'SUCCESS');
+    const day = dayOf(new Date());
+    await s.sandbox.setFaults({
+      billRows: { omit: [], amountFen: { [mismatched]: 150 }, extra: 0, foreign: 0 },
+    });
+    s.sandbox.advanceClock(BILL_PUBLISHED_MS);
+    const run = await s.server.payments.reconciliation.run(day);
+    assert.equal(run.status, 'differences');
+    assert.deepEqual(await items(s, day), [
+      { kind: 'refund_mismatch', key: mismatched, status: 'open', order_id: first.id },
+      { kind: 'refund_not_recorded', key: unheard, status: 'open', order_id: second.id },
+    ]);
+    const detail = run.open.find((d) => d.kind === 'refund_mismatch')!.detail;
+    assert.equal(detail, '100 fen here, 150 fen at WeChat');
+    assert.deepEqual(run.totals.bill.refunds, { count: 2, fen: 350, refundFen: 350 });
+    assert.deepEqual(run.totals.ledger.refunds, { count: 1, fen: 100 });
+  });
+
   test('paid at WeChat, never notified: repaired through applyPaid, reported as repaired', async (t) => {
     const s = await startSandboxServer(t, await stores.freshUrl());
     const silent = await s.silentlyPaidOrder(1);
