@@ -3,6 +3,8 @@
  * clock, the notify URL and the database, one finding each. A new check is a `Check` added to
  * CHECKS (each says with `applies` whether it concerns APIv2 or APIv3).
  */
+
+import { clientCertificateCheck } from './certificate-check.js';
 import type { Check, DoctorContext, Finding } from './check.js';
 import { databaseCheck } from './database-check.js';
 import { keyChecks } from './key-checks.js';
@@ -16,6 +18,7 @@ export type { Check, DoctorContext, Finding } from './check.js';
 export const CHECKS: readonly Check[] = [
   ...keyChecks,
   v3CredentialsCheck,
+  clientCertificateCheck,
   ...wechatChecks,
   ...notifyChecks,
   databaseCheck,

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { type Config, loadConfig } from '../../src/app/config.js';
 import { doctor } from '../../src/cli/commands/doctor.js';
+import { clientCertificateCheck } from '../../src/doctor/certificate-check.js';
 import { databaseCheck } from '../../src/doctor/database-check.js';
 import { CHECKS, type DoctorContext, runChecks } from '../../src/doctor/index.js';
 import { v2KeyCheck } from '../../src/doctor/key-checks.js';
@@ -69,7 +70,10 @@ describe('minipay doctor against the sandbox', () => {
   test('good credentials: every check passes, one ✓ line each, exit 0', async () => {
     const { code, lines, line } = await check();
     assert.equal(code, 0, lines.join('\n'));
-    const checks = CHECKS.filter((c) => c !== notifyProbeCheck && c !== v3CredentialsCheck);
+    // Neither the probe, APIv3 nor the client certificate (none configured here) has a line.
+    const checks = CHECKS.filter(
+      (c) => c !== notifyProbeCheck && c !== v3CredentialsCheck && c !== clientCertificateCheck,
+    );
     assert.equal(lines.filter((l) => l.startsWith('✓ ')).length, checks.length);
     assert.match(
       line('WeChat Pay credentials'),
