@@ -120,7 +120,7 @@ export class Reconciliation {
    * The daily job: every day from the first order (at most `CATCH_UP_DAYS` back) to the latest
    * one whose bill WeChat has published that has no finished run yet, oldest first. A bill not
    * ready yet ends the catch-up without an error (the next run asks again); a day that fails
-   * is counted as an error and tried again by the next run.
+   * is counted as an error and tried again by the next run, `MAX_FAILURES` times in a row.
    */
   async catchUp(): Promise<RunSummary> {
     const now = this.ctx.clock();
