@@ -439,6 +439,13 @@ function clientCertificate(
   const keyFile = get('MINIPAY_MCH_KEY_FILE');
   const p12File = get('MINIPAY_MCH_P12_FILE');
   const p12Password = get('MINIPAY_MCH_P12_PASSWORD');
+  if (get('MINIPAY_WECHATPAY_API') === 'v3') {
+    // APIv3 signs with the same files (apiclient_key.pem as MINIPAY_MCH_PRIVATE_KEY_FILE) and
+    // checks them itself; the certificate file is optional there, so is mutual TLS.
+    const key = keyFile ?? get('MINIPAY_MCH_PRIVATE_KEY_FILE');
+    if (certFile !== undefined && key !== undefined) return { certFile, keyFile: key };
+    return p12File === undefined ? undefined : { p12File, p12Password };
+  }
   const given = [certFile, keyFile, p12File, p12Password].some((v) => v !== undefined);
   if (!given) return undefined;
   const before = problems.length;
