@@ -85,6 +85,8 @@ export interface Config {
   requestTimeoutSeconds: number;
   /** An idle keep-alive connection is closed after this long. */
   keepAliveSeconds: number;
+  /** On SIGTERM, how long /readyz answers 503 while requests are still served, before stopping. */
+  shutdownDrainSeconds: number;
   /** Sessions one user keeps (a login beyond them ends the oldest). */
   sessionsPerUser: number;
   /** `?sync=1` asks WeChat about an order at most once in this many seconds (0: every time). */
@@ -316,6 +318,7 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     keepAliveSeconds: int('MINIPAY_KEEP_ALIVE_SECONDS', 30, 1, 600),
     push,
     subscribe,
+    shutdownDrainSeconds: int('MINIPAY_SHUTDOWN_DRAIN_SECONDS', 0, 0, 300),
     ...overrides,
   };
   if (problems.length > 0) throw new ConfigError(problems);

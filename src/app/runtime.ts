@@ -22,7 +22,7 @@ import {
 } from '../payments/index.js';
 import { type App, buildServer } from '../server/app.js';
 import { Metrics } from '../server/metrics.js';
-import type { ServerOptions } from '../server/options.js';
+import type { Readiness, ServerOptions } from '../server/options.js';
 import { openStore, SchemaTooNewError, type Store } from '../store/index.js';
 import type { Config } from './config.js';
 import { orderJobs, outboxJobs, reconciliationJobs } from './jobs.js';
@@ -73,6 +73,8 @@ export interface RunningServer {
   readonly payments: Payments;
   readonly metrics: Metrics;
   readonly runner: JobRunner | undefined;
+  /** Begins a shutdown: /readyz answers 503 and answers close their connections; all else serves. */
+  drain(): void;
   close(): Promise<void>;
 }
 
@@ -87,6 +89,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   const store = openStore(config.databaseUrl, { backgroundCheckpoints: true });
   let app: App | undefined;
   let runner: JobRunner | undefined;
+  const readiness: Readiness = { draining: false };
   try {
     await readySchema(store, config.migrate, logger);
     const metrics = options.metrics ?? new Metrics();
@@ -158,6 +161,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
       },
       plugins: options.plugins,
       onRoute: options.onRoute,
+      readiness,
     });
     await app.listen({ host: config.host, port: config.port });
     const address = app.server.address() as AddressInfo;
@@ -196,6 +200,9 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
       payments,
       metrics,
       runner,
+      drain() {
+        readiness.draining = true;
+      },
       close() {
         closing ??= (async () => {
           await runner?.stop();

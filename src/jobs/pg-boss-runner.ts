@@ -3,10 +3,14 @@
  * singleton slot (`singletonSeconds`), so one job per slot exists however many instances run;
  * the queue's `singleton` policy keeps one run active at a time. Any instance may work it.
  */
+import { hostname } from 'node:os';
 import PgBoss from 'pg-boss';
 import { type Job, type JobHooks, type JobRunner, runJob } from './runner.js';
 
 const JOB_SCHEMA = 'minipay_jobs';
+
+/** Stored as each job's output: which instance ran it (`minipay_jobs.job.output`). */
+const INSTANCE = `${hostname()}:${process.pid}`;
 
 /** Creates or upgrades pg-boss's schema (part of `minipay migrate` on PostgreSQL). */
 export async function migrateJobQueue(connectionString: string): Promise<void> {
@@ -80,6 +84,7 @@ export class PgBossRunner implements JobRunner {
       }
       await this.boss.work(job.name, { pollingIntervalSeconds: Math.min(seconds, 2) }, async () => {
         await runJob(job, this.hooks);
+        return { instance: INSTANCE };
       });
       const offer = () => {
         this.boss

@@ -70,14 +70,14 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
 
   if (options.onRoute) app.addHook('onRoute', options.onRoute);
   app.decorateRequest('user', null);
-  // Shutting down: answers still in flight close their connection, so close() need not wait
-  // for those clients' keep-alive to run out.
+  // Draining or shutting down: answers close their connection, so clients and proxies open
+  // their next one elsewhere and close() need not wait for their keep-alive to run out.
   let closing = false;
   app.addHook('preClose', async () => {
     closing = true;
   });
   app.addHook('onSend', async (_request, reply) => {
-    if (closing) reply.header('connection', 'close');
+    if (closing || options.readiness?.draining) reply.header('connection', 'close');
   });
   securityHeaders(app);
   requestLog(app, options.metrics);

@@ -6,6 +6,11 @@ import type { Store } from '../store/index.js';
 import type { Metrics } from './metrics.js';
 import type { RateLimits } from './plugins/rate-limits.js';
 
+/** Whether the instance is being taken out of service (see ServerOptions.readiness). */
+export interface Readiness {
+  draining: boolean;
+}
+
 export interface ServerOptions {
   payments: Payments;
   store: Store;
@@ -23,6 +28,11 @@ export interface ServerOptions {
   plugins?: ((app: FastifyInstance) => Promise<void>)[];
   /** Called with every route as it is registered, before the first one (tests list them). */
   onRoute?: (route: RouteOptions) => void;
+  /**
+   * Set once a shutdown begins: /readyz answers 503 (load balancers take the instance out) and
+   * every answer closes its connection, while requests are still served.
+   */
+  readiness?: Readiness;
   /** Default REQUEST_TIMEOUT_MS and KEEP_ALIVE_TIMEOUT_MS. */
   timeouts?: { requestMs: number; keepAliveMs: number };
 }

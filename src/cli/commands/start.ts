@@ -2,6 +2,7 @@
  * `minipay start`: the merchant server. Configuration comes from MINIPAY_* environment
  * variables (see docs/configuration.md); with no merchant credentials it runs demo mode.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import pino from 'pino';
 import { type Config, ConfigError, loadConfig } from '../../app/config.js';
@@ -141,8 +142,22 @@ export const startCommand: Command = {
     }
     process.stdout.write(banner(launched));
     await untilStopSignal();
+    await drain(launched, config.shutdownDrainSeconds);
     process.stderr.write('minipay start: stopping (finishing requests in flight)\n');
     await launched.close();
     return 0;
   },
 };
+
+/**
+ * MINIPAY_SHUTDOWN_DRAIN_SECONDS: the load balancer sees /readyz fail and stops sending new
+ * requests here before the listener closes, so a rolling restart loses none.
+ */
+async function drain(launched: Launched, seconds: number): Promise<void> {
+  if (seconds === 0) return;
+  process.stderr.write(
+    `minipay start: draining for ${seconds} s (/readyz answers 503, requests are still served)\n`,
+  );
+  launched.server.drain();
+  await sleep(seconds * 1000);
+}

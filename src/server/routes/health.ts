@@ -1,5 +1,6 @@
 /**
- * /healthz (the process answers), /readyz (the database answers), /metrics (Prometheus, with
+ * /healthz (the process answers), /readyz (the database answers and no shutdown is under way),
+ * /metrics (Prometheus, with
  * the bearer MINIPAY_METRICS_TOKEN: route names and counts say what the shop does).
  */
 import type { FastifyPluginAsync } from 'fastify';
@@ -10,6 +11,9 @@ export const healthRoutes: FastifyPluginAsync<ServerOptions> = async (app, optio
   const { store, metrics } = options;
   app.get('/healthz', { schema: { tags: ['health'] } }, async () => ({ ok: true }));
   app.get('/readyz', { schema: { tags: ['health'] } }, async (_request, reply) => {
+    if (options.readiness?.draining) {
+      return reply.code(503).send({ ok: false, draining: true });
+    }
     const database = await store.ping();
     return reply.code(database ? 200 : 503).send({ ok: database, database });
   });

@@ -8,6 +8,7 @@ import { isLoopback } from '../../../src/app/launch.js';
 import { UsageError } from '../../../src/cli/command.js';
 import { startOverrides } from '../../../src/cli/commands/start.js';
 import { minipay } from '../../support/cli.js';
+import { eventually } from '../../support/demo.js';
 
 describe('minipay start (command line)', () => {
   test('--port and --host override the environment; anything else is a usage error', () => {
@@ -53,6 +54,30 @@ describe('minipay start (command line)', () => {
     assert.equal(exitCode, 0);
     // Node prints process warnings (Fastify's deprecations among them) as "(node:PID) [CODE] …".
     assert.doesNotMatch(run.output().stderr, /\(node:\d+\)|Warning/, 'no warning for a newcomer');
+  });
+
+  test('MINIPAY_SHUTDOWN_DRAIN_SECONDS: on SIGTERM /readyz answers 503 and requests are still served, then it stops', async (t) => {
+    const dir = mkdtempSync(join(tmpdir(), 'minipay-start-'));
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    const run = minipay(['start', '--port', '0'], {
+      MINIPAY_DATABASE_URL: `sqlite:${join(dir, 'minipay.sqlite')}`,
+      MINIPAY_SHUTDOWN_DRAIN_SECONDS: '30',
+    });
+    t.after(() => run.child.kill('SIGKILL'));
+    const [, api] = await run.waitFor(/Mini program API\s+(http:\/\/127\.0\.0\.1:\d+)\/api\/v1/);
+    assert.equal((await fetch(`${api}/readyz`)).status, 200);
+    assert.equal((await fetch(`${api}/readyz`)).headers.get('connection'), 'keep-alive');
+    run.child.kill('SIGTERM');
+    await eventually(async () => /draining for 30 s/.test(run.output().stderr), 30_000, 'draining');
+    const ready = await fetch(`${api}/readyz`);
+    assert.equal(ready.status, 503);
+    assert.deepEqual(await ready.json(), { ok: false, draining: true });
+    const products = await fetch(`${api}/api/v1/products`);
+    assert.equal(products.status, 200, 'still serving');
+    assert.equal(products.headers.get('connection'), 'close', 'the client reconnects elsewhere');
+    assert.equal(run.child.exitCode, null, 'still running while draining');
+    run.child.kill('SIGKILL');
+    await once(run.child, 'exit');
   });
 
   test('loopback is this machine only', () => {

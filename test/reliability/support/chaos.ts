@@ -69,7 +69,8 @@ function random(seed: number) {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function startSandboxProcess(stateFile: string, seed: number) {
+/** `minipay sandbox` in its own process, with a state file the test can read. */
+export async function startSandboxProcess(stateFile: string, seed: number) {
   const run = minipay([
     'sandbox',
     '--port',

@@ -29,9 +29,13 @@ export interface LiveOptions {
   sandboxUrl: string;
   credentials: Readonly<Credentials>;
   port: number;
-  /** A SQLite file path. */
-  databaseFile: string;
+  /** A SQLite file path … */
+  databaseFile?: string;
+  /** … or a database URL (PostgreSQL). */
+  databaseUrl?: string;
   crashAt?: string;
+  /** More settings (webhooks, MINIPAY_MIGRATE, …). */
+  env?: Record<string, string>;
 }
 
 /** A port nothing listens on now. */
@@ -55,7 +59,7 @@ export async function startLive(o: LiveOptions): Promise<LiveServer> {
     MINIPAY_NOTIFY_BASE_URL: url,
     MINIPAY_WECHATPAY_BASE_URL: o.sandboxUrl,
     MINIPAY_WECHAT_API_BASE_URL: o.sandboxUrl,
-    MINIPAY_DATABASE_URL: `sqlite:${o.databaseFile}`,
+    MINIPAY_DATABASE_URL: o.databaseUrl ?? `sqlite:${o.databaseFile}`,
     MINIPAY_PORT: String(o.port),
     MINIPAY_ADMIN_TOKEN: ADMIN_TOKEN,
     MINIPAY_JOB_INTERVAL_SECONDS: '1',
@@ -64,6 +68,7 @@ export async function startLive(o: LiveOptions): Promise<LiveServer> {
     // past the per-user limit, which these runs are not about.
     MINIPAY_RATE_LIMIT_ORDERS: '0',
     ...(o.crashAt ? { MINIPAY_CRASH_AT: o.crashAt } : {}),
+    ...o.env,
   });
   const exited = once(run.child, 'exit').then(([code, signal]) => ({
     code: code as number | null,
