@@ -29,6 +29,7 @@ import { type ChildServer, startChildServer } from './support/child-server.js';
 import {
   interleavedRounds,
   loadArgs,
+  loadAverage,
   medians,
   type Row,
   sendAll,
@@ -116,6 +117,7 @@ function seedKoa(): Target {
 function minipay(
   name: string,
   createDatabase: () => Promise<{ url: string; drop(): Promise<void> }>,
+  root?: string,
 ): Target {
   let database: { url: string; drop(): Promise<void> } | undefined;
   return {
@@ -126,6 +128,7 @@ function minipay(
       return startMinipay(
         { MINIPAY_DATABASE_URL: database.url, MINIPAY_LOG_LEVEL: logLevel },
         name,
+        root,
       );
     },
     async verify(n) {
@@ -158,12 +161,14 @@ async function measure(target: Target, index: number): Promise<Row> {
     await sendAll({ url, bodies: bodies.slice(0, warmup), connections, headers });
     const stopRss = server.watchRss();
     const cpuBefore = server.cpuSeconds();
+    const loadBefore = loadAverage();
     const result = await sendAll({ url, bodies: bodies.slice(warmup), connections, headers });
+    const load: [number, number] = [loadBefore, loadAverage()];
     const peakRssMiB = stopRss();
     const cpuUsPerRequest = ((server.cpuSeconds() - cpuBefore) * 1e6) / result.requests;
     await server.stop();
     await target.verify?.(all.length);
-    return { name: target.name, result, peakRssMiB, cpuUsPerRequest };
+    return { name: target.name, result, peakRssMiB, cpuUsPerRequest, load };
   } finally {
     await server.stop();
     await target.cleanup();
@@ -178,18 +183,16 @@ if (wanted('minipay-postgres')) {
   if (!cluster) console.log('minipay-postgres skipped: PostgreSQL server binaries not found');
 }
 const pg = cluster;
+const pgDatabase = async () => ({ url: await pg!.createDatabase(), drop: async () => undefined });
+// BENCH_BEFORE=<another checkout, built>: its minipay too, in the same rounds (before/after).
+const before = process.env.BENCH_BEFORE;
 const targets = [
   bareFastify(),
   seedKoa(),
   minipay('minipay-sqlite', sqliteDatabase),
-  ...(pg
-    ? [
-        minipay('minipay-postgres', async () => ({
-          url: await pg.createDatabase(),
-          drop: async () => undefined,
-        })),
-      ]
-    : []),
+  ...(pg ? [minipay('minipay-postgres', pgDatabase)] : []),
+  ...(before ? [minipay('minipay-sqlite@before', sqliteDatabase, before)] : []),
+  ...(before && pg ? [minipay('minipay-postgres@before', pgDatabase, before)] : []),
 ].filter((t) => wanted(t.name));
 const runs = await interleavedRounds(rounds, targets, (target, round, i) =>
   measure(target, round * 10 + i),

@@ -1,8 +1,15 @@
 /**
- * Load generation for the HTTP benchmarks: autocannon sends a fixed list of prepared bodies
- * (one per request, so every notify or order is unique), and the results become table rows.
+ * Load generation for the HTTP benchmarks: autocannon, in a process of its own, sends a fixed
+ * list of prepared bodies (one per request, so every notify or order is unique), and the
+ * results become table rows.
  */
-import autocannon from 'autocannon';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { LoadJob } from './load-process.js';
 
 export interface LoadOptions {
   url: string;
@@ -23,45 +30,43 @@ export interface LoadResult {
   errors: number;
 }
 
-/** Sends every body once (POST), `connections` at a time, and measures. */
+/**
+ * Sends every body once (POST), `connections` at a time, from a load generator in a process of
+ * its own (load-process.ts), and measures; timed there from the first request to the last
+ * response.
+ */
 export async function sendAll(options: LoadOptions): Promise<LoadResult> {
-  let next = 0;
-  // autocannon ends an `amount` run on its one-second tick, so its own duration is rounded up
-  // to whole seconds: time the run from the first request to the last response instead.
-  const started = process.hrtime.bigint();
-  let lastResponse = started;
-  const result = await autocannon({
-    url: options.url,
-    method: 'POST',
-    connections: options.connections,
-    amount: options.bodies.length,
-    timeout: 30,
-    headers: options.headers,
-    requests: [
-      {
-        method: 'POST',
-        setupRequest: (req) => {
-          const index = next++;
-          const body = options.bodies[index % options.bodies.length];
-          const extra = options.headersFor?.(index);
-          return { ...req, body, headers: extra ? { ...req.headers, ...extra } : req.headers };
-        },
-        onResponse: () => {
-          lastResponse = process.hrtime.bigint();
-        },
-      },
-    ],
-  });
-  const seconds = Number(lastResponse - started) / 1e9;
-  return {
-    requests: result.requests.total,
-    seconds,
-    perSecond: result.requests.total / seconds,
-    p50Ms: result.latency.p50,
-    p99Ms: result.latency.p99,
-    non2xx: result.non2xx,
-    errors: result.errors + result.timeouts,
-  };
+  const dir = mkdtempSync(join(tmpdir(), 'minipay-load-'));
+  try {
+    const file = join(dir, 'job.json');
+    const job: LoadJob = {
+      url: options.url,
+      bodies: [...options.bodies],
+      connections: options.connections,
+      headers: options.headers,
+      perRequest: options.headersFor && options.bodies.map((_, i) => options.headersFor!(i)),
+    };
+    writeFileSync(file, JSON.stringify(job));
+    const child = spawn(process.execPath, ['--import', 'tsx', LOAD_PROCESS, file], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let out = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      out += chunk;
+    });
+    const [code] = await once(child, 'exit');
+    if (code !== 0) throw new Error(`the load generator exited with ${code}`);
+    return JSON.parse(out) as LoadResult;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const LOAD_PROCESS = fileURLToPath(new URL('./load-process.ts', import.meta.url));
+
+/** The 1-minute load average now (`uptime`), to print beside every figure. */
+export function loadAverage(): number {
+  return Math.round(loadavg()[0]! * 10) / 10;
 }
 
 export interface Row {
@@ -70,6 +75,8 @@ export interface Row {
   peakRssMiB: number;
   /** The server process's CPU time per request (user + system, µs): steadier than req/s when the machine is shared. */
   cpuUsPerRequest: number;
+  /** The 1-minute load average before and after the measured run. */
+  load?: [number, number];
 }
 
 /** A Markdown table, each row also as a ratio to the named reference rows. */
@@ -83,6 +90,7 @@ export function table(rows: readonly Row[], references: readonly string[]): stri
     'server CPU µs/req',
     'peak RSS MiB',
     'non-2xx/errors',
+    'load avg',
   ];
   for (const name of references) head.push(`× ${name}`);
   const lines = [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`];
@@ -96,6 +104,7 @@ export function table(rows: readonly Row[], references: readonly string[]): stri
       row.cpuUsPerRequest.toFixed(0),
       row.peakRssMiB.toFixed(0),
       `${r.non2xx}/${r.errors}`,
+      row.load ? `${row.load[0]} → ${row.load[1]}` : 'n/a',
     ];
     for (const ref of refs) {
       cells.push(ref ? (r.perSecond / ref.result.perSecond).toFixed(2) : 'n/a');

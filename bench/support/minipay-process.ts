@@ -52,11 +52,18 @@ export function profileFlags(name: string): string[] {
     : [];
 }
 
-/** `minipay start` on a free port with `env` (MINIPAY_* variables) on top of quiet logging. */
-export function startMinipay(env: Record<string, string>, name = 'minipay'): Promise<ChildServer> {
+/**
+ * `minipay start` on a free port with `env` (MINIPAY_* variables) on top of quiet logging;
+ * `root`: another checkout's build (a before/after comparison), default this one.
+ */
+export function startMinipay(
+  env: Record<string, string>,
+  name = 'minipay',
+  root = '.',
+): Promise<ChildServer> {
   return startChildServer(
     process.execPath,
-    [...profileFlags(name), 'bin/minipay.js', 'start', '--port', '0'],
+    [...profileFlags(name), join(root, 'bin/minipay.js'), 'start', '--port', '0'],
     { MINIPAY_LOG_LEVEL: 'warn', ...env },
     { urlPattern: SERVER_URL },
   );
