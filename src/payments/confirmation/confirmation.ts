@@ -15,13 +15,16 @@ import {
   type NotifyOutcome,
   type PaymentNotice,
 } from '../gateway/gateway.js';
-import { crashPoint } from '../lib/crash-points.js';
+import { crashPoint, crashPointArmed } from '../lib/crash-points.js';
 import type { Db } from '../lib/db.js';
+import { newId } from '../lib/ids.js';
 import type { OrderRow } from '../orders/order-view.js';
 import {
   findOrder,
   findOrderByOutTradeNo,
   payPendingOrder,
+  payPendingOrderRecorded,
+  paysInOneStatement,
   transition,
 } from '../orders/orders-repo.js';
 import { recordPaymentNotify } from './notifications-repo.js';
@@ -177,9 +180,10 @@ export class Confirmation {
       return this.invalidNotify(request, err);
     }
     try {
-      const { handling, known } = await this.transact((trx) =>
-        this.settleNotify(trx, notice, received),
-      );
+      const oneStatement = paysInOneStatement(this.ctx.db);
+      const { handling, known } =
+        (oneStatement ? await this.payAndRecord(notice, received) : null) ??
+        (await this.transact((trx) => this.settleNotify(trx, notice, received, !oneStatement)));
       if (handling.result === 'paid') crashPoint('order-paid-after-commit');
       if (handling.result !== 'unknown_order' && handling.result !== 'not_paid') {
         this.ctx.metrics.inc('minipay_notifies_total', {
@@ -199,12 +203,14 @@ export class Confirmation {
     }
   }
 
+  /** `tryUsual`: false when `payAndRecord` already found that the usual case does not apply. */
   private async settleNotify(
     trx: Transaction<Database>,
     notice: PaymentNotice,
     received: Date,
+    tryUsual: boolean,
   ): Promise<{ handling: NotifyHandling; known: boolean }> {
-    const fast = await this.payFromNotice(trx, notice);
+    const fast = tryUsual ? await this.payFromNotice(trx, notice) : null;
     if (fast) {
       const handling: NotifyHandling = { outcome: 'ok', message: 'OK', result: 'paid' };
       const known = await this.recordNotification(trx, notice, received, handling, fast.id);
@@ -274,6 +280,40 @@ export class Confirmation {
     if (!paid) return null;
     this.ctx.metrics.inc('minipay_orders_paid_total', { source: 'notify' });
     return paid.order;
+  }
+
+  /**
+   * PostgreSQL: the usual notify (as `payFromNotice`) with its event and the notify's record in
+   * one statement, outside any transaction; `null` when it wrote nothing (the full path then
+   * runs). With MINIPAY_CRASH_AT=order-paid-before-commit the transaction path runs instead: a
+   * single statement has no moment between its writes and their commit to crash in.
+   */
+  private async payAndRecord(
+    notice: PaymentNotice,
+    received: Date,
+  ): Promise<{ handling: NotifyHandling; known: boolean } | null> {
+    const { transactionId, totalFen } = notice;
+    if (!notice.succeeded || !transactionId || totalFen === undefined) return null;
+    if (!this.sameMerchant(notice) || crashPointArmed('order-paid-before-commit')) return null;
+    const now = this.ctx.clock();
+    const handling: NotifyHandling = { outcome: 'ok', message: 'OK', result: 'paid' };
+    const paid = await payPendingOrderRecorded(
+      this.ctx.db,
+      { outTradeNo: notice.outTradeNo, totalFen, currency: notice.currency ?? 'CNY' },
+      now,
+      { transactionId, paidAt: notice.paidAt ?? now },
+      { source: 'notify' },
+      {
+        id: newId('ntf'),
+        identity: notice.noticeId,
+        outcome: 'paid',
+        detail: handling.message,
+        receivedAt: received.toISOString(),
+      },
+    );
+    if (!paid) return null;
+    this.ctx.metrics.inc('minipay_orders_paid_total', { source: 'notify' });
+    return { handling, known: paid.seenBefore };
   }
 
   /** Whether evidence names this merchant (an absent field is not a mismatch). */

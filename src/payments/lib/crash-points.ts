@@ -23,6 +23,11 @@ export type CrashPoint = (typeof CRASH_POINTS)[number];
 
 const armed = process.env.MINIPAY_CRASH_AT;
 
+/** Whether MINIPAY_CRASH_AT names this point. */
+export function crashPointArmed(point: CrashPoint): boolean {
+  return armed === point;
+}
+
 /** Dies here, now, when MINIPAY_CRASH_AT names this point. */
 export function crashPoint(point: CrashPoint): void {
   if (armed !== point) return;

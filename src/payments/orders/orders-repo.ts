@@ -7,7 +7,7 @@
  * are final, so it happens once. The statements of the hot paths (checkout, notify) are
  * compiled once (store/prepared-query.ts).
  */
-import { type Selectable, sql, type Updateable } from 'kysely';
+import { PostgresAdapter, type Selectable, sql, type Updateable } from 'kysely';
 import type { Order } from '../../contract/index.js';
 import { preparedQuery } from '../../store/prepared-query.js';
 import type {
@@ -185,6 +185,148 @@ const payPending = preparedQuery<
     .where('total_fen', '=', p('totalFen'))
     .where('currency', '=', p('currency'))
     .returningAll(),
+);
+
+/** A payment notify's record (the notifications table), as `recordPaymentNotify` writes it. */
+export type PaidNotifyRecord = {
+  id: string;
+  identity: string;
+  outcome: string;
+  detail: string;
+  receivedAt: string;
+};
+
+/** Whether `payPendingOrderRecorded` can run here: PostgreSQL, whose CTEs may write. */
+export function paysInOneStatement(db: Db): boolean {
+  return db.getExecutor().adapter instanceof PostgresAdapter;
+}
+
+/**
+ * PostgreSQL: `payPendingOrder`, its `order.paid` event (carrying `extra` and the order's view,
+ * built by the database from the updated row and its items) and the notify's record, in ONE
+ * statement — atomic by itself, so no BEGIN and COMMIT: one round trip instead of six. Writes
+ * nothing and resolves `null` when no order matched (the caller takes the full path). The view
+ * is `orderView`'s, field for field (test/payments/confirmation/notify-one-statement.test.ts
+ * holds the two to the same result).
+ */
+export async function payPendingOrderRecorded(
+  db: Db,
+  match: PendingPaymentMatch,
+  at: Date,
+  paid: { transactionId: string; paidAt: Date },
+  extra: { source: string },
+  notify: PaidNotifyRecord,
+): Promise<{ order: OrderRow; seenBefore: boolean } | null> {
+  const [row] = await payPendingRecorded(db, {
+    ...match,
+    transactionId: paid.transactionId,
+    paidAt: paid.paidAt.toISOString(),
+    at: at.toISOString(),
+    eventId: newId('evt'),
+    source: extra.source,
+    notifyId: notify.id,
+    identity: notify.identity,
+    outcome: notify.outcome,
+    detail: notify.detail,
+    receivedAt: notify.receivedAt,
+  });
+  if (row === undefined) return null;
+  const { received_count, ...order } = row;
+  return { order, seenBefore: received_count > 1 };
+}
+
+/** `orderView` in SQL, over the row `paid` and its items. */
+const PAID_ORDER_VIEW = sql`json_build_object(
+  'id', paid.id, 'outTradeNo', paid.out_trade_no, 'status', paid.status,
+  'description', paid.description, 'totalFen', paid.total_fen, 'currency', paid.currency,
+  'items', coalesce((
+    SELECT json_agg(json_build_object(
+      'productId', i.product_id, 'name', i.name, 'unitPriceFen', i.unit_price_fen,
+      'quantity', i.quantity, 'amountFen', i.amount_fen) ORDER BY i.line_no)
+    FROM order_items i WHERE i.order_id = paid.id), '[]'::json),
+  'attach', paid.attach, 'createdAt', paid.created_at, 'updatedAt', paid.updated_at,
+  'expiresAt', paid.expires_at, 'paidAt', paid.paid_at, 'closedAt', paid.closed_at,
+  'transactionId', paid.transaction_id, 'refundedFen', paid.refunded_fen,
+  'failure', CASE WHEN paid.failure_code IS NULL THEN NULL
+    ELSE json_build_object('code', paid.failure_code, 'message', coalesce(paid.failure_message, ''))
+  END)`;
+
+const payPendingRecorded = preparedQuery<
+  PendingPaymentMatch & {
+    transactionId: string;
+    paidAt: string;
+    at: string;
+    eventId: string;
+    source: string;
+    notifyId: string;
+    identity: string;
+    outcome: string;
+    detail: string;
+    receivedAt: string;
+  },
+  OrderRow & { received_count: number }
+>((db, p) =>
+  db
+    .with('paid', (qb) =>
+      qb
+        .updateTable('orders')
+        .set({
+          transaction_id: p('transactionId'),
+          paid_at: p('paidAt'),
+          next_query_at: null,
+          status: 'PAID',
+          ...stamp(p('at')),
+        })
+        .where('out_trade_no', '=', p('outTradeNo'))
+        .where('status', 'in', ['PENDING', 'CLOSING'])
+        .where('total_fen', '=', p('totalFen'))
+        .where('currency', '=', p('currency'))
+        .returningAll(),
+    )
+    .with('event', (qb) =>
+      qb
+        .insertInto('order_events')
+        .columns(['id', 'order_id', 'type', 'payload', 'created_at'])
+        .expression(
+          sql`SELECT ${p('eventId')}::text, paid.id, 'order.paid',
+            json_build_object('order', ${PAID_ORDER_VIEW}, 'source', ${p('source')}::text)::text,
+            ${p('at')}::text FROM paid`,
+        ),
+    )
+    .with('notify', (qb) =>
+      qb
+        .insertInto('notifications')
+        .columns([
+          'id',
+          'kind',
+          'identity',
+          'order_id',
+          'out_trade_no',
+          'outcome',
+          'detail',
+          'received_count',
+          'created_at',
+          'updated_at',
+        ])
+        .expression(
+          sql`SELECT ${p('notifyId')}::text, 'payment', ${p('identity')}::text, paid.id,
+            paid.out_trade_no, ${p('outcome')}::text, ${p('detail')}::text, 1,
+            ${p('receivedAt')}::text, ${p('receivedAt')}::text FROM paid`,
+        )
+        .onConflict((oc) =>
+          oc.columns(['kind', 'identity']).doUpdateSet((eb) => ({
+            received_count: eb('notifications.received_count', '+', 1),
+            order_id: eb.ref('excluded.order_id'),
+            outcome: eb.ref('excluded.outcome'),
+            detail: eb.ref('excluded.detail'),
+            updated_at: eb.ref('excluded.updated_at'),
+          })),
+        )
+        .returning('received_count'),
+    )
+    .selectFrom(['paid', 'notify'])
+    .selectAll('paid')
+    .select('notify.received_count'),
 );
 
 /** Runs `update` (the compare-and-set); when it changed a row, records the event with the order's view. */
