@@ -316,6 +316,23 @@ describeOnStores('admin API: orders and events', (stores) => {
     assert.deepEqual(created, [...created].sort().reverse(), 'newest first');
     const exact = await list(`?openid=dave&limit=${made.length + late.length}`);
     assert.equal(exact.nextCursor, null, 'a page that holds the rest has no next cursor');
+
+    // Several statuses (one page per status, merged): the same orders, paged the same way,
+    // ties at one instant included.
+    const paid = made.slice(0, 5);
+    for (const id of paid) {
+      await h.notify(h.pay(everything.find((o) => o.id === id)!.outTradeNo));
+    }
+    const paged = await allPages('?openid=dave&status=PENDING,PAID', 2);
+    assert.deepEqual(
+      paged.map((o) => o.id),
+      everything.map((o) => o.id),
+      'every order once, in the order of the unfiltered list',
+    );
+    assert.deepEqual(
+      (await allPages('?openid=dave&status=PAID,CLOSED', 3)).map((o) => o.id),
+      everything.filter((o) => paid.includes(o.id)).map((o) => o.id),
+    );
   });
 
   test('events: filtered by type and order, paged newest first by a cursor', async () => {

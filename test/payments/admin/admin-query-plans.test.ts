@@ -67,6 +67,12 @@ test('orders: newest first, by openid, by status', async () => {
     'orders_openid_created',
   );
   await usesIndex((q) => q.listOrders({ status: 'PAID' }), 'orders', 'orders_status_created');
+  // Several statuses: a page of each by the index on status, merged (no sort of them all).
+  await usesIndex(
+    (q) => q.listOrders({ status: 'PENDING,PAID,REFUNDED' }),
+    'orders',
+    'orders_status_(created|next_query)',
+  );
 });
 
 test('stats: paid orders and succeeded refunds by time', async () => {
