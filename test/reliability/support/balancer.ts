@@ -1,7 +1,7 @@
 /**
  * A load balancer for the rolling-restart test, behaving like nginx's defaults with an active
  * health check: round robin over the instances whose `GET /readyz` answered 200 at the last
- * check (every `checkEveryMs`); keep-alive connections to each instance (an undici Pool); a
+ * check (every `checkEveryMs`), over all of them when none did; keep-alive connections to each instance (an undici Pool); a
  * request whose connection is refused is passed to the next instance (nothing of it was sent,
  * so even a POST is safe to pass on: nginx's `proxy_next_upstream error`). Any other upstream
  * failure is answered 502 and counted: that is a request the restart lost.
@@ -37,24 +37,26 @@ export async function startBalancer(urls: string[], checkEveryMs = 100): Promise
   let passedOn = 0;
   let next = 0;
 
+  // An answer decides (200 in, anything else out), and so does a refused connection; a check
+  // that times out on a busy machine leaves the instance as it was.
   const check = async (u: Upstream) => {
     try {
-      const res = await fetch(`${u.url}/readyz`, { signal: AbortSignal.timeout(1000) });
+      const res = await fetch(`${u.url}/readyz`, { signal: AbortSignal.timeout(2000) });
       await res.arrayBuffer();
       u.healthy = res.status === 200;
-    } catch {
-      u.healthy = false;
+    } catch (err) {
+      if (refused(err)) u.healthy = false;
     }
   };
   await Promise.all(upstreams.map(check));
   const checker = setInterval(() => void Promise.all(upstreams.map(check)), checkEveryMs);
 
+  /** The next healthy instance not tried yet; when none is healthy, any not tried (as nginx). */
   const pick = (tried: Set<Upstream>) => {
-    for (let i = 0; i < upstreams.length; i++) {
-      const u = upstreams[next++ % upstreams.length]!;
-      if (u.healthy && !tried.has(u)) return u;
-    }
-    return undefined;
+    const untried = upstreams.filter((u) => !tried.has(u));
+    const healthy = untried.filter((u) => u.healthy);
+    const from = healthy.length > 0 ? healthy : untried;
+    return from.length > 0 ? from[next++ % from.length] : undefined;
   };
 
   const forward = async (req: IncomingMessage, res: ServerResponse) => {
@@ -113,4 +115,10 @@ export async function startBalancer(urls: string[], checkEveryMs = 100): Promise
       await Promise.all(upstreams.map((u) => u.pool.close()));
     },
   };
+}
+
+/** Whether a fetch failed because nothing listens there (the instance is down). */
+function refused(err: unknown): boolean {
+  const cause = (err as { cause?: { code?: string } }).cause;
+  return cause?.code === 'ECONNREFUSED';
 }
