@@ -75,13 +75,15 @@ export class PgBossRunner implements JobRunner {
     this.started = true;
     for (const job of jobs) {
       const seconds = Math.max(1, Math.round(job.intervalMs / 1000));
-      if (!(await this.boss.getQueue(job.name))) {
-        await this.boss.createQueue(job.name, {
-          name: job.name,
-          policy: 'singleton',
-          expireInSeconds: 15 * 60,
-        });
-      }
+      // A run cut short by a SIGKILLed instance stays active until it expires, and the singleton
+      // queue starts no other run of that job meanwhile: expire it after ten intervals (1–15 min).
+      const queue = {
+        name: job.name,
+        policy: 'singleton' as const,
+        expireInSeconds: Math.min(15 * 60, Math.max(60, seconds * 10)),
+      };
+      if (await this.boss.getQueue(job.name)) await this.boss.updateQueue(job.name, queue);
+      else await this.boss.createQueue(job.name, queue);
       await this.boss.work(job.name, { pollingIntervalSeconds: Math.min(seconds, 2) }, async () => {
         await runJob(job, this.hooks);
         return { instance: INSTANCE };

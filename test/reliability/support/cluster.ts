@@ -322,16 +322,23 @@ export async function runCluster(o: ClusterOptions): Promise<ClusterResult> {
     });
 
     // Everything settles: refunds SUCCESS (the follow-up job asks WeChat), every event delivered.
+    const unsettled = async () =>
+      (
+        await db.query<{ what: string; n: string }>(
+          `SELECT 'refunds ' || status AS what, count(*) AS n FROM refunds WHERE status = 'PENDING' GROUP BY status
+           UNION ALL SELECT 'events undispatched', count(*) FROM order_events WHERE dispatched_at IS NULL
+           UNION ALL SELECT 'webhooks ' || status, count(*) FROM webhook_deliveries WHERE status <> 'delivered' GROUP BY status`,
+        )
+      ).rows.filter((r) => Number(r.n) > 0);
     await eventually(
-      async () => {
-        const open = await db.query(
-          "SELECT 1 FROM refunds WHERE status = 'PENDING' UNION ALL SELECT 1 FROM order_events WHERE dispatched_at IS NULL UNION ALL SELECT 1 FROM webhook_deliveries WHERE status <> 'delivered'",
-        );
-        return open.rowCount === 0;
-      },
-      180_000,
+      async () => (await unsettled()).length === 0,
+      // A job run the SIGKILL cut short holds its job until it expires (60 s for 1-second jobs)
+      // and pg-boss's maintenance, every 120 s, notices.
+      300_000,
       'refunds settled and webhooks delivered',
-    );
+    ).catch(async (err: Error) => {
+      throw new Error(`${err.message}: ${JSON.stringify(await unsettled())}`);
+    });
 
     const wechat = sandboxPaid();
     const store = await storePaid();
