@@ -60,6 +60,18 @@ export class PgBossRunner implements JobRunner {
     this.boss.on('error', (err) => hooks.logger.error({ err }, 'pg-boss error'));
   }
 
+  /** Creates the job's queue, or brings an existing one to these settings. */
+  private async ensureQueue(queue: PgBoss.Queue): Promise<void> {
+    const existing = await this.boss.getQueue(queue.name);
+    if (!existing) await this.boss.createQueue(queue.name, queue);
+    else if (
+      existing.policy !== queue.policy ||
+      existing.expireInSeconds !== queue.expireInSeconds
+    ) {
+      await this.boss.updateQueue(queue.name, queue);
+    }
+  }
+
   async start(jobs: Job[]): Promise<void> {
     try {
       await startOrClose(this.boss);
@@ -82,8 +94,7 @@ export class PgBossRunner implements JobRunner {
         policy: 'singleton' as const,
         expireInSeconds: Math.min(15 * 60, Math.max(60, seconds * 10)),
       };
-      if (await this.boss.getQueue(job.name)) await this.boss.updateQueue(job.name, queue);
-      else await this.boss.createQueue(job.name, queue);
+      await retryOnDeadlock(() => this.ensureQueue(queue));
       await this.boss.work(job.name, { pollingIntervalSeconds: Math.min(seconds, 2) }, async () => {
         await runJob(job, this.hooks);
         return { instance: INSTANCE };
@@ -112,5 +123,21 @@ export class PgBossRunner implements JobRunner {
     this.timers.clear();
     if (this.started) await this.boss.stop({ graceful: true, wait: true, timeout: 15_000 });
     this.started = false;
+  }
+}
+
+/**
+ * Instances starting together on one database create and update the same queues, and
+ * PostgreSQL may pick one of them as a deadlock victim (seen with three instances): try again
+ * after a short random pause, as PostgreSQL's documentation advises for 40P01.
+ */
+async function retryOnDeadlock(step: () => Promise<void>, attempts = 5): Promise<void> {
+  for (let i = 1; ; i++) {
+    try {
+      return await step();
+    } catch (err) {
+      if ((err as { code?: string }).code !== '40P01' || i >= attempts) throw err;
+      await new Promise((r) => setTimeout(r, 50 + Math.random() * 200 * i));
+    }
   }
 }

@@ -155,7 +155,11 @@ export async function runCluster(o: ClusterOptions): Promise<ClusterResult> {
           MINIPAY_WEBHOOK_SECRET: WEBHOOK_SECRET,
         },
       });
-    servers.push(...(await Promise.all(ports.map((_, i) => start(i)))));
+    // Every instance that did start is stopped in `finally`, even when another failed to.
+    const launched = await Promise.allSettled(ports.map((_, i) => start(i)));
+    for (const r of launched) if (r.status === 'fulfilled') servers.push(r.value);
+    const failed = launched.find((r) => r.status === 'rejected');
+    if (failed) throw failed.reason;
 
     const loginCode = async () => (await sandbox.post('/sandbox/v1/login-code', {})).json;
     const buyers: { token: string; openid: string }[] = [];

@@ -77,7 +77,8 @@ export async function rollingRestart(o: RollingOptions): Promise<RollingResult> 
           MINIPAY_SHUTDOWN_DRAIN_SECONDS: String(o.drainSeconds),
         },
       });
-    servers.push(await start(0), await start(1));
+    servers.push(await start(0));
+    servers.push(await start(1));
     const ready = async (i: number) =>
       eventually(
         async () => (await fetch(`${servers[i]!.url}/readyz`).catch(() => null))?.status === 200,
