@@ -377,7 +377,8 @@ export function toGatewayError(err: unknown): unknown {
   return err;
 }
 
-function gatewayCall<T>(f: () => T): T {
+/** Runs a protocol-layer call, its errors as the domain's. */
+export function gatewayCall<T>(f: () => T): T {
   try {
     return f();
   } catch (err) {
@@ -385,7 +386,8 @@ function gatewayCall<T>(f: () => T): T {
   }
 }
 
-async function gatewayAsync<T>(f: () => Promise<T>): Promise<T> {
+/** The same for an asynchronous call. */
+export async function gatewayAsync<T>(f: () => Promise<T>): Promise<T> {
   try {
     return await f();
   } catch (err) {

@@ -54,7 +54,12 @@ import {
   type TradeBill,
   type TradeStatus,
 } from './gateway.js';
-import { toGatewayError, tradeBillFrom } from './wechatpay-v2-gateway.js';
+import {
+  gatewayAsync,
+  gatewayCall,
+  toGatewayError,
+  tradeBillFrom,
+} from './wechatpay-v2-gateway.js';
 
 export interface WechatPayV3GatewayOptions {
   appId: string;
@@ -330,20 +335,4 @@ function refundStatus(r: V3Refund): RefundStatus {
 
 function domainRow(r: BillRow): BillTradeRow {
   return Object.fromEntries(BILL_TRADE_FIELDS.map((field) => [field, r[field]])) as BillTradeRow;
-}
-
-function gatewayCall<T>(f: () => T): T {
-  try {
-    return f();
-  } catch (err) {
-    throw toGatewayError(err);
-  }
-}
-
-async function gatewayAsync<T>(f: () => Promise<T>): Promise<T> {
-  try {
-    return await f();
-  } catch (err) {
-    throw toGatewayError(err);
-  }
 }
