@@ -7,6 +7,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { CRASH_POINTS } from '../payments/lib/crash-points.js';
 import { redactUrl } from '../payments/lib/url-redaction.js';
+import { SUBSCRIBE_VALUES } from '../payments/messages/subscribe-settings.js';
 import type { RateLimits } from '../server/plugins/rate-limits.js';
 import {
   V3_VARIABLES,
@@ -355,24 +356,12 @@ function pushConfig(
   return { token, encodingAesKey, format: format === 'xml' ? 'xml' : 'json' };
 }
 
-/** The values a template can be filled with (payments' SUBSCRIBE_VALUES). */
-const TEMPLATE_VALUES = [
-  'outTradeNo',
-  'description',
-  'productName',
-  'totalFen',
-  'paidAt',
-  'refundFen',
-  'refundedAt',
-  'storeName',
-];
-
 /** MINIPAY_SUBSCRIBE_{PAID,REFUND}_{TEMPLATE,FIELDS}, _PAGE and _STATE, checked together. */
 function subscribeConfig(
   get: (name: string) => string | undefined,
   problems: string[],
 ): SubscribeConfig | undefined {
-  const template = (kind: 'PAID' | 'REFUND', allowed: string[]) => {
+  const template = (kind: 'PAID' | 'REFUND', allowed: readonly string[]) => {
     const id = get(`MINIPAY_SUBSCRIBE_${kind}_TEMPLATE`);
     const fields = get(`MINIPAY_SUBSCRIBE_${kind}_FIELDS`);
     if (id === undefined && fields === undefined) return undefined;
@@ -402,9 +391,9 @@ function subscribeConfig(
   };
   const paid = template(
     'PAID',
-    TEMPLATE_VALUES.filter((v) => !v.startsWith('refund')),
+    SUBSCRIBE_VALUES.filter((v) => !v.startsWith('refund')),
   );
-  const refunded = template('REFUND', TEMPLATE_VALUES);
+  const refunded = template('REFUND', SUBSCRIBE_VALUES);
   const page = get('MINIPAY_SUBSCRIBE_PAGE');
   if (page !== undefined && !/^[A-Za-z0-9_\-./]{1,512}$/.test(page)) {
     problems.push(
