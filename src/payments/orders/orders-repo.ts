@@ -7,10 +7,11 @@
  * are final, so it happens once. The statements of the hot paths (checkout, notify) are
  * compiled once (store/prepared-query.ts).
  */
-import { PostgresAdapter, type Selectable, sql, type Updateable } from 'kysely';
+import { PostgresAdapter, type QueryCreator, type Selectable, sql, type Updateable } from 'kysely';
 import type { Order } from '../../contract/index.js';
 import { preparedQuery } from '../../store/prepared-query.js';
 import type {
+  Database,
   OrderItemsTable,
   OrderStatus,
   OrdersTable,
@@ -167,11 +168,12 @@ export function payPendingOrder(
   return changeStatus(db, update, 'PAID', at, extra);
 }
 
-const payPending = preparedQuery<
-  PendingPaymentMatch & { transactionId: string; paidAt: string; at: string },
-  OrderRow
->((db, p) =>
-  db
+/** The PENDING (or CLOSING) order of this trade and amount made PAID: the usual notify's write. */
+function payPendingUpdate(
+  qc: QueryCreator<Database>,
+  p: <K extends keyof PayPendingParams>(name: K) => PayPendingParams[K],
+) {
+  return qc
     .updateTable('orders')
     .set({
       transaction_id: p('transactionId'),
@@ -184,8 +186,12 @@ const payPending = preparedQuery<
     .where('status', 'in', ['PENDING', 'CLOSING'])
     .where('total_fen', '=', p('totalFen'))
     .where('currency', '=', p('currency'))
-    .returningAll(),
-);
+    .returningAll();
+}
+
+type PayPendingParams = PendingPaymentMatch & { transactionId: string; paidAt: string; at: string };
+
+const payPending = preparedQuery<PayPendingParams, OrderRow>((db, p) => payPendingUpdate(db, p));
 
 /** A payment notify's record (the notifications table), as `recordPaymentNotify` writes it. */
 export type PaidNotifyRecord = {
@@ -252,10 +258,7 @@ const PAID_ORDER_VIEW = sql`json_build_object(
   END)`;
 
 const payPendingRecorded = preparedQuery<
-  PendingPaymentMatch & {
-    transactionId: string;
-    paidAt: string;
-    at: string;
+  PayPendingParams & {
     eventId: string;
     source: string;
     notifyId: string;
@@ -267,22 +270,7 @@ const payPendingRecorded = preparedQuery<
   OrderRow & { received_count: number }
 >((db, p) =>
   db
-    .with('paid', (qb) =>
-      qb
-        .updateTable('orders')
-        .set({
-          transaction_id: p('transactionId'),
-          paid_at: p('paidAt'),
-          next_query_at: null,
-          status: 'PAID',
-          ...stamp(p('at')),
-        })
-        .where('out_trade_no', '=', p('outTradeNo'))
-        .where('status', 'in', ['PENDING', 'CLOSING'])
-        .where('total_fen', '=', p('totalFen'))
-        .where('currency', '=', p('currency'))
-        .returningAll(),
-    )
+    .with('paid', (qb) => payPendingUpdate(qb, p))
     .with('event', (qb) =>
       qb
         .insertInto('order_events')
