@@ -70,8 +70,11 @@ export interface CheckoutOptions {
 export interface MinipayClient {
   /** Logs in with a fresh `wx.login` code (other calls do this by themselves when needed). */
   login(): Promise<Session>;
-  /** Forgets the stored session. */
-  logout(): void;
+  /**
+   * Ends the session on the server and forgets it here (here even when the server cannot be
+   * reached).
+   */
+  logout(): Promise<void>;
   listProducts(): Promise<Product[]>;
   /** Creates an order priced by the server; `payment` is null when the order FAILED. */
   checkout(items: CheckoutItem[], options?: CheckoutOptions): Promise<Checkout>;

@@ -29,17 +29,26 @@ export class MinipayError extends Error {
   readonly requestId: string | undefined;
   /** The platform's `errMsg` when a wx call failed (e.g. `requestPayment:fail ...`). */
   readonly errMsg: string | undefined;
+  /** How long the server asked to wait before trying again (its `Retry-After`), in ms. */
+  readonly retryAfterMs: number | undefined;
 
   constructor(
     code: string,
     message: string,
-    details: { status?: number; requestId?: string; errMsg?: string; cause?: unknown } = {},
+    details: {
+      status?: number;
+      requestId?: string;
+      errMsg?: string;
+      retryAfterMs?: number;
+      cause?: unknown;
+    } = {},
   ) {
     super(message, details.cause === undefined ? undefined : { cause: details.cause });
     this.code = code;
     this.status = details.status ?? 0;
     this.requestId = details.requestId;
     this.errMsg = details.errMsg;
+    this.retryAfterMs = details.retryAfterMs;
   }
 }
 

@@ -49,8 +49,28 @@ export class Transport {
     return this.loggingIn;
   }
 
-  /** Forgets the stored session. */
-  logout(): void {
+  /**
+   * Ends the session on the server (its token stops working at once), then forgets it here.
+   * The local session is forgotten even when the server cannot be reached: the token then
+   * lapses at its expiry.
+   */
+  async logout(): Promise<void> {
+    const token = this.session()?.token;
+    this.forget();
+    if (!token) return;
+    try {
+      await this.send({
+        method: 'POST',
+        path: '/api/v1/logout',
+        header: { Authorization: `Bearer ${token}` },
+      });
+    } catch (err) {
+      if (!(err instanceof PlatformCallError)) throw err;
+    }
+  }
+
+  /** Forgets the stored session without telling the server. */
+  forget(): void {
     this.options.platform.storage.remove(SESSION_STORAGE_KEY);
   }
 
@@ -81,7 +101,7 @@ export class Transport {
     } catch (err) {
       if (!(err instanceof MinipayError && err.status === 401)) throw err;
       // The server forgot or expired the token before we did: log in again, retry once.
-      this.logout();
+      this.forget();
       const renewed = await this.login();
       return this.withToken<T>(call, renewed.token);
     }
@@ -136,6 +156,14 @@ export class Transport {
         }
         error = errorOf(res);
         if (!isRetryableStatus(res.statusCode, error.code)) throw error;
+        const asked = error.retryAfterMs;
+        if (asked !== undefined) {
+          // The server said when: sooner would be refused again, and a phone should not wait
+          // longer than the policy allows, so give the caller the error (and the wait) instead.
+          if (asked > retry.maxDelayMs || attempt >= retry.attempts) throw error;
+          await sleep(Math.max(asked, backoffMs(retry, attempt, random)));
+          continue;
+        }
       } catch (err) {
         if (!(err instanceof PlatformCallError)) throw err;
         error = new MinipayError(
@@ -180,7 +208,18 @@ function errorOf(res: PlatformResponse): MinipayError {
   return new MinipayError(code, message, {
     status: res.statusCode,
     requestId: headerValue(res, 'x-request-id'),
+    retryAfterMs: retryAfterMs(headerValue(res, 'retry-after')),
   });
+}
+
+/** `Retry-After` as delay-seconds or an HTTP date (RFC 9110 §10.2.3), in ms; absent if unreadable. */
+export function retryAfterMs(value: string | undefined, now = Date.now()): number | undefined {
+  if (value === undefined) return undefined;
+  const trimmed = value.trim();
+  if (/^\d{1,9}$/.test(trimmed)) return Number(trimmed) * 1000;
+  const at = Date.parse(trimmed);
+  if (Number.isNaN(at) || !/[a-z]/i.test(trimmed)) return undefined;
+  return Math.max(0, at - now);
 }
 
 function badResponse(res: PlatformResponse, what: string): MinipayError {

@@ -3,7 +3,7 @@ import { describe, test } from 'node:test';
 import { createMinipayClient, type MinipayClient } from '../../src/client/client.js';
 import { isSafeToRetry, MinipayError } from '../../src/client/errors.js';
 import type { PlatformRequest, PlatformResponse } from '../../src/client/platform.js';
-import { SESSION_STORAGE_KEY } from '../../src/client/transport.js';
+import { retryAfterMs, SESSION_STORAGE_KEY } from '../../src/client/transport.js';
 import {
   apiError,
   FakePlatform,
@@ -138,6 +138,40 @@ describe('client: session', () => {
     await client(platform).orders();
     assert.equal(platform.to('GET', '/api/v1/orders')[0]?.header.Authorization, 'Bearer token-1');
   });
+  test('logout ends the session on the server, then forgets it here', async () => {
+    const platform = new FakePlatform(
+      server({
+        'GET /api/v1/orders': () => json(200, { orders: [], nextCursor: null }),
+        'POST /api/v1/logout': () => json(200, { ok: true }),
+      }),
+    );
+    const c = client(platform);
+    await c.orders();
+    await c.logout();
+    const [loggedOut] = platform.to('POST', '/api/v1/logout');
+    assert.equal(loggedOut?.header.Authorization, 'Bearer token-1');
+    assert.equal(platform.store.get(SESSION_STORAGE_KEY), undefined);
+    await c.orders();
+    assert.equal(platform.to('POST', '/api/v1/login').length, 2, 'the next call logs in again');
+  });
+
+  test('logout without a session asks nothing; offline it still forgets the session', async () => {
+    const quiet = new FakePlatform(server({}));
+    await client(quiet).logout();
+    assert.equal(quiet.requests.length, 0);
+
+    const offline = new FakePlatform(
+      server({
+        'GET /api/v1/orders': () => json(200, { orders: [], nextCursor: null }),
+        'POST /api/v1/logout': () => 'network-error',
+      }),
+    );
+    const c = client(offline);
+    await c.orders();
+    await c.logout();
+    assert.equal(offline.store.get(SESSION_STORAGE_KEY), undefined);
+    assert.equal(offline.to('POST', '/api/v1/logout').length, 1, 'no retries on the way out');
+  });
 });
 
 describe('client: checkout and retries', () => {
@@ -237,6 +271,55 @@ describe('client: checkout and retries', () => {
     );
     assert.equal(err.message, 'prd_x is not for sale');
     assert.equal(refusing.to('POST', '/api/v1/orders').length, 1);
+  });
+
+  test('a 429 with Retry-After waits as long as the server asks, never less', async () => {
+    const answers = [
+      { ...apiError(429, 'RATE_LIMITED'), header: { 'Retry-After': '2' } },
+      json(200, { orders: [], nextCursor: null }),
+    ];
+    const platform = new FakePlatform(
+      server({ 'GET /api/v1/orders': () => answers.shift() ?? apiError(500, 'INTERNAL') }),
+    );
+    const c = createMinipayClient({
+      baseUrl: BASE,
+      platform,
+      sleep: platform.sleep,
+      random: () => 1,
+      retry: { attempts: 3, baseDelayMs: 100, maxDelayMs: 3000 },
+    });
+    await c.orders();
+    assert.deepEqual(platform.sleeps, [2000]);
+    assert.equal(platform.to('GET', '/api/v1/orders').length, 2);
+  });
+
+  test('a Retry-After longer than the policy allows is not waited for: the caller gets it', async () => {
+    const platform = new FakePlatform(
+      server({
+        'POST /api/v1/orders': () => ({
+          ...apiError(429, 'RATE_LIMITED', 'too many orders; retry in 40 s'),
+          header: { 'retry-after': '40' },
+        }),
+      }),
+    );
+    const err = await rejects(
+      client(platform).checkout([{ productId: 'prd_tea', quantity: 1 }]),
+      'RATE_LIMITED',
+    );
+    assert.equal(err.retryAfterMs, 40_000);
+    assert.deepEqual(platform.sleeps, []);
+    assert.equal(platform.to('POST', '/api/v1/orders').length, 1);
+  });
+
+  test('Retry-After is read as seconds or an HTTP date; anything else is ignored', () => {
+    const now = Date.parse('2026-12-05T04:00:00Z');
+    assert.equal(retryAfterMs('3', now), 3000);
+    assert.equal(retryAfterMs(' 0 ', now), 0);
+    assert.equal(retryAfterMs('Sat, 05 Dec 2026 04:00:07 GMT', now), 7000);
+    assert.equal(retryAfterMs('Sat, 05 Dec 2026 03:00:00 GMT', now), 0);
+    for (const bad of [undefined, '', '-1', '1.5', 'soon', '99999999999', '12:00']) {
+      assert.equal(retryAfterMs(bad, now), undefined, String(bad));
+    }
   });
 
   test('isSafeToRetry: no answer, still in progress or a server failure keep the key; refusals do not', async () => {

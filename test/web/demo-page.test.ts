@@ -94,6 +94,24 @@ describe('demo page (/demo/) in Chromium', { skip: skip ?? false }, () => {
     await page.getByTestId('cancel').click();
     await seeText(page.getByTestId('order-status'), '已关闭 Closed');
     await seeText(stock, '库存 2 · 2 left');
+
+    // "New user" ends the session on the server too, then logs in as someone else.
+    const sessionsBefore = await demo.launched.server.store.db
+      .selectFrom('sessions')
+      .select('token_hash')
+      .execute();
+    assert.equal(sessionsBefore.length, 1);
+    await page.getByRole('button', { name: '换个用户 · new user' }).click();
+    await page.getByTestId('login').click();
+    const other = (await page.getByTestId('openid').textContent())?.trim();
+    assert.match(other ?? '', /^o[A-Za-z0-9_-]+$/);
+    assert.notEqual(other, openid, 'a different sandbox user');
+    const sessionsAfter = await demo.launched.server.store.db
+      .selectFrom('sessions')
+      .select('token_hash')
+      .execute();
+    assert.equal(sessionsAfter.length, 1, 'the first session was ended on the server');
+    assert.notEqual(sessionsAfter[0]?.token_hash, sessionsBefore[0]?.token_hash);
     assert.deepEqual(errors, [], 'no console errors on the page');
   });
 

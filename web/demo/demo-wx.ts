@@ -122,8 +122,7 @@ export function createDemoPhone(config: DemoConfig, openCashier: OpenCashier): D
     openid: () => sandboxWx.openid,
     reset() {
       window.localStorage.removeItem(OPENID_KEY);
-      client.logout();
-      window.location.reload();
+      void client.logout().finally(() => window.location.reload());
     },
   };
 }
