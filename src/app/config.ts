@@ -53,6 +53,11 @@ export interface Config {
    */
   wechatPayBackupBaseUrl: string | undefined;
   wechatApiBaseUrl: string;
+  /**
+   * The backup of `wechatApiBaseUrl` (login, access_token, shipping, messages), tried when it
+   * fails: https://api2.weixin.qq.com with the default main domain, else none unless set.
+   */
+  wechatApiBackupBaseUrl: string | undefined;
   /** A CA to trust for WeChat Pay's addresses (a private sandbox over HTTPS); else the system's. */
   wechatPayCaFile: string | undefined;
   /**
@@ -143,6 +148,9 @@ const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'
 const WECHATPAY_BASE_URL = 'https://api.mch.weixin.qq.com';
 /** WeChat's disaster-recovery domain for api.mch.weixin.qq.com (docs/wechat-rules.md). */
 const WECHATPAY_BACKUP_BASE_URL = 'https://api2.mch.weixin.qq.com';
+const WECHAT_API_BASE_URL = 'https://api.weixin.qq.com';
+/** WeChat's disaster-recovery domain for api.weixin.qq.com (docs/wechat-rules.md). */
+const WECHAT_API_BACKUP_BASE_URL = 'https://api2.weixin.qq.com';
 const REFUND_ACCOUNTS = ['REFUND_SOURCE_UNSETTLED_FUNDS', 'REFUND_SOURCE_RECHARGE_FUNDS'];
 /** Hosts only a local sandbox can reach us at: http is fine there. */
 const LOOPBACK = /^(localhost|127(\.[0-9]{1,3}){3}|\[::1\])$/;
@@ -222,16 +230,27 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
       'MINIPAY_NOTIFY_BASE_URL must be https: WeChat Pay requires an https notify_url (http is allowed only on a loopback address, for a local sandbox)',
     );
   }
-  const wechatPayBaseUrl = url('MINIPAY_WECHATPAY_BASE_URL', WECHATPAY_BASE_URL)!;
-  const wechatPayBackupBaseUrl = url(
-    'MINIPAY_WECHATPAY_BACKUP_BASE_URL',
-    wechatPayBaseUrl === WECHATPAY_BASE_URL ? WECHATPAY_BACKUP_BASE_URL : undefined,
+  /** A main domain and its backup: WeChat's backup by default when the main is WeChat's. */
+  const domains = (name: string, wechatMain: string, wechatBackup: string) => {
+    const main = url(`${name}_BASE_URL`, wechatMain)!;
+    const backup = url(`${name}_BACKUP_BASE_URL`, main === wechatMain ? wechatBackup : undefined);
+    if (backup !== undefined && backup === main) {
+      problems.push(
+        `${name}_BACKUP_BASE_URL must differ from ${name}_BASE_URL (WeChat: ${wechatBackup})`,
+      );
+    }
+    return [main, backup] as const;
+  };
+  const [wechatPayBaseUrl, wechatPayBackupBaseUrl] = domains(
+    'MINIPAY_WECHATPAY',
+    WECHATPAY_BASE_URL,
+    WECHATPAY_BACKUP_BASE_URL,
   );
-  if (wechatPayBackupBaseUrl !== undefined && wechatPayBackupBaseUrl === wechatPayBaseUrl) {
-    problems.push(
-      'MINIPAY_WECHATPAY_BACKUP_BASE_URL must differ from MINIPAY_WECHATPAY_BASE_URL (WeChat: https://api2.mch.weixin.qq.com)',
-    );
-  }
+  const [wechatApiBaseUrl, wechatApiBackupBaseUrl] = domains(
+    'MINIPAY_WECHAT_API',
+    WECHAT_API_BASE_URL,
+    WECHAT_API_BACKUP_BASE_URL,
+  );
   const refundAccount = get('MINIPAY_REFUND_ACCOUNT');
   if (refundAccount !== undefined && !REFUND_ACCOUNTS.includes(refundAccount)) {
     problems.push(`MINIPAY_REFUND_ACCOUNT must be ${REFUND_ACCOUNTS.join(' or ')}`);
@@ -292,7 +311,8 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     notifyBaseUrl,
     wechatPayBaseUrl,
     wechatPayBackupBaseUrl,
-    wechatApiBaseUrl: url('MINIPAY_WECHAT_API_BASE_URL', 'https://api.weixin.qq.com')!,
+    wechatApiBaseUrl,
+    wechatApiBackupBaseUrl,
     wechatPayCaFile,
     clientCertificate: certificate,
     refundAccount: REFUND_ACCOUNTS.includes(refundAccount ?? '')

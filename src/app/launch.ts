@@ -16,6 +16,7 @@ import { wechatLogin } from '../payments/login/wechat-login.js';
 import { DEMO_CREDENTIALS, type Sandbox, startSandbox } from '../sandbox/index.js';
 import { Metrics } from '../server/metrics.js';
 import type { Store } from '../store/index.js';
+import type { FailoverEvent } from '../wechatpay/index.js';
 import type { Config, MerchantCredentials } from './config.js';
 import { type ClosableGateway, createGateway } from './gateways.js';
 import { EVENTS_PATH, type RunningServer, type StartOptions, startServer } from './runtime.js';
@@ -136,12 +137,17 @@ export async function launch(config: Config, options: LaunchOptions): Promise<La
       wechatPayBaseUrl: sandbox.url,
       wechatPayBackupBaseUrl: sandbox.backupUrl,
       wechatApiBaseUrl: sandbox.url,
+      wechatApiBackupBaseUrl: sandbox.backupUrl,
       adminToken: config.adminToken ?? randomBytes(18).toString('base64url'),
     };
   } else {
     merchant = config.merchant as MerchantCredentials;
   }
   const metrics = new Metrics();
+  const apiFailover = (e: FailoverEvent) => {
+    metrics.inc('minipay_wechatpay_failovers_total', { path: e.path, reason: e.reason });
+    logger.warn(e, 'WeChat API request sent again to the other domain');
+  };
   const v3 = sandbox && config.wechatpayApi === 'v3' ? demoV3(sandbox) : config.wechatpayV3;
   let gateway: ClosableGateway | undefined;
   const makeGateway = (store: Store) => {
@@ -156,6 +162,8 @@ export async function launch(config: Config, options: LaunchOptions): Promise<La
       gateway: makeGateway,
       wechatLogin: wechatLogin({
         baseUrl: effective.wechatApiBaseUrl,
+        backupBaseUrl: effective.wechatApiBackupBaseUrl,
+        onFailover: apiFailover,
         appId: merchant.appId,
         appSecret: merchant.appSecret,
         timeoutMs: effective.gatewayTimeoutMs,
@@ -165,6 +173,8 @@ export async function launch(config: Config, options: LaunchOptions): Promise<La
         appId: merchant.appId,
         appSecret: merchant.appSecret,
         baseUrl: effective.wechatApiBaseUrl,
+        backupBaseUrl: effective.wechatApiBackupBaseUrl,
+        onFailover: apiFailover,
         timeoutMs: effective.gatewayTimeoutMs,
       },
       seedProducts: effective.mode === 'demo' ? DEMO_CATALOGUE : undefined,

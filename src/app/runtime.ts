@@ -24,6 +24,7 @@ import { type App, buildServer } from '../server/app.js';
 import { Metrics } from '../server/metrics.js';
 import type { Readiness, ServerOptions } from '../server/options.js';
 import { openStore, SchemaTooNewError, type Store } from '../store/index.js';
+import type { FailoverEvent } from '../wechatpay/index.js';
 import type { Config } from './config.js';
 import { orderJobs, outboxJobs, reconciliationJobs } from './jobs.js';
 
@@ -62,6 +63,9 @@ export interface MiniProgramSettings {
   appId: string;
   appSecret: string;
   baseUrl: string;
+  /** api2.weixin.qq.com: tried when a call's exchange with `baseUrl` fails. */
+  backupBaseUrl?: string;
+  onFailover?: (event: FailoverEvent) => void;
   timeoutMs: number;
 }
 
@@ -226,6 +230,8 @@ function miniProgramClient(settings: MiniProgramSettings, store: Store): MiniPro
     appId: settings.appId,
     appSecret: settings.appSecret,
     baseUrl: settings.baseUrl,
+    backupBaseUrl: settings.backupBaseUrl,
+    onFailover: settings.onFailover,
     timeoutMs: settings.timeoutMs,
     store: new DbTokenStore(store.db, settings.appId),
   });
@@ -233,6 +239,8 @@ function miniProgramClient(settings: MiniProgramSettings, store: Store): MiniPro
     appId: settings.appId,
     tokens,
     baseUrl: settings.baseUrl,
+    backupBaseUrl: settings.backupBaseUrl,
+    onFailover: settings.onFailover,
     timeoutMs: settings.timeoutMs,
   });
 }

@@ -6,6 +6,7 @@
  * The access_token travels in the query string and never appears in an error message.
  */
 import type { Dispatcher } from 'undici';
+import { DomainFailover, type FailoverEvent } from '../wechatpay/domain-failover.js';
 import { WechatPayError } from '../wechatpay/errors.js';
 import { exchange } from '../wechatpay/http.js';
 import { errcodeError, MiniProgramApiError } from './errors.js';
@@ -17,6 +18,13 @@ export const DEFAULT_MAX_ANSWER_BYTES = 64 * 1024;
 export interface TransportOptions {
   /** Default https://api.weixin.qq.com (a sandbox URL in tests and demo mode). */
   baseUrl?: string;
+  /**
+   * WeChat's disaster-recovery domain (https://api2.weixin.qq.com): a call whose exchange is
+   * lost or answered 5xx goes there once, and it stays first for a while.
+   */
+  backupBaseUrl?: string;
+  /** Called when a call moved to the other domain (a metric). */
+  onFailover?: (event: FailoverEvent) => void;
   /** Deadline of one HTTP exchange. Default 5,000 ms. */
   timeoutMs?: number;
   dispatcher?: Dispatcher;
@@ -40,10 +48,14 @@ export class Transport {
   readonly baseUrl: string;
   private readonly timeoutMs: number;
   private readonly dispatcher: Dispatcher | undefined;
+  private readonly failover: DomainFailover;
   readonly now: () => number;
 
   constructor(options: TransportOptions = {}) {
     this.baseUrl = checkBaseUrl(options.baseUrl ?? DEFAULT_BASE_URL);
+    const backup =
+      options.backupBaseUrl === undefined ? undefined : checkBaseUrl(options.backupBaseUrl);
+    this.failover = new DomainFailover(this.baseUrl, backup, undefined, options.onFailover);
     this.timeoutMs = options.timeoutMs ?? 5000;
     this.dispatcher = options.dispatcher;
     this.now = options.now ?? Date.now;
@@ -54,16 +66,18 @@ export class Transport {
     const query = call.accessToken ? `?access_token=${encodeURIComponent(call.accessToken)}` : '';
     let res: Awaited<ReturnType<typeof exchange>>;
     try {
-      res = await exchange({
-        method: 'POST',
-        url: `${this.baseUrl}${call.path}${query}`,
-        body: JSON.stringify(call.body),
-        headers: { 'content-type': 'application/json; charset=utf-8' },
-        timeoutMs: this.timeoutMs,
-        maxBytes: call.maxBytes ?? DEFAULT_MAX_ANSWER_BYTES,
-        dispatcher: this.dispatcher,
-        what: call.path,
-      });
+      res = await this.failover.send(call.path, (base) =>
+        exchange({
+          method: 'POST',
+          url: `${base}${call.path}${query}`,
+          body: JSON.stringify(call.body),
+          headers: { 'content-type': 'application/json; charset=utf-8' },
+          timeoutMs: this.timeoutMs,
+          maxBytes: call.maxBytes ?? DEFAULT_MAX_ANSWER_BYTES,
+          dispatcher: this.dispatcher,
+          what: call.path,
+        }),
+      );
     } catch (err) {
       throw fromExchangeError(err);
     }

@@ -97,6 +97,11 @@ export interface Faults {
    * `hang` never answers; none of them acts. The backup domain (`backupPort`) keeps working.
    */
   primaryDomainFailure: DomainFailure;
+  /**
+   * The same for the main address's api.weixin.qq.com paths (`/sns/`, `/cgi-bin/`, `/wxa/`):
+   * login, access_token, shipping, messages. The backup (api2.weixin.qq.com) keeps working.
+   */
+  primaryApiDomainFailure: DomainFailure;
   /** How long a "timed out" request is held open before its connection is dropped (real ms). */
   timeoutHoldMs: number;
   /** How accepted refunds end unless told otherwise per refund. */
@@ -138,6 +143,7 @@ export function defaultFaults(seed: number): Faults {
     closeLeavesNotpay: 0,
     omitMerchantIdsRate: {},
     primaryDomainFailure: 'none',
+    primaryApiDomainFailure: 'none',
     timeoutHoldMs: 30_000,
     refundOutcome: 'SUCCESS',
     refundDelayMs: 10_000,
@@ -205,11 +211,11 @@ export function mergeFaults(current: Faults, change: unknown): Faults {
       next.closeLeavesNotpay = count(name, value);
     } else if (name === 'billRows') {
       next.billRows = billRowFaults(value);
-    } else if (name === 'primaryDomainFailure') {
+    } else if (name === 'primaryDomainFailure' || name === 'primaryApiDomainFailure') {
       if (!(DOMAIN_FAILURES as readonly unknown[]).includes(value)) {
-        throw new FaultsError(`primaryDomainFailure must be one of ${DOMAIN_FAILURES.join(', ')}`);
+        throw new FaultsError(`${name} must be one of ${DOMAIN_FAILURES.join(', ')}`);
       }
-      next.primaryDomainFailure = value as DomainFailure;
+      next[name] = value as DomainFailure;
     } else {
       throw new FaultsError(`unknown fault setting "${name}"`);
     }

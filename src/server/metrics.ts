@@ -17,7 +17,7 @@ const HELP: Record<string, string> = {
   minipay_refund_notifies_total: 'Refund notifications, by result',
   minipay_webhook_deliveries_total: 'Webhook delivery attempts, by resulting status',
   minipay_wechatpay_failovers_total:
-    'Requests to WeChat Pay sent again to the other domain after a failed exchange, by path and reason',
+    'Requests to WeChat Pay or the mini program API sent again to the other domain after a failed exchange, by path and reason',
   minipay_admin_actions_total: 'Admin console actions, by action',
 };
 

@@ -10,7 +10,7 @@ export * from './bill-errors.js';
 export * from './bill-lines.js';
 export * from './bill-table.js';
 export * from './client-v2.js';
-export type { FailoverEvent } from './domain-failover.js';
+export { DomainFailover, type FailoverEvent } from './domain-failover.js';
 export * from './errors.js';
 export * from './fund-flow-bill.js';
 export * from './ids.js';

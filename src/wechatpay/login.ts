@@ -4,12 +4,21 @@
  * `{errcode, errmsg}`; success may carry `errcode: 0` or none. The `session_key` is a secret:
  * keep it server-side, never log it.
  */
+import { DomainFailover, type FailoverEvent } from './domain-failover.js';
 import { WechatPayError, type WechatPayErrorKind, type WechatPaySetting } from './errors.js';
 import { exchange } from './http.js';
 
 export interface Code2SessionOptions {
   /** Default https://api.weixin.qq.com */
   baseUrl?: string;
+  /**
+   * WeChat's disaster-recovery domain (https://api2.weixin.qq.com), tried once when the main
+   * domain's exchange is lost or answers 5xx. Pass `failover` instead to keep the choice
+   * between calls.
+   */
+  backupBaseUrl?: string;
+  /** Shared between calls, so the backup stays first for a while after a failover. */
+  failover?: DomainFailover;
   appId: string;
   appSecret: string;
   /** Default 5000. */
@@ -52,19 +61,22 @@ export async function code2Session(options: Code2SessionOptions, code: string): 
       'the login code is malformed; send the code of wx.login() as it is',
     );
   }
-  const base = (options.baseUrl ?? 'https://api.weixin.qq.com').replace(/\/+$/, '');
   const query = new URLSearchParams({
     appid: options.appId,
     secret: options.appSecret,
     js_code: code,
     grant_type: 'authorization_code',
   });
-  const res = await exchange({
-    method: 'GET',
-    url: `${base}/sns/jscode2session?${query}`,
-    timeoutMs: options.timeoutMs ?? 5000,
-    maxBytes: 16 * 1024,
-    what: 'code2Session',
+  let domainsTried = 0;
+  const res = await loginFailover(options).send('/sns/jscode2session', (base) => {
+    domainsTried++;
+    return exchange({
+      method: 'GET',
+      url: `${base}/sns/jscode2session?${query}`,
+      timeoutMs: options.timeoutMs ?? 5000,
+      maxBytes: 16 * 1024,
+      what: 'code2Session',
+    });
   });
   if (res.status >= 500) {
     throw new WechatPayError(
@@ -87,6 +99,14 @@ export async function code2Session(options: Code2SessionOptions, code: string): 
     );
   }
   const errcode = json.errcode;
+  if (errcode === 40163 && domainsTried > 1) {
+    // The lost first exchange may have reached WeChat and spent the code: not the user's fault.
+    throw new WechatPayError(
+      'ambiguous',
+      '40163',
+      'code2Session: the code was spent by an exchange whose answer was lost; retry with a new wx.login code',
+    );
+  }
   if (errcode !== undefined && errcode !== 0) {
     const n = typeof errcode === 'number' ? errcode : Number.NaN;
     const known = ERRCODES[n];
@@ -111,4 +131,22 @@ export async function code2Session(options: Code2SessionOptions, code: string): 
     sessionKey,
     unionid: typeof unionid === 'string' && unionid ? unionid : undefined,
   };
+}
+
+/**
+ * The caller's failover, or a new one over `baseUrl` and `backupBaseUrl`: build one with this
+ * and pass it as `failover` to keep the choice of domain between calls.
+ */
+export function loginFailover(
+  options: Omit<Code2SessionOptions, 'appId' | 'appSecret'>,
+  onFailover?: (event: FailoverEvent) => void,
+): DomainFailover {
+  if (options.failover) return options.failover;
+  const trim = (url: string) => url.replace(/\/+$/, '');
+  return new DomainFailover(
+    trim(options.baseUrl ?? 'https://api.weixin.qq.com'),
+    options.backupBaseUrl === undefined ? undefined : trim(options.backupBaseUrl),
+    undefined,
+    onFailover,
+  );
 }

@@ -48,6 +48,18 @@ test('the backup domain: api2.mch.weixin.qq.com with the default main domain, no
   );
 });
 
+test('the mini program API backup: api2.weixin.qq.com with the default main domain, none for a sandbox unless set', () => {
+  assert.equal(loadConfig(LIVE).wechatApiBackupBaseUrl, 'https://api2.weixin.qq.com');
+  const sandbox = { ...LIVE, MINIPAY_WECHAT_API_BASE_URL: 'http://127.0.0.1:8091' };
+  assert.equal(loadConfig(sandbox).wechatApiBackupBaseUrl, undefined);
+  const both = { ...sandbox, MINIPAY_WECHAT_API_BACKUP_BASE_URL: 'http://127.0.0.1:8092' };
+  assert.equal(loadConfig(both).wechatApiBackupBaseUrl, 'http://127.0.0.1:8092');
+  assert.match(
+    problems({ ...sandbox, MINIPAY_WECHAT_API_BACKUP_BASE_URL: 'http://127.0.0.1:8091/' })[0]!,
+    /MINIPAY_WECHAT_API_BACKUP_BASE_URL must differ from MINIPAY_WECHAT_API_BASE_URL \(WeChat: https:\/\/api2\.weixin\.qq\.com\)/,
+  );
+});
+
 test("MINIPAY_REFUND_ACCOUNT takes WeChat's refund_account values", () => {
   assert.equal(loadConfig(LIVE).refundAccount, undefined);
   const recharge = { ...LIVE, MINIPAY_REFUND_ACCOUNT: 'REFUND_SOURCE_RECHARGE_FUNDS' };

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { MemoryTokenStore, TokenManager } from '../../src/miniprogram-api/index.js';
 import type { Sandbox } from '../../src/sandbox/index.js';
+import type { FailoverEvent } from '../../src/wechatpay/index.js';
 import { api, postRaw, prepay, sandboxFor, v2 } from './support.js';
 
 const NOTIFY = 'http://127.0.0.1:9/wechatpay/v2/notify';
@@ -69,5 +71,43 @@ describe('the backup domain (api2.mch.weixin.qq.com)', () => {
     });
     const r = await postRaw(sandbox, '/pay/downloadbill', '<xml><a>1</a></xml>');
     assert.equal(r.status, 503);
+  });
+
+  test('primaryApiDomainFailure takes the api.weixin.qq.com paths down; api2 and WeChat Pay serve', async (t) => {
+    const sandbox = await sandboxFor(t, { backupPort: 0 });
+    await sandbox.setFaults({ primaryApiDomainFailure: 'http503' });
+    const c = sandbox.credentials;
+    const token = (base: string) =>
+      fetch(`${base}/cgi-bin/stable_token`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          grant_type: 'client_credential',
+          appid: c.appId,
+          secret: c.appSecret,
+        }),
+      });
+    assert.equal((await token(sandbox.url)).status, 503);
+    const login = `/sns/jscode2session?appid=${c.appId}&secret=${c.appSecret}&js_code=${sandbox.loginCode().code}&grant_type=authorization_code`;
+    assert.equal((await fetch(`${sandbox.url}${login}`)).status, 503);
+    assert.equal((await token(sandbox.backupUrl!)).status, 200);
+    const paid = await prepay(sandbox, NOTIFY);
+    assert.ok(paid.prepayId, 'api.mch.weixin.qq.com is another domain: still up');
+
+    // The protocol layer's token manager fails over by itself.
+    const events: FailoverEvent[] = [];
+    const tokens = new TokenManager({
+      appId: c.appId,
+      appSecret: c.appSecret,
+      baseUrl: sandbox.url,
+      backupBaseUrl: sandbox.backupUrl,
+      onFailover: (e) => events.push(e),
+      store: new MemoryTokenStore(),
+    });
+    assert.ok((await tokens.get()).value.length > 0);
+    assert.deepEqual(
+      events.map((e) => [e.path, e.reason, e.to]),
+      [['/cgi-bin/stable_token', 'HTTP_503', sandbox.backupUrl]],
+    );
   });
 });

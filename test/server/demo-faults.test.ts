@@ -131,4 +131,20 @@ describeOnStores('demo mode end to end: what goes wrong', (stores) => {
       'after a failover the backup is asked first for a while: no second one',
     );
   });
+
+  test('api.weixin.qq.com down: login fails over to api2.weixin.qq.com, and is counted', async (t) => {
+    const metricsToken = 'demo-metrics-token-0123456789';
+    const demo = await startDemo(t, await stores.freshUrl(), {
+      env: { MINIPAY_METRICS_TOKEN: metricsToken },
+    });
+    await demo.sandbox.setFaults({ primaryApiDomainFailure: 'http503' });
+    const { token } = await demo.login();
+    const me = await demo.api('GET', '/api/v1/me', { token });
+    assert.equal(me.status, 200, me.text);
+    const metrics = await demo.api('GET', '/metrics', { token: metricsToken });
+    assert.match(
+      metrics.text,
+      /minipay_wechatpay_failovers_total\{path="\/sns\/jscode2session",reason="HTTP_503"\} 1/,
+    );
+  });
 });

@@ -184,7 +184,7 @@ function banner(sandbox: Sandbox, options: SandboxOptions): string {
     'minipay sandbox: a local WeChat Pay simulator',
     `  listening on ${u}`,
     ...(sandbox.backupUrl
-      ? [`  backup domain (api2.mch.weixin.qq.com) on ${sandbox.backupUrl}`]
+      ? [`  backup domains (api2.weixin.qq.com, api2.mch.weixin.qq.com) on ${sandbox.backupUrl}`]
       : []),
     '',
     'Point your merchant server at it (minipay start reads these):',
@@ -192,7 +192,8 @@ function banner(sandbox: Sandbox, options: SandboxOptions): string {
     `  MINIPAY_WECHATPAY_BASE_URL=${u}     # instead of https://api.mch.weixin.qq.com`,
     ...(sandbox.backupUrl
       ? [
-          `  MINIPAY_WECHATPAY_BACKUP_BASE_URL=${sandbox.backupUrl}  # instead of https://api2.mch.weixin.qq.com`,
+          `  MINIPAY_WECHAT_API_BACKUP_BASE_URL=${sandbox.backupUrl}  # instead of https://api2.weixin.qq.com`,
+          `  MINIPAY_WECHATPAY_BACKUP_BASE_URL=${sandbox.backupUrl}   # instead of https://api2.mch.weixin.qq.com`,
         ]
       : []),
     `  MINIPAY_APPID=${c.appId}`,

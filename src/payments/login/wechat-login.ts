@@ -4,14 +4,27 @@
  * "WeChat unavailable".
  */
 
-import { type Code2SessionOptions, code2Session, WechatPayError } from '../../wechatpay/index.js';
+import {
+  type Code2SessionOptions,
+  code2Session,
+  type FailoverEvent,
+  loginFailover,
+  WechatPayError,
+} from '../../wechatpay/index.js';
 import { LoginCodeRejected, type WechatLogin } from './login-service.js';
 
-export function wechatLogin(options: Code2SessionOptions): WechatLogin {
+export interface WechatLoginOptions extends Code2SessionOptions {
+  /** Called when a login moved to the backup domain (a metric). */
+  onFailover?: (event: FailoverEvent) => void;
+}
+
+export function wechatLogin(options: WechatLoginOptions): WechatLogin {
+  // One failover for every login, so the backup stays first for a while after a failover.
+  const callOptions = { ...options, failover: loginFailover(options, options.onFailover) };
   return {
     async code2Session(code) {
       try {
-        return await code2Session(options, code);
+        return await code2Session(callOptions, code);
       } catch (err) {
         if (err instanceof WechatPayError && err.kind === 'rejected') {
           throw new LoginCodeRejected(err.message);

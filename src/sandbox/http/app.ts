@@ -11,7 +11,10 @@ import { HeldSockets } from './held-sockets.js';
 import { platformRoutes } from './platform-routes.js';
 import { sandboxRoutes } from './sandbox-routes.js';
 import { v3Routes } from './v3-routes.js';
-import { type DomainRole, wechatRoutes } from './wechat-routes.js';
+import { type DomainRole, failDomain, wechatRoutes } from './wechat-routes.js';
+
+/** The api.weixin.qq.com paths (login, access_token, shipping, messages). */
+const WECHAT_API_PATH = /^\/(sns|cgi-bin|wxa)\//;
 
 /** Requests must arrive whole within this (a slow-loris guard; WeChat clients send at once). */
 const REQUEST_TIMEOUT_MS = 30_000;
@@ -77,6 +80,14 @@ export function buildSandboxApp(
       'sandbox request',
     );
   });
+  if (role === 'primary') {
+    // The main address also plays api.weixin.qq.com; its own fault takes those paths down.
+    app.addHook('onRequest', async (request, reply) => {
+      const down = engine.core.faults.faults.primaryApiDomainFailure;
+      if (down === 'none' || !WECHAT_API_PATH.test(request.url)) return;
+      return failDomain(down, reply, held, engine, 'primaryApiDomainFailure');
+    });
+  }
   app.setNotFoundHandler((request, reply) =>
     reply.code(404).send({
       error: {

@@ -120,14 +120,13 @@ export function failDomain(
   reply: FastifyReply,
   held: HeldSockets,
   engine: SandboxEngine,
+  fault = 'primaryDomainFailure',
 ) {
   if (failure === 'http503') {
     return reply
       .code(503)
       .type('text/html; charset=utf-8')
-      .send(
-        '<html><body>503 Service Unavailable (sandbox fault: primaryDomainFailure)</body></html>',
-      );
+      .send(`<html><body>503 Service Unavailable (sandbox fault: ${fault})</body></html>`);
   }
   if (failure === 'hang') return held.swallow(reply, engine.core.faults.faults.timeoutHoldMs);
   reply.hijack();
