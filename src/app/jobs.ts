@@ -25,9 +25,19 @@ export function orderJobs(payments: Payments, intervalMs: number): Job[] {
   ];
 }
 
-/** Uploads due shipping info to WeChat (virtual orders at PAID, retries). */
-function shippingJob(shipping: Shipping, intervalMs: number): Job {
-  return { name: 'minipay-upload-shipping', intervalMs, run: () => shipping.uploadDue() };
+/**
+ * Uploads due shipping info to WeChat (virtual orders at PAID, retries); and, once a minute,
+ * opens the shipment of a recently paid order whose `order.paid` subscriber gave up.
+ */
+function shippingJobs(shipping: Shipping, intervalMs: number): Job[] {
+  return [
+    { name: 'minipay-upload-shipping', intervalMs, run: () => shipping.uploadDue() },
+    {
+      name: 'minipay-sweep-shipments',
+      intervalMs: Math.max(intervalMs, 60_000),
+      run: () => shipping.sweepMissing(),
+    },
+  ];
 }
 
 /** The outbox jobs: relay events to webhooks and subscribers, deliver the webhooks, ship. */
@@ -41,7 +51,7 @@ export function outboxJobs(payments: Payments, intervalMs: number): Job[] {
       intervalMs: every,
       run: () => payments.webhooks.deliverAll(),
     },
-    ...(payments.shipping ? [shippingJob(payments.shipping, every)] : []),
+    ...(payments.shipping ? shippingJobs(payments.shipping, every) : []),
   ];
 }
 

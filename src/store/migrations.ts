@@ -537,6 +537,20 @@ const growthIndexes: Migration = {
   },
 };
 
+/**
+ * The shipment sweep (docs/shipping.md) reads recently paid orders by status then paid_at: the
+ * window's paid orders only, however many orders the shop has.
+ */
+const shipmentSweep: Migration = {
+  async up(db: Db) {
+    await db.schema
+      .createIndex('orders_status_paid_at')
+      .on('orders')
+      .columns(['status', 'paid_at', 'id'])
+      .execute();
+  },
+};
+
 /** Every migration, by name (names sort in the order they run). */
 export function migrations(dialect: Dialect): Record<string, Migration> {
   return {
@@ -552,6 +566,7 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
     '0010_profile_messages': profileAndMessages,
     '0011_reconciliation': reconciliation(dialect),
     '0012_growth_indexes': growthIndexes,
+    '0013_shipment_sweep': shipmentSweep,
   };
 }
 

@@ -6,7 +6,7 @@
  * change they report, with the order and the shipment as they are after it.
  */
 import { sql, type Updateable } from 'kysely';
-import type { ShipmentKind } from '../../contract/index.js';
+import { REFUNDABLE_STATUSES, type ShipmentKind } from '../../contract/index.js';
 import type { ShipmentsTable } from '../../store/schema.js';
 import { type Db, inTransaction } from '../lib/db.js';
 import { newId } from '../lib/ids.js';
@@ -25,7 +25,9 @@ export async function findShipment(db: Db, orderId: string): Promise<ShipmentRow
 
 /**
  * The order's shipment, created when it has none: a virtual one ready to upload at once, a
- * physical one awaiting the merchant. Repeating it (events arrive at least once) changes nothing.
+ * physical one awaiting the merchant. Repeating it (events arrive at least once, the sweep may
+ * race the subscriber or another instance) changes nothing: the unique order_id decides, and
+ * `created` says whether this call made it.
  */
 export async function ensureShipment(
   db: Db,
@@ -33,10 +35,10 @@ export async function ensureShipment(
   kind: ShipmentKind,
   itemDesc: string,
   at: Date,
-): Promise<ShipmentRow> {
+): Promise<{ row: ShipmentRow; created: boolean }> {
   const iso = at.toISOString();
   const virtual = kind === 'virtual';
-  await db
+  const inserted = await db
     .insertInto('shipments')
     .values({
       id: newId('shp'),
@@ -58,8 +60,44 @@ export async function ensureShipment(
       updated_at: iso,
     })
     .onConflict((oc) => oc.column('order_id').doNothing())
-    .execute();
-  return (await findShipment(db, orderId))!;
+    .executeTakeFirst();
+  const row = (await findShipment(db, orderId))!;
+  return { row, created: Number(inserted.numInsertedOrUpdatedRows ?? 0) > 0 };
+}
+
+/**
+ * Orders paid between `since` and `until` and not refunded in full that have no shipment,
+ * oldest payment first: what the sweep repairs. Read by orders_status_paid_at (status, then
+ * paid_at), so the cost is the window's paid orders, not the whole table.
+ */
+export function ordersMissingShipmentQuery(db: Db, since: Date, until: Date, limit: number) {
+  return db
+    .selectFrom('orders')
+    .select('orders.id')
+    .where('orders.status', 'in', [...REFUNDABLE_STATUSES])
+    .where('orders.paid_at', '>=', since.toISOString())
+    .where('orders.paid_at', '<=', until.toISOString())
+    .where(({ not, exists, selectFrom }) =>
+      not(
+        exists(
+          selectFrom('shipments')
+            .select('shipments.id')
+            .whereRef('shipments.order_id', '=', 'orders.id'),
+        ),
+      ),
+    )
+    .orderBy('orders.paid_at')
+    .limit(limit);
+}
+
+export async function ordersMissingShipment(
+  db: Db,
+  since: Date,
+  until: Date,
+  limit: number,
+): Promise<string[]> {
+  const rows = await ordersMissingShipmentQuery(db, since, until, limit).execute();
+  return rows.map((r) => r.id);
 }
 
 /** Shipments whose upload is due, oldest first. */

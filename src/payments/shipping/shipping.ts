@@ -36,7 +36,7 @@ import type { PaymentsContext } from '../context.js';
 import type { MinipayEvent } from '../events/events.js';
 import { DomainError, notFound, validation } from '../lib/errors.js';
 import { decodeTimeCursor, encodeTimeCursor } from '../lib/page-cursor.js';
-import type { RunSummary } from '../lib/run-summary.js';
+import { type RunSummary, runEach } from '../lib/run-summary.js';
 import { adminOrderView, type OrderRow } from '../orders/order-view.js';
 import { findOrder } from '../orders/orders-repo.js';
 import type { MiniProgramPlatform } from '../platform/platform.js';
@@ -46,6 +46,7 @@ import {
   ensureShipment,
   findShipment,
   listShipments,
+  ordersMissingShipment,
   type ShippingEvent,
   updateShipment,
 } from './shipments-repo.js';
@@ -86,6 +87,44 @@ export class Shipping {
 
   /** Creates the paid order's shipment (virtual: ready to upload); none for an unpaid order. */
   async open(orderId: string): Promise<ShipmentRow | undefined> {
+    return (await this.create(orderId))?.row;
+  }
+
+  /**
+   * The sweep job: opens the shipment of each order paid in the last `sweepWindowMs` (and at
+   * least `sweepAfterMs` ago) that has none, because the subscriber that opens it gave up
+   * (the outbox passes an event after 5 failures). Virtual ones are then uploaded as usual;
+   * physical ones join the merchant's queue. Rerunning it, or two instances at once, opens
+   * each shipment once.
+   */
+  async sweepMissing(): Promise<RunSummary> {
+    const now = this.ctx.clock().getTime();
+    const ids = await ordersMissingShipment(
+      this.ctx.db,
+      new Date(now - this.settings.sweepWindowMs),
+      new Date(now - this.settings.sweepAfterMs),
+      BATCH,
+    );
+    return runEach(
+      ids,
+      async (orderId) => {
+        const created = (await this.create(orderId))?.created ?? false;
+        if (created) {
+          this.ctx.metrics.inc('minipay_shipments_swept_total');
+          this.ctx.logger.warn({ orderId }, 'opened a paid order’s missing shipment');
+        }
+        return created;
+      },
+      {
+        failed: (err, orderId) =>
+          this.ctx.logger.error({ err, orderId }, 'could not open a missing shipment'),
+      },
+    );
+  }
+
+  private async create(
+    orderId: string,
+  ): Promise<{ row: ShipmentRow; created: boolean } | undefined> {
     const order = await findOrder(this.ctx.db, orderId);
     if (!order || !PAID_STATUSES.includes(order.status) || !order.transaction_id) return undefined;
     const items = await this.ctx.db
