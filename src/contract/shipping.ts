@@ -35,6 +35,8 @@ export const Shipment = Type.Object(
     uploadedAt: Nullable(DateTime()),
     receiptConfirmedAt: Nullable(DateTime()),
     settledAt: Nullable(DateTime()),
+    /** When WeChat's one correction of the uploaded info was made (or found spent). */
+    correctedAt: Nullable(DateTime()),
     createdAt: DateTime(),
     updatedAt: DateTime(),
   },

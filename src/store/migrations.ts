@@ -538,16 +538,18 @@ const growthIndexes: Migration = {
 };
 
 /**
- * The shipment sweep (docs/shipping.md) reads recently paid orders by status then paid_at: the
- * window's paid orders only, however many orders the shop has.
+ * Shipping repairs (docs/shipping.md): the sweep reads recently paid orders by status then
+ * paid_at (the window's paid orders only, however many orders the shop has); a shipment
+ * remembers when its one correction was made.
  */
-const shipmentSweep: Migration = {
+const shippingRepairs: Migration = {
   async up(db: Db) {
     await db.schema
       .createIndex('orders_status_paid_at')
       .on('orders')
       .columns(['status', 'paid_at', 'id'])
       .execute();
+    await db.schema.alterTable('shipments').addColumn('corrected_at', 'text').execute();
   },
 };
 
@@ -566,7 +568,7 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
     '0010_profile_messages': profileAndMessages,
     '0011_reconciliation': reconciliation(dialect),
     '0012_growth_indexes': growthIndexes,
-    '0013_shipment_sweep': shipmentSweep,
+    '0013_shipping_repairs': shippingRepairs,
   };
 }
 

@@ -228,6 +228,8 @@ export interface ShipmentsTable {
   uploaded_at: string | null;
   receipt_confirmed_at: string | null;
   settled_at: string | null;
+  /** When the one correction WeChat allows was made (or found spent); null before. */
+  corrected_at: string | null;
   version: number;
   created_at: string;
   updated_at: string;

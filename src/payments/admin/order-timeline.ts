@@ -192,6 +192,13 @@ function fromEvent(e: EventRow, order: OrderRow): TimelineEntry | null {
         { logisticsType: shipment.logisticsType ?? null },
       );
     }
+    case 'order.shipment_corrected': {
+      const shipment = (payload.shipment ?? {}) as { logisticsType?: string; parcels?: unknown[] };
+      return entry(
+        `Shipping info corrected, WeChat's one correction (${String(shipment.logisticsType)}, ${shipment.parcels?.length ?? 0} parcel(s)).`,
+        { logisticsType: shipment.logisticsType ?? null },
+      );
+    }
     case 'order.receipt_confirmed':
       return entry('The buyer confirmed receipt (WeChat).');
     case 'order.settled':

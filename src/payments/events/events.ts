@@ -15,6 +15,7 @@ export const EVENT_TYPES = [
   'order.partially_refunded',
   'order.refunded',
   'order.shipped',
+  'order.shipment_corrected',
   'order.receipt_confirmed',
   'order.settled',
   'refund.created',
@@ -48,6 +49,7 @@ export interface MinipayEvent<Order = unknown, Refund = unknown, Anomaly = unkno
 /** Which events carry a refund, an anomaly or a shipment beside the order. */
 const NEEDS: Partial<Record<EventType, 'refund' | 'anomaly' | 'shipment'>> = {
   'order.shipped': 'shipment',
+  'order.shipment_corrected': 'shipment',
   'order.receipt_confirmed': 'shipment',
   'order.settled': 'shipment',
   'refund.created': 'refund',

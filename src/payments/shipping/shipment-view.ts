@@ -25,6 +25,7 @@ export function shipmentView(s: ShipmentRow): Shipment {
     uploadedAt: s.uploaded_at,
     receiptConfirmedAt: s.receipt_confirmed_at,
     settledAt: s.settled_at,
+    correctedAt: s.corrected_at,
     createdAt: s.created_at,
     updatedAt: s.updated_at,
   };

@@ -13,7 +13,11 @@ import { newId } from '../lib/ids.js';
 import { appendEvent, findOrder, loadOrderView } from '../orders/orders-repo.js';
 import { type ShipmentRow, shipmentView } from './shipment-view.js';
 
-export type ShippingEvent = 'order.shipped' | 'order.receipt_confirmed' | 'order.settled';
+export type ShippingEvent =
+  | 'order.shipped'
+  | 'order.shipment_corrected'
+  | 'order.receipt_confirmed'
+  | 'order.settled';
 
 function stamp(at: Date) {
   return { version: sql<number>`version + 1`, updated_at: at.toISOString() };

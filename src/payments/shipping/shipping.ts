@@ -58,6 +58,8 @@ const BATCH = 20;
 const ITEM_DESC_CHARS = 120;
 /** Errors after which WeChat may have taken the upload: read get_order before sending again. */
 const ANSWER_LOST = /^(TIMEOUT|NETWORK|HTTP_5\d\d|MALFORMED_RESPONSE)$/;
+/** WeChat's "the payment's one re-shipment is used" (重新发货, docs/miniprogram-api.md). */
+const CORRECTION_USED = '10060003';
 
 /** What the merchant ships with; `virtual` is reported by minipay itself. */
 const SHIPPABLE: readonly string[] = ['express', 'same-city', 'pick-up'];
@@ -171,7 +173,7 @@ export class Shipping {
         409,
         'ALREADY_SHIPPED',
         row.status === 'UPLOADED'
-          ? 'this order is shipped: WeChat has its shipping info (it allows one correction, which the console does not make)'
+          ? 'this order is shipped: WeChat has its shipping info (it allows one correction: POST /admin/v1/orders/:id/shipment/correct)'
           : 'this order’s shipping info is being sent to WeChat; wait for the upload’s outcome',
       );
     }
@@ -194,6 +196,86 @@ export class Shipping {
     );
     if (!queued) throw conflict();
     return shipmentView((await this.attempt(queued)) ?? queued);
+  }
+
+  /**
+   * The merchant corrects the shipping info WeChat has (a wrong tracking number, another
+   * courier): WeChat takes one correction, before the buyer confirms receipt. It is taken for
+   * this order before WeChat is asked, so a second request meanwhile is refused; WeChat's own
+   * "no correction left" (10060003, e.g. made in WeChat's admin) spends it too. Any other
+   * refusal gives it back. Sent at once; a lost answer is settled by reading get_order.
+   */
+  async correct(orderId: string, body: ShipBody): Promise<Shipment> {
+    const order = await this.paidOrder(orderId);
+    const row = await findShipment(this.ctx.db, orderId);
+    if (!row) throw notFound('shipment');
+    correctable(row);
+    const parcels = JSON.stringify(this.parcels(order, body));
+    if (row.logistics_type === body.logisticsType && row.parcels === parcels) {
+      throw new DomainError(409, 'UNCHANGED', 'this is the shipping info WeChat has already');
+    }
+    const now = this.ctx.clock();
+    const claimed = await updateShipment(
+      this.ctx.db,
+      row,
+      { corrected_at: now.toISOString() },
+      now,
+    );
+    if (!claimed) throw conflict();
+    const next = { ...claimed, logistics_type: body.logisticsType, parcels };
+    const corrected = { ...next, upload_time: now.toISOString() };
+    try {
+      await this.platform.uploadShippingInfo(this.request(corrected, order));
+    } catch (err) {
+      if (!(await this.correctionLanded(err, order))) {
+        throw await this.correctionRefused(claimed, err);
+      }
+    }
+    const done = await updateShipment(
+      this.ctx.db,
+      claimed,
+      {
+        logistics_type: corrected.logistics_type,
+        parcels,
+        upload_time: corrected.upload_time,
+        last_error_code: null,
+        last_error: null,
+      },
+      this.ctx.clock(),
+      'order.shipment_corrected',
+    );
+    if (!done) throw conflict();
+    return shipmentView(done);
+  }
+
+  /** After a failed correction call: whether WeChat has it anyway (its answer was lost). */
+  private async correctionLanded(err: unknown, order: OrderRow): Promise<boolean> {
+    if (!(err instanceof MiniProgramApiError) || !ANSWER_LOST.test(err.code)) return false;
+    try {
+      const view = await this.platform.getOrder({ transactionId: order.transaction_id! });
+      return (view.shipping?.finishShippingCount ?? 0) >= 2;
+    } catch {
+      return false;
+    }
+  }
+
+  /** The error for a correction WeChat did not take; the correction is given back unless spent. */
+  private async correctionRefused(claimed: ShipmentRow, err: unknown): Promise<unknown> {
+    const known = err instanceof MiniProgramApiError ? err : undefined;
+    if (known?.code === CORRECTION_USED) {
+      return new DomainError(
+        409,
+        'CORRECTION_USED',
+        'WeChat has no correction left for this order (10060003: its one correction was made, perhaps in WeChat’s own admin); the shipping info WeChat has stays',
+      );
+    }
+    await updateShipment(this.ctx.db, claimed, { corrected_at: null }, this.ctx.clock());
+    if (!known) return err;
+    return new DomainError(
+      502,
+      `WECHAT_${known.code}`,
+      `WeChat did not take the correction; nothing changed and it can be made again. ${known.message}`,
+    );
   }
 
   /** An admin retries a FAILED upload (after fixing what WeChat refused). */
@@ -600,6 +682,28 @@ async function asDomainError<T>(call: () => Promise<T>): Promise<T> {
   } catch (err) {
     if (!(err instanceof MiniProgramApiError)) throw err;
     throw new DomainError(502, `WECHAT_${err.code}`, err.message);
+  }
+}
+
+/** Whether the merchant may correct this shipment (WeChat's one correction, docs/shipping.md). */
+function correctable(row: ShipmentRow): void {
+  const refuse = (code: string, message: string) => {
+    throw new DomainError(409, code, message);
+  };
+  if (row.kind !== 'physical' || row.status !== 'UPLOADED') {
+    refuse(
+      'NOT_CORRECTABLE',
+      `only the uploaded shipping info of a physical order is corrected (this one is ${row.kind}, ${row.status})`,
+    );
+  }
+  if (row.receipt_confirmed_at) {
+    refuse('NOT_CORRECTABLE', 'the buyer confirmed receipt: WeChat takes no more changes');
+  }
+  if (row.corrected_at) {
+    refuse(
+      'ALREADY_CORRECTED',
+      `WeChat allows one correction and it was made (${row.corrected_at})`,
+    );
   }
 }
 

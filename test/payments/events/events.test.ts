@@ -22,6 +22,7 @@ describe('fulfilment events', () => {
       'order.receipt_confirmed',
       'order.refunded',
       'order.settled',
+      'order.shipment_corrected',
       'order.shipped',
       'refund.created',
       'refund.failed',

@@ -1,6 +1,7 @@
 /**
  * Admin shipping (docs/shipping.md): the orders awaiting shipment or whose upload failed, the
- * ship action (express with several parcels, same-city, pick-up), a retry, the reminder to
+ * ship action (express with several parcels, same-city, pick-up), its one correction, a retry,
+ * the reminder to
  * confirm receipt (notify_confirm_receive), WeChat's couriers,
  * its view of one order, and whether it manages this mini program's trades. Without the mini
  * program platform every route answers 503 `SHIPPING_OFF`.
@@ -82,6 +83,14 @@ export const adminShippingRoutes: FastifyPluginAsyncTypebox<ServerOptions> = asy
       schema: adminRoute({ params: IdParams, body: ShipBody, response: { 200: ShipmentAnswer } }),
     },
     async (request) => ({ shipment: await shipping().ship(request.params.id, request.body) }),
+  );
+
+  app.post(
+    '/orders/:id/shipment/correct',
+    {
+      schema: adminRoute({ params: IdParams, body: ShipBody, response: { 200: ShipmentAnswer } }),
+    },
+    async (request) => ({ shipment: await shipping().correct(request.params.id, request.body) }),
   );
 
   app.post(
