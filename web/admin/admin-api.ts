@@ -222,6 +222,15 @@ export class AdminApi {
     });
   }
 
+  /** WeChat's one correction of the shipping info it has. */
+  correctShipment(orderId: string, body: ShipBody) {
+    return this.call<ShipmentAnswer>(
+      'POST',
+      `/orders/${encodeURIComponent(orderId)}/shipment/correct`,
+      { body },
+    );
+  }
+
   retryShipment(orderId: string) {
     return this.call<ShipmentAnswer>(
       'POST',

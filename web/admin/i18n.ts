@@ -136,6 +136,10 @@ const zh = {
   shipSubmit: '提交到微信',
   shipped: '已发货',
   retryUpload: '重新上传',
+  correctShipment: '修改发货信息',
+  correctTitle: '修改发货信息（微信仅允许修改一次）',
+  correctSubmit: '提交修改',
+  corrected: '已修改',
   cancel: '取消',
   tradeManaged:
     '微信已对本小程序开启发货信息管理：每笔支付都需录入发货信息，用户确认收货后才结算。',
@@ -284,6 +288,10 @@ const en: Record<MessageKey, string> = {
   shipSubmit: 'Send to WeChat',
   shipped: 'Shipped',
   retryUpload: 'Upload again',
+  correctShipment: 'Correct',
+  correctTitle: 'Correct the shipping info (WeChat allows one correction)',
+  correctSubmit: 'Send the correction',
+  corrected: 'Corrected',
   cancel: 'Cancel',
   tradeManaged:
     "WeChat manages this mini program's trades: every payment needs its shipping info, and the money settles once the buyer confirms receipt.",

@@ -1,9 +1,10 @@
 /**
- * The ship form's state and the request it makes (POST /admin/v1/orders/:id/ship): express
+ * The ship form's state and the request it makes (POST /admin/v1/orders/:id/ship, or
+ * …/shipment/correct with the same body): express
  * takes a courier and tracking number per parcel (several parcels: WeChat's split delivery),
  * same-city and pick-up one parcel without them. The server checks everything again.
  */
-import type { ShipBody } from './admin-api.js';
+import type { ShipBody, Shipment } from './admin-api.js';
 import type { MessageKey } from './i18n.js';
 
 export interface ParcelForm {
@@ -27,6 +28,23 @@ export function newParcel(): ParcelForm {
 
 export function newShipForm(): ShipForm {
   return { logisticsType: 'express', parcels: [newParcel()] };
+}
+
+/**
+ * The form filled with what WeChat has, to correct it. The receiver's phone is stored masked,
+ * so SF needs it typed again.
+ */
+export function shipFormFrom(shipment: Shipment): ShipForm {
+  const type = shipment.logisticsType;
+  return {
+    logisticsType: type === 'same-city' || type === 'pick-up' ? type : 'express',
+    parcels: shipment.parcels.map((p) => ({
+      expressCompany: p.expressCompany ?? '',
+      trackingNo: p.trackingNo ?? '',
+      receiverPhone: '',
+      itemDesc: p.itemDesc,
+    })),
+  };
 }
 
 export type ShipRequest = { ok: true; body: ShipBody } | { ok: false; problem: MessageKey };
