@@ -26,8 +26,9 @@ export function orderJobs(payments: Payments, intervalMs: number): Job[] {
 }
 
 /**
- * Uploads due shipping info to WeChat (virtual orders at PAID, retries); and, once a minute,
- * opens the shipment of a recently paid order whose `order.paid` subscriber gave up.
+ * Uploads due shipping info to WeChat (virtual orders at PAID, retries); once a minute, opens
+ * the shipment of a recently paid order whose `order.paid` subscriber gave up; and keeps the
+ * shared is_trade_managed answer fresh.
  */
 function shippingJobs(shipping: Shipping, intervalMs: number): Job[] {
   return [
@@ -36,6 +37,11 @@ function shippingJobs(shipping: Shipping, intervalMs: number): Job[] {
       name: 'minipay-sweep-shipments',
       intervalMs: Math.max(intervalMs, 60_000),
       run: () => shipping.sweepMissing(),
+    },
+    {
+      name: 'minipay-check-trade-managed',
+      intervalMs: Math.max(intervalMs, 5 * 60_000),
+      run: () => shipping.refreshTradeManaged(),
     },
   ];
 }

@@ -193,8 +193,11 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
         ...reconciliationJobs(payments),
       ]);
     }
-    // The console says whether WeChat manages this mini program's trades; asked once now.
-    void payments.shipping?.checkTradeManaged();
+    // The console says whether WeChat manages this mini program's trades: asked now (a job
+    // asks again every few hours); the answer is stored for every instance.
+    payments.shipping
+      ?.checkTradeManaged()
+      .catch((err: unknown) => logger.warn({ err }, 'could not store is_trade_managed'));
     const started = app;
     let closing: Promise<void> | undefined;
     return {

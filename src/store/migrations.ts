@@ -540,7 +540,8 @@ const growthIndexes: Migration = {
 /**
  * Shipping repairs (docs/shipping.md): the sweep reads recently paid orders by status then
  * paid_at (the window's paid orders only, however many orders the shop has); a shipment
- * remembers when its one correction was made.
+ * remembers when its one correction was made; what WeChat said of is_trade_managed is shared
+ * by every instance.
  */
 const shippingRepairs: Migration = {
   async up(db: Db) {
@@ -550,6 +551,12 @@ const shippingRepairs: Migration = {
       .columns(['status', 'paid_at', 'id'])
       .execute();
     await db.schema.alterTable('shipments').addColumn('corrected_at', 'text').execute();
+    await db.schema
+      .createTable('platform_facts')
+      .addColumn('key', 'text', (c) => c.primaryKey())
+      .addColumn('value', 'text', (c) => c.notNull())
+      .addColumn('checked_at', 'text', (c) => c.notNull())
+      .execute();
   },
 };
 

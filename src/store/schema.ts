@@ -249,6 +249,16 @@ export interface MiniprogramTokensTable {
   last_forced_at: string | null;
 }
 
+/**
+ * What minipay last learned from WeChat's platform about the mini program, shared by every
+ * instance: `is_trade_managed` (docs/shipping.md). `value` is JSON.
+ */
+export interface PlatformFactsTable {
+  key: string;
+  value: string;
+  checked_at: string;
+}
+
 /** A push WeChat sent to `/wechat/v1/events`, once per content (docs/shipping.md). */
 export interface WechatPushesTable {
   id: string;
@@ -379,6 +389,7 @@ export interface Database {
   webhook_deliveries: WebhookDeliveriesTable;
   shipments: ShipmentsTable;
   miniprogram_tokens: MiniprogramTokensTable;
+  platform_facts: PlatformFactsTable;
   wechat_pushes: WechatPushesTable;
   subscribe_messages: SubscribeMessagesTable;
   user_profiles: UserProfilesTable;

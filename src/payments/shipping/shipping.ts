@@ -51,6 +51,7 @@ import {
   updateShipment,
 } from './shipments-repo.js';
 import { DEFAULT_SHIPPING, type ShippingSettings } from './shipping-settings.js';
+import { TradeManagementCheck } from './trade-management.js';
 
 /** How long a claimed upload is held before another instance may take it (a crash mid-call). */
 const CLAIM_MS = 60_000;
@@ -70,7 +71,7 @@ const COURIERS_TTL_MS = 24 * 3600_000;
 export class Shipping {
   private readonly settings: ShippingSettings;
   private couriersCache: { at: number; list: Courier[] } | undefined;
-  private managed: TradeManagement = { managed: null, checkedAt: null, error: null };
+  private readonly managed: TradeManagementCheck;
 
   constructor(
     private readonly ctx: PaymentsContext,
@@ -78,6 +79,7 @@ export class Shipping {
     settings: Partial<ShippingSettings> = {},
   ) {
     this.settings = { ...DEFAULT_SHIPPING, ...settings };
+    this.managed = new TradeManagementCheck(ctx, platform);
   }
 
   /** The outbox subscriber: a paid order gets its shipment. */
@@ -423,27 +425,19 @@ export class Shipping {
     return list;
   }
 
-  /** Whether WeChat manages this mini program's trades, as last asked (at start-up). */
-  async tradeManagement(): Promise<TradeManagement> {
-    if (this.managed.checkedAt === null) await this.checkTradeManaged();
-    return this.managed;
+  /** Whether WeChat manages this mini program's trades, as last asked by any instance. */
+  tradeManagement(): Promise<TradeManagement> {
+    return this.managed.current();
   }
 
-  /** Asks WeChat (is_trade_managed); never throws: a failure is kept and shown. */
-  async checkTradeManaged(): Promise<TradeManagement> {
-    const checkedAt = this.ctx.clock().toISOString();
-    try {
-      this.managed = { managed: await this.platform.isTradeManaged(), checkedAt, error: null };
-    } catch (err) {
-      const known = err instanceof MiniProgramApiError ? err : undefined;
-      if (!known) this.ctx.logger.error({ err }, 'is_trade_managed failed');
-      this.managed = {
-        managed: null,
-        checkedAt,
-        error: { code: known?.code ?? 'INTERNAL', message: known?.message ?? 'see the log' },
-      };
-    }
-    return this.managed;
+  /** Asks WeChat (is_trade_managed) now, at start-up; never throws: a failure is stored. */
+  checkTradeManaged(): Promise<TradeManagement> {
+    return this.managed.check();
+  }
+
+  /** The job: asks again when the stored answer is a few hours old (after a failure, sooner). */
+  refreshTradeManaged(): Promise<RunSummary> {
+    return this.managed.refresh();
   }
 
   /**
