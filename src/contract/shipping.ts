@@ -113,6 +113,38 @@ export const TradeManagement = Type.Object({
 });
 export type TradeManagement = Static<typeof TradeManagement>;
 
+/** `GET /admin/v1/shipping/check`: how many days back to look (default 7). */
+export const ShippingCheckQuery = Type.Object(
+  { days: Type.Optional(Type.String({ pattern: '^([1-9]|[12][0-9]|30)$' })) },
+  { additionalProperties: false },
+);
+export type ShippingCheckQuery = Static<typeof ShippingCheckQuery>;
+
+/**
+ * WeChat's unshipped orders (get_order_list, order_state 1) paid in the window, against
+ * minipay: those minipay does not know, and those it thinks are shipped.
+ */
+export const ShippingCheck = Type.Object({
+  from: DateTime(),
+  to: DateTime(),
+  /** WeChat's unshipped orders read. */
+  examined: Type.Integer(),
+  /** false when the check stopped at its page limit before WeChat's last page. */
+  complete: Type.Boolean(),
+  findings: Type.Array(
+    Type.Object({
+      problem: Type.Union([Type.Literal('unknown_order'), Type.Literal('shipped_in_minipay')]),
+      transactionId: Type.String(),
+      merchantId: Type.String(),
+      merchantTradeNo: Type.String(),
+      paidAt: Nullable(DateTime()),
+      /** minipay's order, when it knows it. */
+      orderId: Nullable(Type.String()),
+    }),
+  ),
+});
+export type ShippingCheck = Static<typeof ShippingCheck>;
+
 /** WeChat's own view of the order's shipping (get_order). */
 export const WechatShippingView = Type.Object({
   state: Type.Integer(),

@@ -15,6 +15,10 @@ import { MiniProgramApiError } from './errors.js';
 import { invalidAnswer, type JsonObject, Transport, type TransportOptions } from './http.js';
 import {
   type OrderKey,
+  type OrderListPage,
+  type OrderListQuery,
+  orderListBody,
+  parseOrderListPage,
   parseShippingOrder,
   type ShippingOrder,
   shippingBodyProblem,
@@ -48,6 +52,7 @@ const PATHS = {
   deliveryList: '/cgi-bin/express/delivery/open_msg/get_delivery_list',
   isTradeManaged: '/wxa/sec/order/is_trade_managed',
   getOrder: '/wxa/sec/order/get_order',
+  getOrderList: '/wxa/sec/order/get_order_list',
   notifyConfirmReceive: '/wxa/sec/order/notify_confirm_receive',
   subscribeSend: '/cgi-bin/message/subscribe/send',
 } as const;
@@ -118,6 +123,15 @@ export class MiniProgramClient {
   async getOrder(order: OrderKey): Promise<ShippingOrder> {
     const json = await this.call(PATHS.getOrder, tradeLookup(order));
     return parseShippingOrder(json, PATHS.getOrder);
+  }
+
+  /**
+   * One page of WeChat's paid orders (查询订单列表), by pay time, state and payer; pass the
+   * answer's `lastIndex` back while `hasMore`.
+   */
+  async getOrderList(query: OrderListQuery = {}): Promise<OrderListPage> {
+    const json = await this.call(PATHS.getOrderList, orderListBody(query));
+    return parseOrderListPage(json, PATHS.getOrderList);
   }
 
   /** Reminds the user to confirm receipt (express orders, once per order). */

@@ -380,7 +380,72 @@ export interface ShippingOrder {
 
 /** The `order` of a `get_order` answer; throws `invalid` when it is not one. */
 export function parseShippingOrder(json: Record<string, unknown>, path: string): ShippingOrder {
-  const order = json.order;
+  return parseOrder(json.order, path);
+}
+
+/** What `get_order_list` is asked: the filters WeChat documents (all optional). */
+export interface OrderListQuery {
+  /** Pay time range, both ends included (WeChat keeps seconds). */
+  paidFrom?: Date;
+  paidTo?: Date;
+  /** `order_state` 1..6 (`ORDER_STATES`): 1 to be shipped. */
+  state?: number;
+  openid?: string;
+  /** `last_index` of the previous page. */
+  lastIndex?: string;
+  /** 1..100; WeChat's default 100. */
+  pageSize?: number;
+}
+
+export interface OrderListPage {
+  orders: ShippingOrder[];
+  /** Give it back as `lastIndex` for the next page while `hasMore`. */
+  lastIndex: string;
+  hasMore: boolean;
+}
+
+/** The body of `get_order_list`; throws `RangeError` for a query WeChat would refuse. */
+export function orderListBody(q: OrderListQuery): Record<string, unknown> {
+  const secs = (d: Date | undefined, name: string) => {
+    if (d === undefined) return undefined;
+    const s = Math.floor(d.getTime() / 1000);
+    if (!Number.isSafeInteger(s) || s < 0 || s > 0xffff_ffff)
+      throw new RangeError(`${name}: a time`);
+    return s;
+  };
+  const begin = secs(q.paidFrom, 'paidFrom');
+  const end = secs(q.paidTo, 'paidTo');
+  if (begin !== undefined && end !== undefined && begin > end) {
+    throw new RangeError('paidFrom is after paidTo');
+  }
+  if (q.state !== undefined && !isIntIn(q.state, 1, 6)) throw new RangeError('state: 1..6');
+  if (q.pageSize !== undefined && !isIntIn(q.pageSize, 1, 100)) {
+    throw new RangeError('pageSize: 1..100');
+  }
+  return {
+    ...((begin !== undefined || end !== undefined) && {
+      pay_time_range: {
+        ...(begin !== undefined && { begin_time: begin }),
+        ...(end !== undefined && { end_time: end }),
+      },
+    }),
+    ...(q.state !== undefined && { order_state: q.state }),
+    ...(q.openid !== undefined && { openid: q.openid }),
+    ...(q.lastIndex !== undefined && { last_index: q.lastIndex }),
+    ...(q.pageSize !== undefined && { page_size: q.pageSize }),
+  };
+}
+
+/** A `get_order_list` answer; throws `invalid` when it is not one. */
+export function parseOrderListPage(json: Record<string, unknown>, path: string): OrderListPage {
+  if (!Array.isArray(json.order_list)) throw invalidAnswer(path, 'order_list is missing');
+  const hasMore = json.has_more === true;
+  const lastIndex = typeof json.last_index === 'string' ? json.last_index : '';
+  if (hasMore && lastIndex === '') throw invalidAnswer(path, 'has_more without last_index');
+  return { orders: json.order_list.map((o) => parseOrder(o, path)), lastIndex, hasMore };
+}
+
+function parseOrder(order: unknown, path: string): ShippingOrder {
   if (!isObject(order)) throw invalidAnswer(path, 'the answer has no order');
   const transactionId = str(order.transaction_id);
   const merchantTradeNo = str(order.merchant_trade_no);

@@ -37,6 +37,7 @@ export const PLATFORM_ENDPOINTS = [
   '/cgi-bin/stable_token',
   '/wxa/sec/order/upload_shipping_info',
   '/wxa/sec/order/get_order',
+  '/wxa/sec/order/get_order_list',
   '/wxa/sec/order/is_trade_managed',
   '/wxa/sec/order/notify_confirm_receive',
   '/cgi-bin/express/delivery/open_msg/get_delivery_list',

@@ -6,6 +6,8 @@
 import type {
   Courier,
   OrderKey,
+  OrderListPage,
+  OrderListQuery,
   PhoneInfo,
   ShippingOrder,
   SubscribeMessage,
@@ -16,6 +18,7 @@ import type {
 export interface MiniProgramPlatform {
   uploadShippingInfo(request: UploadShippingInfoRequest): Promise<{ unchanged: boolean }>;
   getOrder(order: OrderKey): Promise<ShippingOrder>;
+  getOrderList(query: OrderListQuery): Promise<OrderListPage>;
   isTradeManaged(): Promise<boolean>;
   getDeliveryList(): Promise<Courier[]>;
   notifyConfirmReceive(order: OrderKey, receivedAt: Date): Promise<void>;

@@ -22,6 +22,7 @@ import {
   type ShipBody,
   type Shipment,
   type ShipmentStatus,
+  type ShippingCheck,
   type ShippingQueue,
   type TradeManagement,
   type WechatShippingView,
@@ -50,6 +51,7 @@ import {
   type ShippingEvent,
   updateShipment,
 } from './shipments-repo.js';
+import { checkShipping } from './shipping-check.js';
 import { DEFAULT_SHIPPING, type ShippingSettings } from './shipping-settings.js';
 import { TradeManagementCheck } from './trade-management.js';
 
@@ -458,6 +460,11 @@ export class Shipping {
     await asDomainError(() =>
       this.platform.notifyConfirmReceive({ transactionId: order.transaction_id! }, receivedAt),
     );
+  }
+
+  /** WeChat's unshipped orders of the last `days` days against minipay (shipping-check.ts). */
+  check(days: number): Promise<ShippingCheck> {
+    return checkShipping(this.ctx, this.platform, days);
   }
 
   /** WeChat's own view of the order's shipping (get_order). */

@@ -5,12 +5,14 @@
  * confirming receipt, subscribing, the phone button, the push configuration and
  * `is_trade_managed`.
  */
+
 import type { SandboxCore } from '../core.js';
 import type { PlatformEndpoint } from '../faults.js';
 import type { TradeRow } from '../state/trade-store.js';
 import { checkToken, stableToken } from './access-tokens.js';
 import { type PlatformAnswer, PlatformRefusal } from './answers.js';
 import { getUserPhoneNumber, sendSubscribeMessage } from './messages.js';
+import { getOrderList } from './order-list.js';
 import { PushSender } from './push-sender.js';
 import {
   ConfirmRefusal,
@@ -66,6 +68,8 @@ export class MiniProgramPlatform {
         return uploadShippingInfo(core, body, push);
       case '/wxa/sec/order/get_order':
         return getOrder(core, body);
+      case '/wxa/sec/order/get_order_list':
+        return getOrderList(core, body);
       case '/wxa/sec/order/is_trade_managed':
         return isTradeManaged(core, body, this.tradeManaged);
       case '/wxa/sec/order/notify_confirm_receive':

@@ -2,7 +2,8 @@
  * Admin shipping (docs/shipping.md): the orders awaiting shipment or whose upload failed, the
  * ship action (express with several parcels, same-city, pick-up), its one correction, a retry,
  * the reminder to
- * confirm receipt (notify_confirm_receive), WeChat's couriers,
+ * confirm receipt (notify_confirm_receive), WeChat's couriers, the check of WeChat's
+ * unshipped orders against minipay (get_order_list),
  * its view of one order, and whether it manages this mini program's trades. Without the mini
  * program platform every route answers 503 `SHIPPING_OFF`.
  */
@@ -13,6 +14,8 @@ import {
   RemindReceiptAnswer,
   ShipBody,
   ShipmentAnswer,
+  ShippingCheck,
+  ShippingCheckQuery,
   ShippingQueue,
   ShippingQueueQuery,
   TradeManagement,
@@ -51,6 +54,14 @@ export const adminShippingRoutes: FastifyPluginAsyncTypebox<ServerOptions> = asy
     '/shipping/couriers',
     { schema: adminRoute({ response: { 200: CourierList } }) },
     async () => ({ couriers: await shipping().couriers() }),
+  );
+
+  app.get(
+    '/shipping/check',
+    {
+      schema: adminRoute({ querystring: ShippingCheckQuery, response: { 200: ShippingCheck } }),
+    },
+    async (request) => shipping().check(Number(request.query.days ?? 7)),
   );
 
   app.get(
