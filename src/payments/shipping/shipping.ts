@@ -235,21 +235,36 @@ export class Shipping {
         throw await this.correctionRefused(claimed, err);
       }
     }
-    const done = await updateShipment(
-      this.ctx.db,
-      claimed,
-      {
+    return shipmentView(
+      await this.recordCorrection(claimed, {
         logistics_type: corrected.logistics_type,
         parcels,
         upload_time: corrected.upload_time,
-        last_error_code: null,
-        last_error: null,
-      },
-      this.ctx.clock(),
-      'order.shipment_corrected',
+      }),
     );
-    if (!done) throw conflict();
-    return shipmentView(done);
+  }
+
+  /**
+   * Records the correction WeChat took. WeChat has it whatever else changed the row meanwhile
+   * (a settlement push), so a lost compare-and-set is applied again to the row as it is now.
+   */
+  private async recordCorrection(
+    claimed: ShipmentRow,
+    set: { logistics_type: string; parcels: string; upload_time: string },
+  ): Promise<ShipmentRow> {
+    let row: ShipmentRow | undefined = claimed;
+    for (let i = 0; row && i < 5; i++) {
+      const done = await updateShipment(
+        this.ctx.db,
+        row,
+        { ...set, last_error_code: null, last_error: null },
+        this.ctx.clock(),
+        'order.shipment_corrected',
+      );
+      if (done) return done;
+      row = await findShipment(this.ctx.db, claimed.order_id);
+    }
+    throw conflict();
   }
 
   /** After a failed correction call: whether WeChat has it anyway (its answer was lost). */
@@ -273,13 +288,22 @@ export class Shipping {
         'WeChat has no correction left for this order (10060003: its one correction was made, perhaps in WeChat’s own admin); the shipping info WeChat has stays',
       );
     }
-    await updateShipment(this.ctx.db, claimed, { corrected_at: null }, this.ctx.clock());
+    await this.giveBackCorrection(claimed);
     if (!known) return err;
     return new DomainError(
       502,
       `WECHAT_${known.code}`,
       `WeChat did not take the correction; nothing changed and it can be made again. ${known.message}`,
     );
+  }
+
+  /** WeChat did not take it: the correction is the merchant's again (unless re-taken since). */
+  private async giveBackCorrection(claimed: ShipmentRow): Promise<void> {
+    let row: ShipmentRow | undefined = claimed;
+    for (let i = 0; row?.corrected_at === claimed.corrected_at && i < 5; i++) {
+      if (await updateShipment(this.ctx.db, row, { corrected_at: null }, this.ctx.clock())) return;
+      row = await findShipment(this.ctx.db, claimed.order_id);
+    }
   }
 
   /** An admin retries a FAILED upload (after fixing what WeChat refused). */
