@@ -55,6 +55,25 @@ export interface StoreOptions {
   logger?: CheckpointLogger;
 }
 
+/**
+ * The driver under a store's Kysely instance, for the few bulk paths Kysely's per-query cost
+ * (building, compiling, a promise and an object per row) would dominate: reconciliation stages
+ * and reads a million rows. On SQLite, use it only while holding the connection
+ * (`db.connection().execute`): Kysely runs everything else on that same connection.
+ */
+export type StoreDriver =
+  | { dialect: 'sqlite'; database: SQLite.Database }
+  | { dialect: 'postgres'; pool: pg.Pool };
+
+const drivers = new WeakMap<Kysely<Database>, StoreDriver>();
+
+/** The driver of a store's Kysely instance (opened by `openStore`; not a transaction). */
+export function storeDriver(db: Kysely<Database>): StoreDriver {
+  const driver = drivers.get(db);
+  if (driver === undefined) throw new Error('not the database of a store opened by openStore');
+  return driver;
+}
+
 /** Opens (but does not migrate) the database at `url`; throws a message saying what to fix. */
 export function openStore(url: string, options: StoreOptions = {}): Store {
   if (url.startsWith('sqlite:')) {
@@ -89,6 +108,7 @@ function openSqlite(path: string, options: StoreOptions): Store {
   const db = new Kysely<Database>({
     dialect: new SqliteDialect({ database: keepingStatements(database) }),
   });
+  drivers.set(db, { dialect: 'sqlite', database });
   return makeStore(db, 'sqlite', `sqlite:${file}`, groupCommit(db), () => checkpointer?.stop());
 }
 
@@ -123,6 +143,7 @@ function openPostgres(url: string, max: number): Store {
   // An idle client's error (the server restarted) must not crash the process; queries retry.
   pool.on('error', () => undefined);
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  drivers.set(db, { dialect: 'postgres', pool });
   return makeStore(db, 'postgres', redactUrl(url), transactionPerUnit(db));
 }
 

@@ -1,4 +1,11 @@
-export { openStore, redactUrl, type Store, type StoreOptions } from './database.js';
+export {
+  openStore,
+  redactUrl,
+  type Store,
+  type StoreDriver,
+  type StoreOptions,
+  storeDriver,
+} from './database.js';
 export type { Dialect } from './dialect.js';
 export {
   groupCommit,

@@ -177,6 +177,38 @@ export const BILL_TRADE_FIELDS = [
 
 export type BillTradeRow = Pick<BillRow, (typeof BILL_TRADE_FIELDS)[number]>;
 
+/**
+ * A protocol-layer bill row as the domain's: the fields of `BILL_TRADE_FIELDS`, written out as
+ * one object literal (a million rows a day: building it from the list cost more than reading the row).
+ */
+export function billTradeRow(r: BillRow): BillTradeRow {
+  return {
+    tradeTime: r.tradeTime,
+    appId: r.appId,
+    mchId: r.mchId,
+    transactionId: r.transactionId,
+    outTradeNo: r.outTradeNo,
+    openid: r.openid,
+    tradeType: r.tradeType,
+    tradeState: r.tradeState,
+    bankType: r.bankType,
+    currency: r.currency,
+    settlementFen: r.settlementFen,
+    couponFen: r.couponFen,
+    refundId: r.refundId,
+    outRefundNo: r.outRefundNo,
+    refundFen: r.refundFen,
+    refundType: r.refundType,
+    refundState: r.refundState,
+    productName: r.productName,
+    attach: r.attach,
+    feeMilliFen: r.feeMilliFen,
+    rate: r.rate,
+    orderFen: r.orderFen,
+    requestedRefundFen: r.requestedRefundFen,
+  };
+}
+
 export type BillType = 'ALL' | 'SUCCESS' | 'REFUND';
 
 /** A day's bill read whole (`downloadBill`); reconciliation streams it (`openTradeBill`). */

@@ -5,7 +5,6 @@
  */
 import {
   BillFormatError,
-  type BillRow,
   type BillSource,
   buildRequestPayment,
   type FailoverEvent,
@@ -20,11 +19,10 @@ import {
   WechatPayV2Client,
 } from '../../wechatpay/index.js';
 import {
-  BILL_TRADE_FIELDS,
   type Bill,
   type BillStream,
-  type BillTradeRow,
   type BillType,
+  billTradeRow,
   type FundFlowBill,
   GatewayError,
   type NotifyHttpReply,
@@ -297,7 +295,7 @@ export class WechatPayV2Gateway implements PaymentGateway {
     if (text === null) return null;
     try {
       const bill = parseBill(text);
-      return { date, type, rows: bill.rows.map(domainRow), summary: bill.summary };
+      return { date, type, rows: bill.rows.map(billTradeRow), summary: bill.summary };
     } catch (err) {
       if (err instanceof BillFormatError) {
         throw new GatewayError('invalid', 'MALFORMED_BILL', `downloadbill: ${err.message}`, {
@@ -314,7 +312,7 @@ export class WechatPayV2Gateway implements PaymentGateway {
         { billDate: date.replaceAll('-', ''), billType: 'ALL', gzip: true },
         { hash: 'sha256' },
       );
-      return reader && billStream(reader, '/pay/downloadbill', (r) => r.map(domainRow));
+      return reader && billStream(reader, '/pay/downloadbill', (r) => r.map(billTradeRow));
     });
   }
 
@@ -334,11 +332,9 @@ export class WechatPayV2Gateway implements PaymentGateway {
 
 /** A trade bill read from bytes (a downloaded file, plain or gzip), as the port's `TradeBill`. */
 export function tradeBillFrom(source: BillSource): TradeBill {
-  return billStream(readTradeBill(source, { hash: 'sha256' }), 'the bill', (r) => r.map(domainRow));
-}
-
-function domainRow(r: BillRow): BillTradeRow {
-  return Object.fromEntries(BILL_TRADE_FIELDS.map((field) => [field, r[field]])) as BillTradeRow;
+  return billStream(readTradeBill(source, { hash: 'sha256' }), 'the bill', (r) =>
+    r.map(billTradeRow),
+  );
 }
 
 /** A protocol-layer bill reader as the port's `BillStream`, its errors as `GatewayError`. */

@@ -68,8 +68,15 @@ export interface Merchant {
   appIds: readonly string[];
 }
 
-/** Entries in key order, from memory, a file or a database cursor. */
-export type Sorted<T> = Iterable<T> | AsyncIterable<T>;
+/**
+ * Entries in key order, from memory, a file or a database cursor. `Paged` is read a page at a
+ * time: the entries of a page without awaiting each, a promise only for the next page.
+ */
+export type Sorted<T> = Iterable<T> | AsyncIterable<T> | Paged<T>;
+
+export interface Paged<T> {
+  pages: AsyncIterable<readonly T[]>;
+}
 
 export interface DayInput {
   merchant: Merchant;
@@ -365,25 +372,48 @@ class Cursor<T> {
   key = '';
   /** Whether `current` has the same key as the entry before it. */
   repeated = false;
-  private readonly iterator: Iterator<T> | AsyncIterator<T>;
+  private readonly iterator: Iterator<T> | AsyncIterator<T> | undefined;
+  private readonly pages: AsyncIterator<readonly T[]> | undefined;
+  private page: readonly T[] = [];
+  private index = 0;
 
   constructor(
     source: Sorted<T>,
     private readonly keyOf: (entry: T) => string,
     private readonly name: string,
   ) {
-    this.iterator =
-      Symbol.asyncIterator in source
-        ? source[Symbol.asyncIterator]()
-        : (source as Iterable<T>)[Symbol.iterator]();
+    if ('pages' in source) {
+      this.pages = source.pages[Symbol.asyncIterator]();
+      this.iterator = undefined;
+    } else {
+      this.pages = undefined;
+      this.iterator =
+        Symbol.asyncIterator in source
+          ? source[Symbol.asyncIterator]()
+          : (source as Iterable<T>)[Symbol.iterator]();
+    }
   }
 
-  /** The next entry; a promise only when the input is asynchronous. */
+  /** The next entry; a promise only when the input is asynchronous (or paged, and a page ended). */
   advance(): Promise<void> | undefined {
-    const next = this.iterator.next();
+    if (this.pages) return this.nextOfPage();
+    const next = this.iterator!.next();
     if (next instanceof Promise) return next.then((n) => this.take(n));
     this.take(next);
     return undefined;
+  }
+
+  private nextOfPage(): Promise<void> | undefined {
+    if (this.index < this.page.length) {
+      this.take({ done: false, value: this.page[this.index++]! });
+      return undefined;
+    }
+    return this.pages!.next().then((next) => {
+      if (next.done) return this.take(next);
+      this.page = next.value;
+      this.index = 0;
+      return this.nextOfPage();
+    });
   }
 
   private take(next: IteratorResult<T>): void {

@@ -1,30 +1,17 @@
 /**
- * The reconciliation tables: runs (one per Beijing day), their items (the differences) and the
- * entries a run stages for the merge join. The bill arrives in time order and the matcher wants
- * key order, so both sides are staged in `reconciliation_entries` and read back a page at a time
- * along its primary key (day, src, key, seq): memory stays flat however long the day, and keys
- * compare in code-unit order on both databases (the column is `COLLATE "C"` on PostgreSQL).
+ * The reconciliation tables: runs (one per Beijing day) and their items (the differences). What
+ * a run stages for the merge join is in staging-repo.ts.
  */
-import { type Insertable, type Selectable, sql } from 'kysely';
-import type {
-  ReconciliationEntriesTable,
-  ReconciliationItemsTable,
-  ReconciliationRunsTable,
-} from '../../store/schema.js';
+import type { Insertable, Selectable } from 'kysely';
+import type { ReconciliationItemsTable, ReconciliationRunsTable } from '../../store/schema.js';
 import type { Db } from '../lib/db.js';
-import type { BillPayment, BillRefund, LedgerPayment, LedgerRefund } from './match.js';
 
 export type RunRow = Selectable<ReconciliationRunsTable>;
 export type ItemRow = Selectable<ReconciliationItemsTable>;
-export type Entry = Insertable<ReconciliationEntriesTable>;
-
-/** Which input an entry belongs to. */
-export const SRC = { billPayments: 1, billRefunds: 2, ledgerPayments: 3, ledgerRefunds: 4 };
 
 /** A run left `running` longer than this was abandoned (a crash): it may be claimed again. */
 const STALE_RUN_MS = 3600_000;
-const PAGE = 2000;
-/** Rows per INSERT: 15 columns each stays under SQLite's limit of bound values. */
+/** Items per INSERT: 11 columns each stays under SQLite's limit of bound values. */
 const INSERT_ROWS = 500;
 
 /** Marks the day's run `running`; false when another run of the day is in progress. */
@@ -194,165 +181,4 @@ export async function replaceItems(
         .execute();
     }
   });
-}
-
-/** Stages entries (a batch of the bill's rows). */
-export async function stageEntries(db: Db, entries: Entry[]): Promise<void> {
-  for (let i = 0; i < entries.length; i += INSERT_ROWS) {
-    await db
-      .insertInto('reconciliation_entries')
-      .values(entries.slice(i, i + INSERT_ROWS))
-      .execute();
-  }
-}
-
-const LEDGER_COLUMNS = [
-  ...['day', 'src', 'key', 'seq', 'trade_no', 'wechat_no', 'app_id', 'mch_id'],
-  ...['currency', 'amount', 'settle', 'fee', 'order_id'],
-] as const;
-
-/** Stages the ledger of `[start, end)`: orders paid, refunds succeeded; one statement each. */
-export async function stageLedger(db: Db, day: string, start: string, end: string) {
-  await db
-    .insertInto('reconciliation_entries')
-    .columns(LEDGER_COLUMNS)
-    .expression((eb) =>
-      eb
-        .selectFrom('orders')
-        .select([
-          sql<string>`cast(${day} as text)`.as('day'),
-          sql<number>`cast(${SRC.ledgerPayments} as integer)`.as('src'),
-          'out_trade_no as key',
-          sql<number>`0`.as('seq'),
-          'out_trade_no as trade_no',
-          'transaction_id as wechat_no',
-          sql<string>`''`.as('app_id'),
-          sql<string>`''`.as('mch_id'),
-          'currency',
-          'total_fen as amount',
-          sql<number>`0`.as('settle'),
-          sql<number>`0`.as('fee'),
-          'id as order_id',
-        ])
-        .where('paid_at', '>=', start)
-        .where('paid_at', '<', end),
-    )
-    .execute();
-  await db
-    .insertInto('reconciliation_entries')
-    .columns(LEDGER_COLUMNS)
-    .expression((eb) =>
-      eb
-        .selectFrom('refunds as r')
-        .innerJoin('orders as o', 'o.id', 'r.order_id')
-        .select([
-          sql<string>`cast(${day} as text)`.as('day'),
-          sql<number>`cast(${SRC.ledgerRefunds} as integer)`.as('src'),
-          'r.out_refund_no as key',
-          sql<number>`0`.as('seq'),
-          'o.out_trade_no as trade_no',
-          'r.refund_id as wechat_no',
-          sql<string>`''`.as('app_id'),
-          sql<string>`''`.as('mch_id'),
-          'o.currency',
-          'r.amount_fen as amount',
-          sql<number>`0`.as('settle'),
-          sql<number>`0`.as('fee'),
-          'r.order_id',
-        ])
-        .where('r.status', '=', 'SUCCESS')
-        .where('r.succeeded_at', '>=', start)
-        .where('r.succeeded_at', '<', end),
-    )
-    .execute();
-}
-
-export async function clearEntries(db: Db, day: string): Promise<void> {
-  await db.deleteFrom('reconciliation_entries').where('day', '=', day).execute();
-}
-
-type EntryRow = Selectable<ReconciliationEntriesTable>;
-
-/** One input's entries in (key, seq) order, a page at a time. */
-async function* entries(db: Db, day: string, src: number): AsyncGenerator<EntryRow> {
-  let last: { key: string; seq: number } | undefined;
-  for (;;) {
-    let query = db
-      .selectFrom('reconciliation_entries')
-      .selectAll()
-      .where('day', '=', day)
-      .where('src', '=', src);
-    if (last) {
-      const { key, seq } = last;
-      // A row-value comparison: both databases read on along the primary key from it.
-      query = query.where((eb) => eb(eb.refTuple('key', 'seq'), '>', eb.tuple(key, seq)));
-    }
-    const page = await query.orderBy('key').orderBy('seq').limit(PAGE).execute();
-    yield* page;
-    if (page.length < PAGE) return;
-    const end = page.at(-1)!;
-    last = { key: end.key, seq: end.seq };
-  }
-}
-
-async function* mapped<T>(rows: AsyncIterable<EntryRow>, entry: (row: EntryRow) => T) {
-  for await (const row of rows) yield entry(row);
-}
-
-/** The four sorted inputs of `matchDay`, from the staged entries. */
-export function stagedInputs(db: Db, day: string) {
-  return {
-    bill: {
-      payments: mapped(
-        entries(db, day, SRC.billPayments),
-        (r): BillPayment => ({
-          outTradeNo: r.key,
-          transactionId: r.wechat_no ?? '',
-          appId: r.app_id,
-          mchId: r.mch_id,
-          currency: r.currency,
-          amountFen: Number(r.amount),
-          settlementFen: Number(r.settle),
-          feeMilliFen: Number(r.fee),
-          ...(r.at !== null && { paidAt: r.at }),
-          row: r.seq,
-        }),
-      ),
-      refunds: mapped(
-        entries(db, day, SRC.billRefunds),
-        (r): BillRefund => ({
-          outRefundNo: r.key,
-          outTradeNo: r.trade_no,
-          refundId: r.wechat_no ?? '',
-          appId: r.app_id,
-          mchId: r.mch_id,
-          amountFen: Number(r.amount),
-          refundFen: Number(r.settle),
-          feeMilliFen: Number(r.fee),
-          row: r.seq,
-        }),
-      ),
-    },
-    ledger: {
-      payments: mapped(
-        entries(db, day, SRC.ledgerPayments),
-        (r): LedgerPayment => ({
-          outTradeNo: r.key,
-          transactionId: r.wechat_no,
-          amountFen: Number(r.amount),
-          currency: r.currency,
-          ...(r.order_id !== null && { orderId: r.order_id }),
-        }),
-      ),
-      refunds: mapped(
-        entries(db, day, SRC.ledgerRefunds),
-        (r): LedgerRefund => ({
-          outRefundNo: r.key,
-          outTradeNo: r.trade_no,
-          amountFen: Number(r.amount),
-          ...(r.order_id !== null && { orderId: r.order_id }),
-        }),
-      ),
-    },
-  };
 }

@@ -27,19 +27,14 @@ import { addDays, beijingDay, beijingHour, dayOf } from './days.js';
 import { type BillPayment, type DayTotals, type Difference, matchDay } from './match.js';
 import {
   claimRun,
-  clearEntries,
-  type Entry,
   finishRun,
   firstOrderAt,
   type RunOutcome,
   repairedKeys,
   replaceItems,
-  SRC,
   settledDays,
-  stagedInputs,
-  stageEntries,
-  stageLedger,
 } from './reconciliation-repo.js';
+import { matchStaged, SRC, type StagedRow } from './staging-repo.js';
 
 /** What a run stores as its totals. */
 export interface RunTotals extends DayTotals {
@@ -107,7 +102,6 @@ export class Reconciliation {
       await finishRun(db, day, this.outcome(result), this.ctx.clock());
       return result;
     } catch (err) {
-      await clearEntries(db, day);
       const waiting = err instanceof GatewayError && err.code === 'BILL_NOT_READY';
       const status = waiting ? 'waiting' : 'failed';
       const error = err instanceof Error ? err.message : String(err);
@@ -156,33 +150,24 @@ export class Reconciliation {
    * `day` defaults to the Beijing day of the bill's first payment row.
    */
   async compare(bill: TradeBill, day?: string): Promise<Comparison> {
-    const key = `compare:${newId('cmp')}`;
-    const db = this.ctx.db;
-    try {
-      const first = await this.stageBill(key, bill);
-      const of = day ?? first;
+    let of = day;
+    const { found, totals } = await this.match(bill, (first) => {
+      of ??= first;
       if (of === undefined) {
         throw validation('the bill has no payment row to tell its day by: give the day');
       }
-      const range = beijingDay(of);
-      const { found, totals } = await this.match(key, range);
-      return { day: of, totals, differences: found, billSha256: bill.sha256 ?? null };
-    } finally {
-      await clearEntries(db, key);
-    }
+      return beijingDay(of);
+    });
+    return { day: of!, totals, differences: found, billSha256: bill.sha256 ?? null };
   }
 
   private async reconcile(day: string, range: { start: string; end: string }): Promise<RunResult> {
-    const db = this.ctx.db;
     const gateway = this.ctx.gateway;
-    await clearEntries(db, day);
     const bill = await logged(this.ctx, null, 'downloadbill', () => gateway.openTradeBill(day));
-    if (bill) await this.stageBill(day, bill);
+    const { found, totals: matched } = await this.match(bill, () => range);
     const fundFlow = gateway.openFundFlowBill
       ? await this.readFundFlow(day, gateway.openFundFlowBill.bind(gateway))
       : null;
-    const { found, totals: matched } = await this.match(day, range);
-    await clearEntries(db, day);
     const { open, repaired, repairedEarlier } = await this.settle(day, found);
     const totals: RunTotals = {
       ...matched,
@@ -196,18 +181,40 @@ export class Reconciliation {
     return { day, status, totals, open, repaired, repairedEarlier, billSha256, fundFlowSha256 };
   }
 
-  /** Stages the ledger of `range` beside the staged bill under `key`, and merge-joins them. */
-  private async match(key: string, range: { start: string; end: string }) {
-    const db = this.ctx.db;
-    await stageLedger(db, key, range.start, range.end);
+  /**
+   * Stages the bill (none: WeChat had none), its summary checked when its stream ends, and
+   * merge-joins it with the ledger of `range`, which is given the Beijing day of the bill's
+   * first payment row.
+   */
+  private async match(
+    bill: TradeBill | null,
+    range: (first: string | undefined) => { start: string; end: string },
+  ) {
     const gateway = this.ctx.gateway;
-    const match = matchDay({
-      merchant: { mchId: gateway.mchId, appIds: [gateway.appId] },
-      ...stagedInputs(db, key),
-    });
-    const found: Difference[] = [];
-    for await (const difference of match) found.push(difference);
-    return { found, totals: match.totals };
+    let first: string | undefined;
+    async function* staged() {
+      if (!bill) return;
+      let seq = 0;
+      for await (const rows of bill) {
+        const batch = rows.map((row) => billEntry(row, ++seq));
+        first ??= batch.find((e) => e[11] !== null)?.[11] ?? undefined;
+        yield batch;
+      }
+    }
+    return matchStaged(
+      this.ctx.db,
+      staged(),
+      () => range(first && dayOf(new Date(first))),
+      async (inputs) => {
+        const match = matchDay({
+          merchant: { mchId: gateway.mchId, appIds: [gateway.appId] },
+          ...inputs,
+        });
+        const found: Difference[] = [];
+        for await (const difference of match) found.push(difference);
+        return { found, totals: match.totals };
+      },
+    );
   }
 
   private outcome(result: RunResult): RunOutcome {
@@ -219,21 +226,6 @@ export class Reconciliation {
       billSha256: result.billSha256,
       fundFlowSha256: result.fundFlowSha256,
     };
-  }
-
-  /**
-   * Streams the bill into entries staged under `key`; its summary is checked when the stream
-   * ends. Resolves the Beijing day of its first payment row.
-   */
-  private async stageBill(key: string, bill: TradeBill): Promise<string | undefined> {
-    let seq = 0;
-    let first: string | undefined;
-    for await (const rows of bill) {
-      const entries = rows.map((row) => billEntry(key, row, ++seq));
-      first ??= entries.find((e) => e.at)?.at ?? undefined;
-      await stageEntries(this.ctx.db, entries);
-    }
-    return first && dayOf(new Date(first));
   }
 
   /**
@@ -353,8 +345,8 @@ function item(
   };
 }
 
-/** A bill row as an entry staged under `stagedAs`: a payment keyed by out_trade_no, a refund by out_refund_no. */
-function billEntry(stagedAs: string, row: BillTradeRow, seq: number): Entry {
+/** A bill row as staged: a payment keyed by out_trade_no, a refund by out_refund_no. */
+function billEntry(row: BillTradeRow, seq: number): StagedRow {
   const refund = row.tradeState === 'REFUND';
   if (!refund && row.tradeState !== 'SUCCESS') {
     throw new GatewayError(
@@ -363,20 +355,33 @@ function billEntry(stagedAs: string, row: BillTradeRow, seq: number): Entry {
       `bill row ${seq}: a ${row.tradeState} row is neither a payment nor a refund`,
     );
   }
-  return {
-    day: stagedAs,
-    src: refund ? SRC.billRefunds : SRC.billPayments,
-    key: refund ? (row.outRefundNo ?? '') : row.outTradeNo,
-    seq,
-    trade_no: row.outTradeNo,
-    wechat_no: refund ? (row.refundId ?? null) : row.transactionId,
-    app_id: row.appId,
-    mch_id: row.mchId,
-    currency: row.currency,
-    amount: refund ? row.requestedRefundFen : row.orderFen,
-    settle: refund ? row.refundFen : row.settlementFen,
-    fee: row.feeMilliFen,
-    order_id: null,
-    at: refund ? null : row.tradeTime.toISOString(),
-  };
+  return refund
+    ? [
+        SRC.billRefunds,
+        row.outRefundNo ?? '',
+        seq,
+        row.outTradeNo,
+        row.refundId ?? null,
+        row.appId,
+        row.mchId,
+        row.currency,
+        row.requestedRefundFen,
+        row.refundFen,
+        row.feeMilliFen,
+        null,
+      ]
+    : [
+        SRC.billPayments,
+        row.outTradeNo,
+        seq,
+        row.outTradeNo,
+        row.transactionId,
+        row.appId,
+        row.mchId,
+        row.currency,
+        row.orderFen,
+        row.settlementFen,
+        row.feeMilliFen,
+        row.tradeTime.toISOString(),
+      ];
 }
