@@ -25,8 +25,8 @@ import { loadLedger } from './support/reconciliation-ledger.js';
 const sizes = (process.argv[2] ?? '100000,1000000').split(',').map(Number);
 // `none`: the bill read and checked only, no database (the protocol layer's share);
 // `matcher`: matchDay alone, as many payments a side as the bill has rows; `sqlite-engine`,
-// `postgres-engine`: minipay's engine (src/payments/reconciliation) instead of the cursors of
-// reconciliation-day.ts.
+// `postgres-engine`: minipay's engine (Reconciliation.compare, src/payments/reconciliation)
+// instead of the phase-1 cursors of reconciliation-day.ts.
 const databases = (
   process.argv[3] ?? 'none,matcher,sqlite,postgres,sqlite-engine,postgres-engine'
 ).split(',');

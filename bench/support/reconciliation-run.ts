@@ -122,7 +122,7 @@ async function readOnly() {
   return { summary: bill.summary!, differences: [], ledgerRows: 0 };
 }
 
-/** The engine minipay runs: the bill and the ledger staged, read back by keyset pages. */
+/** The engine minipay runs: `Reconciliation.compare` (src/payments/reconciliation/staging-repo.ts). */
 async function reconcileWithEngine(store: Store) {
   const ctx: PaymentsContext = {
     db: store.db,

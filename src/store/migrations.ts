@@ -560,6 +560,16 @@ const shippingRepairs: Migration = {
   },
 };
 
+/**
+ * Reconciliation stages the bill in a temporary table of its own and reads the ledger from its
+ * tables (src/payments/reconciliation/staging-repo.ts): the shared staging table goes.
+ */
+const reconciliationStaging: Migration = {
+  async up(db: Db) {
+    await db.schema.dropTable('reconciliation_entries').execute();
+  },
+};
+
 /** Every migration, by name (names sort in the order they run). */
 export function migrations(dialect: Dialect): Record<string, Migration> {
   return {
@@ -576,6 +586,7 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
     '0011_reconciliation': reconciliation(dialect),
     '0012_growth_indexes': growthIndexes,
     '0013_shipping_repairs': shippingRepairs,
+    '0014_reconciliation_staging': reconciliationStaging,
   };
 }
 

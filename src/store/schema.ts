@@ -346,33 +346,6 @@ export interface ReconciliationItemsTable {
   created_at: string;
 }
 
-/**
- * What a run stages for the merge join: src 1 bill payments, 2 bill refunds, 3 ledger payments,
- * 4 ledger refunds; read back in (key, seq) order. Empty between runs.
- */
-export interface ReconciliationEntriesTable {
-  day: string;
-  src: number;
-  key: string;
-  seq: number;
-  /** out_trade_no. */
-  trade_no: string;
-  /** transaction_id or refund_id. */
-  wechat_no: string | null;
-  app_id: string;
-  mch_id: string;
-  currency: string;
-  /** Bill: 订单金额 / 申请退款金额; ledger: the order's or the refund's amount. Fen. */
-  amount: number | string;
-  /** Bill: 应结订单金额 / 退款金额, fen. */
-  settle: number | string;
-  /** Bill: 手续费, 1/1000 fen. */
-  fee: number | string;
-  order_id: string | null;
-  /** Bill payments: 交易时间, ISO-8601. */
-  at: string | null;
-}
-
 export interface Database {
   users: UsersTable;
   sessions: SessionsTable;
@@ -395,5 +368,4 @@ export interface Database {
   user_profiles: UserProfilesTable;
   reconciliation_runs: ReconciliationRunsTable;
   reconciliation_items: ReconciliationItemsTable;
-  reconciliation_entries: ReconciliationEntriesTable;
 }
