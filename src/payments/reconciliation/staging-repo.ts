@@ -1,14 +1,14 @@
 /**
  * A day's bill staged for the merge join, and the four sorted inputs of `matchDay`. The bill
  * arrives in time order and the matcher wants key order, so its rows go into a temporary table
- * keyed (src, key, seq) and are read back along it; the ledger is read in key order straight
+ * and are read back sorted by (src, key, seq); the ledger is read in key order straight
  * from `orders` and `refunds`. Each input is one query held open while the join runs. The
  * temporary table leaves nothing behind, even after a crash: it goes with the connection
  * (SQLite) or the transaction (PostgreSQL). Keys compare in code-unit order on both databases
  * (SQLite's binary collation; `COLLATE "C"` on PostgreSQL).
  *
- * This path uses the drivers directly (`storeDriver`): a million rows through Kysely cost about
- * 24 s of CPU against about 7 s this way (BENCHMARKS.md, "Reconciliation: the engine").
+ * This path uses the drivers directly (`storeDriver`): Kysely builds, compiles and awaits every
+ * statement, and a day can have a million rows (BENCHMARKS.md, "Reconciliation: the engine").
  * SQLite: the store's own connection, held (`db.connection()`) for each batch of the bill and
  * for the whole join, statements prepared once, rows as arrays. PostgreSQL: a pooled connection
  * of its own in one transaction, the bill loaded by `unnest()`, cursors FETCHed a page at a time.
