@@ -54,12 +54,12 @@ export const AdminEventListQuery = Type.Object(
 );
 export type AdminEventListQuery = Static<typeof AdminEventListQuery>;
 
-/** An outbox event as the admin API lists it: the webhook's Event plus its order's id. */
+/** An outbox event as the admin API lists it: the webhook's Event plus its order's id (null for a reconciliation event). */
 export const AdminEvent = Type.Object({
   id: Type.String(),
   type: Type.String(),
   createdAt: DateTime(),
-  orderId: Type.String(),
+  orderId: Nullable(Type.String()),
   data: FreeForm('the event as webhooks carry it'),
 });
 export type AdminEvent = Static<typeof AdminEvent>;

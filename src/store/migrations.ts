@@ -570,6 +570,45 @@ const reconciliationStaging: Migration = {
   },
 };
 
+/**
+ * The outbox carries events that are about no order (reconciliation.completed / .mismatch):
+ * `order_events.order_id` may be null. PostgreSQL drops the constraint in place; SQLite cannot
+ * alter a column, so the table is rebuilt with the same rows, `seq`s and indexes.
+ */
+function outboxSubjects(dialect: Dialect): Migration {
+  return {
+    async up(db: Db) {
+      if (dialect === 'postgres') {
+        await sql`alter table order_events alter column order_id drop not null`.execute(db);
+        return;
+      }
+      await sql`create table order_events_rebuilt (
+        seq integer primary key autoincrement,
+        id text not null unique,
+        order_id text,
+        type text not null,
+        payload text not null,
+        created_at text not null,
+        dispatched_at text
+      )`.execute(db);
+      await sql`insert into order_events_rebuilt
+        (seq, id, order_id, type, payload, created_at, dispatched_at)
+        select seq, id, order_id, type, payload, created_at, dispatched_at
+        from order_events order by seq`.execute(db);
+      await sql`drop table order_events`.execute(db);
+      await sql`alter table order_events_rebuilt rename to order_events`.execute(db);
+      const indexes: [string, string[]][] = [
+        ['order_events_order', ['order_id', 'seq']],
+        ['order_events_undispatched', ['dispatched_at', 'seq']],
+        ['order_events_type_seq', ['type', 'seq']],
+      ];
+      for (const [name, columns] of indexes) {
+        await db.schema.createIndex(name).on('order_events').columns(columns).execute();
+      }
+    },
+  };
+}
+
 /** Every migration, by name (names sort in the order they run). */
 export function migrations(dialect: Dialect): Record<string, Migration> {
   return {
@@ -587,6 +626,7 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
     '0012_growth_indexes': growthIndexes,
     '0013_shipping_repairs': shippingRepairs,
     '0014_reconciliation_staging': reconciliationStaging,
+    '0015_outbox_subjects': outboxSubjects(dialect),
   };
 }
 

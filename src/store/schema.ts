@@ -117,12 +117,16 @@ export interface IdempotencyKeysTable {
   expires_at: string;
 }
 
-/** The transactional outbox: one row per transition, written in the same transaction. */
+/**
+ * The transactional outbox: one row per transition, written in the same transaction. Its name
+ * is historical: reconciliation events live here too, with no order.
+ */
 export interface OrderEventsTable {
   id: string;
   /** Insertion order (for the outbox cursor); assigned by the store. */
   seq: Generated<number>;
-  order_id: string;
+  /** The order the event is about; null for the reconciliation events. */
+  order_id: string | null;
   type: string;
   payload: string;
   created_at: string;

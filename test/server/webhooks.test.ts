@@ -104,7 +104,7 @@ describeOnStores('webhooks and the outbox', (stores) => {
     const paid = acked()
       .map((a) => JSON.parse(a.raw.toString('utf8')) as MinipayEvent<{ status: string }>)
       .find((e) => e.type === 'order.paid')!;
-    assert.equal(paid.data.order.status, 'PAID');
+    assert.equal(paid.data.order?.status, 'PAID');
     assert.ok(
       !verifyWebhookSignature(
         'another-secret-000000',

@@ -1,7 +1,8 @@
 /**
- * Fulfilment events: what the outbox stores and what webhooks and in-process subscribers
- * receive (docs/http-api.md "Event"). An event is written in the same transaction as the
- * state change it reports, is delivered at least once, and is deduplicated on `id`.
+ * Events: what the outbox stores and what webhooks and in-process subscribers receive
+ * (docs/http-api.md "Event"). An event is written in the same transaction as the state change
+ * it reports, is delivered at least once, and is deduplicated on `id`. Order, refund and
+ * anomaly events carry the order; reconciliation events carry the run instead.
  */
 import { randomBytes } from 'node:crypto';
 
@@ -22,6 +23,8 @@ export const EVENT_TYPES = [
   'refund.succeeded',
   'refund.failed',
   'anomaly.detected',
+  'reconciliation.completed',
+  'reconciliation.mismatch',
 ] as const;
 
 export type EventType = (typeof EVENT_TYPES)[number];
@@ -30,13 +33,16 @@ export function isEventType(value: string): value is EventType {
   return (EVENT_TYPES as readonly string[]).includes(value);
 }
 
-/** What each event carries besides the order after the transition. */
+/** What each event carries: the order after the transition, or the reconciliation run. */
 export interface EventData<Order, Refund, Anomaly> {
-  order: Order;
+  /** Every event but the reconciliation ones. */
+  order?: Order;
   refund?: Refund;
   anomaly?: Anomaly;
   /** The order's shipment (docs/shipping.md), on the shipping events. */
   shipment?: unknown;
+  /** The run, on the reconciliation events (reconciliation-events.ts). */
+  reconciliation?: unknown;
 }
 
 export interface MinipayEvent<Order = unknown, Refund = unknown, Anomaly = unknown> {
@@ -46,8 +52,8 @@ export interface MinipayEvent<Order = unknown, Refund = unknown, Anomaly = unkno
   data: EventData<Order, Refund, Anomaly>;
 }
 
-/** Which events carry a refund, an anomaly or a shipment beside the order. */
-const NEEDS: Partial<Record<EventType, 'refund' | 'anomaly' | 'shipment'>> = {
+/** What each event must carry besides the order (the reconciliation events carry no order). */
+const NEEDS: Partial<Record<EventType, 'refund' | 'anomaly' | 'shipment' | 'reconciliation'>> = {
   'order.shipped': 'shipment',
   'order.shipment_corrected': 'shipment',
   'order.receipt_confirmed': 'shipment',
@@ -56,6 +62,8 @@ const NEEDS: Partial<Record<EventType, 'refund' | 'anomaly' | 'shipment'>> = {
   'refund.succeeded': 'refund',
   'refund.failed': 'refund',
   'anomaly.detected': 'anomaly',
+  'reconciliation.completed': 'reconciliation',
+  'reconciliation.mismatch': 'reconciliation',
 };
 
 /** A fresh event id: `evt_` + 20 random bytes in base64url (opaque, never sequential). */
@@ -63,13 +71,21 @@ export function newEventId(): string {
   return `evt_${randomBytes(20).toString('base64url')}`;
 }
 
-/** Builds an event, refusing one that lacks the refund or anomaly its type promises. */
+/** Whether events of `type` are about an order (and carry it): all but reconciliation's. */
+export function isOrderEventType(type: EventType): boolean {
+  return !type.startsWith('reconciliation.');
+}
+
+/** Builds an event, refusing one that lacks the order, refund or anomaly its type promises. */
 export function buildEvent<O, R, A>(
   type: EventType,
   data: EventData<O, R, A>,
   now: Date = new Date(),
   id: string = newEventId(),
 ): MinipayEvent<O, R, A> {
+  if (isOrderEventType(type) && data.order === undefined) {
+    throw new TypeError(`a ${type} event must carry data.order`);
+  }
   const need = NEEDS[type];
   if (need && data[need] === undefined) {
     throw new TypeError(`a ${type} event must carry data.${need}`);

@@ -14,8 +14,15 @@ const STALE_RUN_MS = 3600_000;
 /** Items per INSERT: 11 columns each stays under SQLite's limit of bound values. */
 const INSERT_ROWS = 500;
 
-/** Marks the day's run `running`; false when another run of the day is in progress. */
-export async function claimRun(db: Db, day: string, now: Date): Promise<boolean> {
+/**
+ * Marks the day's run `running`; resolves which attempt it is, or null when another run of the
+ * day is in progress.
+ */
+export async function claimRun(
+  db: Db,
+  day: string,
+  now: Date,
+): Promise<{ day: string; attempt: number; startedAt: string } | null> {
   const startedAt = now.toISOString();
   const staleBefore = new Date(now.getTime() - STALE_RUN_MS).toISOString();
   const result = await db
@@ -45,8 +52,9 @@ export async function claimRun(db: Db, day: string, now: Date): Promise<boolean>
           ]),
         ),
     )
+    .returning('attempts')
     .executeTakeFirst();
-  return Number(result.numInsertedOrUpdatedRows ?? 0) === 1;
+  return result ? { day, attempt: result.attempts, startedAt } : null;
 }
 
 export interface RunOutcome {
@@ -59,10 +67,18 @@ export interface RunOutcome {
   error?: string | null;
 }
 
-/** Ends the day's run. A failed or waiting run keeps the totals of the last one that finished. */
-export async function finishRun(db: Db, day: string, outcome: RunOutcome, now: Date) {
+/**
+ * Ends the day's run `attempt`; false when that run is no longer the day's (it was abandoned
+ * and claimed again). A failed or waiting run keeps the totals of the last one that finished.
+ */
+export async function finishRun(
+  db: Db,
+  run: { day: string; attempt: number },
+  outcome: RunOutcome,
+  now: Date,
+): Promise<boolean> {
   const finished = outcome.status === 'matched' || outcome.status === 'differences';
-  await db
+  const result = await db
     .updateTable('reconciliation_runs')
     .set((eb) => ({
       status: outcome.status,
@@ -82,8 +98,11 @@ export async function finishRun(db: Db, day: string, outcome: RunOutcome, now: D
         fund_flow_sha256: outcome.fundFlowSha256 ?? null,
       }),
     }))
-    .where('day', '=', day)
-    .execute();
+    .where('day', '=', run.day)
+    .where('attempts', '=', run.attempt)
+    .where('status', '=', 'running')
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) === 1;
 }
 
 export function findRun(db: Db, day: string): Promise<RunRow | undefined> {

@@ -25,6 +25,7 @@ import { emptySummary, type RunSummary } from '../lib/run-summary.js';
 import { findOrderByOutTradeNo } from '../orders/orders-repo.js';
 import { addDays, beijingDay, beijingHour, dayOf } from './days.js';
 import { type BillPayment, type DayTotals, type Difference, matchDay } from './match.js';
+import { openDigest, type RunClaim, writeRunEvents } from './reconciliation-events.js';
 import {
   claimRun,
   finishRun,
@@ -90,7 +91,8 @@ export class Reconciliation {
   async run(day: string): Promise<RunResult> {
     const range = beijingDay(day);
     const db = this.ctx.db;
-    if (!(await claimRun(db, day, this.ctx.clock()))) {
+    const claim = await claimRun(db, day, this.ctx.clock());
+    if (!claim) {
       throw new DomainError(
         409,
         'RECONCILIATION_RUNNING',
@@ -98,16 +100,32 @@ export class Reconciliation {
       );
     }
     try {
+      const digestBefore = await openDigest(db, day);
       const result = await this.reconcile(day, range);
-      await finishRun(db, day, this.outcome(result), this.ctx.clock());
+      await this.complete(claim, result, digestBefore);
       return result;
     } catch (err) {
       const waiting = err instanceof GatewayError && err.code === 'BILL_NOT_READY';
       const status = waiting ? 'waiting' : 'failed';
       const error = err instanceof Error ? err.message : String(err);
-      await finishRun(db, day, { status, error }, this.ctx.clock());
+      await finishRun(db, claim, { status, error }, this.ctx.clock());
       throw err;
     }
+  }
+
+  /** Stores the run's outcome and writes its events, in one transaction. */
+  private async complete(claim: RunClaim, result: RunResult, digestBefore: string) {
+    const now = this.ctx.clock();
+    await this.ctx.db.transaction().execute(async (trx) => {
+      if (!(await finishRun(trx, claim, this.outcome(result), now))) {
+        throw new DomainError(
+          409,
+          'RECONCILIATION_RUNNING',
+          `the reconciliation of ${claim.day} was taken over by another run`,
+        );
+      }
+      await writeRunEvents(trx, claim, digestBefore, now);
+    });
   }
 
   /**

@@ -24,6 +24,8 @@ describe('fulfilment events', () => {
       'order.settled',
       'order.shipment_corrected',
       'order.shipped',
+      'reconciliation.completed',
+      'reconciliation.mismatch',
       'refund.created',
       'refund.failed',
       'refund.succeeded',
@@ -43,6 +45,12 @@ describe('fulfilment events', () => {
     assert.throws(() => buildEvent('refund.succeeded', { order: {} }), /data\.refund/);
     assert.throws(() => buildEvent('anomaly.detected', { order: {} }), /data\.anomaly/);
     assert.equal(buildEvent('refund.failed', { order: {}, refund: {} }).type, 'refund.failed');
+  });
+  it('refuses an order event without its order, a reconciliation event without its run', () => {
+    assert.throws(() => buildEvent('order.paid', {}), /data\.order/);
+    assert.throws(() => buildEvent('reconciliation.completed', {}), /data\.reconciliation/);
+    const event = buildEvent('reconciliation.mismatch', { reconciliation: { day: '2026-12-03' } });
+    assert.equal(event.data.order, undefined);
   });
   it('mints opaque, unique ids', () => {
     const ids = new Set(Array.from({ length: 1000 }, newEventId));
