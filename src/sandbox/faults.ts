@@ -14,6 +14,7 @@ export const V3_ENDPOINTS = [
   '/v3/refund/domestic/refunds/{out_refund_no}',
   '/v3/certificates',
   '/v3/bill/tradebill',
+  '/v3/bill/fundflowbill',
   '/v3/billdownload/file',
 ] as const;
 export type V3Endpoint = (typeof V3_ENDPOINTS)[number];
@@ -26,6 +27,7 @@ const MCH_ENDPOINTS = [
   '/secapi/pay/refund',
   '/pay/refundquery',
   '/pay/downloadbill',
+  '/pay/downloadfundflow',
   ...V3_ENDPOINTS,
 ] as const;
 export type MchEndpoint = (typeof MCH_ENDPOINTS)[number];

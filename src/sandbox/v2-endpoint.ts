@@ -104,6 +104,9 @@ const ERR_CODE_DES: Readonly<Record<string, string>> = {
 
 type Style = 'standard' | 'bill';
 
+/** The paths that answer errors in downloadbill's shape. */
+const BILL_ENDPOINTS: readonly V2Endpoint[] = ['/pay/downloadbill', '/pay/downloadfundflow'];
+
 const XML_TYPE = 'text/xml; charset=utf-8';
 
 /** Runs one v2 request through authentication, faults and `handler`. Never throws. */
@@ -114,7 +117,7 @@ export function handleV2(
   ctx: V2Context,
   handler: (request: V2Request) => V2Answer,
 ): V2Response {
-  const style: Style = endpoint === '/pay/downloadbill' ? 'bill' : 'standard';
+  const style: Style = BILL_ENDPOINTS.includes(endpoint) ? 'bill' : 'standard';
   const auth = authenticate(method, body, ctx.credentials, style);
   if ('failure' in auth) return returnFail(auth.failure, style);
   const request = auth.request;

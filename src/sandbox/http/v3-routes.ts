@@ -9,7 +9,12 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { certificatesAnswer } from '../../wechatpay/v3/index.js';
 import type { SandboxEngine } from '../engine.js';
 import type { V3Endpoint } from '../faults.js';
-import { applyTradeBill, BILL_DOWNLOAD_PATH, downloadTradeBill } from '../v3-bills.js';
+import {
+  applyFundFlowBill,
+  applyTradeBill,
+  BILL_DOWNLOAD_PATH,
+  downloadTradeBill,
+} from '../v3-bills.js';
 import { handleV3, refuseV3, type V3Answer, type V3Request } from '../v3-endpoint.js';
 import { createRefund, queryRefund } from '../v3-refunds.js';
 import { closeTrade, prepayJsapi, queryByOutTradeNo, queryByTransactionId } from '../v3-trades.js';
@@ -70,6 +75,12 @@ export const V3_ROUTES: ReadonlyArray<readonly ['GET' | 'POST', string, V3Endpoi
     '/v3/bill/tradebill',
     '/v3/bill/tradebill',
     (e, r, _p, o) => applyTradeBill(e.core, r, o),
+  ],
+  [
+    'GET',
+    '/v3/bill/fundflowbill',
+    '/v3/bill/fundflowbill',
+    (e, r, _p, o) => applyFundFlowBill(e.core, r, o),
   ],
   ['GET', BILL_DOWNLOAD_PATH, '/v3/billdownload/file', (e, r) => downloadTradeBill(e.core, r)],
 ];

@@ -11,6 +11,7 @@ import { encodeXml } from '../../wechatpay/index.js';
 import { downloadBill } from '../bills.js';
 import type { SandboxEngine } from '../engine.js';
 import type { DomainFailure, FaultEndpoint, V2Endpoint } from '../faults.js';
+import { downloadFundFlow } from '../fund-flow-bills.js';
 import { type Code2SessionQuery, code2Session, error as loginError } from '../login.js';
 import { closeOrder, orderQuery, unifiedOrder } from '../trades.js';
 import { handleV2, V2_MAX_BODY_BYTES, type V2Answer, type V2Request } from '../v2-endpoint.js';
@@ -29,7 +30,11 @@ export const V2_ROUTES: ReadonlyArray<readonly [V2Endpoint, V2Handler]> = [
   ['/secapi/pay/refund', (e, r) => e.refunds.handleRefund(r)],
   ['/pay/refundquery', (e, r) => e.refunds.handleRefundQuery(r)],
   ['/pay/downloadbill', (e, r) => downloadBill(e.core, r)],
+  ['/pay/downloadfundflow', (e, r) => downloadFundFlow(e.core, r)],
 ];
+
+/** The paths WeChat serves only to a merchant presenting its API client certificate. */
+const CERTIFICATE_PATHS: readonly V2Endpoint[] = ['/secapi/pay/refund', '/pay/downloadfundflow'];
 
 const ALL_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
 
@@ -86,7 +91,7 @@ export async function wechatRoutes(
       handler: async (request: FastifyRequest, reply: FastifyReply) => {
         const down = role === 'primary' ? engine.core.faults.faults.primaryDomainFailure : 'none';
         if (down !== 'none') return failDomain(down, reply, held, engine);
-        if (requireClientCert && path.startsWith('/secapi/') && !clientCertified(request)) {
+        if (requireClientCert && CERTIFICATE_PATHS.includes(path) && !clientCertified(request)) {
           return reply
             .code(200)
             .type('text/xml; charset=utf-8')

@@ -3,13 +3,19 @@
  * sandbox's bills made to disagree by its `billRows` fault. On SQLite and PostgreSQL.
  */
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { test } from 'node:test';
 import { sql } from 'kysely';
-import type { FundFlowBill } from '../../../src/payments/gateway/gateway.js';
-import { tradeBillFrom } from '../../../src/payments/gateway/wechatpay-v2-gateway.js';
+import {
+  tradeBillFrom,
+  WechatPayV2Gateway,
+} from '../../../src/payments/gateway/wechatpay-v2-gateway.js';
 import { dayOf, GatewayError, type Order } from '../../../src/payments/index.js';
-import { Reconciliation } from '../../../src/payments/reconciliation/reconciliation.js';
+import { startSandbox } from '../../../src/sandbox/index.js';
+import { hasOpenssl, makeCertificates } from '../../support/certificates.js';
 import { type SandboxServer, startSandboxServer, until } from '../../support/sandbox-server.js';
 import { describeOnStores } from '../../support/stores.js';
 
@@ -311,39 +317,58 @@ describeOnStores('reconciliation of a day', (stores) => {
     assert.equal(order.refund_required, 1, 'flagged for a refund, as after such a notify');
   });
 
-  test('the fund-flow bill: its totals kept; failing to read it does not fail the day', async (t) => {
-    const s = await startSandboxServer(t, await stores.freshUrl());
-    await s.paidOrder(1);
+  test('the fund-flow bill over mutual TLS: its totals kept; a refusal does not fail the day', {
+    skip: !hasOpenssl && 'openssl is not installed',
+  }, async (t) => {
+    const dir = mkdtempSync(join(tmpdir(), 'minipay-tls-'));
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    const certs = makeCertificates(dir);
+    const sandbox = await startSandbox({
+      timeScale: 1000,
+      tls: { ...certs.server, clientCa: certs.ca },
+    });
+    t.after(() => sandbox.close());
+    const c = sandbox.credentials;
+    const gateway = new WechatPayV2Gateway({
+      appId: c.appId,
+      mchId: c.mchId,
+      mchKey: c.mchKey,
+      signType: 'MD5',
+      payBaseUrl: sandbox.url,
+      tls: certs.client,
+      ca: certs.server.cert,
+      timeoutMs: 5000,
+      retry: { attempts: 1, delayMs: 10 },
+    });
+    t.after(() => gateway.close());
+    const s = await startSandboxServer(t, await stores.freshUrl(), {
+      sandboxInstance: sandbox,
+      gateway,
+    });
+    const order = await s.paidOrder(1); // 600 fen, 4 fen fee
+    await refunded(s, order, 200); // 1 fen of fee given back
     const day = dayOf(new Date());
     s.sandbox.advanceClock(BILL_PUBLISHED_MS);
-    const { context, confirmation } = s.server.payments;
-    const flow = { count: 2, incomeCount: 1, incomeFen: 600, expenseCount: 1, expenseFen: 4 };
-    const reading: FundFlowBill = {
-      summary: flow,
-      sha256: 'f'.repeat(64),
-      // Its rows are only read through to the summary check: none here.
-      async *[Symbol.asyncIterator]() {
-        yield* [];
-      },
-    };
-    const withFundFlow = (open: () => Promise<FundFlowBill | null>) =>
-      new Reconciliation(
-        {
-          ...context,
-          // The sandbox's gateway, asking for a fund-flow bill as one with a certificate would.
-          gateway: Object.create(context.gateway, { openFundFlowBill: { value: open } }),
-        },
-        confirmation,
-      );
-    const read = await withFundFlow(async () => reading).run(day);
-    assert.deepEqual(read.totals.fundFlow, flow);
-    assert.equal(read.fundFlowSha256, 'f'.repeat(64));
-    const refused = await withFundFlow(async () => {
-      throw new GatewayError('rejected', 'NOAUTH', 'no permission for the fund-flow bill');
-    }).run(day);
+    const engine = s.server.payments.reconciliation;
+
+    const read = await engine.run(day);
+    assert.equal(read.status, 'matched');
+    assert.deepEqual(read.totals.fundFlow, {
+      count: 4,
+      incomeCount: 2,
+      incomeFen: 601,
+      expenseCount: 2,
+      expenseFen: 204,
+    });
+    assert.equal(read.totals.fundFlowError, null);
+    assert.match(read.fundFlowSha256 ?? '', /^[0-9a-f]{64}$/);
+    assert.notEqual(read.fundFlowSha256, read.billSha256);
+
+    await s.sandbox.setFaults({ errCodes: { '/pay/downloadfundflow': { NOAUTH: 1 } } });
+    const refused = await engine.run(day);
     assert.equal(refused.status, 'matched', 'the trade bill still reconciles the day');
     assert.equal(refused.totals.fundFlow, null);
-    assert.equal(refused.totals.fundFlowError, 'NOAUTH: no permission for the fund-flow bill');
+    assert.match(refused.totals.fundFlowError ?? '', /NOAUTH|权限/);
   });
 
   test('a bill that fails while it is staged leaves no staging table behind', async (t) => {
