@@ -66,7 +66,7 @@ function applied(core: SandboxCore, name: BillName, origin: string): V3Answer {
 }
 
 /** `GET /v3/billdownload/file?token=…`: the bill, gzipped when it was applied for so. */
-export function downloadTradeBill(core: SandboxCore, { query }: V3Request): V3Answer {
+export function downloadBillFile(core: SandboxCore, { query }: V3Request): V3Answer {
   let name: BillName;
   try {
     const raw = JSON.parse(Buffer.from(query.get('token') ?? '', 'base64url').toString('utf8'));

@@ -125,10 +125,14 @@ export async function startSandboxServer(
   };
 }
 
-/** The gateway of `api` for the sandbox's merchant (its demo v3 material). */
+/**
+ * The gateway of `api` for the sandbox's merchant (its demo v3 material), calling `baseUrl`
+ * (the sandbox, or a proxy in front of it).
+ */
 export function sandboxGateway(
   sandbox: Sandbox,
   api: 'v2' | 'v3' | 'v2+v3',
+  baseUrl: string = sandbox.url,
 ): PaymentGateway & { close(): Promise<void> } {
   const c = sandbox.credentials;
   const v2 = () =>
@@ -137,7 +141,7 @@ export function sandboxGateway(
       mchId: c.mchId,
       mchKey: c.mchKey,
       signType: 'MD5',
-      payBaseUrl: sandbox.url,
+      payBaseUrl: baseUrl,
       timeoutMs: 5000,
       retry: { attempts: 1, delayMs: 10 },
     });
@@ -150,7 +154,7 @@ export function sandboxGateway(
     signer: createRsaSigner({ privateKey: demo.privateKeyPem, serialNo: demo.serialNo }),
     verifier: publicKeyVerifier({ keyId: platform.publicKeyId, publicKey: platform.publicKeyPem }),
     apiV3Key: loadApiV3Key(c.apiV3Key),
-    payBaseUrl: sandbox.url,
+    payBaseUrl: baseUrl,
     timeoutMs: 5000,
     retry: { attempts: 1, delayMs: 10 },
   });

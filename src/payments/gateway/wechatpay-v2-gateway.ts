@@ -338,7 +338,7 @@ export function tradeBillFrom(source: BillSource): TradeBill {
 }
 
 /** A protocol-layer bill reader as the port's `BillStream`, its errors as `GatewayError`. */
-function billStream<R, S, D>(
+export function billStream<R, S, D>(
   reader: { batches(): AsyncGenerator<R[]>; summary: S | undefined; digest: string | undefined },
   path: string,
   rows: (batch: R[]) => D[],

@@ -17,6 +17,7 @@ import {
   buildRequestPaymentV3,
   closeOrder,
   createRefund,
+  fundFlowBillStream,
   prepayJsapi,
   queryByOutTradeNo,
   queryRefund,
@@ -24,6 +25,7 @@ import {
   readRefundNotification,
   type Signer,
   tradeBill,
+  tradeBillStream,
   type V3Refund,
   type V3RefundNotifyStatus,
   type V3RefundStatus,
@@ -38,6 +40,7 @@ import {
   type Bill,
   type BillTradeRow,
   type BillType,
+  type FundFlowBill,
   GatewayError,
   type NotifyHttpReply,
   type NotifyHttpRequest,
@@ -54,12 +57,7 @@ import {
   type TradeBill,
   type TradeStatus,
 } from './gateway.js';
-import {
-  gatewayAsync,
-  gatewayCall,
-  toGatewayError,
-  tradeBillFrom,
-} from './wechatpay-v2-gateway.js';
+import { billStream, gatewayAsync, gatewayCall, toGatewayError } from './wechatpay-v2-gateway.js';
 
 export interface WechatPayV3GatewayOptions {
   appId: string;
@@ -258,14 +256,30 @@ export class WechatPayV3Gateway implements PaymentGateway {
   }
 
   /**
-   * The day's trade bill for reconciliation. The v3 client reads the file whole (no stream
-   * yet), so this is as large in memory as the bill; its rows are then read as v2's are.
+   * The day's trade bill for reconciliation, streamed: its rows are read as the file arrives,
+   * and its SHA1 checked when it ends (a mismatch fails the iteration: `BAD_HASH`).
    */
-  async openTradeBill(date: string): Promise<TradeBill | null> {
-    const text = await gatewayAsync(() =>
-      tradeBill(this.client, { billDate: date, billType: 'ALL', gzip: true }),
-    );
-    return text === null ? null : tradeBillFrom([Buffer.from(text)]);
+  openTradeBill(date: string): Promise<TradeBill | null> {
+    return gatewayAsync(async () => {
+      const reader = await tradeBillStream(
+        this.client,
+        { billDate: date, billType: 'ALL', gzip: true },
+        { hash: 'sha256' },
+      );
+      return reader && billStream(reader, '/v3/bill/tradebill', (rows) => rows.map(domainRow));
+    });
+  }
+
+  /** The basic account's fund-flow bill, streamed like the trade bill (no certificate on v3). */
+  openFundFlowBill(date: string): Promise<FundFlowBill | null> {
+    return gatewayAsync(async () => {
+      const reader = await fundFlowBillStream(
+        this.client,
+        { billDate: date, accountType: 'BASIC', gzip: true },
+        { hash: 'sha256' },
+      );
+      return reader && billStream(reader, '/v3/bill/fundflowbill', (rows) => rows);
+    });
   }
 
   async downloadBill(date: string, type: BillType): Promise<Bill | null> {

@@ -13,7 +13,7 @@ import {
   applyFundFlowBill,
   applyTradeBill,
   BILL_DOWNLOAD_PATH,
-  downloadTradeBill,
+  downloadBillFile,
 } from '../v3-bills.js';
 import { handleV3, refuseV3, type V3Answer, type V3Request } from '../v3-endpoint.js';
 import { createRefund, queryRefund } from '../v3-refunds.js';
@@ -82,7 +82,7 @@ export const V3_ROUTES: ReadonlyArray<readonly ['GET' | 'POST', string, V3Endpoi
     '/v3/bill/fundflowbill',
     (e, r, _p, o) => applyFundFlowBill(e.core, r, o),
   ],
-  ['GET', BILL_DOWNLOAD_PATH, '/v3/billdownload/file', (e, r) => downloadTradeBill(e.core, r)],
+  ['GET', BILL_DOWNLOAD_PATH, '/v3/billdownload/file', (e, r) => downloadBillFile(e.core, r)],
 ];
 
 /** `/v3/certificates`: the platform certificates, encrypted; none for a public-key merchant. */

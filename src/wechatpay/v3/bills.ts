@@ -5,12 +5,21 @@
  * ("原始账单（gzip需要解压缩）的摘要值"). With `gzip`, WeChat sends the file gzipped (`tar_type=GZIP`)
  * and it is inflated here before the check.
  *
+ * `tradeBillStream` / `fundFlowBillStream` read the file as it arrives (gunzip, SHA1 and the
+ * line parser chunk by chunk, never the whole file in memory) and check the SHA1 when it ends:
+ * a reader whose hash does not match throws from its last step, before its summary is set, so
+ * rows already handed on must be undone. `tradeBill` / `fundFlowBill` read it whole.
+ *
  * A day without trades is `null` (NO_STATEMENT_EXIST); a day not published yet is
  * `WechatPayError('later', 'BILL_NOT_READY')`, as v2's "Bill Creating".
  */
-import { hash } from 'node:crypto';
+import { createHash, hash } from 'node:crypto';
 import { gunzipSync } from 'node:zlib';
+import { readTradeBill, type TradeBillReader } from '../bill.js';
+import type { BillReadOptions } from '../bill-lines.js';
+import { plainBytes } from '../bill-lines.js';
 import { WechatPayError } from '../errors.js';
+import { type FundFlowBillReader, readFundFlowBill } from '../fund-flow-bill.js';
 import type { WechatPayV3Client } from './client.js';
 import { argument, invalid, WechatPayV3Error } from './errors.js';
 import { Fields } from './fields.js';
@@ -78,6 +87,59 @@ export async function fundFlowBill(
   return applied && (await downloadBill(client, applied, { gzip: req.gzip })).toString('utf8');
 }
 
+/** The trade bill streamed (see above), or null when there is none. */
+export async function tradeBillStream(
+  client: WechatPayV3Client,
+  req: TradeBillRequest,
+  options: BillReadOptions = {},
+): Promise<TradeBillReader | null> {
+  const applied = await applyTradeBill(client, req);
+  return applied && readTradeBill(await openBill(client, applied), readOptions(client, options));
+}
+
+/** The fund-flow bill streamed (see above), or null when there is none. */
+export async function fundFlowBillStream(
+  client: WechatPayV3Client,
+  req: FundFlowBillRequest,
+  options: BillReadOptions = {},
+): Promise<FundFlowBillReader | null> {
+  const applied = await applyFundFlowBill(client, req);
+  return applied && readFundFlowBill(await openBill(client, applied), readOptions(client, options));
+}
+
+function readOptions(client: WechatPayV3Client, options: BillReadOptions): BillReadOptions {
+  return { maxBytes: client.maxBillBytes, ...options };
+}
+
+/**
+ * An applied bill's bytes as they arrive, inflated when gzip (whatever was asked: the bytes
+ * say), hashed on the way; when they end, a SHA1 other than the announced one is thrown.
+ */
+export async function openBill(
+  client: WechatPayV3Client,
+  applied: AppliedBill,
+): Promise<AsyncIterable<Buffer>> {
+  const body = await client.downloadStream(applied.downloadUrl);
+  return checkedBytes(body, applied.hashValue.toLowerCase());
+}
+
+async function* checkedBytes(body: AsyncIterable<Buffer>, expected: string) {
+  const sha1 = createHash('sha1');
+  for await (const chunk of plainBytes(body).chunks) {
+    sha1.update(chunk);
+    yield chunk;
+  }
+  const actual = sha1.digest('hex');
+  if (actual !== expected) throw badHash(actual, expected);
+}
+
+function badHash(actual: string, announced: string) {
+  return invalid(
+    'BAD_HASH',
+    `the bill file's SHA1 is ${actual}, not the ${announced} WeChat announced: it was altered or cut on the way; download it again`,
+  );
+}
+
 /** Downloads an applied bill, inflates it when gzipped, and checks its SHA1. */
 export async function downloadBill(
   client: WechatPayV3Client,
@@ -94,12 +156,7 @@ export async function downloadBill(
     }
   }
   const actual = hash('sha1', bill, 'hex');
-  if (actual !== applied.hashValue.toLowerCase()) {
-    throw invalid(
-      'BAD_HASH',
-      `the bill file's SHA1 is ${actual}, not the ${applied.hashValue} WeChat announced: it was altered or cut on the way; download it again`,
-    );
-  }
+  if (actual !== applied.hashValue.toLowerCase()) throw badHash(actual, applied.hashValue);
   return bill;
 }
 

@@ -16,7 +16,7 @@
 import { Agent, type Dispatcher } from 'undici';
 import { DomainFailover, type FailoverEvent } from '../domain-failover.js';
 import { WechatPayError } from '../errors.js';
-import { exchange, type HttpExchange } from '../http.js';
+import { exchange, type HttpExchange, openExchange } from '../http.js';
 import { type Advice, configError, errorFromAnswer, invalid } from './errors.js';
 import { type Json, parseJsonObject } from './fields.js';
 import { buildAuthorization, type Signer } from './sign.js';
@@ -180,6 +180,37 @@ export class WechatPayV3Client {
     });
   }
 
+  /**
+   * `download`, the file's bytes handed on as they arrive (a bill can be hundreds of
+   * megabytes): resolves once the answer's headers are in. A refusal (not 200) is read, at most
+   * `ERROR_MAX_BYTES` of it, and thrown as `download`'s would be.
+   */
+  async downloadStream(downloadUrl: string): Promise<AsyncIterable<Buffer>> {
+    const url = this.downloadable(downloadUrl);
+    const path = url.pathname + url.search;
+    const what = `GET ${url.pathname}`;
+    return this.withRetry(true, async () => {
+      const res = await openExchange({
+        method: 'GET',
+        url: url.href,
+        headers: this.headers('GET', path, ''),
+        timeoutMs: this.timeoutMs,
+        maxBytes: this.maxBillBytes,
+        dispatcher: this.dispatcher,
+        what,
+      });
+      if (res.status === 200) return res.body;
+      const body = await firstBytes(res.body, ERROR_MAX_BYTES);
+      res.discard();
+      await this.read(
+        { status: res.status, headers: res.headers, body },
+        { method: 'GET', path },
+        what,
+      );
+      throw invalid('MALFORMED', `${what}: answered ${res.status} without an error`);
+    });
+  }
+
   private downloadable(downloadUrl: string): URL {
     let url: URL;
     try {
@@ -300,4 +331,19 @@ export class WechatPayV3Client {
 
 function single(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value[0] : value;
+}
+
+/** Most bytes of a refused download's answer read for its error. */
+const ERROR_MAX_BYTES = 64 * 1024;
+
+/** The body's first `max` bytes at most (the rest is left unread). */
+async function firstBytes(body: AsyncIterable<Buffer>, max: number): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    chunks.push(chunk);
+    size += chunk.length;
+    if (size >= max) break;
+  }
+  return Buffer.concat(chunks).subarray(0, max);
 }
