@@ -99,11 +99,14 @@ describeOnStores('APIv3 against the sandbox', (stores) => {
     sandbox.pay({ ...fresh.payment, openid: fresh.openid });
     await until(async () => (await orderRow(after, pendingV2.order.id)).status === 'PAID');
     await until(async () => (await orderRow(after, fresh.order.id)).status === 'PAID');
-    const formats = Object.fromEntries(
-      sandbox.notifications().map((n) => [n.outTradeNo, [n.format, n.status]]),
+    // The order is PAID before the sandbox has read the reply to its notify: wait for that too.
+    const formats = () =>
+      Object.fromEntries(sandbox.notifications().map((n) => [n.outTradeNo, [n.format, n.status]]));
+    await until(async () =>
+      [pendingV2, fresh].every((p) => formats()[p.order.outTradeNo]?.[1] === 'delivered'),
     );
-    assert.deepEqual(formats[pendingV2.order.outTradeNo], ['v2', 'delivered']);
-    assert.deepEqual(formats[fresh.order.outTradeNo], ['v3', 'delivered']);
+    assert.deepEqual(formats()[pendingV2.order.outTradeNo], ['v2', 'delivered']);
+    assert.deepEqual(formats()[fresh.order.outTradeNo], ['v3', 'delivered']);
     // The silently paid v2 order is found by a v2 query.
     const synced = await after.api('GET', `/api/v1/orders/${silentV2.order.id}?sync=1`, {
       token: silentV2.token,
