@@ -18,6 +18,7 @@ import {
   startSandboxServer,
 } from '../../support/sandbox-server.js';
 import { describeOnStores } from '../../support/stores.js';
+import { stagingTables } from './staging-tables.js';
 
 /** 10:00 Beijing tomorrow at the latest: today's bill is published. */
 const BILL_PUBLISHED_MS = 34 * 3600_000;
@@ -62,14 +63,6 @@ function tampered(gzipped: Buffer, how: Tamper): Buffer {
   return gzipSync(text);
 }
 
-async function staged(db: SandboxServer['server']['store']['db']) {
-  const row = await db
-    .selectFrom('reconciliation_entries')
-    .select((eb) => eb.fn.countAll<number>().as('n'))
-    .executeTakeFirstOrThrow();
-  return Number(row.n);
-}
-
 describeOnStores('reconciliation through APIv3', (stores) => {
   test('both bills streamed with their SHA1 checked; an altered download fails the run and keeps nothing', async (t) => {
     const sandbox = await startSandbox({ timeScale: 1000 });
@@ -105,7 +98,7 @@ describeOnStores('reconciliation through APIv3', (stores) => {
       assert.equal(run.status, 'failed', how);
       assert.match(run.error ?? '', how === 'flip' ? /SHA1/ : /gzip/, how);
       assert.equal(run.totals, null, 'no totals of a bill that failed');
-      assert.equal(await staged(db), 0, 'nothing staged is kept');
+      assert.equal(await stagingTables(s), 0, 'nothing staged is kept');
       const items = await db.selectFrom('reconciliation_items').select('id').execute();
       assert.deepEqual(items, []);
       const events = await db
@@ -130,7 +123,7 @@ describeOnStores('reconciliation through APIv3', (stores) => {
     });
     assert.match(run.billSha256 ?? '', /^[0-9a-f]{64}$/);
     assert.match(run.fundFlowSha256 ?? '', /^[0-9a-f]{64}$/);
-    assert.equal(await staged(db), 0);
+    assert.equal(await stagingTables(s), 0);
     assert.ok(order);
   });
 });

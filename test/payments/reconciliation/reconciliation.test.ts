@@ -18,6 +18,7 @@ import { startSandbox } from '../../../src/sandbox/index.js';
 import { hasOpenssl, makeCertificates } from '../../support/certificates.js';
 import { type SandboxServer, startSandboxServer, until } from '../../support/sandbox-server.js';
 import { describeOnStores } from '../../support/stores.js';
+import { stagingTables } from './staging-tables.js';
 
 /** 10:00 Beijing tomorrow at the latest: today's bill is published. */
 const BILL_PUBLISHED_MS = 34 * 3600_000;
@@ -58,20 +59,6 @@ function anomalies(s: SandboxServer) {
     .where('kind', '=', 'reconciliation')
     .orderBy('out_trade_no')
     .execute();
-}
-
-/** The temporary tables a run stages the bill in, still there (on SQLite: the store's connection). */
-async function stagingTables(s: SandboxServer): Promise<number> {
-  const query =
-    s.server.store.dialect === 'sqlite'
-      ? sql<{
-          n: number;
-        }>`select count(*) as n from sqlite_temp_master where name like 'reconciliation_bill%'`
-      : sql<{
-          n: number;
-        }>`select count(*) as n from pg_class where relname like 'reconciliation_bill%'`;
-  const { rows } = await query.execute(s.server.store.db);
-  return Number(rows[0]!.n);
 }
 
 function versions(s: SandboxServer) {
