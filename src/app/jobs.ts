@@ -1,6 +1,6 @@
 /** Which of the domain's background work runs as jobs, and how often. */
 import type { Job } from '../jobs/index.js';
-import type { Payments, Shipping } from '../payments/index.js';
+import type { Payments, Shipping, SubscribeMessages } from '../payments/index.js';
 
 /**
  * The order jobs: expiry, closing, pending sweep, refund follow-up, and the clean-ups of
@@ -46,7 +46,15 @@ function shippingJobs(shipping: Shipping, intervalMs: number): Job[] {
   ];
 }
 
-/** The outbox jobs: relay events to webhooks and subscribers, deliver the webhooks, ship. */
+/** Sends due subscribe messages (queued at the event, and those WeChat could not take yet). */
+function subscribeMessagesJob(messages: SubscribeMessages, intervalMs: number): Job {
+  return { name: 'minipay-send-subscribe-messages', intervalMs, run: () => messages.sendDue() };
+}
+
+/**
+ * The outbox jobs: relay events to webhooks and subscribers, deliver the webhooks, ship, send
+ * subscribe messages.
+ */
 export function outboxJobs(payments: Payments, intervalMs: number): Job[] {
   // Fulfilment waits on these: they run at least every 2 s whatever the order jobs do.
   const every = Math.min(intervalMs, 2000);
@@ -58,6 +66,9 @@ export function outboxJobs(payments: Payments, intervalMs: number): Job[] {
       run: () => payments.webhooks.deliverAll(),
     },
     ...(payments.shipping ? shippingJobs(payments.shipping, every) : []),
+    ...(payments.subscribeMessages
+      ? [subscribeMessagesJob(payments.subscribeMessages, every)]
+      : []),
   ];
 }
 

@@ -96,6 +96,8 @@ export interface LaunchOptions {
   onRoute?: StartOptions['onRoute'];
   /** How shipping uploads are retried (tests shrink the waits). */
   shipping?: StartOptions['shipping'];
+  /** How subscribe messages are sent again (tests shrink the waits). */
+  subscribeRetry?: StartOptions['subscribeRetry'];
 }
 
 /** What plugins learn about the running system before it listens. */
@@ -186,6 +188,7 @@ export async function launch(config: Config, options: LaunchOptions): Promise<La
       plugins: (options.plugins ?? []).map((plugin) => (app) => plugin(app, context)),
       onRoute: options.onRoute,
       shipping: options.shipping,
+      subscribeRetry: options.subscribeRetry,
     });
   } catch (err) {
     await gateway?.close();

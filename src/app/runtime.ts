@@ -57,6 +57,8 @@ export interface StartOptions {
   miniProgram?: MiniProgramSettings;
   /** How shipping uploads are retried (tests shrink the waits). */
   shipping?: PaymentsSettings['shipping'];
+  /** How subscribe messages are sent again (tests shrink the waits). */
+  subscribeRetry?: PaymentsSettings['subscribeRetry'];
 }
 
 export interface MiniProgramSettings {
@@ -102,6 +104,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
       wechatTimeScale: options.wechatTimeScale ?? 1,
       ...(config.refundAccount && { refundAccount: config.refundAccount }),
       ...(options.shipping && { shipping: options.shipping }),
+      ...(options.subscribeRetry && { subscribeRetry: options.subscribeRetry }),
       ...(config.subscribe && { subscribe: config.subscribe }),
       // A local demo serves avatars over http; anything public needs https.
       ...(config.mode === 'demo' && { allowHttpAvatars: true }),

@@ -17,6 +17,7 @@ import { Delivery } from './webhooks.js';
 export * from './admin.js';
 export * from './anomalies.js';
 export { ErrorBody, errorResponses, IdParams } from './common.js';
+export * from './messages.js';
 export * from './orders.js';
 export * from './products.js';
 export * from './profile.js';

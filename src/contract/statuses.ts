@@ -82,3 +82,14 @@ export type ShipmentKind = (typeof SHIPMENT_KINDS)[number];
 /** WeChat's `logistics_type`: express 1, same-city 2, virtual 3, pick-up 4. */
 export const LOGISTICS_TYPES = ['express', 'same-city', 'virtual', 'pick-up'] as const;
 export type LogisticsType = (typeof LOGISTICS_TYPES)[number];
+
+/**
+ * A subscribe message (docs/shipping.md "Subscribe messages"): pending (WeChat could not take
+ * it for now; the next attempt is due at `nextAttemptAt`), sent, refused (WeChat's final
+ * answer: the user did not subscribe, a value it refuses), failed (given up, or the setup).
+ */
+export const SUBSCRIBE_OUTCOMES = ['pending', 'sent', 'refused', 'failed'] as const;
+export type SubscribeOutcome = (typeof SUBSCRIBE_OUTCOMES)[number];
+
+export const SUBSCRIBE_KINDS = ['paid', 'refunded'] as const;
+export type SubscribeKind = (typeof SUBSCRIBE_KINDS)[number];

@@ -5,7 +5,7 @@ import { type Transactor, transactionPerUnit } from '../store/group-commit.js';
 import type { Database } from '../store/schema.js';
 import type { RetrySchedule } from './events/webhook-retry.js';
 import type { PaymentGateway, RefundAccount, WechatPayApi } from './gateway/gateway.js';
-import type { SubscribeSettings } from './messages/subscribe-settings.js';
+import type { SubscribeRetry, SubscribeSettings } from './messages/subscribe-settings.js';
 import type { PushSettings } from './platform/push-settings.js';
 import type { ShippingSettings } from './shipping/shipping-settings.js';
 
@@ -54,6 +54,8 @@ export interface PaymentsSettings {
   push?: PushSettings;
   /** Subscribe messages on payment and refund success; none when absent. */
   subscribe?: SubscribeSettings;
+  /** How subscribe messages WeChat could not take for now are sent again (tests shrink it). */
+  subscribeRetry?: Partial<SubscribeRetry>;
   /** Accept `http:` avatar URLs (demo mode on loopback); https only otherwise. */
   allowHttpAvatars?: boolean;
 }

@@ -72,7 +72,9 @@ export type { RunSummary } from './lib/run-summary.js';
 export { LoginCodeRejected, type SessionUser, type WechatLogin } from './login/login-service.js';
 export { SubscribeMessages } from './messages/subscribe-messages.js';
 export {
+  DEFAULT_SUBSCRIBE_RETRY,
   SUBSCRIBE_VALUES,
+  type SubscribeRetry,
   type SubscribeSettings,
   type SubscribeTemplate,
 } from './messages/subscribe-settings.js';

@@ -609,6 +609,36 @@ function outboxSubjects(dialect: Dialect): Migration {
   };
 }
 
+/**
+ * Subscribe messages WeChat could not take for now (busy, a frequency limit, no answer) are sent
+ * again by a job: the message as built when the event came, attempts, when the next is due. A
+ * row left `sending` by an older minipay never learns its outcome: it is marked failed.
+ */
+const subscribeRetries: Migration = {
+  async up(db: Db) {
+    await db.schema.alterTable('subscribe_messages').addColumn('message', 'text').execute();
+    await db.schema
+      .alterTable('subscribe_messages')
+      .addColumn('attempts', 'integer', (c) => c.notNull().defaultTo(0))
+      .execute();
+    await db.schema.alterTable('subscribe_messages').addColumn('next_attempt_at', 'text').execute();
+    await db.schema.alterTable('subscribe_messages').addColumn('updated_at', 'text').execute();
+    await sql`update subscribe_messages set outcome = 'failed', code = 'INTERRUPTED',
+      detail = 'the send was under way when minipay was upgraded; its outcome is unknown'
+      where outcome = 'sending'`.execute(db);
+    await db.schema
+      .createIndex('subscribe_messages_due')
+      .on('subscribe_messages')
+      .columns(['outcome', 'next_attempt_at'])
+      .execute();
+    await db.schema
+      .createIndex('subscribe_messages_created')
+      .on('subscribe_messages')
+      .columns(['created_at', 'id'])
+      .execute();
+  },
+};
+
 /** Every migration, by name (names sort in the order they run). */
 export function migrations(dialect: Dialect): Record<string, Migration> {
   return {
@@ -627,6 +657,7 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
     '0013_shipping_repairs': shippingRepairs,
     '0014_reconciliation_staging': reconciliationStaging,
     '0015_outbox_subjects': outboxSubjects(dialect),
+    '0016_subscribe_retries': subscribeRetries,
   };
 }
 

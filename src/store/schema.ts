@@ -302,12 +302,20 @@ export interface SubscribeMessagesTable {
   kind: string;
   template_id: string;
   openid: string;
-  /** sent, refused (the user did not subscribe, bad data: WeChat's answer), failed. */
+  /**
+   * pending (an attempt is due at `next_attempt_at`), sent, refused (WeChat's final answer: the
+   * user did not subscribe, bad data), failed (gave up, or the setup is wrong).
+   */
   outcome: string;
-  /** WeChat's errcode or minipay's code when not sent. */
+  /** WeChat's errcode or minipay's code when not sent (while pending: of the last attempt). */
   code: string | null;
   detail: string | null;
   created_at: string;
+  /** JSON: the `SubscribeMessage` as built when the event came; null on rows before 0014. */
+  message: string | null;
+  attempts: Generated<number>;
+  next_attempt_at: string | null;
+  updated_at: string | null;
 }
 
 /** One Beijing day's reconciliation (src/payments/reconciliation). */

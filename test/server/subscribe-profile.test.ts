@@ -83,7 +83,7 @@ describeOnStores('subscribe messages and /api/v1/me', (stores) => {
     const second = await checkout(demo, stranger.token, 'prd_sample', 1);
     demo.sandbox.pay({ openid: stranger.openid, ...second.payment });
     await eventually(async () => (await recorded(demo, second.order.id)).length === 1);
-    await eventually(async () => (await recorded(demo, second.order.id))[0]?.outcome !== 'sending');
+    await eventually(async () => (await recorded(demo, second.order.id))[0]?.outcome !== 'pending');
     assert.deepEqual(await recorded(demo, second.order.id), [
       { kind: 'paid', outcome: 'refused', code: '43101' },
     ]);

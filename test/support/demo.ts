@@ -41,6 +41,7 @@ export async function startDemo(
     clock: options.clock,
     plugins: options.plugins,
     shipping: options.shipping,
+    subscribeRetry: options.subscribeRetry,
   });
   t?.after(() => launched.close());
   const sandbox = launched.sandbox as Sandbox;

@@ -1,30 +1,74 @@
 /**
- * Subscribe messages (订阅消息) on payment and refund success: an outbox subscriber fills the
- * configured template with the order's values and sends it. What WeChat answers is recorded
- * (`subscribe_messages`) and never blocks anything: the user not subscribing (43101), a value
- * WeChat refuses, even WeChat being down, end as a recorded outcome, not as an error the
- * outbox would retry (a failing subscriber holds back every later event). So a message WeChat
- * could not take is not sent again; each event sends at most one.
+ * Subscribe messages (订阅消息) on payment and refund success. An outbox subscriber fills the
+ * configured template with the order's values as they are at the event and queues the message
+ * (`subscribe_messages`, one per event); a job sends it, so neither the payment flow nor the
+ * outbox ever waits on WeChat. What WeChat answers is recorded:
+ * - sent;
+ * - refused, for good: the user did not subscribe or used the subscription up (43101), a value
+ *   or the template WeChat refuses (47003, 40037, ...), any errcode minipay does not know;
+ * - pending again while WeChat could not take it for now (system busy, a frequency limit, no
+ *   answer, a token the token manager could not replace at once): sent again with backoff,
+ *   up to `maxAttempts`, then failed;
+ * - failed at once when the setup is wrong (IP whitelist, permissions): a person must act.
+ * A send whose answer was lost may have reached the user; its next attempt may then meet 43101
+ * (a one-time subscription is spent), which the record says.
  */
 
-import type { Order, Refund } from '../../contract/index.js';
+import type {
+  Order,
+  Refund,
+  SubscribeKind,
+  SubscribeMessageEntry,
+  SubscribeMessageList,
+  SubscribeMessageQuery,
+  SubscribeOutcome,
+} from '../../contract/index.js';
 import {
   buildTemplateData,
   MiniProgramApiError,
+  type SubscribeMessage,
+  type SubscribeSendResult,
   type TemplateValue,
 } from '../../miniprogram-api/index.js';
 import type { PaymentsContext } from '../context.js';
 import type { MinipayEvent } from '../events/events.js';
+import { notFound } from '../lib/errors.js';
+import { newestFirst, parseLimit } from '../lib/page-cursor.js';
+import type { RunSummary } from '../lib/run-summary.js';
+import { findOrder } from '../orders/orders-repo.js';
 import type { MiniProgramPlatform } from '../platform/platform.js';
-import { claimMessage, recordOutcome } from './subscribe-messages-repo.js';
-import type { SubscribeSettings, SubscribeTemplate } from './subscribe-settings.js';
+import {
+  type AttemptResult,
+  claimAttempt,
+  dueMessages,
+  type MessageRow,
+  messagesQuery,
+  queueMessage,
+  recordAttempt,
+} from './subscribe-messages-repo.js';
+import {
+  DEFAULT_SUBSCRIBE_RETRY,
+  type SubscribeRetry,
+  type SubscribeSettings,
+  type SubscribeTemplate,
+} from './subscribe-settings.js';
+
+/** How long a claimed attempt is held before another instance may take it (a crash mid-call). */
+const CLAIM_MS = 60_000;
+const BATCH = 20;
+/** Errors after which WeChat may have delivered the message. */
+const ANSWER_LOST = /^(TIMEOUT|NETWORK|HTTP_5\d\d|MALFORMED_RESPONSE)$/;
 
 export class SubscribeMessages {
+  private readonly retry: SubscribeRetry;
+
   constructor(
     private readonly ctx: PaymentsContext,
     private readonly platform: MiniProgramPlatform,
     private readonly settings: SubscribeSettings,
-  ) {}
+  ) {
+    this.retry = { ...DEFAULT_SUBSCRIBE_RETRY, ...ctx.settings.subscribeRetry };
+  }
 
   /** The template ids the mini program asks the user to accept at checkout. */
   templateIds(): { paid: string | null; refunded: string | null } {
@@ -34,10 +78,11 @@ export class SubscribeMessages {
     };
   }
 
+  /** The outbox subscriber: queues the event's message (nothing is sent here). */
   async onEvent(event: MinipayEvent): Promise<void> {
     const order = event.data.order as Order;
     if (event.type === 'order.paid' && this.settings.paid) {
-      await this.send(event.id, 'paid', this.settings.paid, order, this.values(order));
+      await this.queue(event.id, 'paid', this.settings.paid, order, this.values(order));
     } else if (event.type === 'refund.succeeded' && this.settings.refunded) {
       const refund = event.data.refund as Refund;
       const values = {
@@ -45,8 +90,31 @@ export class SubscribeMessages {
         refundFen: refund.amountFen,
         refundedAt: new Date(refund.succeededAt ?? event.createdAt),
       };
-      await this.send(event.id, 'refunded', this.settings.refunded, order, values);
+      await this.queue(event.id, 'refunded', this.settings.refunded, order, values);
     }
+  }
+
+  /** The job: one attempt of each due message. */
+  async sendDue(): Promise<RunSummary> {
+    const rows = await dueMessages(this.ctx.db, this.ctx.clock(), BATCH);
+    const summary: RunSummary = { examined: rows.length, changed: 0, errors: 0 };
+    for (const row of rows) {
+      const outcome = await this.attempt(row);
+      if (outcome === 'sent') summary.changed++;
+      else if (outcome !== undefined) summary.errors++;
+    }
+    return summary;
+  }
+
+  /** Newest first, of one outcome or one order (the admin API). */
+  async list(query: SubscribeMessageQuery): Promise<SubscribeMessageList> {
+    const limit = parseLimit(query.limit);
+    if (query.orderId !== undefined && !(await findOrder(this.ctx.db, query.orderId))) {
+      throw notFound('order');
+    }
+    const q = messagesQuery(this.ctx.db, query);
+    const { page, nextCursor } = await newestFirst('subscribe-messages', q, limit, query.cursor);
+    return { messages: page.map(messageEntry), nextCursor };
   }
 
   private values(order: Order): Record<string, TemplateValue | undefined> {
@@ -60,9 +128,9 @@ export class SubscribeMessages {
     };
   }
 
-  private async send(
+  private async queue(
     eventId: string,
-    kind: 'paid' | 'refunded',
+    kind: SubscribeKind,
     template: SubscribeTemplate,
     order: Order,
     values: Record<string, TemplateValue | undefined>,
@@ -73,45 +141,110 @@ export class SubscribeMessages {
       .where('id', '=', order.id)
       .executeTakeFirst();
     if (!row) return;
-    const claimed = await claimMessage(this.ctx.db, {
+    const base = {
       eventId,
       orderId: order.id,
       kind,
       templateId: template.templateId,
       openid: row.openid,
       at: this.ctx.clock(),
-    });
-    if (!claimed) return;
+    };
+    let message: SubscribeMessage;
     try {
-      const result = await this.platform.sendSubscribeMessage({
+      message = {
         toOpenid: row.openid,
         templateId: template.templateId,
         data: buildTemplateData(template.fields, values),
         ...(this.settings.page && { page: `${this.settings.page}?orderId=${order.id}` }),
         ...(this.settings.miniprogramState && { miniprogramState: this.settings.miniprogramState }),
-      });
-      if (result.sent) await recordOutcome(this.ctx.db, eventId, 'sent', null, null);
-      else {
-        const code = result.errcode === undefined ? result.refusal : String(result.errcode);
-        await recordOutcome(this.ctx.db, eventId, 'refused', code, result.message);
-      }
-      this.ctx.metrics.inc('minipay_subscribe_messages_total', {
-        kind,
-        outcome: result.sent ? 'sent' : 'refused',
-      });
+      };
     } catch (err) {
-      const known = err instanceof MiniProgramApiError ? err : undefined;
-      if (!known) this.ctx.logger.error({ err, orderId: order.id }, 'subscribe message failed');
-      else this.ctx.logger.warn({ code: known.code, orderId: order.id }, known.message);
-      const outcome = known?.kind === 'rejected' ? 'refused' : 'failed';
-      await recordOutcome(
-        this.ctx.db,
-        eventId,
+      if (!(err instanceof MiniProgramApiError)) throw err;
+      // A mapping or a value WeChat would refuse: recorded, never sent.
+      const outcome = err.kind === 'config' ? 'failed' : 'refused';
+      const queued = await queueMessage(this.ctx.db, {
+        ...base,
+        message: null,
         outcome,
-        known?.code ?? 'INTERNAL',
-        known?.message ?? 'see the log',
-      );
-      this.ctx.metrics.inc('minipay_subscribe_messages_total', { kind, outcome });
+        code: err.code,
+        detail: err.message,
+      });
+      if (queued) this.count(kind, outcome);
+      return;
     }
+    await queueMessage(this.ctx.db, {
+      ...base,
+      message: JSON.stringify(message),
+      outcome: 'pending',
+    });
   }
+
+  /** One attempt of a due message; its outcome after, or undefined when another took it. */
+  private async attempt(due: MessageRow): Promise<SubscribeOutcome | undefined> {
+    const now = this.ctx.clock();
+    const row = await claimAttempt(this.ctx.db, due, now, new Date(now.getTime() + CLAIM_MS));
+    if (!row) return undefined;
+    let result: AttemptResult;
+    try {
+      const message = JSON.parse(row.message ?? 'null') as SubscribeMessage | null;
+      if (!message) throw new Error(`subscribe message ${row.id} has no message to send`);
+      result = this.answered(row, await this.platform.sendSubscribeMessage(message));
+    } catch (err) {
+      result = this.failed(row, err);
+    }
+    await recordAttempt(this.ctx.db, row, result, this.ctx.clock());
+    this.count(row.kind, result.outcome === 'pending' ? 'retry' : result.outcome);
+    return result.outcome;
+  }
+
+  private answered(row: MessageRow, answer: SubscribeSendResult): AttemptResult {
+    if (answer.sent) return { outcome: 'sent', code: null, detail: null, nextAttemptAt: null };
+    const code = answer.errcode === undefined ? answer.refusal : String(answer.errcode);
+    const lost =
+      answer.errcode === 43101 && row.code !== null && ANSWER_LOST.test(row.code)
+        ? ` (an earlier attempt's answer was lost (${row.code}): that one may have reached the user)`
+        : '';
+    return { outcome: 'refused', code, detail: `${answer.message}${lost}`, nextAttemptAt: null };
+  }
+
+  private failed(row: MessageRow, err: unknown): AttemptResult {
+    const known = err instanceof MiniProgramApiError ? err : undefined;
+    if (!known) this.ctx.logger.error({ err, orderId: row.order_id }, 'subscribe message failed');
+    else this.ctx.logger.warn({ code: known.code, orderId: row.order_id }, known.message);
+    const code = known?.code ?? 'INTERNAL';
+    const message = known?.message ?? 'minipay failed to send it; see its log';
+    if (known?.kind === 'rejected') {
+      return { outcome: 'refused', code, detail: message, nextAttemptAt: null };
+    }
+    if (known?.kind === 'config') {
+      return { outcome: 'failed', code, detail: message, nextAttemptAt: null };
+    }
+    if (row.attempts >= this.retry.maxAttempts) {
+      const detail = `gave up after ${row.attempts} attempts: ${message}`;
+      return { outcome: 'failed', code, detail, nextAttemptAt: null };
+    }
+    const backoff = this.retry.retryBaseMs * 2 ** (row.attempts - 1);
+    const wait = Math.max(known?.retryAfterMs ?? 0, Math.min(this.retry.retryCapMs, backoff));
+    const nextAttemptAt = new Date(this.ctx.clock().getTime() + wait);
+    return { outcome: 'pending', code, detail: message, nextAttemptAt };
+  }
+
+  private count(kind: string, outcome: string): void {
+    this.ctx.metrics.inc('minipay_subscribe_messages_total', { kind, outcome });
+  }
+}
+
+export function messageEntry(row: MessageRow): SubscribeMessageEntry {
+  return {
+    id: row.id,
+    orderId: row.order_id,
+    kind: row.kind as SubscribeKind,
+    templateId: row.template_id,
+    outcome: row.outcome as SubscribeOutcome,
+    attempts: row.attempts,
+    nextAttemptAt: row.outcome === 'pending' ? row.next_attempt_at : null,
+    result: row.code === null ? null : { code: row.code, message: row.detail ?? '' },
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
 }

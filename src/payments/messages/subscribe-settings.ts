@@ -29,3 +29,20 @@ export const SUBSCRIBE_VALUES = [
   'refundedAt',
   'storeName',
 ] as const;
+
+/** How a message WeChat could not take for now is sent again: settings of the domain, shrunk by tests. */
+export interface SubscribeRetry {
+  /** Attempts before the message is given up (outcome failed). Default 8. */
+  maxAttempts: number;
+  /** The wait after the first failed attempt, doubled each time. Default 30 s. */
+  retryBaseMs: number;
+  /** The longest wait between attempts. Default 30 minutes. */
+  retryCapMs: number;
+}
+
+/** Eight attempts over about an hour: a payment notice much later than that is no news. */
+export const DEFAULT_SUBSCRIBE_RETRY: SubscribeRetry = {
+  maxAttempts: 8,
+  retryBaseMs: 30_000,
+  retryCapMs: 30 * 60_000,
+};

@@ -11,6 +11,7 @@ import type { ServerOptions } from '../../options.js';
 import { routeNotFound } from '../../plugins/errors.js';
 import { tokenGate } from '../auth.js';
 import { adminAnomalyRoutes } from './anomalies.js';
+import { adminMessageRoutes } from './messages.js';
 import { adminOrderRoutes } from './orders.js';
 import { adminProductRoutes } from './products.js';
 import { adminReconciliationRoutes } from './reconciliations.js';
@@ -44,4 +45,5 @@ export const adminApi =
     await app.register(adminWebhookRoutes, options);
     await app.register(adminShippingRoutes, options);
     await app.register(adminReconciliationRoutes, options);
+    await app.register(adminMessageRoutes, options);
   };
