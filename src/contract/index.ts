@@ -21,6 +21,7 @@ export * from './messages.js';
 export * from './orders.js';
 export * from './products.js';
 export * from './profile.js';
+export * from './pushes.js';
 export * from './reconciliation.js';
 export * from './refunds.js';
 export * from './session.js';

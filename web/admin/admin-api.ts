@@ -19,10 +19,13 @@ import type {
   ReconciliationRunAnswer,
   RefundAnswer,
   RefundOnly,
+  RemindReceiptAnswer,
   ShipBody,
   ShipmentAnswer,
   ShippingQueue,
+  SubscribeMessageList,
   TradeManagement,
+  WechatPushList,
   WechatShippingView,
 } from '../../src/contract/index.js';
 
@@ -39,8 +42,10 @@ export type {
   ShipBody,
   Shipment,
   ShippingQueueEntry,
+  SubscribeMessageEntry,
   TimelineEntry,
   TradeManagement,
+  WechatPushEntry,
   WechatShippingView,
 } from '../../src/contract/index.js';
 
@@ -235,6 +240,26 @@ export class AdminApi {
     return this.call<ShipmentAnswer>(
       'POST',
       `/orders/${encodeURIComponent(orderId)}/shipment/retry`,
+    );
+  }
+
+  remindReceipt(orderId: string) {
+    return this.call<RemindReceiptAnswer>(
+      'POST',
+      `/orders/${encodeURIComponent(orderId)}/shipment/remind-receipt`,
+    );
+  }
+
+  wechatPushes(orderId: string) {
+    return this.call<WechatPushList>('GET', `/orders/${encodeURIComponent(orderId)}/wechat-pushes`);
+  }
+
+  /** The order's subscribe messages (an order has one per payment or refund event). */
+  subscribeMessages(orderId: string) {
+    return this.call<SubscribeMessageList>(
+      'GET',
+      `/orders/${encodeURIComponent(orderId)}/subscribe-messages`,
+      { query: { limit: 100 } },
     );
   }
 

@@ -39,6 +39,8 @@ export function statusTone(status: string): string {
     case 'UPLOADED':
     case 'matched':
     case 'repaired':
+    case 'sent':
+    case 'applied':
       return 'badge ok';
     case 'PENDING':
     case 'CLOSING':
@@ -53,6 +55,7 @@ export function statusTone(status: string): string {
       return 'badge wait';
     case 'REFUNDED':
     case 'CLOSED':
+    case 'recorded':
       return 'badge muted';
     default:
       return 'badge bad';

@@ -28,6 +28,10 @@ const STATUS: Record<string, [zh: string, en: string]> = {
   running: ['对账中', 'Running'],
   waiting: ['等待账单', 'Waiting for the bill'],
   repaired: ['已修复', 'Repaired'],
+  sent: ['已发送', 'Sent'],
+  refused: ['被拒绝', 'Refused'],
+  applied: ['已处理', 'Applied'],
+  recorded: ['已记录', 'Recorded'],
 };
 
 export function statusLabel(status: string, lang: Lang): string {

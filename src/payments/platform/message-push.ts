@@ -10,6 +10,7 @@
  * `order.settled`); the other trade events and every other message are recorded.
  */
 import { createHash } from 'node:crypto';
+import type { WechatPushEntry } from '../../contract/index.js';
 import {
   checkPushConfig,
   MiniProgramApiError,
@@ -19,10 +20,11 @@ import {
   verifyPushUrl,
 } from '../../miniprogram-api/index.js';
 import type { PaymentsContext } from '../context.js';
-import { DomainError } from '../lib/errors.js';
+import { DomainError, notFound } from '../lib/errors.js';
+import { findOrder } from '../orders/orders-repo.js';
 import type { Shipping } from '../shipping/shipping.js';
 import { DEFAULT_PUSH_MAX_AGE_MS, type PushSettings } from './push-settings.js';
-import { recordPush, setPushOutcome } from './pushes-repo.js';
+import { pushesOfOrder, recordPush, setPushOutcome } from './pushes-repo.js';
 
 export type PushOutcome = 'applied' | 'recorded' | 'unknown_order' | 'repeat';
 
@@ -70,7 +72,8 @@ export class MessagePush {
     });
     if (!fresh) return 'repeat';
     const outcome = await this.apply(push);
-    if (outcome.outcome !== 'recorded') {
+    // A push about a known order is linked to it even when it changed nothing (the console lists it).
+    if (outcome.outcome !== 'recorded' || outcome.orderId !== null) {
       await setPushOutcome(this.ctx.db, key, outcome.outcome, outcome.orderId);
     }
     this.ctx.metrics.inc('minipay_wechat_pushes_total', {
@@ -78,6 +81,19 @@ export class MessagePush {
       outcome: outcome.outcome,
     });
     return outcome.outcome;
+  }
+
+  /** The pushes about one order, oldest first (the console's order page). */
+  async ofOrder(orderId: string): Promise<WechatPushEntry[]> {
+    if (!(await findOrder(this.ctx.db, orderId))) throw notFound('order');
+    return (await pushesOfOrder(this.ctx.db, orderId)).map((row) => ({
+      id: row.id,
+      event: row.event,
+      outcome: row.outcome as WechatPushEntry['outcome'],
+      message: row.message,
+      sentAt: row.sent_at,
+      receivedAt: row.received_at,
+    }));
   }
 
   private async apply(

@@ -19,6 +19,7 @@ import { adminRefundRoutes } from './refunds.js';
 import { adminShippingRoutes } from './shipping.js';
 import { adminStatsRoutes } from './stats.js';
 import { adminWebhookRoutes } from './webhooks.js';
+import { adminPushRoutes } from './wechat-pushes.js';
 
 export const ADMIN_PREFIX = '/admin/v1';
 
@@ -46,4 +47,5 @@ export const adminApi =
     await app.register(adminShippingRoutes, options);
     await app.register(adminReconciliationRoutes, options);
     await app.register(adminMessageRoutes, options);
+    await app.register(adminPushRoutes, options);
   };
