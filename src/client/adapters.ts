@@ -11,6 +11,7 @@ import type {
   Platform,
   PlatformRequest,
   PlatformResponse,
+  PlatformUpload,
   RequestPaymentParams,
 } from './platform.js';
 
@@ -23,6 +24,7 @@ export type WxApi = Pick<
 > & {
   openBusinessView?: CallbackApi['openBusinessView'];
   requestSubscribeMessage?: CallbackApi['requestSubscribeMessage'];
+  uploadFile?: CallbackApi['uploadFile'];
 };
 
 /**
@@ -60,6 +62,16 @@ export interface CallbackApi {
   requestSubscribeMessage?(options: {
     tmplIds: string[];
     success?: (res: Record<string, string>) => void;
+    fail?: Fail;
+  }): unknown;
+  /** A local file to the server as multipart/form-data; `data` is the answer's text. */
+  uploadFile?(options: {
+    url: string;
+    filePath: string;
+    name: string;
+    header?: Record<string, string>;
+    timeout?: number;
+    success?: (res: { statusCode: number; data: string }) => void;
     fail?: Fail;
   }): unknown;
   getStorageSync(key: string): unknown;
@@ -148,6 +160,9 @@ function fromCallbackApi(api: CallbackApi, providers: Providers): Platform {
           });
         }),
     }),
+    ...(typeof api.uploadFile === 'function' && {
+      uploadFile: (upload: PlatformUpload) => callUploadFile(api, upload),
+    }),
     storage: {
       get: (key) => {
         const value = api.getStorageSync(key);
@@ -183,4 +198,28 @@ function callRequest(api: CallbackApi, request: PlatformRequest): Promise<Platfo
       fail: failed(reject),
     });
   });
+}
+
+function callUploadFile(api: CallbackApi, upload: PlatformUpload): Promise<PlatformResponse> {
+  return new Promise((resolve, reject) => {
+    api.uploadFile!({
+      url: upload.url,
+      filePath: upload.filePath,
+      name: upload.name,
+      header: upload.header,
+      timeout: upload.timeoutMs,
+      // wx.uploadFile hands back the body as text, whatever its type.
+      success: (res) =>
+        resolve({ statusCode: res.statusCode, data: parseJson(res.data), header: {} }),
+      fail: failed(reject),
+    });
+  });
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
 }

@@ -100,6 +100,12 @@ export interface MinipayClient {
   me(): Promise<Me>;
   /** Saves what the user filled in with `<input type="nickname">` and the chooseAvatar button. */
   updateProfile(profile: { nickname?: string; avatarUrl?: string }): Promise<Me>;
+  /**
+   * Uploads the avatar the user chose with `<button open-type="chooseAvatar">` (its temporary
+   * `avatarUrl`) with `wx.uploadFile`; the server keeps it (PNG, JPEG or WebP, at most 1 MiB)
+   * and the answer's `avatarUrl` is where it is served.
+   */
+  uploadAvatar(tempFilePath: string): Promise<Me>;
   /** The code of `<button open-type="getPhoneNumber">` (the user consented): the server asks WeChat. */
   sharePhoneNumber(code: string): Promise<Me>;
   /**
@@ -125,6 +131,7 @@ export function createMinipayClient(options: MinipayClientOptions): MinipayClien
     sleep,
     random: options.random ?? Math.random,
   });
+  const profileOf = (data: { user?: Me }) => withAvatarUrl(userOf(data), baseUrl);
   const confirmAttempts = options.confirm?.attempts ?? 5;
   const confirmIntervalMs = options.confirm?.intervalMs ?? 1000;
   if (!Number.isInteger(confirmAttempts) || confirmAttempts < 1 || confirmAttempts > 30) {
@@ -251,12 +258,23 @@ export function createMinipayClient(options: MinipayClientOptions): MinipayClien
     },
     order: (id) => getOrder(id, false),
     shipping: getShipping,
-    me: async () => userOf(await transport.authed({ method: 'GET', path: '/api/v1/me' })),
+    me: async () => profileOf(await transport.authed({ method: 'GET', path: '/api/v1/me' })),
+    uploadAvatar: async (tempFilePath) => {
+      if (typeof tempFilePath !== 'string' || tempFilePath === '') {
+        throw new MinipayError('VALIDATION_FAILED', 'uploadAvatar takes the chosen avatar’s path');
+      }
+      const upload = { filePath: tempFilePath, name: 'file' };
+      return profileOf(
+        await transport.authed({ method: 'POST', path: '/api/v1/me/avatar', upload }),
+      );
+    },
     updateProfile: async (profile) =>
       // wx.request has no PATCH: the server takes the same update as POST.
-      userOf(await transport.authed({ method: 'POST', path: '/api/v1/me', body: profile })),
+      profileOf(await transport.authed({ method: 'POST', path: '/api/v1/me', body: profile })),
     sharePhoneNumber: async (code) =>
-      userOf(await transport.authed({ method: 'POST', path: '/api/v1/me/phone', body: { code } })),
+      profileOf(
+        await transport.authed({ method: 'POST', path: '/api/v1/me/phone', body: { code } }),
+      ),
     subscribeToUpdates: async () => {
       if (!options.platform.requestSubscribeMessage) return [];
       try {
@@ -310,6 +328,12 @@ export function createMinipayClient(options: MinipayClientOptions): MinipayClien
 function userOf(data: { user?: Me }): Me {
   if (!data.user || typeof data.user.id !== 'string') throw shapeError('user');
   return data.user;
+}
+
+/** An avatar the server keeps has a path (`/api/v1/avatars/…`): an `<image>` needs the URL. */
+function withAvatarUrl(user: Me, baseUrl: string): Me {
+  const url = user.avatarUrl;
+  return url?.startsWith('/') ? { ...user, avatarUrl: baseUrl + url } : user;
 }
 
 /** PENDING (or still CREATED): the payment is not decided yet. */

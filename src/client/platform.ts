@@ -23,6 +23,15 @@ export interface PlatformResponse {
   header: Record<string, string>;
 }
 
+/** `wx.uploadFile`: a local file (a temporary path) sent as multipart/form-data under `name`. */
+export interface PlatformUpload {
+  url: string;
+  filePath: string;
+  name: string;
+  header: Record<string, string>;
+  timeoutMs: number;
+}
+
 /** Exactly what `wx.requestPayment` takes: the server's signed parameters without `appId`. */
 export interface RequestPaymentParams {
   timeStamp: string;
@@ -55,6 +64,11 @@ export interface Platform {
    * with each template's answer (`accept`, `reject`, `ban`, `filter`). Optional.
    */
   requestSubscribeMessage?(templateIds: string[]): Promise<Record<string, string>>;
+  /**
+   * `wx.uploadFile`: resolves with any HTTP answer (its body parsed as JSON when it is JSON),
+   * rejects (PlatformCallError) with none. Optional: `uploadAvatar` needs it.
+   */
+  uploadFile?(upload: PlatformUpload): Promise<PlatformResponse>;
   /** Key-value storage that survives restarts of the mini program. */
   storage: {
     get(key: string): string | undefined;

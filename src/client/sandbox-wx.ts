@@ -3,7 +3,8 @@
  * sandbox for a one-time code (POST /sandbox/v1/login-code), `requestPayment` pays as the
  * user (POST /sandbox/v1/pay, which checks paySign as WeChat does), `openBusinessView`
  * (`weappOrderConfirm`) confirms receipt as the buyer (POST /sandbox/v1/confirm-receipt),
- * `request` uses fetch and storage is in memory. It implements the parts of `wx` that `fromWx` uses:
+ * `request` and `uploadFile` use fetch (`uploadFile` reads files with `readFile`) and storage
+ * is in memory. It implements the parts of `wx` that `fromWx` uses:
  *
  * ```ts
  * const wx = createSandboxWx({ sandboxUrl: sandbox.url, appId: sandbox.credentials.appId });
@@ -38,6 +39,11 @@ export interface SandboxWxOptions {
   receipt?: () => 'confirm' | 'cancel' | Promise<'confirm' | 'cancel'>;
   /** The fetch used by `wx.request` (wrap it to simulate a bad network); default global fetch. */
   fetch?: typeof fetch;
+  /**
+   * The bytes behind a temporary file path (what `chooseAvatar` gave), for `wx.uploadFile`;
+   * without it uploads fail as on a phone without the file.
+   */
+  readFile?: (filePath: string) => Promise<Uint8Array>;
 }
 
 export interface SandboxWx extends WxApi {
@@ -179,6 +185,40 @@ export function createSandboxWx(options: SandboxWxOptions): SandboxWx {
       'requestSubscribeMessage',
     );
 
+  /** `wx.uploadFile`: multipart/form-data, the file under `name`; `data` is the answer's text. */
+  const uploadFile = (
+    cb: {
+      url: string;
+      filePath: string;
+      name: string;
+      header?: Record<string, string>;
+      timeout?: number;
+    } & Callbacks<{ statusCode: number; data: string; errMsg: string }>,
+  ) => {
+    settle(
+      cb,
+      async () => {
+        if (!options.readFile) throw new Error(`no such file ${cb.filePath}`);
+        const form = new FormData();
+        const bytes = await options.readFile(cb.filePath);
+        form.append(
+          cb.name,
+          new Blob([bytes as Uint8Array<ArrayBuffer>]),
+          cb.filePath.split('/').pop(),
+        );
+        const res = await doFetch(cb.url, {
+          method: 'POST',
+          headers: cb.header,
+          body: form,
+          signal: AbortSignal.timeout(cb.timeout ?? DEFAULT_TIMEOUT_MS),
+        });
+        return { statusCode: res.status, data: await res.text(), errMsg: 'uploadFile:ok' };
+      },
+      'uploadFile',
+    );
+    return { abort: () => undefined };
+  };
+
   const request = (cb: RequestOptions) => {
     settle(cb, () => fetchAsWx(doFetch, cb), 'request');
     return { abort: () => undefined };
@@ -190,6 +230,7 @@ export function createSandboxWx(options: SandboxWxOptions): SandboxWx {
     openBusinessView,
     requestSubscribeMessage,
     request,
+    uploadFile,
     getStorageSync: (key: string) => storage.get(key) ?? '',
     setStorageSync: (key: string, value: unknown) => {
       storage.set(key, String(value));

@@ -25,6 +25,8 @@ export interface ApiCall {
   path: string;
   body?: unknown;
   header?: Record<string, string>;
+  /** Send a local file instead of a JSON body (`wx.uploadFile`, POST). */
+  upload?: { filePath: string; name: string };
 }
 
 /** Where the session lives in platform storage. */
@@ -179,12 +181,33 @@ export class Transport {
 
   private send(call: ApiCall): Promise<PlatformResponse> {
     const header: Record<string, string> = { Accept: 'application/json', ...call.header };
+    if (call.upload) return this.sendFile(call.path, call.upload, header);
     if (call.body !== undefined) header['Content-Type'] = 'application/json';
     return this.options.platform.request({
       url: this.options.baseUrl + call.path,
       method: call.method,
       header,
       ...(call.body === undefined ? {} : { data: call.body }),
+      timeoutMs: this.options.timeoutMs,
+    });
+  }
+
+  private sendFile(
+    path: string,
+    upload: NonNullable<ApiCall['upload']>,
+    header: Record<string, string>,
+  ): Promise<PlatformResponse> {
+    const { platform } = this.options;
+    if (!platform.uploadFile) {
+      throw new MinipayError(
+        'UNSUPPORTED',
+        'this platform object has no uploadFile (wx.uploadFile): pass it to the adapter',
+      );
+    }
+    return platform.uploadFile({
+      url: this.options.baseUrl + path,
+      ...upload,
+      header,
       timeoutMs: this.options.timeoutMs,
     });
   }

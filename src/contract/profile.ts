@@ -45,3 +45,12 @@ export const SubscribeTemplates = Type.Object({
   refunded: Nullable(Type.String()),
 });
 export type SubscribeTemplates = Static<typeof SubscribeTemplates>;
+
+/** `GET /api/v1/avatars/:id`: the id of an uploaded avatar. */
+export const AvatarParams = Type.Object({
+  id: Type.String({ pattern: '^avt_[0-9A-Za-z]{22}$' }),
+});
+export type AvatarParams = Static<typeof AvatarParams>;
+
+/** The avatar's bytes (image/png, image/jpeg or image/webp). */
+export const AvatarBytes = Type.Unsafe<Uint8Array>({ type: 'string', format: 'binary' });

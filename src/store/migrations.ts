@@ -639,6 +639,33 @@ const subscribeRetries: Migration = {
   },
 };
 
+/**
+ * Avatars users upload (`POST /api/v1/me/avatar`): the image's bytes, its type as read from
+ * them, served at `/api/v1/avatars/:id`. One per user: a new upload replaces the last.
+ */
+function userAvatars(dialect: Dialect): Migration {
+  const binary = dialect === 'postgres' ? 'bytea' : 'blob';
+  return {
+    async up(db: Db) {
+      await db.schema
+        .createTable('user_avatars')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('user_id', 'text', (c) => c.notNull().references('users.id'))
+        .addColumn('content_type', 'text', (c) => c.notNull())
+        .addColumn('data', binary, (c) => c.notNull())
+        .addColumn('size', 'integer', (c) => c.notNull())
+        .addColumn('sha256', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createIndex('user_avatars_user')
+        .on('user_avatars')
+        .column('user_id')
+        .execute();
+    },
+  };
+}
+
 /** Every migration, by name (names sort in the order they run). */
 export function migrations(dialect: Dialect): Record<string, Migration> {
   return {
@@ -658,6 +685,7 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
     '0014_reconciliation_staging': reconciliationStaging,
     '0015_outbox_subjects': outboxSubjects(dialect),
     '0016_subscribe_retries': subscribeRetries,
+    '0017_user_avatars': userAvatars(dialect),
   };
 }
 

@@ -293,6 +293,18 @@ export interface UserProfilesTable {
   updated_at: string;
 }
 
+/** An avatar a user uploaded (`POST /api/v1/me/avatar`); the type read from its bytes. */
+export interface UserAvatarsTable {
+  id: string;
+  user_id: string;
+  /** image/png, image/jpeg or image/webp. */
+  content_type: string;
+  data: Buffer;
+  size: number;
+  sha256: string;
+  created_at: string;
+}
+
 /** A subscribe message sent for an event (payment, refund), once, with WeChat's answer. */
 export interface SubscribeMessagesTable {
   id: string;
@@ -378,6 +390,7 @@ export interface Database {
   wechat_pushes: WechatPushesTable;
   subscribe_messages: SubscribeMessagesTable;
   user_profiles: UserProfilesTable;
+  user_avatars: UserAvatarsTable;
   reconciliation_runs: ReconciliationRunsTable;
   reconciliation_items: ReconciliationItemsTable;
 }

@@ -5,9 +5,11 @@
  * the payment's subscribe message reaches the user.
  */
 import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
 import { test } from 'node:test';
 import { fromWx } from '../../src/client/adapters.js';
 import { createMinipayClient } from '../../src/client/client.js';
+import { MinipayError } from '../../src/client/errors.js';
 import { createSandboxWx } from '../../src/client/sandbox-wx.js';
 import { eventually, startDemo } from '../support/demo.js';
 import { describeOnStores } from '../support/stores.js';
@@ -52,5 +54,37 @@ describeOnStores('client: profile, phone number, subscribe at checkout', (stores
       const { messages } = (await res.json()) as { messages: { errcode: number }[] };
       return messages.length === 1 && messages[0]?.errcode === 0;
     });
+  });
+
+  test('uploadAvatar: the chosen avatar through wx.uploadFile, served at an absolute URL', async (t) => {
+    const demo = await startDemo(t, await stores.freshUrl(), { jobs: false });
+    const fixtures = new URL('../fixtures/avatars/', import.meta.url);
+    // chooseAvatar's temporary paths, as the phone would have them.
+    const files: Record<string, string> = {
+      'http://tmp/avatar.jpg': 'avatar.jpg',
+    };
+    const wx = createSandboxWx({
+      sandboxUrl: demo.sandbox.url,
+      appId: demo.sandbox.credentials.appId,
+      readFile: async (path) =>
+        path.endsWith('.svg')
+          ? new TextEncoder().encode('<svg onload="alert(1)"/>')
+          : readFile(new URL(files[path]!, fixtures)),
+    });
+    const client = createMinipayClient({ baseUrl: `${demo.url}/api/v1`, platform: fromWx(wx) });
+    const me = await client.uploadAvatar('http://tmp/avatar.jpg');
+    assert.match(me.avatarUrl ?? '', new RegExp(`^${demo.url}/api/v1/avatars/avt_`));
+    const served = await fetch(me.avatarUrl!);
+    assert.equal(served.headers.get('content-type'), 'image/jpeg');
+    assert.equal((await client.me()).avatarUrl, me.avatarUrl, 'me() gives the absolute URL too');
+    await assert.rejects(
+      client.uploadAvatar('http://tmp/evil.svg'),
+      (err) => err instanceof MinipayError && err.code === 'INVALID_AVATAR' && err.status === 415,
+    );
+    await assert.rejects(
+      client.uploadAvatar('http://tmp/missing.png'),
+      (err) => err instanceof MinipayError && err.code === 'NETWORK_ERROR',
+    );
+    assert.equal((await client.me()).avatarUrl, me.avatarUrl, 'unchanged');
   });
 });

@@ -5,6 +5,7 @@
  * button, that is with the user's consent, stored, and shown masked everywhere.
  */
 
+import { createHash } from 'node:crypto';
 import type { Me } from '../../contract/index.js';
 import {
   checkProfileUpdate,
@@ -13,10 +14,15 @@ import {
   type ProfileCheckOptions,
 } from '../../miniprogram-api/index.js';
 import type { PaymentsContext } from '../context.js';
-import { DomainError } from '../lib/errors.js';
+import { DomainError, notFound } from '../lib/errors.js';
 import type { SessionUser } from '../login/login-service.js';
 import type { MiniProgramPlatform } from '../platform/platform.js';
+import { AVATAR_MAX_BYTES, checkAvatarImage } from './avatar-image.js';
+import { type AvatarRow, findAvatar, replaceAvatar } from './avatars-repo.js';
 import { findProfile, type ProfileRow, saveProfile } from './profiles-repo.js';
+
+/** Where an uploaded avatar is served; the profile's `avatarUrl` is this path (no host). */
+export const AVATAR_PATH = '/api/v1/avatars';
 
 export class Profiles {
   constructor(
@@ -43,6 +49,39 @@ export class Profiles {
       this.ctx.clock(),
     );
     return this.me(user);
+  }
+
+  /**
+   * The user's avatar as uploaded (from `<button open-type="chooseAvatar">` by wx.uploadFile):
+   * a PNG, JPEG or WebP of at most 1 MiB, read from its bytes; it replaces the last one, and
+   * the profile's avatar becomes its path.
+   */
+  async uploadAvatar(user: SessionUser, bytes: Buffer): Promise<Me> {
+    if (bytes.length === 0) throw new DomainError(400, 'INVALID_AVATAR', 'the image is empty');
+    if (bytes.length > AVATAR_MAX_BYTES) throw avatarTooLarge();
+    const checked = checkAvatarImage(bytes);
+    if (!checked.ok) throw new DomainError(415, 'INVALID_AVATAR', checked.problem);
+    const now = this.ctx.clock();
+    await replaceAvatar(
+      this.ctx.db,
+      {
+        user_id: user.id,
+        content_type: checked.image.type,
+        data: bytes,
+        size: bytes.length,
+        sha256: createHash('sha256').update(bytes).digest('hex'),
+        created_at: now.toISOString(),
+      },
+      (trx, id) => saveProfile(trx, user.id, { avatar_url: `${AVATAR_PATH}/${id}` }, now),
+    );
+    return this.me(user);
+  }
+
+  /** An uploaded avatar, for anyone who has its URL (mini program `<image>` sends no token). */
+  async avatar(id: string): Promise<AvatarRow> {
+    const row = await findAvatar(this.ctx.db, id);
+    if (!row) throw notFound('avatar');
+    return row;
   }
 
   /** The number behind a getPhoneNumber code, which WeChat checks was given by this user. */
@@ -101,4 +140,12 @@ function meView(id: string, p: ProfileRow | undefined): Me {
     phone: p?.phone ? maskPhone(p.phone) : null,
     phoneGrantedAt: p?.phone_granted_at ?? null,
   };
+}
+
+export function avatarTooLarge(): DomainError {
+  return new DomainError(
+    413,
+    'AVATAR_TOO_LARGE',
+    `the image is larger than ${AVATAR_MAX_BYTES / 1024} KiB; send a smaller one (wx.compressImage)`,
+  );
 }

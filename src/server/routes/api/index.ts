@@ -6,6 +6,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { ServerOptions } from '../../options.js';
 import { requireUser } from '../auth.js';
+import { avatarImageRoutes, avatarUploadRoutes } from './avatars.js';
 import { meRoutes } from './me.js';
 import { orderRoutes } from './orders.js';
 import { productRoutes } from './products.js';
@@ -14,6 +15,7 @@ import { loginRoutes, logoutRoutes } from './session.js';
 export const apiRoutes: FastifyPluginAsyncTypebox<ServerOptions> = async (app, options) => {
   await app.register(loginRoutes, options);
   await app.register(productRoutes, options);
+  await app.register(avatarImageRoutes, options);
   await app.register(signedIn, options);
 };
 
@@ -25,4 +27,5 @@ const signedIn: FastifyPluginAsyncTypebox<ServerOptions> = async (app, options) 
   await app.register(logoutRoutes, options);
   await app.register(orderRoutes, options);
   await app.register(meRoutes, options);
+  await app.register(avatarUploadRoutes, options);
 };
