@@ -15,6 +15,7 @@ import {
   type NotifyOutcome,
   type PaymentNotice,
 } from '../gateway/gateway.js';
+import { Batcher } from '../lib/batcher.js';
 import { crashPoint, crashPointArmed } from '../lib/crash-points.js';
 import type { Db } from '../lib/db.js';
 import { newId } from '../lib/ids.js';
@@ -22,9 +23,11 @@ import type { OrderRow } from '../orders/order-view.js';
 import {
   findOrder,
   findOrderByOutTradeNo,
+  type PendingPayment,
   payPendingOrder,
-  payPendingOrderRecorded,
+  payPendingOrdersRecorded,
   paysInOneStatement,
+  type RecordedPayment,
   transition,
 } from '../orders/orders-repo.js';
 import { recordPaymentNotify } from './notifications-repo.js';
@@ -57,9 +60,15 @@ export interface NotifyHandling {
 
 export class Confirmation {
   private readonly transact: Transactor;
+  /** The usual notifies, paid and recorded a batch at a time (`payUsual`). */
+  private readonly usual: Batcher<PendingPayment, RecordedPayment>;
 
   constructor(private readonly ctx: PaymentsContext) {
     this.transact = transactorOf(ctx);
+    this.usual = new Batcher(
+      (batch) => this.payBatch(batch),
+      (p) => [p.match.outTradeNo, p.notify.identity],
+    );
   }
 
   /** `db`: the caller's transaction, when the change must commit with the caller's writes. */
@@ -180,10 +189,10 @@ export class Confirmation {
       return this.invalidNotify(request, err);
     }
     try {
-      const oneStatement = paysInOneStatement(this.ctx.db);
+      const usual = this.usualPayment(notice, received);
       const { handling, known } =
-        (oneStatement ? await this.payAndRecord(notice, received) : null) ??
-        (await this.transact((trx) => this.settleNotify(trx, notice, received, !oneStatement)));
+        (usual ? await this.payUsual(usual) : null) ??
+        (await this.transact((trx) => this.settleNotify(trx, notice, received, usual === null)));
       if (handling.result === 'paid') crashPoint('order-paid-after-commit');
       if (handling.result !== 'unknown_order' && handling.result !== 'not_paid') {
         this.ctx.metrics.inc('minipay_notifies_total', {
@@ -203,7 +212,7 @@ export class Confirmation {
     }
   }
 
-  /** `tryUsual`: false when `payAndRecord` already found that the usual case does not apply. */
+  /** `tryUsual`: false when the batch (`payUsual`) already found that the usual case does not apply. */
   private async settleNotify(
     trx: Transaction<Database>,
     notice: PaymentNotice,
@@ -283,37 +292,47 @@ export class Confirmation {
   }
 
   /**
-   * PostgreSQL: the usual notify (as `payFromNotice`) with its event and the notify's record in
-   * one statement, outside any transaction; `null` when it wrote nothing (the full path then
-   * runs). With MINIPAY_CRASH_AT=order-paid-before-commit the transaction path runs instead: a
-   * single statement has no moment between its writes and their commit to crash in.
+   * The usual notify (as `payFromNotice`) as one payment of a batch, with its `order.paid` event
+   * and its record; `null` when it is not the usual case. With
+   * MINIPAY_CRASH_AT=order-paid-before-commit it is `null` too, and the transaction path runs
+   * instead: a batch has no moment of its own between its writes and their commit to crash in.
    */
-  private async payAndRecord(
-    notice: PaymentNotice,
-    received: Date,
-  ): Promise<{ handling: NotifyHandling; known: boolean } | null> {
+  private usualPayment(notice: PaymentNotice, received: Date): PendingPayment | null {
     const { transactionId, totalFen } = notice;
     if (!notice.succeeded || !transactionId || totalFen === undefined) return null;
     if (!this.sameMerchant(notice) || crashPointArmed('order-paid-before-commit')) return null;
-    const now = this.ctx.clock();
-    const handling: NotifyHandling = { outcome: 'ok', message: 'OK', result: 'paid' };
-    const paid = await payPendingOrderRecorded(
-      this.ctx.db,
-      { outTradeNo: notice.outTradeNo, totalFen, currency: notice.currency ?? 'CNY' },
-      now,
-      { transactionId, paidAt: notice.paidAt ?? now },
-      { source: 'notify' },
-      {
+    return {
+      match: { outTradeNo: notice.outTradeNo, totalFen, currency: notice.currency ?? 'CNY' },
+      transactionId,
+      paidAt: notice.paidAt ?? received,
+      notify: {
         id: newId('ntf'),
         identity: notice.noticeId,
         outcome: 'paid',
-        detail: handling.message,
+        detail: 'OK',
         receivedAt: received.toISOString(),
       },
-    );
+    };
+  }
+
+  /** Pays `payment` with the batch it arrived in; `null` when it wrote nothing (full path). */
+  private async payUsual(
+    payment: PendingPayment,
+  ): Promise<{ handling: NotifyHandling; known: boolean } | null> {
+    const paid = await this.usual.add(payment);
     if (!paid) return null;
     this.ctx.metrics.inc('minipay_orders_paid_total', { source: 'notify' });
-    return { handling, known: paid.seenBefore };
+    return { handling: { outcome: 'ok', message: 'OK', result: 'paid' }, known: paid.seenBefore };
+  }
+
+  /**
+   * A batch of usual notifies: on PostgreSQL one statement, atomic by itself; on SQLite one unit
+   * of the group commit, so each is answered only after the COMMIT that made it durable.
+   */
+  private payBatch(batch: PendingPayment[]): Promise<RecordedPayment[]> {
+    const pay = (db: Db) =>
+      payPendingOrdersRecorded(db, batch, this.ctx.clock(), { source: 'notify' });
+    return paysInOneStatement(this.ctx.db) ? pay(this.ctx.db) : this.transact(pay);
   }
 
   /** Whether evidence names this merchant (an absent field is not a mismatch). */

@@ -202,43 +202,9 @@ export type PaidNotifyRecord = {
   receivedAt: string;
 };
 
-/** Whether `payPendingOrderRecorded` can run here: PostgreSQL, whose CTEs may write. */
+/** Whether `payPendingOrdersRecorded` runs as one statement here: PostgreSQL, whose CTEs may write. */
 export function paysInOneStatement(db: Db): boolean {
   return db.getExecutor().adapter instanceof PostgresAdapter;
-}
-
-/**
- * PostgreSQL: `payPendingOrder`, its `order.paid` event (carrying `extra` and the order's view,
- * built by the database from the updated row and its items) and the notify's record, in ONE
- * statement — atomic by itself, so no BEGIN and COMMIT: one round trip instead of six. Writes
- * nothing and resolves `null` when no order matched (the caller takes the full path). The view
- * is `orderView`'s, field for field (test/payments/confirmation/notify-one-statement.test.ts
- * holds the two to the same result).
- */
-export async function payPendingOrderRecorded(
-  db: Db,
-  match: PendingPaymentMatch,
-  at: Date,
-  paid: { transactionId: string; paidAt: Date },
-  extra: { source: string },
-  notify: PaidNotifyRecord,
-): Promise<{ order: OrderRow; seenBefore: boolean } | null> {
-  const [row] = await payPendingRecorded(db, {
-    ...match,
-    transactionId: paid.transactionId,
-    paidAt: paid.paidAt.toISOString(),
-    at: at.toISOString(),
-    eventId: newId('evt'),
-    source: extra.source,
-    notifyId: notify.id,
-    identity: notify.identity,
-    outcome: notify.outcome,
-    detail: notify.detail,
-    receivedAt: notify.receivedAt,
-  });
-  if (row === undefined) return null;
-  const { received_count, ...order } = row;
-  return { order, seenBefore: received_count > 1 };
 }
 
 /** `orderView` in SQL, over the row `paid` and its items. */
@@ -257,65 +223,207 @@ const PAID_ORDER_VIEW = sql`json_build_object(
     ELSE json_build_object('code', paid.failure_code, 'message', coalesce(paid.failure_message, ''))
   END)`;
 
-const payPendingRecorded = preparedQuery<
-  PayPendingParams & {
-    eventId: string;
-    source: string;
-    notifyId: string;
-    identity: string;
-    outcome: string;
-    detail: string;
-    receivedAt: string;
-  },
-  OrderRow & { received_count: number }
->((db, p) =>
-  db
-    .with('paid', (qb) => payPendingUpdate(qb, p))
-    .with('event', (qb) =>
-      qb
-        .insertInto('order_events')
-        .columns(['id', 'order_id', 'type', 'payload', 'created_at'])
-        .expression(
-          sql`SELECT ${p('eventId')}::text, paid.id, 'order.paid',
-            json_build_object('order', ${PAID_ORDER_VIEW}, 'source', ${p('source')}::text)::text,
-            ${p('at')}::text FROM paid`,
-        ),
+/** One usual payment notify of a batch: the order it pays, the payment, and the notify's record. */
+export type PendingPayment = {
+  match: PendingPaymentMatch;
+  transactionId: string;
+  paidAt: Date;
+  notify: PaidNotifyRecord;
+};
+
+/** What `payPendingOrdersRecorded` did for one payment: `null` when it wrote nothing for it. */
+export type RecordedPayment = { order: OrderRow; seenBefore: boolean } | null;
+
+/**
+ * `payPendingOrder` for a batch of payments at once, each with its `order.paid` event (carrying
+ * `extra` and the order's view) and its notify's record: on PostgreSQL ONE statement over arrays, atomic by
+ * itself; on SQLite four statements (the compare-and-set, the items, the events, the records)
+ * that must run in the caller's transaction. The compare-and-set is the same as one payment's, so
+ * an order already PAID (by a racing batch or path) is not paid again. No two payments may name
+ * the same trade or the same notify (a caller puts a repeat in a later batch): one statement
+ * cannot tell which of two would win. Resolves, in the payments' order, what each came to.
+ */
+export async function payPendingOrdersRecorded(
+  db: Db,
+  payments: readonly PendingPayment[],
+  at: Date,
+  extra: { source: string },
+): Promise<RecordedPayment[]> {
+  const trades = new Set(payments.map((p) => p.match.outTradeNo));
+  const identities = new Set(payments.map((p) => p.notify.identity));
+  if (trades.size !== payments.length || identities.size !== payments.length) {
+    throw new Error('payPendingOrdersRecorded: a trade or a notify appears twice in one batch');
+  }
+  if (payments.length === 0) return [];
+  const paid = paysInOneStatement(db)
+    ? await payBatchInOneStatement(db, payments, at, extra)
+    : await payBatchInTransaction(db, payments, at, extra);
+  return payments.map((p) => paid.get(p.match.outTradeNo) ?? null);
+}
+
+type PaidRows = Map<string, { order: OrderRow; seenBefore: boolean }>;
+
+/** PostgreSQL: the batch's arrays, the UPDATE … FROM them, the events and records, one statement. */
+async function payBatchInOneStatement(
+  db: Db,
+  payments: readonly PendingPayment[],
+  at: Date,
+  extra: { source: string },
+): Promise<PaidRows> {
+  const column = <T>(get: (p: PendingPayment) => T) => payments.map(get);
+  const stamp = at.toISOString();
+  const { rows } = await sql<OrderRow & { received_count: number; event_id: string }>`
+    WITH batch AS (
+      SELECT * FROM unnest(
+        ${column((p) => p.match.outTradeNo)}::text[], ${column((p) => p.match.totalFen)}::int[],
+        ${column((p) => p.match.currency)}::text[], ${column((p) => p.transactionId)}::text[],
+        ${column((p) => p.paidAt.toISOString())}::text[], ${column(() => newId('evt'))}::text[],
+        ${column((p) => p.notify.id)}::text[], ${column((p) => p.notify.identity)}::text[],
+        ${column((p) => p.notify.outcome)}::text[], ${column((p) => p.notify.detail)}::text[],
+        ${column((p) => p.notify.receivedAt)}::text[]
+      ) AS b(out_trade_no, total_fen, currency, transaction_id, paid_at, event_id, notify_id,
+             identity, outcome, detail, received_at)
+    ),
+    paid AS (
+      UPDATE orders SET transaction_id = batch.transaction_id, paid_at = batch.paid_at,
+        next_query_at = NULL, status = 'PAID', version = orders.version + 1,
+        updated_at = ${stamp}::text
+      FROM batch
+      WHERE orders.out_trade_no = batch.out_trade_no AND orders.status IN ('PENDING', 'CLOSING')
+        AND orders.total_fen = batch.total_fen AND orders.currency = batch.currency
+      RETURNING orders.*, batch.event_id, batch.notify_id, batch.identity, batch.outcome,
+        batch.detail, batch.received_at
+    ),
+    event AS (
+      INSERT INTO order_events (id, order_id, type, payload, created_at)
+      SELECT paid.event_id, paid.id, 'order.paid',
+        json_build_object('order', ${PAID_ORDER_VIEW}, 'source', ${extra.source}::text)::text,
+        ${stamp}::text
+      FROM paid
+    ),
+    notify AS (
+      INSERT INTO notifications (id, kind, identity, order_id, out_trade_no, outcome, detail,
+        received_count, created_at, updated_at)
+      SELECT paid.notify_id, 'payment', paid.identity, paid.id, paid.out_trade_no, paid.outcome,
+        paid.detail, 1, paid.received_at, paid.received_at
+      FROM paid
+      ON CONFLICT (kind, identity) DO UPDATE SET
+        received_count = notifications.received_count + 1, order_id = excluded.order_id,
+        outcome = excluded.outcome, detail = excluded.detail, updated_at = excluded.updated_at
+      RETURNING identity, received_count
     )
-    .with('notify', (qb) =>
-      qb
-        .insertInto('notifications')
-        .columns([
-          'id',
-          'kind',
-          'identity',
-          'order_id',
-          'out_trade_no',
-          'outcome',
-          'detail',
-          'received_count',
-          'created_at',
-          'updated_at',
-        ])
-        .expression(
-          sql`SELECT ${p('notifyId')}::text, 'payment', ${p('identity')}::text, paid.id,
-            paid.out_trade_no, ${p('outcome')}::text, ${p('detail')}::text, 1,
-            ${p('receivedAt')}::text, ${p('receivedAt')}::text FROM paid`,
-        )
-        .onConflict((oc) =>
-          oc.columns(['kind', 'identity']).doUpdateSet((eb) => ({
-            received_count: eb('notifications.received_count', '+', 1),
-            order_id: eb.ref('excluded.order_id'),
-            outcome: eb.ref('excluded.outcome'),
-            detail: eb.ref('excluded.detail'),
-            updated_at: eb.ref('excluded.updated_at'),
-          })),
-        )
-        .returning('received_count'),
+    SELECT paid.*, notify.received_count FROM paid JOIN notify ON notify.identity = paid.identity
+  `.execute(db);
+  const paid: PaidRows = new Map();
+  for (const row of rows) {
+    const {
+      received_count,
+      event_id,
+      notify_id,
+      identity,
+      outcome,
+      detail,
+      received_at,
+      ...order
+    } = row as typeof row &
+      Record<'notify_id' | 'identity' | 'outcome' | 'detail' | 'received_at', string>;
+    paid.set(order.out_trade_no, { order, seenBefore: received_count > 1 });
+  }
+  return paid;
+}
+
+/**
+ * SQLite (in the caller's transaction): the compare-and-set of every order of the batch in one
+ * UPDATE … FROM, their items in one read, then all the events and all the records in one INSERT
+ * each. SQLite's CTEs cannot write, so this is four statements, not one.
+ */
+async function payBatchInTransaction(
+  db: Db,
+  payments: readonly PendingPayment[],
+  at: Date,
+  extra: { source: string },
+): Promise<PaidRows> {
+  if (!db.isTransaction) throw new Error('payPendingOrdersRecorded: SQLite needs a transaction');
+  const stamp = at.toISOString();
+  const values = payments.map(
+    (p) =>
+      sql`(${p.match.outTradeNo}, ${p.match.totalFen}, ${p.match.currency}, ${p.transactionId}, ${p.paidAt.toISOString()})`,
+  );
+  const { rows: orders } = await sql<OrderRow>`
+    WITH batch(out_trade_no, total_fen, currency, transaction_id, paid_at) AS (
+      VALUES ${sql.join(values)}
     )
-    .selectFrom(['paid', 'notify'])
-    .selectAll('paid')
-    .select('notify.received_count'),
-);
+    UPDATE orders SET transaction_id = batch.transaction_id, paid_at = batch.paid_at,
+      next_query_at = NULL, status = 'PAID', version = orders.version + 1, updated_at = ${stamp}
+    FROM batch
+    WHERE orders.out_trade_no = batch.out_trade_no AND orders.status IN ('PENDING', 'CLOSING')
+      AND orders.total_fen = batch.total_fen AND orders.currency = batch.currency
+    RETURNING *
+  `.execute(db);
+  const paid: PaidRows = new Map();
+  if (orders.length === 0) return paid;
+  const items = await db
+    .selectFrom('order_items')
+    .selectAll()
+    .where(
+      'order_id',
+      'in',
+      orders.map((o) => o.id),
+    )
+    .execute();
+  const itemsOf = new Map<string, OrderItemRow[]>();
+  for (const item of items)
+    itemsOf.set(item.order_id, [...(itemsOf.get(item.order_id) ?? []), item]);
+  await db
+    .insertInto('order_events')
+    .values(
+      orders.map((order) => ({
+        id: newId('evt'),
+        order_id: order.id,
+        type: 'order.paid',
+        payload: JSON.stringify({ order: orderView(order, itemsOf.get(order.id) ?? []), ...extra }),
+        created_at: stamp,
+      })),
+    )
+    .execute();
+  const byTrade = new Map(payments.map((p) => [p.match.outTradeNo, p]));
+  const counted = await db
+    .insertInto('notifications')
+    .values(
+      orders.map((order) => {
+        const { notify } = byTrade.get(order.out_trade_no)!;
+        return {
+          id: notify.id,
+          kind: 'payment' as const,
+          identity: notify.identity,
+          order_id: order.id,
+          out_trade_no: order.out_trade_no,
+          outcome: notify.outcome,
+          detail: notify.detail,
+          received_count: 1,
+          created_at: notify.receivedAt,
+          updated_at: notify.receivedAt,
+        };
+      }),
+    )
+    .onConflict((oc) =>
+      oc.columns(['kind', 'identity']).doUpdateSet((eb) => ({
+        received_count: eb('notifications.received_count', '+', 1),
+        order_id: eb.ref('excluded.order_id'),
+        outcome: eb.ref('excluded.outcome'),
+        detail: eb.ref('excluded.detail'),
+        updated_at: eb.ref('excluded.updated_at'),
+      })),
+    )
+    .returning(['identity', 'received_count'])
+    .execute();
+  const countOf = new Map(counted.map((r) => [r.identity, r.received_count]));
+  for (const order of orders) {
+    const { notify } = byTrade.get(order.out_trade_no)!;
+    paid.set(order.out_trade_no, { order, seenBefore: (countOf.get(notify.identity) ?? 1) > 1 });
+  }
+  return paid;
+}
 
 /** Runs `update` (the compare-and-set); when it changed a row, records the event with the order's view. */
 async function changeStatus(

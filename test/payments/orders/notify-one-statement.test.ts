@@ -1,7 +1,7 @@
 /**
  * The usual payment notify's writes, on both stores: on PostgreSQL one statement
- * (`payPendingOrderRecorded`, whose `order.paid` view the database builds), on SQLite the
- * transaction path. Either way the event must carry exactly `orderView` of the paid row and its
+ * (`payPendingOrdersRecorded`, whose `order.paid` view the database builds), on SQLite four
+ * statements in a transaction. Either way the event must carry exactly `orderView` of the paid row and its
  * items, and the notification's record must be what `recordPaymentNotify` writes.
  */
 import assert from 'node:assert/strict';
