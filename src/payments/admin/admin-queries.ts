@@ -4,7 +4,7 @@
  * raw query strings and are checked here, so a library user gets the same clear errors.
  */
 
-import { type Kysely, type SelectQueryBuilder, sql } from 'kysely';
+import { type Kysely, PostgresAdapter, type SelectQueryBuilder, sql } from 'kysely';
 import type {
   AdminEvent,
   AdminOrder,
@@ -242,40 +242,12 @@ export class AdminQueries {
         beijingDayStart(addDays(date, 1))!.toISOString(),
       ]);
     }
-    // One range per Beijing day, each summed from an index alone ((paid_at, total_fen) and
-    // (status, succeeded_at, amount_fen)), all days in one statement: no row is grouped. At most
-    // MAX_STATS_DAYS branches (SQLite allows 500 in one compound SELECT).
-    const paid = await unionAll(
-      bounds.map(([start, end], i) =>
-        this.db
-          .selectFrom('orders')
-          .select((eb) => [
-            sql.lit(i).as('day'),
-            eb.fn.countAll<number | string>().as('n'),
-            eb.fn.sum<number | string | null>('total_fen').as('fen'),
-          ])
-          .where('paid_at', '>=', start)
-          .where('paid_at', '<', end),
-      ),
-    ).execute();
+    const { paid, refunded } = await withoutParallelWorkers(this.db, (db) => dailySums(db, bounds));
     for (const row of paid) {
       const day = days[Number(row.day)]!;
       day.paidCount = Number(row.n);
       day.paidFen = Number(row.fen ?? 0);
     }
-    const refunded = await unionAll(
-      bounds.map(([start, end], i) =>
-        this.db
-          .selectFrom('refunds')
-          .select((eb) => [
-            sql.lit(i).as('day'),
-            eb.fn.sum<number | string | null>('amount_fen').as('fen'),
-          ])
-          .where('status', '=', 'SUCCESS')
-          .where('succeeded_at', '>=', start)
-          .where('succeeded_at', '<', end),
-      ),
-    ).execute();
     for (const row of refunded) days[Number(row.day)]!.refundedFen = Number(row.fen ?? 0);
     return { days };
   }
@@ -309,4 +281,56 @@ export class AdminQueries {
 function unionAll<DB, TB extends keyof DB, O>(queries: SelectQueryBuilder<DB, TB, O>[]) {
   const [first, ...rest] = queries;
   return rest.reduce((all, next) => all.unionAll(next), first!);
+}
+
+/**
+ * Paid orders and successful refunds summed per range of `bounds`. One range per Beijing day,
+ * each summed from an index alone ((paid_at, total_fen) and (status, succeeded_at, amount_fen)),
+ * all days in one statement: no row is grouped. At most MAX_STATS_DAYS branches (SQLite allows
+ * 500 in one compound SELECT).
+ */
+async function dailySums(db: Kysely<Database>, bounds: [string, string][]) {
+  const paid = await unionAll(
+    bounds.map(([start, end], i) =>
+      db
+        .selectFrom('orders')
+        .select((eb) => [
+          sql.lit(i).as('day'),
+          eb.fn.countAll<number | string>().as('n'),
+          eb.fn.sum<number | string | null>('total_fen').as('fen'),
+        ])
+        .where('paid_at', '>=', start)
+        .where('paid_at', '<', end),
+    ),
+  ).execute();
+  const refunded = await unionAll(
+    bounds.map(([start, end], i) =>
+      db
+        .selectFrom('refunds')
+        .select((eb) => [
+          sql.lit(i).as('day'),
+          eb.fn.sum<number | string | null>('amount_fen').as('fen'),
+        ])
+        .where('status', '=', 'SUCCESS')
+        .where('succeeded_at', '>=', start)
+        .where('succeeded_at', '<', end),
+    ),
+  ).execute();
+  return { paid, refunded };
+}
+
+/**
+ * Runs `work` on PostgreSQL in a transaction without parallel workers: for index-only sums over
+ * tens of thousands of entries its planner starts workers that cost more than they save on a
+ * small shared machine (BENCHMARKS.md, "Admin reads as the shop grows"). SQLite: as it is.
+ */
+function withoutParallelWorkers<T>(
+  db: Kysely<Database>,
+  work: (db: Kysely<Database>) => Promise<T>,
+): Promise<T> {
+  if (!(db.getExecutor().adapter instanceof PostgresAdapter)) return work(db);
+  return db.transaction().execute(async (trx) => {
+    await sql`SET LOCAL max_parallel_workers_per_gather = 0`.execute(trx);
+    return work(trx);
+  });
 }
