@@ -327,12 +327,19 @@ export class Confirmation {
 
   /**
    * A batch of usual notifies: on PostgreSQL one statement, atomic by itself; on SQLite one unit
-   * of the group commit, so each is answered only after the COMMIT that made it durable.
+   * of the group commit, so each is answered only after the COMMIT that made it durable. A batch
+   * that fails wrote nothing: each of its notifies then takes the full path alone, so one that
+   * cannot be written does not fail the others.
    */
-  private payBatch(batch: PendingPayment[]): Promise<RecordedPayment[]> {
+  private async payBatch(batch: PendingPayment[]): Promise<RecordedPayment[]> {
     const pay = (db: Db) =>
       payPendingOrdersRecorded(db, batch, this.ctx.clock(), { source: 'notify' });
-    return paysInOneStatement(this.ctx.db) ? pay(this.ctx.db) : this.transact(pay);
+    try {
+      return await (paysInOneStatement(this.ctx.db) ? pay(this.ctx.db) : this.transact(pay));
+    } catch (err) {
+      this.ctx.logger.warn({ err, notifies: batch.length }, 'notify batch failed; each alone');
+      return batch.map(() => null);
+    }
   }
 
   /** Whether evidence names this merchant (an absent field is not a mismatch). */

@@ -6,6 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { beforeEach, test } from 'node:test';
+import { sql } from 'kysely';
 import type { Payments, SessionUser } from '../../../src/payments/index.js';
 import { orderView } from '../../../src/payments/orders/order-view.js';
 import {
@@ -119,6 +120,46 @@ describeOnStores('usual notifies paid in batches', (stores) => {
     assert.equal((await paidEvents(order.id)).length, 1);
     const anomalies = await store.db.selectFrom('anomalies').select('kind').execute();
     assert.deepEqual(anomalies.map((a) => a.kind).sort(), ['amount_mismatch', 'duplicate_payment']);
+  });
+
+  test('a batch that fails leaves each notify to the full path: only the bad one fails', async () => {
+    // The database refuses the event of an order whose attach says "poison".
+    if (stores.kind === 'sqlite') {
+      await sql`CREATE TRIGGER poison BEFORE INSERT ON order_events
+        WHEN NEW.payload LIKE '%poison%' BEGIN SELECT RAISE(ABORT, 'poison'); END`.execute(
+        store.db,
+      );
+    } else {
+      await sql`CREATE FUNCTION poison() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN
+        IF NEW.payload LIKE '%poison%' THEN RAISE EXCEPTION 'poison'; END IF; RETURN NEW; END $$`.execute(
+        store.db,
+      );
+      await sql`CREATE TRIGGER poison BEFORE INSERT ON order_events
+        FOR EACH ROW EXECUTE FUNCTION poison()`.execute(store.db);
+    }
+    const [good, bad] = [await buy('good'), await buy('bad')];
+    await store.db
+      .updateTable('orders')
+      .set({ attach: 'poison' })
+      .where('id', '=', bad.id)
+      .execute();
+    const bodies = [gateway.pay(good.outTradeNo), gateway.pay(bad.outTradeNo)];
+    const handled = await Promise.all(bodies.map(notify));
+    assert.deepEqual(
+      handled.map((h) => h.outcome),
+      ['ok', 'retry'],
+    );
+    const status = async (id: string) =>
+      (
+        await store.db
+          .selectFrom('orders')
+          .select('status')
+          .where('id', '=', id)
+          .executeTakeFirstOrThrow()
+      ).status;
+    assert.equal(await status(good.id), 'PAID');
+    assert.equal(await status(bad.id), 'PENDING');
+    assert.equal((await paidEvents(good.id)).length, 1);
   });
 
   test('a batch never holds one trade or one notify twice, and pays only open orders', async () => {
