@@ -19,6 +19,8 @@ export const SETTING_VARIABLES: Readonly<Record<WechatPaySetting, readonly strin
   backupBaseUrl: ['MINIPAY_WECHATPAY_BACKUP_BASE_URL'],
   privateKey: ['MINIPAY_MCH_PRIVATE_KEY_FILE'],
   serialNo: ['MINIPAY_MCH_CERT_SERIAL'],
+  // Absent both, minipay verifies with the platform certificates it downloads.
+  platformKey: ['MINIPAY_WECHATPAY_PUBLIC_KEY_FILE', 'MINIPAY_WECHATPAY_PUBLIC_KEY_ID'],
 };
 
 /**

@@ -6,13 +6,16 @@ import { randomInt } from 'node:crypto';
 import type { SandboxClock } from './clock.js';
 import type { Credentials } from './credentials.js';
 import {
+  type AnswerSignatureFault,
   defaultFaults,
   type Faults,
   type MchEndpoint,
   mergeFaults,
   type PlatformEndpoint,
+  spendAnswerSignature,
   spendErrCode,
   spendPlatformErrcode,
+  type V3Endpoint,
 } from './faults.js';
 import { SeededRandom } from './random.js';
 import type { SandboxState } from './state/sandbox-state.js';
@@ -82,6 +85,15 @@ export class FaultSwitch {
     this.current = spent.faults;
     this.persist();
     return spent.errCode;
+  }
+
+  /** The signature fault armed for the next answer of a v3 path (answerSignatures), spent. */
+  spendAnswerSignature(path: V3Endpoint): AnswerSignatureFault | undefined {
+    const spent = spendAnswerSignature(this.current, path);
+    if (!spent) return undefined;
+    this.current = spent.faults;
+    this.persist();
+    return spent.fault;
   }
 
   /** The errcode armed for the next call of a platform path (platformErrcodes), spending one. */

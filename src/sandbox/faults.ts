@@ -19,6 +19,18 @@ export const V3_ENDPOINTS = [
 ] as const;
 export type V3Endpoint = (typeof V3_ENDPOINTS)[number];
 
+/**
+ * How a v3 answer's signature can be spoiled on its way (a proxy, a wrong platform key, a
+ * replay): each is what the merchant's verification must refuse (docs/sandbox.md, "APIv3").
+ */
+export const ANSWER_SIGNATURE_FAULTS = [
+  'BAD_SIGNATURE',
+  'UNKNOWN_SERIAL',
+  'STALE_TIMESTAMP',
+  'SIGN_PROBE',
+] as const;
+export type AnswerSignatureFault = (typeof ANSWER_SIGNATURE_FAULTS)[number];
+
 /** The api.mch.weixin.qq.com paths (APIv2 and APIv3), served on both domains. */
 const MCH_ENDPOINTS = [
   '/pay/unifiedorder',
@@ -91,6 +103,11 @@ export interface Faults {
    * `{"/wxa/sec/order/upload_shipping_info": {"45011": 2}}` (frequency limit twice).
    */
   platformErrcodes: Partial<Record<PlatformEndpoint, Record<string, number>>>;
+  /**
+   * The next N answers of a v3 path are sent with their signature spoiled this way, after the
+   * call acted: `{"/v3/pay/transactions/jsapi": {"BAD_SIGNATURE": 1}}`.
+   */
+  answerSignatures: Partial<Record<V3Endpoint, Partial<Record<AnswerSignatureFault, number>>>>;
   /** The next N closeorder calls answer SUCCESS but leave the trade as it was (seen at WeChat). */
   closeLeavesNotpay: number;
   /** Signed answers of these paths leave out `appid` and `mch_id`, at these rates (seen at WeChat). */
@@ -143,6 +160,7 @@ export function defaultFaults(seed: number): Faults {
     timeoutRate: {},
     errCodes: {},
     platformErrcodes: {},
+    answerSignatures: {},
     closeLeavesNotpay: 0,
     omitMerchantIdsRate: {},
     primaryDomainFailure: 'none',
@@ -180,6 +198,9 @@ export function mergeFaults(current: Faults, change: unknown): Faults {
     platformErrcodes: Object.fromEntries(
       Object.entries(current.platformErrcodes ?? {}).map(([path, codes]) => [path, { ...codes }]),
     ),
+    answerSignatures: Object.fromEntries(
+      Object.entries(current.answerSignatures ?? {}).map(([path, codes]) => [path, { ...codes }]),
+    ),
     billRows: current.billRows ?? defaultFaults(0).billRows,
   };
   for (const [name, value] of Object.entries(change)) {
@@ -208,6 +229,8 @@ export function mergeFaults(current: Faults, change: unknown): Faults {
       Object.assign(next[name], endpointRates(name, value, V2_ONLY));
     } else if (name === 'errCodes') {
       mergeErrCodes(next.errCodes, value);
+    } else if (name === 'answerSignatures') {
+      mergeAnswerSignatures(next.answerSignatures, value);
     } else if (name === 'platformErrcodes') {
       mergePlatformErrcodes(next.platformErrcodes, value);
     } else if (name === 'closeLeavesNotpay') {
@@ -376,6 +399,50 @@ export function spendErrCode(
   const left = { ...codes, [errCode]: codes[errCode]! - 1 };
   if (left[errCode] === 0) delete left[errCode];
   return { errCode, faults: { ...faults, errCodes: { ...faults.errCodes, [path]: left } } };
+}
+
+/** Merges `{v3 path: {BAD_SIGNATURE: n}}` into `into`; a count of 0 removes the fault. */
+function mergeAnswerSignatures(into: Faults['answerSignatures'], value: unknown): void {
+  const example = 'e.g. {"/v3/pay/transactions/jsapi": {"BAD_SIGNATURE": 1}}';
+  if (!isObject(value)) {
+    throw new FaultsError(`answerSignatures must be an object of path → faults, ${example}`);
+  }
+  for (const [path, faults] of Object.entries(value)) {
+    knownPath('answerSignatures', path, V3_ENDPOINTS);
+    if (!isObject(faults)) {
+      throw new FaultsError(
+        `answerSignatures["${path}"] must be an object of fault → count, ${example}`,
+      );
+    }
+    const merged = { ...into[path as V3Endpoint] };
+    for (const [fault, n] of Object.entries(faults)) {
+      if (!(ANSWER_SIGNATURE_FAULTS as readonly string[]).includes(fault)) {
+        throw new FaultsError(
+          `answerSignatures: "${fault.slice(0, 40)}" is not one of ${ANSWER_SIGNATURE_FAULTS.join(', ')}`,
+        );
+      }
+      const times = count(`answerSignatures["${path}"]["${fault}"]`, n);
+      if (times === 0) delete merged[fault as AnswerSignatureFault];
+      else merged[fault as AnswerSignatureFault] = times;
+    }
+    into[path as V3Endpoint] = merged;
+  }
+}
+
+/** The signature fault armed for the next answer of a v3 `path`, and `faults` with it spent. */
+export function spendAnswerSignature(
+  faults: Faults,
+  path: V3Endpoint,
+): { fault: AnswerSignatureFault; faults: Faults } | undefined {
+  const armed = faults.answerSignatures[path];
+  const fault = armed && ANSWER_SIGNATURE_FAULTS.find((f) => (armed[f] ?? 0) > 0);
+  if (!armed || fault === undefined) return undefined;
+  const left = { ...armed, [fault]: armed[fault]! - 1 };
+  if (left[fault] === 0) delete left[fault];
+  return {
+    fault,
+    faults: { ...faults, answerSignatures: { ...faults.answerSignatures, [path]: left } },
+  };
 }
 
 /** Merges `{path: {"45011": n}}` into `into`; a count of 0 removes the errcode. */

@@ -13,9 +13,15 @@
  *   with its own clock, whatever the sandbox clock says).
  */
 import { WechatPayError } from '../wechatpay/errors.js';
-import { type Json, signWechatpayHeaders, verifyAuthorization } from '../wechatpay/v3/index.js';
+import {
+  type Json,
+  probeSignature,
+  signWechatpayHeaders,
+  verifyAuthorization,
+  type WechatpayHeaders,
+} from '../wechatpay/v3/index.js';
 import type { SandboxCore } from './core.js';
-import type { V3Endpoint } from './faults.js';
+import type { AnswerSignatureFault, V3Endpoint } from './faults.js';
 
 /** A request as received: method, path and query exactly as sent, raw body. */
 export interface V3HttpRequest {
@@ -125,7 +131,10 @@ export function handleV3(
       json: { code: err.code, message: err.message, ...(err.detail ? { detail: err.detail } : {}) },
     };
   }
-  return { ...signed(core, answer.status, answer.json), swallow };
+  return {
+    ...signed(core, answer.status, answer.json, core.faults.spendAnswerSignature(endpoint)),
+    swallow,
+  };
 }
 
 function run(
@@ -192,20 +201,39 @@ function readJson(body: Buffer): Json {
   return value as Json;
 }
 
-/** An answer signed by the platform key of the mode. */
+/** An answer signed by the platform key of the mode (its signature spoiled by `fault`). */
 function signed(
   core: SandboxCore,
   status: number,
   json: Json | undefined,
+  fault?: AnswerSignatureFault,
 ): Omit<V3Response, 'swallow'> {
   const body = json === undefined ? '' : JSON.stringify(json);
+  const signer = core.v3.signer(core.faults.random);
+  // Six minutes old: outside WeChat's five-minute window.
+  const timestamp =
+    fault === 'STALE_TIMESTAMP' ? String(Math.floor(Date.now() / 1000) - 360) : undefined;
   const headers: Record<string, string> = {
-    ...signWechatpayHeaders(core.v3.signer(core.faults.random), body),
+    ...spoiled(signWechatpayHeaders(signer, body, { timestamp }), fault),
     'request-id': requestId(),
   };
   if (body) headers['content-type'] = 'application/json; charset=utf-8';
   return { statusCode: status, headers, body };
 }
+
+/** The headers as the `answerSignatures` fault sends them. */
+function spoiled(headers: WechatpayHeaders, fault?: AnswerSignatureFault): WechatpayHeaders {
+  if (fault === 'SIGN_PROBE') return { ...headers, 'Wechatpay-Signature': probeSignature() };
+  if (fault === 'UNKNOWN_SERIAL') return { ...headers, 'Wechatpay-Serial': UNKNOWN_SERIAL };
+  if (fault === 'BAD_SIGNATURE') {
+    // Another nonce than the one signed: the signature no longer covers what is sent.
+    return { ...headers, 'Wechatpay-Nonce': `${headers['Wechatpay-Nonce']}0` };
+  }
+  return headers;
+}
+
+/** A serial no key of the sandbox has (a certificate of another platform). */
+const UNKNOWN_SERIAL = '5157F09EFDC096DE15EBE81A47057A7232F1B8E1';
 
 let sequence = 0;
 

@@ -18,6 +18,8 @@ const HELP: Record<string, string> = {
   minipay_webhook_deliveries_total: 'Webhook delivery attempts, by resulting status',
   minipay_wechatpay_failovers_total:
     'Requests to WeChat Pay or the mini program API sent again to the other domain after a failed exchange, by path and reason',
+  minipay_wechatpay_unverified_total:
+    'Answers of WeChat Pay that failed their signature check, by operation and code',
   minipay_admin_actions_total: 'Admin console actions, by action',
 };
 

@@ -32,6 +32,8 @@ export const WECHATPAY_SETTINGS = [
   'backupBaseUrl',
   'privateKey',
   'serialNo',
+  // What verifies WeChat's APIv3 signatures: its public key and id, or its platform certificates.
+  'platformKey',
 ] as const;
 export type WechatPaySetting = (typeof WECHATPAY_SETTINGS)[number];
 
@@ -67,7 +69,30 @@ export class WechatPayError extends Error {
   get retryable(): boolean {
     return this.kind === 'ambiguous';
   }
+
+  /** An answer (or callback) that failed its signature check: see `UNVERIFIED_CODES`. */
+  get unverified(): boolean {
+    return this.kind === 'invalid' && UNVERIFIED_CODES.has(this.code);
+  }
 }
+
+/**
+ * The codes of a message refused because its signature could not be checked or did not verify
+ * (v2's BAD_SIGNATURE; v3's header, timestamp and key checks, verify.ts and certificates.ts),
+ * as opposed to one that verified but says something malformed. WeChat may have acted on the
+ * request all the same; what to check is the verification key and the clock.
+ */
+export const UNVERIFIED_CODES: ReadonlySet<string> = new Set([
+  'BAD_SIGNATURE',
+  'UNKNOWN_SERIAL',
+  'STALE_TIMESTAMP',
+  'BAD_TIMESTAMP',
+  'SIGN_PROBE',
+  'MISSING_HEADER',
+  'DUPLICATE_HEADER',
+  'UNSUPPORTED_SIGNATURE_TYPE',
+  'CERTIFICATE_NOT_VALID',
+]);
 
 interface Advice {
   kind: WechatPayErrorKind;

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { request } from 'undici';
+import { ANSWER_SIGNATURE_FAULTS } from '../../src/sandbox/faults.js';
 import { WechatPayError } from '../../src/wechatpay/errors.js';
 import { beijingDate, outRefundNo, outTradeNo, parseBill } from '../../src/wechatpay/index.js';
 import {
@@ -27,10 +28,14 @@ import { type V3Merchant, v3MerchantFor } from './v3-support.js';
 
 const NOTIFY = 'http://127.0.0.1:9/wechatpay/v3/notify';
 
-async function newOrder(m: V3Merchant, notifyUrl = NOTIFY, extra: { total?: number } = {}) {
+async function newOrder(
+  m: V3Merchant,
+  notifyUrl = NOTIFY,
+  extra: { total?: number; outTradeNo?: string } = {},
+) {
   const { code, openid } = m.sandbox.loginCode();
   void code;
-  const no = outTradeNo('V3');
+  const no = extra.outTradeNo ?? outTradeNo('V3');
   const { prepayId } = await prepayJsapi(m.client, {
     appId: m.sandbox.credentials.appId,
     description: 'v3 sandbox test',
@@ -371,6 +376,26 @@ describe('sandbox APIv3: the merchant request signature is checked', () => {
     assert.equal(err.code, 'SYSTEM_ERROR');
     assert.equal(err.kind, 'ambiguous');
   });
+});
+
+describe('sandbox APIv3: answerSignatures spoil answers after acting', () => {
+  for (const mode of ['public_key', 'certificate'] as const) {
+    test(`${mode} mode: each fault is refused by the merchant with its code; the call acted`, async (t) => {
+      const m = await v3MerchantFor(t, { v3: { platformMode: mode } });
+      await newOrder(m); // certificates downloaded before the faults
+      for (const fault of ANSWER_SIGNATURE_FAULTS) {
+        await m.sandbox.setFaults({
+          answerSignatures: { '/v3/pay/transactions/jsapi': { [fault]: 1 } },
+        });
+        const no = outTradeNo('V3');
+        const err = await rejected(newOrder(m, undefined, { outTradeNo: no }));
+        assert.equal(err.code, fault);
+        assert.equal(err.kind, 'invalid');
+        assert.equal(m.sandbox.trade(no)?.tradeState, 'NOTPAY', 'the prepay was made');
+        assert.deepEqual(m.sandbox.faults().answerSignatures, { '/v3/pay/transactions/jsapi': {} });
+      }
+    });
+  }
 });
 
 describe('sandbox APIv3: platform modes, rotation, probes', () => {

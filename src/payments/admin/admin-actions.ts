@@ -9,7 +9,7 @@ import { anomalyView } from '../anomalies/anomaly-view.js';
 import type { TradeSync } from '../confirmation/trade-sync.js';
 import type { PaymentsContext } from '../context.js';
 import { GatewayError } from '../gateway/gateway.js';
-import { DomainError, notFound, validation } from '../lib/errors.js';
+import { DomainError, notFound, validation, wechatUnverified } from '../lib/errors.js';
 
 import { findOrder } from '../orders/orders-repo.js';
 import type { AdminQueries } from './admin-queries.js';
@@ -35,6 +35,9 @@ export class AdminActions {
       await this.trades.apply(order, await this.trades.query(order));
     } catch (err) {
       if (!(err instanceof GatewayError)) throw err;
+      if (err.unverified) {
+        throw wechatUnverified('The orderquery answer', err.code, 'try the sync again then');
+      }
       if (err.kind === 'ambiguous' || err.kind === 'invalid') {
         throw new DomainError(
           502,

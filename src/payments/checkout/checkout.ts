@@ -27,7 +27,7 @@ import {
 } from '../idempotency/idempotent-request.js';
 import { crashPoint } from '../lib/crash-points.js';
 import type { Db } from '../lib/db.js';
-import { DomainError, validation, wechatUnavailable } from '../lib/errors.js';
+import { DomainError, validation, wechatUnavailable, wechatUnverified } from '../lib/errors.js';
 import { newId } from '../lib/ids.js';
 import { retrying } from '../lib/retry.js';
 import type { SessionUser } from '../login/login-service.js';
@@ -163,6 +163,8 @@ export class Checkout {
       });
     } catch (err) {
       if (!(err instanceof GatewayError)) throw err;
+      // The order stays CREATED: the same key resumes it with the same out_trade_no.
+      if (err.unverified) throw unverifiedPrepay(err);
       if (err.kind === 'ambiguous' || err.kind === 'invalid') throw wechatUnavailable();
       if (err.kind === 'config') {
         this.ctx.logger.error({ err, code: err.code }, 'unifiedorder refused the merchant setup');
@@ -321,6 +323,14 @@ function outOfStock(line: { productId: string; name: string; quantity: number },
     left > 0
       ? `only ${left} of "${line.name}" (${line.productId}) left, ${line.quantity} asked; order fewer`
       : `"${line.name}" (${line.productId}) is sold out`,
+  );
+}
+
+export function unverifiedPrepay(err: GatewayError): DomainError {
+  return wechatUnverified(
+    'The prepay answer',
+    err.code,
+    'retry with the same Idempotency-Key once it is fixed',
   );
 }
 

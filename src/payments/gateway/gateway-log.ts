@@ -41,11 +41,29 @@ export async function loggedLater<T>(
     const outcome = err instanceof GatewayError ? err.kind : 'error';
     const detail = err instanceof GatewayError ? { code: err.code, message: err.message } : {};
     ctx.metrics.inc('minipay_gateway_calls_total', { operation, outcome });
+    if (err instanceof GatewayError && err.unverified) unverified(ctx, orderId, operation, err);
     await writeLogged(ctx, callRow(ctx, orderId, operation, outcome, detail, started));
     throw err;
   }
   ctx.metrics.inc('minipay_gateway_calls_total', { operation, outcome: 'ok' });
   return { value, record: callRow(ctx, orderId, operation, 'ok', summarize(value), started) };
+}
+
+/**
+ * An answer that failed verification is the merchant's setup to fix (or someone on the path):
+ * counted by operation and code, and logged as an error with what to check.
+ */
+function unverified(
+  ctx: PaymentsContext,
+  orderId: string | null,
+  operation: string,
+  err: GatewayError,
+): void {
+  ctx.metrics.inc('minipay_wechatpay_unverified_total', { operation, code: err.code });
+  ctx.logger.error(
+    { err, orderId, operation, code: err.code },
+    "WeChat Pay's answer failed verification and was not used: check the WeChat Pay public key and its id (or the platform certificates) and the clock",
+  );
 }
 
 function callRow(

@@ -9,7 +9,7 @@
 
 import type { PaymentParams } from '../../contract/index.js';
 import type { BillRow, BillSummary } from '../../wechatpay/bill.js';
-import type { WechatPayErrorKind } from '../../wechatpay/errors.js';
+import { UNVERIFIED_CODES, type WechatPayErrorKind } from '../../wechatpay/errors.js';
 
 /** What `wx.requestPayment` takes is part of the HTTP contract: the mini program gets it as is. */
 export type { PaymentParams, PaySignType } from '../../contract/index.js';
@@ -300,5 +300,13 @@ export class GatewayError extends Error {
 
   get retryable(): boolean {
     return this.kind === 'ambiguous';
+  }
+
+  /**
+   * WeChat's answer failed its signature check (wechatpay/errors.ts `UNVERIFIED_CODES`): WeChat
+   * may have acted, nothing it said is used; the verification key or the clock is wrong.
+   */
+  get unverified(): boolean {
+    return this.kind === 'invalid' && UNVERIFIED_CODES.has(this.code);
   }
 }

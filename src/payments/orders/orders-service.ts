@@ -4,7 +4,7 @@
  */
 
 import type { Order, OrderList } from '../../contract/index.js';
-import type { Checkout } from '../checkout/checkout.js';
+import { type Checkout, unverifiedPrepay } from '../checkout/checkout.js';
 import { OPEN, type TradeSync } from '../confirmation/trade-sync.js';
 import type { PaymentsContext } from '../context.js';
 import { GatewayError, type PaymentParams } from '../gateway/gateway.js';
@@ -100,6 +100,7 @@ export class OrdersService {
       await renewPrepay(this.ctx.db, order.id, prepay, this.ctx.clock());
     } catch (err) {
       if (!(err instanceof GatewayError)) throw err;
+      if (err.unverified) throw unverifiedPrepay(err);
       if (err.kind === 'ambiguous' || err.kind === 'invalid') throw wechatUnavailable();
       // ORDERPAID / ORDERCLOSED: WeChat knows better; bring the order up to date.
       const synced = await this.trades.sync(order);

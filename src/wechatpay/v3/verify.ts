@@ -48,10 +48,14 @@ export function rsaVerify(key: KeyObject, message: Buffer, signature: string): b
   return bytes.length === 256 && verify('sha256', message, key, bytes);
 }
 
+/** What to check when WeChat's signature does not verify: the key it is checked with. */
+const PLATFORM_KEY = ['platformKey'] as const;
+
 export function badSignature(serial: string) {
   return invalid(
     'BAD_SIGNATURE',
-    `Wechatpay-Signature does not verify with the key of Wechatpay-Serial ${serial}: the body or a Wechatpay-* header was changed on the way (verify the raw body bytes as received, never re-serialised JSON), or it is not from WeChat`,
+    `Wechatpay-Signature does not verify with the key of Wechatpay-Serial ${serial}: the body or a Wechatpay-* header was changed on the way (verify the raw body bytes as received, never re-serialised JSON), the key configured for that serial is not WeChat's, or it is not from WeChat`,
+    { settings: PLATFORM_KEY },
   );
 }
 
@@ -105,6 +109,7 @@ export function unknownSerial(serial: string, known: string) {
   return invalid(
     'UNKNOWN_SERIAL',
     `Wechatpay-Serial ${serial} names no key this merchant verifies with (it has ${known}): a platform certificate not downloaded yet, a public key id mistyped, or not from WeChat`,
+    { settings: PLATFORM_KEY },
   );
 }
 
