@@ -3,6 +3,8 @@
  * read the JSON, apply endpoint faults, run the business handler, sign the answer.
  *
  * As WeChat (docs/wechat-rules.md, "APIv3 error answers"; docs/sandbox.md, "APIv3"):
+ * - a request without `Accept` or `User-Agent`, or whose `Accept` refuses JSON: 400
+ *   `INVALID_REQUEST` (a bill file excepted from the JSON rule);
  * - a request whose `Authorization` is missing, malformed, stale (5 minutes either way), made
  *   with another serial or not verifying with the merchant's public key: 401 `SIGN_ERROR`;
  *   another `mchid` in it: 400 `MCH_NOT_EXISTS`. Nothing is read further.
@@ -28,6 +30,9 @@ export interface V3HttpRequest {
   method: string;
   url: string;
   authorization: string | undefined;
+  /** `Accept` and `User-Agent`: WeChat refuses a request without them. */
+  accept: string | undefined;
+  userAgent: string | undefined;
   body: Buffer | undefined;
 }
 
@@ -115,6 +120,7 @@ export function handleV3(
   let answer: { status: number; json?: Json };
   let swallow = false;
   try {
+    checkHeaders(endpoint, request);
     const authenticated = authenticate(request, core);
     const result = run(endpoint, authenticated, core, handler);
     const { faults, random } = core.faults;
@@ -154,6 +160,33 @@ function run(
   const result = handler(request);
   if ('raw' in result) return { raw: result.raw, contentType: result.contentType };
   return result.status === 200 ? { status: 200, json: result.json } : { status: 204 };
+}
+
+/**
+ * WeChat answers a request without `Accept` or `User-Agent` 400 INVALID_REQUEST "Http头缺少Accept
+ * 或User-Agent" (docs/wechat-rules.md, "APIv3 request headers"). JSON paths want JSON: an
+ * `Accept` that refuses it is refused the same way; a bill file may be asked for as anything.
+ */
+function checkHeaders(endpoint: V3Endpoint, request: V3HttpRequest): void {
+  const missing = !request.accept?.trim() || !request.userAgent?.trim();
+  const json = endpoint === BILL_FILE || acceptsJson(request.accept ?? '');
+  if (!missing && json) return;
+  refuseV3(
+    400,
+    'INVALID_REQUEST',
+    missing
+      ? 'Http头缺少Accept或User-Agent'
+      : `Http头Accept须为application/json (got ${JSON.stringify(request.accept!.slice(0, 60))})`,
+  );
+}
+
+const BILL_FILE: V3Endpoint = '/v3/billdownload/file';
+
+function acceptsJson(accept: string): boolean {
+  return accept
+    .split(',')
+    .map((range) => range.split(';')[0]!.trim().toLowerCase())
+    .some((type) => type === 'application/json' || type === 'application/*' || type === '*/*');
 }
 
 function authenticate(request: V3HttpRequest, core: SandboxCore): V3Request {

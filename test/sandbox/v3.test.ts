@@ -359,6 +359,39 @@ describe('sandbox APIv3: the merchant request signature is checked', () => {
     assert.equal(m.sandbox.trade('V3SIGN0001'), undefined);
   });
 
+  test('no Accept or User-Agent, or an Accept without JSON: 400 INVALID_REQUEST, nothing made', async (t) => {
+    const m = await v3MerchantFor(t);
+    const { openid } = m.sandbox.loginCode();
+    const body = JSON.stringify({
+      appid: m.sandbox.credentials.appId,
+      mchid: m.sandbox.credentials.mchId,
+      description: 'x',
+      out_trade_no: 'V3HEAD0001',
+      notify_url: NOTIFY,
+      amount: { total: 1, currency: 'CNY' },
+      payer: { openid },
+    });
+    const path = '/v3/pay/transactions/jsapi';
+    const cases: [Record<string, string>, RegExp][] = [
+      [{ 'user-agent': 'minipay-test' }, /^Http头缺少Accept或User-Agent$/],
+      [{ accept: 'application/json' }, /^Http头缺少Accept或User-Agent$/],
+      [{ accept: 'application/json', 'user-agent': ' ' }, /缺少Accept或User-Agent/],
+      [{ accept: 'text/html', 'user-agent': 'minipay-test' }, /Accept须为application\/json/],
+    ];
+    for (const [headers, message] of cases) {
+      const r = await raw(m, 'POST', path, body, auth(m, m.signer, 'POST', path, body), headers);
+      assert.equal(r.status, 400, JSON.stringify(headers));
+      assert.equal(r.json.code, 'INVALID_REQUEST');
+      assert.match(String(r.json.message), message);
+    }
+    assert.equal(m.sandbox.trade('V3HEAD0001'), undefined);
+    for (const accept of ['*/*', 'application/json; charset=utf-8', 'text/html, application/*']) {
+      const headers = { accept, 'user-agent': 'minipay-test' };
+      const r = await raw(m, 'POST', path, body, auth(m, m.signer, 'POST', path, body), headers);
+      assert.equal(r.status, 200, accept);
+    }
+  });
+
   test('a body that is not a JSON object, or over 64 KiB: 400 PARAM_ERROR', async (t) => {
     const m = await v3MerchantFor(t);
     for (const body of ['not json', '[1,2]', JSON.stringify({ pad: 'x'.repeat(70 * 1024) })]) {
@@ -521,12 +554,14 @@ async function raw(
   path: string,
   body: string,
   authorization: string | undefined,
+  headers: Record<string, string> = { accept: 'application/json', 'user-agent': 'minipay-test' },
 ) {
   const res = await request(m.sandbox.url + path, {
     method,
     body: method === 'POST' ? body : undefined,
     headers: {
       'content-type': 'application/json',
+      ...headers,
       ...(authorization ? { authorization } : {}),
     },
   });

@@ -131,6 +131,8 @@ export async function v3Routes(
             method: request.method,
             url: request.url,
             authorization: single(request.headers.authorization),
+            accept: single(request.headers.accept),
+            userAgent: single(request.headers['user-agent']),
             body: Buffer.isBuffer(request.body) ? request.body : undefined,
           },
           engine.core,
