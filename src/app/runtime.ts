@@ -12,6 +12,7 @@ import {
   createPayments,
   DbTokenStore,
   DEFAULT_SETTINGS,
+  openOrdersWithoutApi,
   type PaymentGateway,
   type Payments,
   type PaymentsSettings,
@@ -135,11 +136,14 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
         },
       }),
     };
+    const gateway =
+      typeof options.gateway === 'function' ? options.gateway(store) : options.gateway;
+    await refuseOrdersWithoutTheirApi(store, gateway);
     const payments = createPayments(
       {
         db: store.db,
         transact: store.transact,
-        gateway: typeof options.gateway === 'function' ? options.gateway(store) : options.gateway,
+        gateway,
         clock: options.clock ?? (() => new Date()),
         logger,
         settings,
@@ -249,6 +253,24 @@ function miniProgramClient(settings: MiniProgramSettings, store: Store): MiniPro
     onFailover: settings.onFailover,
     timeoutMs: settings.timeoutMs,
   });
+}
+
+/**
+ * Refuses to start while orders made with an API the gateway no longer has are open: their
+ * prepay_id would be paid with parameters signed the other API's way, which WeChat refuses.
+ */
+async function refuseOrdersWithoutTheirApi(store: Store, gateway: PaymentGateway): Promise<void> {
+  const open = await openOrdersWithoutApi(store.db, gateway);
+  if (open.length === 0) return;
+  const counts = open.map((o) => `${o.orders} ${o.api} order${o.orders > 1 ? 's' : ''}`);
+  const v2 = open.some((o) => o.api === 'v2');
+  throw new Error(
+    `${counts.join(' and ')} still open (CREATED, PENDING or CLOSING), but this configuration has no WeChat Pay ${open.map((o) => o.api).join('/')}: their payment parameters and notifications need it. ${
+      v2
+        ? 'Keep MINIPAY_MCH_KEY set next to the APIv3 settings (new orders use v3, older ones stay on v2)'
+        : 'Keep the APIv3 settings (MINIPAY_WECHATPAY_API=v3)'
+    } until they are paid, closed or expired (MINIPAY_ORDER_TTL_SECONDS after they were made; the close job closes them), then remove it.`,
+  );
 }
 
 /**

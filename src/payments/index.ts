@@ -66,6 +66,7 @@ export {
   scaleSchedule,
 } from './events/webhook-retry.js';
 export { fetchSender, type WebhookSender, Webhooks } from './events/webhooks.js';
+export { openOrdersWithoutApi } from './gateway/api-coverage.js';
 export * from './gateway/gateway.js';
 export { DomainError } from './lib/errors.js';
 export type { RunSummary } from './lib/run-summary.js';
