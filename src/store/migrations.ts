@@ -666,6 +666,21 @@ function userAvatars(dialect: Dialect): Migration {
   };
 }
 
+/**
+ * The platform-certificate download slot every instance shares: a download for an unknown
+ * serial happens only by the instance whose conditional UPDATE moves `last_at` (one per
+ * interval across instances, whatever unauthenticated messages name).
+ */
+const certificateDownloads: Migration = {
+  async up(db: Db) {
+    await db.schema
+      .createTable('wechatpay_certificate_downloads')
+      .addColumn('id', 'text', (c) => c.primaryKey())
+      .addColumn('last_at', 'text', (c) => c.notNull())
+      .execute();
+  },
+};
+
 /** Every migration, by name (names sort in the order they run). */
 export function migrations(dialect: Dialect): Record<string, Migration> {
   return {
@@ -686,6 +701,7 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
     '0015_outbox_subjects': outboxSubjects(dialect),
     '0016_subscribe_retries': subscribeRetries,
     '0017_user_avatars': userAvatars(dialect),
+    '0018_certificate_downloads': certificateDownloads,
   };
 }
 

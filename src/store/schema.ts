@@ -81,6 +81,13 @@ export interface OrdersTable {
 export type WechatPayApiName = 'v2' | 'v3';
 
 /** Platform certificates downloaded from WeChat (certificate mode), shared by every instance. */
+/** The shared slot of platform-certificate downloads for unknown serials (one row). */
+export interface WechatpayCertificateDownloadsTable {
+  id: string;
+  /** When an instance last took the slot (ISO 8601). */
+  last_at: string;
+}
+
 export interface WechatpayCertificatesTable {
   serial_no: string;
   pem: string;
@@ -376,6 +383,7 @@ export interface Database {
   products: ProductsTable;
   orders: OrdersTable;
   wechatpay_certificates: WechatpayCertificatesTable;
+  wechatpay_certificate_downloads: WechatpayCertificateDownloadsTable;
   order_items: OrderItemsTable;
   idempotency_keys: IdempotencyKeysTable;
   order_events: OrderEventsTable;
