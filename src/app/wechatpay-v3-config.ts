@@ -86,8 +86,12 @@ function publicKeyConfig(
   const file = get('MINIPAY_WECHATPAY_PUBLIC_KEY_FILE');
   if (id === undefined && file === undefined) return undefined;
   if (id === undefined || file === undefined) {
+    const [given, missing] =
+      id === undefined
+        ? ['MINIPAY_WECHATPAY_PUBLIC_KEY_FILE', 'MINIPAY_WECHATPAY_PUBLIC_KEY_ID']
+        : ['MINIPAY_WECHATPAY_PUBLIC_KEY_ID', 'MINIPAY_WECHATPAY_PUBLIC_KEY_FILE'];
     problems.push(
-      `MINIPAY_WECHATPAY_PUBLIC_KEY_FILE and MINIPAY_WECHATPAY_PUBLIC_KEY_ID go together (the PEM and its PUB_KEY_ID_… from 账户中心 → API安全 → 微信支付公钥); set both, or neither for platform certificate mode`,
+      `${given} is set without ${missing}: they go together (the PEM and its PUB_KEY_ID_… from 账户中心 → API安全 → 微信支付公钥); set both, or neither for platform certificate mode`,
     );
     return undefined;
   }

@@ -36,8 +36,11 @@ describe('setting advice: protocol settings → environment variables', () => {
     assert.deepEqual(Object.keys(SETTING_VARIABLES).sort(), [...WECHATPAY_SETTINGS].sort());
     const docs = readFileSync(new URL('../../docs/configuration.md', import.meta.url), 'utf8');
     for (const variable of Object.values(SETTING_VARIABLES).flat()) {
-      // The APIv3 variables are read on APIv3 only.
-      const api = V3_VARIABLES.includes(variable as never) ? 'v3' : 'v2';
+      // The APIv3 variables (WeChat Pay's public key among them) are read on APIv3 only.
+      const v3 =
+        V3_VARIABLES.includes(variable as never) ||
+        variable.startsWith('MINIPAY_WECHATPAY_PUBLIC_KEY_');
+      const api = v3 ? 'v3' : 'v2';
       const refused = problems({
         ...LIVE,
         MINIPAY_WECHATPAY_API: api,
