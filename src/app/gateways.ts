@@ -23,6 +23,7 @@ import {
   createRsaSigner,
   downloadCertificates,
   loadApiV3Key,
+  publicKeysVerifier,
   publicKeyVerifier,
   type Verifier,
   WechatPayV3Client,
@@ -132,8 +133,11 @@ function v3Gateway(
       backupBaseUrl: config.wechatPayBackupBaseUrl,
       timeoutMs: config.gatewayTimeoutMs,
     });
-  const publicKey =
-    v3.publicKey && publicKeyVerifier({ keyId: v3.publicKey.id, publicKey: v3.publicKey.pem });
+  const keys = [v3.publicKey, v3.nextPublicKey].flatMap((k) =>
+    k ? [publicKeyVerifier({ keyId: k.id, publicKey: k.pem })] : [],
+  );
+  // The next key (a replacement under way) verifies too, each message by its Wechatpay-Serial.
+  const publicKey = keys.length > 0 ? publicKeysVerifier(keys) : undefined;
   // The download verifies its own answer with a certificate it lists, or the public key.
   const downloader = client({ verify: () => Promise.reject(new Error('never used')) });
   const certificates = new CertificateVerifier(

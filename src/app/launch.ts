@@ -234,6 +234,10 @@ function demoV3(sandbox: Sandbox): WechatPayV3Credentials {
     certSerial: demo.serialNo,
     apiV3Key: sandbox.credentials.apiV3Key,
     publicKey: { id: platform.publicKeyId, pem: platform.publicKeyPem },
+    nextPublicKey: {
+      id: platform.nextPublicKey.publicKeyId,
+      pem: platform.nextPublicKey.publicKeyPem,
+    },
   };
 }
 

@@ -26,6 +26,8 @@ export interface WechatPayV3Credentials {
   apiV3Key: string;
   /** WeChat Pay's public key and its id; absent: platform certificate mode. */
   publicKey: { id: string; pem: string } | undefined;
+  /** The key that replaces it (MINIPAY_WECHATPAY_PUBLIC_KEY_NEXT_*): both verify meanwhile. */
+  nextPublicKey: { id: string; pem: string } | undefined;
 }
 
 export const V3_VARIABLES = [
@@ -66,8 +68,25 @@ export function wechatpayV3Config(
     );
   }
   const publicKey = publicKeyConfig(get, problems);
+  const nextPublicKey = publicKeyConfig(get, problems, '_NEXT');
+  if (nextPublicKey && !publicKey) {
+    problems.push(
+      'MINIPAY_WECHATPAY_PUBLIC_KEY_NEXT_FILE and _NEXT_ID need MINIPAY_WECHATPAY_PUBLIC_KEY_FILE and _ID (the key in use now); to replace it, give both pairs, then move the next one into place',
+    );
+  }
+  if (nextPublicKey && nextPublicKey.id === publicKey?.id) {
+    problems.push(
+      `MINIPAY_WECHATPAY_PUBLIC_KEY_NEXT_ID is the id in use (${publicKey.id}): give the id of the new key, or leave the _NEXT pair unset`,
+    );
+  }
   if (problems.length > before) return undefined;
-  return { privateKeyPem: privateKeyPem!, certSerial: certSerial!, apiV3Key: apiV3Key!, publicKey };
+  return {
+    privateKeyPem: privateKeyPem!,
+    certSerial: certSerial!,
+    apiV3Key: apiV3Key!,
+    publicKey,
+    nextPublicKey,
+  };
 }
 
 const WHAT: Readonly<Record<(typeof V3_VARIABLES)[number], string>> = {
@@ -77,29 +96,30 @@ const WHAT: Readonly<Record<(typeof V3_VARIABLES)[number], string>> = {
   MINIPAY_API_V3_KEY: 'the APIv3 key, 32 characters, set in 账户中心 → API安全',
 };
 
-/** MINIPAY_WECHATPAY_PUBLIC_KEY_FILE and _ID go together; neither: certificate mode. */
+/**
+ * MINIPAY_WECHATPAY_PUBLIC_KEY_FILE and _ID go together; neither: certificate mode. `suffix`
+ * `_NEXT`: the pair of the key that replaces it.
+ */
 function publicKeyConfig(
   get: (name: string) => string | undefined,
   problems: string[],
+  suffix = '',
 ): { id: string; pem: string } | undefined {
-  const id = get('MINIPAY_WECHATPAY_PUBLIC_KEY_ID');
-  const file = get('MINIPAY_WECHATPAY_PUBLIC_KEY_FILE');
+  const idName = `MINIPAY_WECHATPAY_PUBLIC_KEY${suffix}_ID`;
+  const fileName = `MINIPAY_WECHATPAY_PUBLIC_KEY${suffix}_FILE`;
+  const id = get(idName);
+  const file = get(fileName);
   if (id === undefined && file === undefined) return undefined;
   if (id === undefined || file === undefined) {
-    const [given, missing] =
-      id === undefined
-        ? ['MINIPAY_WECHATPAY_PUBLIC_KEY_FILE', 'MINIPAY_WECHATPAY_PUBLIC_KEY_ID']
-        : ['MINIPAY_WECHATPAY_PUBLIC_KEY_ID', 'MINIPAY_WECHATPAY_PUBLIC_KEY_FILE'];
+    const [given, missing] = id === undefined ? [fileName, idName] : [idName, fileName];
     problems.push(
-      `${given} is set without ${missing}: they go together (the PEM and its PUB_KEY_ID_… from 账户中心 → API安全 → 微信支付公钥); set both, or neither for platform certificate mode`,
+      `${given} is set without ${missing}: they go together (the PEM and its PUB_KEY_ID_… from 账户中心 → API安全 → 微信支付公钥); set both, or neither${suffix ? '' : ' for platform certificate mode'}`,
     );
     return undefined;
   }
-  const pem = readPem('MINIPAY_WECHATPAY_PUBLIC_KEY_FILE', get, problems);
+  const pem = readPem(fileName, get, problems);
   if (pem === undefined) return undefined;
-  const ok = check('MINIPAY_WECHATPAY_PUBLIC_KEY_ID', problems, () =>
-    publicKeyVerifier({ keyId: id, publicKey: pem }),
-  );
+  const ok = check(idName, problems, () => publicKeyVerifier({ keyId: id, publicKey: pem }));
   return ok ? { id, pem } : undefined;
 }
 

@@ -148,7 +148,7 @@ export class SandboxEngine {
     this.refunds.settleDue();
   }
 
-  /** Starts a platform certificate rotation (v3-platform.ts); throws RotationRefused. */
+  /** Rotates the platform key of the mode: a certificate, or the public key (v3-platform.ts). */
   rotateV3(): Promise<PlatformView> {
     return this.core.v3.rotate(this.core.clock.now());
   }

@@ -8,7 +8,9 @@
  *   certificate; `both` (a merchant switching over) signs each message with one or the other,
  *   drawn from the seeded fault stream, so the merchant must choose by `Wechatpay-Serial`.
  * - A rotation adds a new certificate and signs with it from then on; the previous one stays
- *   listed (WeChat overlaps them), older ones are dropped.
+ *   listed (WeChat overlaps them), older ones are dropped. In public_key mode it replaces the
+ *   public key with the next one, shown ahead (`nextPublicKey`, as the merchant portal shows a
+ *   new key before WeChat signs with it): a merchant that configured it loses nothing.
  * - Without the merchant's public key it generates demo merchant material (key, certificate,
  *   serial), served at `GET /sandbox/v1/v3/merchant`. All of it is kept in the state, so a
  *   sandbox with a state file keeps its keys across restarts.
@@ -56,6 +58,8 @@ export interface PlatformView {
   mode: PlatformMode;
   publicKeyId: string;
   publicKeyPem: string;
+  /** The public key a rotation switches to (public_key mode): configure it ahead. */
+  nextPublicKey: { publicKeyId: string; publicKeyPem: string };
   certificates: { serialNo: string; pem: string; effectiveTime: string; expireTime: string }[];
 }
 
@@ -68,8 +72,16 @@ interface KeptCertificate {
 }
 
 /** The state's copy (private keys included: sandbox material only). */
+interface KeptPublicKey {
+  keyId: string;
+  publicKeyPem: string;
+  privateKeyPem: string;
+}
+
 interface Kept {
-  publicKey: { keyId: string; publicKeyPem: string; privateKeyPem: string };
+  publicKey: KeptPublicKey;
+  /** Absent in a state file written before public keys rotated: made on load. */
+  nextPublicKey?: KeptPublicKey;
   certificates: KeptCertificate[];
   demoMerchant?: DemoMerchant;
 }
@@ -115,6 +127,7 @@ export class V3Platform {
     }
     const stored = state.getMeta(META_KEY);
     const kept: Kept = stored ? (JSON.parse(stored) as Kept) : await generated(now);
+    kept.nextPublicKey ??= await publicKeyMaterial();
     let serial: string;
     let key: KeyObject;
     if (options.mchPublicKey !== undefined) {
@@ -168,6 +181,10 @@ export class V3Platform {
       mode: this.mode,
       publicKeyId: this.kept.publicKey.keyId,
       publicKeyPem: this.kept.publicKey.publicKeyPem,
+      nextPublicKey: {
+        publicKeyId: this.kept.nextPublicKey!.keyId,
+        publicKeyPem: this.kept.nextPublicKey!.publicKeyPem,
+      },
       certificates: this.certificates().map((c) => ({
         serialNo: c.serialNo,
         pem: c.pem,
@@ -182,11 +199,7 @@ export class V3Platform {
    * that merchants verifying with it are not cut off. Public-key mode has nothing to rotate.
    */
   async rotate(now: number): Promise<PlatformView> {
-    if (this.mode === 'public_key') {
-      throw new RotationRefused(
-        'the sandbox plays public_key mode: WeChat Pay public keys are not rotated by WeChat (start it with --platform-mode certificate or both)',
-      );
-    }
+    if (this.mode === 'public_key') return this.replacePublicKey();
     const next = await certificate(now);
     const previous = this.newestCertificate();
     this.kept = { ...this.kept, certificates: [previous, next] };
@@ -198,14 +211,18 @@ export class V3Platform {
     return this.view();
   }
 
+  /** The next public key signs from now on; a new next one is made (shown ahead). */
+  private async replacePublicKey(): Promise<PlatformView> {
+    const current = this.kept.nextPublicKey!;
+    this.kept = { ...this.kept, publicKey: current, nextPublicKey: await publicKeyMaterial() };
+    this.signers.set(current.keyId, signerOf(current.privateKeyPem, current.keyId));
+    this.state.setMeta(META_KEY, JSON.stringify(this.kept));
+    return this.view();
+  }
+
   private newestCertificate(): KeptCertificate {
     return this.kept.certificates.at(-1)!;
   }
-}
-
-/** Rotation is not possible in the current mode. */
-export class RotationRefused extends Error {
-  override readonly name = 'RotationRefused';
 }
 
 /**
@@ -235,14 +252,20 @@ async function demoMerchant(mchId: string): Promise<DemoMerchant> {
 }
 
 async function fresh(now: number): Promise<Kept> {
-  const [publicKey, cert] = await Promise.all([generatePublicKeyIdentity(), certificate(now)]);
+  const [publicKey, nextPublicKey, cert] = await Promise.all([
+    publicKeyMaterial(),
+    publicKeyMaterial(),
+    certificate(now),
+  ]);
+  return { publicKey, nextPublicKey, certificates: [cert] };
+}
+
+async function publicKeyMaterial(): Promise<KeptPublicKey> {
+  const made = await generatePublicKeyIdentity();
   return {
-    publicKey: {
-      keyId: publicKey.keyId,
-      publicKeyPem: publicKey.publicKeyPem,
-      privateKeyPem: publicKey.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
-    },
-    certificates: [cert],
+    keyId: made.keyId,
+    publicKeyPem: made.publicKeyPem,
+    privateKeyPem: made.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
   };
 }
 

@@ -35,6 +35,7 @@ describe('APIv3 configuration', () => {
   let merchant: MerchantIdentity;
   let other: MerchantIdentity;
   let wechat: PublicKeyIdentity;
+  let next: PublicKeyIdentity;
   const file = (name: string, text: string) => {
     const path = join(dir, name);
     writeFileSync(path, text);
@@ -44,9 +45,10 @@ describe('APIv3 configuration', () => {
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'minipay-v3-config-'));
-    [merchant, other, wechat] = await Promise.all([
+    [merchant, other, wechat, next] = await Promise.all([
       generateMerchantIdentity('1900000109'),
       generateMerchantIdentity('1900000109'),
+      generatePublicKeyIdentity(),
       generatePublicKeyIdentity(),
     ]);
     v3 = {
@@ -70,6 +72,17 @@ describe('APIv3 configuration', () => {
     assert.equal(config.wechatpayV3?.publicKey?.id, wechat.keyId);
     const both = loadConfig({ ...v3, MINIPAY_MCH_KEY: 'k'.repeat(32) });
     assert.equal(both.merchant?.mchKey, 'k'.repeat(32));
+  });
+
+  test('with the next public key and its id: both verify, each by its id', () => {
+    const config = loadConfig({
+      ...v3,
+      MINIPAY_WECHATPAY_PUBLIC_KEY_NEXT_FILE: file('next.pem', next.publicKeyPem),
+      MINIPAY_WECHATPAY_PUBLIC_KEY_NEXT_ID: next.keyId,
+    });
+    assert.equal(config.wechatpayV3?.publicKey?.id, wechat.keyId);
+    assert.equal(config.wechatpayV3?.nextPublicKey?.id, next.keyId);
+    assert.equal(loadConfig(v3).wechatpayV3?.nextPublicKey, undefined);
   });
 
   test('without the public key and its id: platform certificate mode', () => {
@@ -135,6 +148,29 @@ describe('APIv3 configuration', () => {
         'a private key where WeChat’s public key belongs',
         { MINIPAY_WECHATPAY_PUBLIC_KEY_FILE: file('priv-as-pub.pem', merchant.privateKeyPem) },
         /MINIPAY_WECHATPAY_PUBLIC_KEY_ID: .*is a private key/,
+      ],
+      [
+        'the next public key without its id',
+        { MINIPAY_WECHATPAY_PUBLIC_KEY_NEXT_FILE: v3.MINIPAY_WECHATPAY_PUBLIC_KEY_FILE },
+        /MINIPAY_WECHATPAY_PUBLIC_KEY_NEXT_FILE is set without MINIPAY_WECHATPAY_PUBLIC_KEY_NEXT_ID/,
+      ],
+      [
+        'the next public key with the id in use',
+        {
+          MINIPAY_WECHATPAY_PUBLIC_KEY_NEXT_FILE: v3.MINIPAY_WECHATPAY_PUBLIC_KEY_FILE,
+          MINIPAY_WECHATPAY_PUBLIC_KEY_NEXT_ID: v3.MINIPAY_WECHATPAY_PUBLIC_KEY_ID,
+        },
+        /_NEXT_ID is the id in use/,
+      ],
+      [
+        'a next public key without the current one',
+        {
+          MINIPAY_WECHATPAY_PUBLIC_KEY_FILE: undefined,
+          MINIPAY_WECHATPAY_PUBLIC_KEY_ID: undefined,
+          MINIPAY_WECHATPAY_PUBLIC_KEY_NEXT_FILE: v3.MINIPAY_WECHATPAY_PUBLIC_KEY_FILE,
+          MINIPAY_WECHATPAY_PUBLIC_KEY_NEXT_ID: 'PUB_KEY_ID_0000000000000000000000000000000000',
+        },
+        /_NEXT_FILE and _NEXT_ID need MINIPAY_WECHATPAY_PUBLIC_KEY_FILE/,
       ],
       ['an unknown API', { MINIPAY_WECHATPAY_API: 'v4' }, /MINIPAY_WECHATPAY_API must be v2 or v3/],
       [

@@ -14,6 +14,8 @@ import {
   loadApiV3Key,
   notificationReply,
   prepayJsapi,
+  publicKeysVerifier,
+  publicKeyVerifier,
   queryByOutTradeNo,
   queryByTransactionId,
   queryRefund,
@@ -21,6 +23,7 @@ import {
   readRefundNotification,
   type Signer,
   tradeBill,
+  WechatPayV3Client,
   WechatPayV3Error,
 } from '../../src/wechatpay/v3/index.js';
 import { api, NotifyReceiver, prepay as prepayV2, sandboxFor, until } from './support.js';
@@ -440,8 +443,39 @@ describe('sandbox APIv3: platform modes, rotation, probes', () => {
     const platform = await api(m.sandbox, 'GET', '/sandbox/v1/v3/platform');
     assert.equal(platform.body.mode, 'public_key');
     assert.match(String(platform.body.publicKeyId), /^PUB_KEY_ID_/);
-    const rotate = await api(m.sandbox, 'POST', '/sandbox/v1/v3/rotate', {});
-    assert.equal(rotate.status, 409);
+  });
+
+  test('public_key mode: a rotation signs with the next key shown ahead; a merchant with it verifies', async (t) => {
+    const m = await v3MerchantFor(t);
+    const before = m.sandbox.v3Platform();
+    assert.match(before.nextPublicKey.publicKeyId, /^PUB_KEY_ID_/);
+    assert.notEqual(before.nextPublicKey.publicKeyId, before.publicKeyId);
+    const rotated = await api(m.sandbox, 'POST', '/sandbox/v1/v3/rotate', {});
+    assert.equal(rotated.status, 200);
+    assert.equal(rotated.body.publicKeyId, before.nextPublicKey.publicKeyId);
+    assert.notEqual(
+      (rotated.body.nextPublicKey as { publicKeyId: string }).publicKeyId,
+      before.nextPublicKey.publicKeyId,
+    );
+    // The merchant's verifier knows only the old key: the new signature is an unknown serial.
+    const err = await rejected(newOrder(m));
+    assert.equal(err.code, 'UNKNOWN_SERIAL');
+    const both = publicKeysVerifier([
+      publicKeyVerifier({ keyId: before.publicKeyId, publicKey: before.publicKeyPem }),
+      publicKeyVerifier({
+        keyId: before.nextPublicKey.publicKeyId,
+        publicKey: before.nextPublicKey.publicKeyPem,
+      }),
+    ]);
+    const client = new WechatPayV3Client({
+      mchId: m.sandbox.credentials.mchId,
+      signer: m.signer,
+      verifier: both,
+      baseUrl: m.sandbox.url,
+    });
+    t.after(() => client.close());
+    const order = await newOrder({ ...m, client });
+    assert.match(order.prepayId, /^wx/);
   });
 
   test('certificate mode: answers verify with the downloaded certificate, and still after a rotation', async (t) => {

@@ -34,6 +34,7 @@ async function liveInstance(
   sandbox: Sandbox,
   databaseUrl: string,
   dir: string,
+  env: Record<string, string> = {},
 ): Promise<Launched> {
   const demo = sandbox.demoMerchant!;
   const keyFile = join(dir, 'apiclient_key.pem');
@@ -52,6 +53,7 @@ async function liveInstance(
       MINIPAY_NOTIFY_BASE_URL: `http://127.0.0.1:${port}`,
       MINIPAY_WECHATPAY_BASE_URL: sandbox.url,
       MINIPAY_WECHAT_API_BASE_URL: sandbox.url,
+      ...env,
     },
     { host: '127.0.0.1', port, databaseUrl },
   );
@@ -203,5 +205,49 @@ describeOnStores('minipay on APIv3, as started', (stores) => {
     assert.ok(firstTry, 'every notification was accepted at its first attempt');
     const stored = await downloads(instances[0]!);
     assert.equal(stored.length, 2, 'the old and the new certificate');
+  });
+
+  test('public_key mode: the public key replaced while both instances take orders; with the next key configured nothing is refused', async (t) => {
+    const dir = mkdtempSync(join(tmpdir(), 'minipay-v3-live-'));
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    const sandbox = await startSandbox({ timeScale: 1000, v3: { platformMode: 'public_key' } });
+    t.after(() => sandbox.close());
+    const platform = sandbox.v3Platform();
+    writeFileSync(join(dir, 'pub.pem'), platform.publicKeyPem);
+    writeFileSync(join(dir, 'next.pem'), platform.nextPublicKey.publicKeyPem);
+    const env = {
+      MINIPAY_WECHATPAY_PUBLIC_KEY_FILE: join(dir, 'pub.pem'),
+      MINIPAY_WECHATPAY_PUBLIC_KEY_ID: platform.publicKeyId,
+      MINIPAY_WECHATPAY_PUBLIC_KEY_NEXT_FILE: join(dir, 'next.pem'),
+      MINIPAY_WECHATPAY_PUBLIC_KEY_NEXT_ID: platform.nextPublicKey.publicKeyId,
+    };
+    const databaseUrl = await stores.freshUrl();
+    const instances = [
+      await liveInstance(t, sandbox, databaseUrl, dir, env),
+      await liveInstance(t, sandbox, databaseUrl, dir, env),
+    ];
+    const made: Awaited<ReturnType<typeof pendingOrder>>[] = [];
+    let rotation: Promise<unknown> | undefined;
+    await Promise.all(
+      [0, 1, 2, 3].map(async (lane) => {
+        for (let i = 0; i < 4; i++) {
+          made.push(await pendingOrder(sandbox, instances[lane % 2]!));
+          if (made.length === 5) rotation = sandbox.rotateV3();
+        }
+      }),
+    );
+    await rotation;
+    assert.equal(sandbox.v3Platform().publicKeyId, platform.nextPublicKey.publicKeyId);
+    // Paid after the rotation: every notification is signed with the new key.
+    for (const m of made) sandbox.pay({ ...m.payment, openid: m.openid });
+    await eventually(async () => {
+      const statuses = await Promise.all(made.map((m) => orderStatus(instances[0]!, m.order.id)));
+      return statuses.every((s) => s === 'PAID');
+    });
+    await eventually(async () => sandbox.notifications().every((n) => n.status === 'delivered'));
+    const firstTry = sandbox.notifications().every((n) => n.attempts[0]?.outcome === 'success');
+    assert.ok(firstTry, 'every notification was accepted at its first attempt');
+    const unverified = instances.map((s) => s.server.metrics.render()).join('\n');
+    assert.doesNotMatch(unverified, /minipay_wechatpay_unverified_total/);
   });
 });

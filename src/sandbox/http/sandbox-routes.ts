@@ -10,7 +10,6 @@
 import { randomBytes } from 'node:crypto';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { SandboxEngine } from '../engine.js';
-import { RotationRefused } from '../v3-platform.js';
 import { ApiError, found, notFound, sendApiError } from './api-errors.js';
 import {
   ClockBody,
@@ -49,14 +48,7 @@ export const sandboxRoutes: FastifyPluginAsyncTypebox<{ engine: SandboxEngine }>
 
   app.get('/sandbox/v1/v3/platform', async () => engine.core.v3.view());
 
-  app.post('/sandbox/v1/v3/rotate', { schema: { body: NoBody } }, async () => {
-    try {
-      return await engine.rotateV3();
-    } catch (err) {
-      if (err instanceof RotationRefused) throw new ApiError(409, 'ROTATION_REFUSED', err.message);
-      throw err;
-    }
-  });
+  app.post('/sandbox/v1/v3/rotate', { schema: { body: NoBody } }, async () => engine.rotateV3());
 
   // Demo material only: a merchant that gave its own public key keeps its private key.
   app.get('/sandbox/v1/v3/merchant', async () => {

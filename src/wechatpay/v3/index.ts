@@ -27,7 +27,9 @@ export * from './transactions.js';
 export {
   bothVerifier,
   type HeaderBag,
+  type PublicKeysVerifier,
   type PublicKeyVerifierOptions,
+  publicKeysVerifier,
   publicKeyVerifier,
   rsaVerify,
   type SignedMessage,

@@ -66,8 +66,11 @@ export interface PublicKeyVerifierOptions {
   publicKey: string | Buffer | KeyObject;
 }
 
+/** A verifier of WeChat Pay public keys: the ids it verifies. */
+export type PublicKeysVerifier = Verifier & { keyId: string; keyIds: readonly string[] };
+
 /** Verifies with WeChat Pay's public key (公钥模式), the mode of merchants since late 2024. */
-export function publicKeyVerifier(options: PublicKeyVerifierOptions): Verifier & { keyId: string } {
+export function publicKeyVerifier(options: PublicKeyVerifierOptions): PublicKeysVerifier {
   if (!PUBLIC_KEY_ID.test(options.keyId)) {
     throw configError(
       `the WeChat Pay public key id must be PUB_KEY_ID_… (账户中心 → API安全 → 微信支付公钥); got ${JSON.stringify(options.keyId.slice(0, 48))}`,
@@ -81,6 +84,7 @@ export function publicKeyVerifier(options: PublicKeyVerifierOptions): Verifier &
   const verification: Verification = { mode: 'public_key', serial: keyId };
   return {
     keyId,
+    keyIds: [keyId],
     verify(serial, message, signature) {
       if (serial !== keyId) return Promise.reject(unknownSerial(serial, `the public key ${keyId}`));
       if (!rsaVerify(key, message, signature)) return Promise.reject(badSignature(serial));
@@ -90,16 +94,35 @@ export function publicKeyVerifier(options: PublicKeyVerifierOptions): Verifier &
 }
 
 /**
+ * Several WeChat Pay public keys, each for its id: the current one and the next one a
+ * replacement brings (docs/wechat-rules.md, "WeChat Pay public key replaced"), so that messages
+ * signed by either verify while WeChat moves from one to the other.
+ */
+export function publicKeysVerifier(keys: readonly PublicKeysVerifier[]): PublicKeysVerifier {
+  const byId = new Map(keys.flatMap((k) => k.keyIds.map((id) => [id, k] as const)));
+  if (byId.size === 0) throw configError('at least one WeChat Pay public key is needed');
+  const keyIds = [...byId.keys()];
+  return {
+    keyId: keyIds[0]!,
+    keyIds,
+    verify(serial, message, signature) {
+      const key = byId.get(serial);
+      if (!key) {
+        return Promise.reject(unknownSerial(serial, `the public keys ${keyIds.join(', ')}`));
+      }
+      return key.verify(serial, message, signature);
+    },
+  };
+}
+
+/**
  * Both modes at once (WeChat's switch from platform certificates to the public key, during
  * which it may sign with either): the public key for its id, the certificates for the rest.
  */
-export function bothVerifier(
-  publicKey: Verifier & { keyId: string },
-  certificates: Verifier,
-): Verifier {
+export function bothVerifier(publicKey: PublicKeysVerifier, certificates: Verifier): Verifier {
   return {
     verify: (serial, message, signature) =>
-      serial === publicKey.keyId
+      publicKey.keyIds.includes(serial)
         ? publicKey.verify(serial, message, signature)
         : certificates.verify(serial, message, signature),
   };
