@@ -96,8 +96,9 @@ export class StoreCertificateSource implements CertificateSource {
           .select((eb) => eb.fn.max('downloaded_at').as('at'))
           .executeTakeFirst(),
       ]);
-      const landed = newest?.at && slot && newest.at >= slot.last_at;
-      if (landed || performance.now() >= deadline) return stored;
+      // Read again: the download may have landed after `stored` was read.
+      if (newest?.at && slot && newest.at >= slot.last_at) return this.current();
+      if (performance.now() >= deadline) return stored;
       await new Promise((r) => setTimeout(r, 100));
     }
   }
