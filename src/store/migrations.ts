@@ -538,18 +538,11 @@ const growthIndexes: Migration = {
 };
 
 /**
- * Shipping repairs (docs/shipping.md): the sweep reads recently paid orders by status then
- * paid_at (the window's paid orders only, however many orders the shop has); a shipment
- * remembers when its one correction was made; what WeChat said of is_trade_managed is shared
- * by every instance.
+ * Shipping repairs (docs/shipping.md): a shipment remembers when its one correction was made;
+ * what WeChat said of is_trade_managed is shared by every instance.
  */
 const shippingRepairs: Migration = {
   async up(db: Db) {
-    await db.schema
-      .createIndex('orders_status_paid_at')
-      .on('orders')
-      .columns(['status', 'paid_at', 'id'])
-      .execute();
     await db.schema.alterTable('shipments').addColumn('corrected_at', 'text').execute();
     await db.schema
       .createTable('platform_facts')

@@ -1,10 +1,10 @@
 /**
  * The shipment sweep's query at scale, on SQLite and PostgreSQL: 100,000 orders (about 36 days,
  * test/support/growth-seed.ts), every paid one shipped but three in the last week. The query
- * finds exactly those three, and its plan reads orders by paid_at (orders_paid_at, or
- * orders_status_paid_at: status then paid_at), never the whole table (at a million orders the
- * week is 2 % of them). SQLite without statistics (minipay never runs ANALYZE) would walk every
- * PAID order by orders_status_created; orders_status_paid_at is there for it.
+ * finds exactly those three, and its plan reads orders by paid_at (orders_paid_at), never the
+ * whole table (at a million orders the week is 2 % of them). SQLite without statistics (minipay
+ * never runs ANALYZE) would walk every PAID order by orders_status_created if the query let it
+ * use the status; it compares the status as an expression so that it cannot.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -61,14 +61,17 @@ const since = new Date(NOW - WEEK);
 const until = new Date(NOW - 60_000);
 
 describeOnStores('shipment sweep query at 100k orders', (stores) => {
-  test('without statistics the query reads orders by status then paid_at', async () => {
+  test('without statistics the query reads orders by paid_at, not by status', async () => {
     const store = await stores.fresh();
     const steps = await plan(
       store,
       ordersMissingShipmentQuery(store.db, since, until, 100).compile(),
     );
     if (store.dialect === 'sqlite') {
-      assert.match(steps.join(' | '), /SEARCH orders USING COVERING INDEX orders_status_paid_at/);
+      assert.match(
+        steps.join(' | '),
+        /SEARCH orders USING INDEX orders_paid_at \(paid_at>\? AND paid_at<\?\)/,
+      );
     } else {
       assert.ok(!steps.some((s) => s.startsWith('Seq Scan orders')), steps.join(' | '));
     }
@@ -84,7 +87,7 @@ describeOnStores('shipment sweep query at 100k orders', (stores) => {
     const steps = await plan(store, query.compile());
     const shown = steps.join(' | ');
     assert.ok(
-      steps.some((s) => /orders_(status_)?paid_at\b/.test(s)),
+      steps.some((s) => /orders_paid_at\b/.test(s)),
       shown,
     );
     // Neither a scan of all orders nor of all shipments (each is probed by its unique key).
