@@ -39,7 +39,7 @@ import {
 import { parseStatusFilter } from '../lib/status-filter.js';
 import { ORDER_STATUSES } from '../orders/order-states.js';
 import { adminOrderView, type OrderRow } from '../orders/order-view.js';
-import { findOrder } from '../orders/orders-repo.js';
+import { findOrder, itemsOfOrders } from '../orders/orders-repo.js';
 import { findProfile } from '../profile/profiles-repo.js';
 import { refundView } from '../refunds/refund-view.js';
 import { findRefundsOfOrder } from '../refunds/refunds-repo.js';
@@ -261,18 +261,10 @@ export class AdminQueries {
   /** Admin views of `orders`, their items read in one query. */
   private async views(orders: OrderRow[]): Promise<AdminOrder[]> {
     if (orders.length === 0) return [];
-    const items = await this.db
-      .selectFrom('order_items')
-      .selectAll()
-      .where(
-        'order_id',
-        'in',
-        orders.map((o) => o.id),
-      )
-      .execute();
-    const byOrder = new Map<string, typeof items>();
-    for (const item of items)
-      byOrder.set(item.order_id, [...(byOrder.get(item.order_id) ?? []), item]);
+    const byOrder = await itemsOfOrders(
+      this.db,
+      orders.map((o) => o.id),
+    );
     return orders.map((o) => adminOrderView(o, byOrder.get(o.id) ?? []));
   }
 }

@@ -47,6 +47,26 @@ const orderItems = preparedQuery<{ orderId: string }, Selectable<OrderItemsTable
   db.selectFrom('order_items').selectAll().where('order_id', '=', p('orderId')),
 );
 
+/** The items of several orders in one query, by order id (an order without items: absent). */
+export async function itemsOfOrders(
+  db: Db,
+  orderIds: readonly string[],
+): Promise<Map<string, OrderItemRow[]>> {
+  const byOrder = new Map<string, OrderItemRow[]>();
+  if (orderIds.length === 0) return byOrder;
+  const items = await db
+    .selectFrom('order_items')
+    .selectAll()
+    .where('order_id', 'in', [...orderIds])
+    .execute();
+  for (const item of items) {
+    const list = byOrder.get(item.order_id);
+    if (list) list.push(item);
+    else byOrder.set(item.order_id, [item]);
+  }
+  return byOrder;
+}
+
 export async function loadOrderView(db: Db, order: OrderRow): Promise<Order> {
   return orderView(order, await orderItems(db, { orderId: order.id }));
 }
@@ -362,18 +382,10 @@ async function payBatchInTransaction(
   `.execute(db);
   const paid: PaidRows = new Map();
   if (orders.length === 0) return paid;
-  const items = await db
-    .selectFrom('order_items')
-    .selectAll()
-    .where(
-      'order_id',
-      'in',
-      orders.map((o) => o.id),
-    )
-    .execute();
-  const itemsOf = new Map<string, OrderItemRow[]>();
-  for (const item of items)
-    itemsOf.set(item.order_id, [...(itemsOf.get(item.order_id) ?? []), item]);
+  const itemsOf = await itemsOfOrders(
+    db,
+    orders.map((o) => o.id),
+  );
   await db
     .insertInto('order_events')
     .values(
