@@ -86,20 +86,37 @@ export function feeMilliFen(fen: number): number {
   return Math.round((fen * FEE_RATE_BP) / 10_000) * 1000;
 }
 
-/** Why a bill cannot be served, or the rows of the day (possibly none). */
-export type BillSelection =
-  | { ok: true; records: BillRecord[] }
-  | { ok: false; reason: 'invalid_date' | 'future' | 'not_ready' | 'expired' };
+/** Why a day's bill cannot be served (trade and fund-flow bills alike). */
+export interface BillUnavailable {
+  ok: false;
+  reason: 'invalid_date' | 'future' | 'not_ready' | 'expired';
+}
 
-/** The rows of `billDate` (`yyyyMMdd`, Beijing) for `type`, oldest first. */
-export function billRecords(core: SandboxCore, billDate: string, type: BillType): BillSelection {
+/** Why a bill cannot be served, or the rows of the day (possibly none). */
+export type BillSelection = { ok: true; records: BillRecord[] } | BillUnavailable;
+
+/**
+ * The Beijing day `billDate` (`yyyyMMdd`) as [from, to) in ms, if its bills are out: published
+ * from 10:00 the next day, kept 3 months.
+ */
+export function billDay(
+  core: SandboxCore,
+  billDate: string,
+): { ok: true; from: number; to: number } | BillUnavailable {
   const from = beijingDayStart(billDate);
   if (from === undefined) return { ok: false, reason: 'invalid_date' };
   const now = core.clock.now();
   if (from > now) return { ok: false, reason: 'future' };
   if (now < from + BILL_READY_AFTER_MS) return { ok: false, reason: 'not_ready' };
   if (now - from > BILL_RETENTION_DAYS * DAY_MS) return { ok: false, reason: 'expired' };
-  const to = from + DAY_MS;
+  return { ok: true, from, to: from + DAY_MS };
+}
+
+/** The rows of `billDate` (`yyyyMMdd`, Beijing) for `type`, oldest first. */
+export function billRecords(core: SandboxCore, billDate: string, type: BillType): BillSelection {
+  const day = billDay(core, billDate);
+  if (!day.ok) return day;
+  const { from, to } = day;
   const mchId = core.credentials.mchId;
   const records: BillRecord[] = [];
   if (type === 'ALL' || type === 'SUCCESS') {

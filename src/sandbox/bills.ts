@@ -7,7 +7,13 @@
  */
 import { gzipSync } from 'node:zlib';
 import { type BillRow, formatBill } from '../wechatpay/index.js';
-import { BILL_TYPES, type BillRecord, type BillType, billRecords } from './bill-records.js';
+import {
+  BILL_TYPES,
+  type BillRecord,
+  type BillType,
+  type BillUnavailable,
+  billRecords,
+} from './bill-records.js';
 import type { SandboxCore } from './core.js';
 import { refuse, type V2Answer, type V2Request } from './v2-endpoint.js';
 
@@ -25,12 +31,18 @@ export function downloadBill(core: SandboxCore, { fields }: V2Request): V2Answer
   const tar = fields.tar_type;
   if (tar && tar !== 'GZIP') refuse('PARAM_ERROR', 'invalid tar_type (GZIP or none)', '20001');
   const selection = billRecords(core, fields.bill_date, type);
-  if (!selection.ok) {
-    const code = selection.reason === 'not_ready' ? 'BILL_CREATING' : 'PARAM_ERROR';
-    refuse(code, REASONS[selection.reason], '20001');
-  }
+  if (!selection.ok) refuseUnavailable(selection);
   if (selection.records.length === 0) refuse('NO_BILL', 'No Bill Exist', '20002');
-  const text = formatBill(type, selection.records.map(billRow));
+  return billFile(formatBill(type, selection.records.map(billRow)), tar);
+}
+
+/** A day whose bill is not out (or never will be), refused in downloadbill's words. */
+export function refuseUnavailable({ reason }: BillUnavailable): never {
+  refuse(reason === 'not_ready' ? 'BILL_CREATING' : 'PARAM_ERROR', REASONS[reason], '20001');
+}
+
+/** A bill file's text as the answer, gzipped when `tar_type=GZIP`. */
+export function billFile(text: string, tar: string | undefined): V2Answer {
   if (tar === 'GZIP') {
     return { type: 'raw', contentType: 'application/x-gzip', body: gzipSync(Buffer.from(text)) };
   }

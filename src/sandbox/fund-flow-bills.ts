@@ -6,8 +6,8 @@
  * serves HTTPS with a client CA (wechat-routes.ts), as for `/secapi/pay/refund`. Errors are
  * downloadbill's (bills.ts): "No Bill Exist", "Bill Creating", `PARAM_ERROR`.
  */
-import { gzipSync } from 'node:zlib';
 import { formatFundFlowBill } from '../wechatpay/index.js';
+import { billFile, refuseUnavailable } from './bills.js';
 import type { SandboxCore } from './core.js';
 import { type FundFlowAccountName, fundFlowRecords } from './fund-flow-records.js';
 import { refuse, type V2Answer, type V2Request } from './v2-endpoint.js';
@@ -17,13 +17,6 @@ const ACCOUNTS: Record<string, FundFlowAccountName> = {
   Operation: 'OPERATION',
   Fees: 'FEES',
 };
-
-const REASONS = {
-  invalid_date: 'invalid bill_date (yyyyMMdd)',
-  future: 'invalid bill_date (a day that has not started)',
-  not_ready: 'Bill Creating',
-  expired: 'invalid bill_date (bills are kept for 3 months)',
-} as const;
 
 export function downloadFundFlow(core: SandboxCore, { fields, signType }: V2Request): V2Answer {
   if (signType !== 'HMAC-SHA256') {
@@ -36,14 +29,7 @@ export function downloadFundFlow(core: SandboxCore, { fields, signType }: V2Requ
   const tar = fields.tar_type;
   if (tar && tar !== 'GZIP') refuse('PARAM_ERROR', 'invalid tar_type (GZIP or none)', '20001');
   const selection = fundFlowRecords(core, fields.bill_date, account);
-  if (!selection.ok) {
-    const code = selection.reason === 'not_ready' ? 'BILL_CREATING' : 'PARAM_ERROR';
-    refuse(code, REASONS[selection.reason], '20001');
-  }
+  if (!selection.ok) refuseUnavailable(selection);
   if (selection.rows.length === 0) refuse('NO_BILL_EXIST', 'No Bill Exist', '20002');
-  const text = formatFundFlowBill(selection.rows);
-  if (tar === 'GZIP') {
-    return { type: 'raw', contentType: 'application/x-gzip', body: gzipSync(Buffer.from(text)) };
-  }
-  return { type: 'raw', contentType: 'text/plain; charset=utf-8', body: text };
+  return billFile(formatFundFlowBill(selection.rows), tar);
 }

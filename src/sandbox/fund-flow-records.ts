@@ -13,15 +13,13 @@
  *   trade bill's (`billRecords`' day rules), and the `billRows` fault does not touch it.
  */
 import type { FundFlowRow } from '../wechatpay/index.js';
-import { billRecords, feeMilliFen } from './bill-records.js';
+import { type BillUnavailable, billDay, feeMilliFen } from './bill-records.js';
 import type { SandboxCore } from './core.js';
 
 export type FundFlowAccountName = 'BASIC' | 'OPERATION' | 'FEES';
 
 /** Why a bill cannot be served, or the day's rows (possibly none). */
-export type FundFlowSelection =
-  | { ok: true; rows: FundFlowRow[] }
-  | { ok: false; reason: 'invalid_date' | 'future' | 'not_ready' | 'expired' };
+export type FundFlowSelection = { ok: true; rows: FundFlowRow[] } | BillUnavailable;
 
 type Movement = Omit<FundFlowRow, 'balanceFen'>;
 
@@ -32,11 +30,10 @@ export function fundFlowRecords(
   account: FundFlowAccountName,
 ): FundFlowSelection {
   // The same day rules as the trade bill: not before 10:00 the next day, kept 3 months.
-  const day = billRecords(core, billDate, 'REFUND');
+  const day = billDay(core, billDate);
   if (!day.ok) return day;
   if (account !== 'BASIC') return { ok: true, rows: [] };
-  const from = dayStart(billDate);
-  const to = from + 24 * 3600_000;
+  const { from, to } = day;
   let balance = 0;
   const rows: FundFlowRow[] = [];
   for (const m of movements(core, to)) {
@@ -44,11 +41,6 @@ export function fundFlowRecords(
     if (m.bookedAt.getTime() >= from) rows.push({ ...m, balanceFen: balance });
   }
   return { ok: true, rows };
-}
-
-function dayStart(billDate: string): number {
-  const [y, m, d] = [billDate.slice(0, 4), billDate.slice(4, 6), billDate.slice(6, 8)];
-  return Date.parse(`${y}-${m}-${d}T00:00:00+08:00`);
 }
 
 /** Every movement of the basic account booked before `to`, in booking order. */
