@@ -162,19 +162,9 @@ export class WechatPayV3Client {
    * caller checks its hash). Only WeChat's hosts, or this client's base URLs, are accepted.
    */
   async download(downloadUrl: string): Promise<Buffer> {
-    const url = this.downloadable(downloadUrl);
-    const path = url.pathname + url.search;
-    const what = `GET ${url.pathname}`;
+    const { request, path, what } = this.downloadRequest(downloadUrl);
     return this.withRetry(true, async () => {
-      const res = await exchange({
-        method: 'GET',
-        url: url.href,
-        headers: this.headers('GET', path, ''),
-        timeoutMs: this.timeoutMs,
-        maxBytes: this.maxBillBytes,
-        dispatcher: this.dispatcher,
-        what,
-      });
+      const res = await exchange(request());
       if (res.status !== 200) await this.read(res, { method: 'GET', path }, what);
       return res.body;
     });
@@ -186,19 +176,9 @@ export class WechatPayV3Client {
    * `ERROR_MAX_BYTES` of it, and thrown as `download`'s would be.
    */
   async downloadStream(downloadUrl: string): Promise<AsyncIterable<Buffer>> {
-    const url = this.downloadable(downloadUrl);
-    const path = url.pathname + url.search;
-    const what = `GET ${url.pathname}`;
+    const { request, path, what } = this.downloadRequest(downloadUrl);
     return this.withRetry(true, async () => {
-      const res = await openExchange({
-        method: 'GET',
-        url: url.href,
-        headers: this.headers('GET', path, ''),
-        timeoutMs: this.timeoutMs,
-        maxBytes: this.maxBillBytes,
-        dispatcher: this.dispatcher,
-        what,
-      });
+      const res = await openExchange(request());
       if (res.status === 200) return res.body;
       const body = await firstBytes(res.body, ERROR_MAX_BYTES);
       res.discard();
@@ -209,6 +189,23 @@ export class WechatPayV3Client {
       );
       throw invalid('MALFORMED', `${what}: answered ${res.status} without an error`);
     });
+  }
+
+  /** The signed GET of a download URL; `request()` signs anew for every try. */
+  private downloadRequest(downloadUrl: string) {
+    const url = this.downloadable(downloadUrl);
+    const path = url.pathname + url.search;
+    const what = `GET ${url.pathname}`;
+    const request = () => ({
+      method: 'GET' as const,
+      url: url.href,
+      headers: this.headers('GET', path, ''),
+      timeoutMs: this.timeoutMs,
+      maxBytes: this.maxBillBytes,
+      dispatcher: this.dispatcher,
+      what,
+    });
+    return { request, path, what };
   }
 
   private downloadable(downloadUrl: string): URL {
