@@ -96,8 +96,11 @@ export class PgBossRunner implements JobRunner {
       };
       await retryOnDeadlock(() => this.ensureQueue(queue));
       await this.boss.work(job.name, { pollingIntervalSeconds: Math.min(seconds, 2) }, async () => {
+        // When the run itself began and ended: pg-boss's started_on is its fetch transaction's
+        // start, which can precede the commit of the run before it that the fetch waited for.
+        const ranFrom = new Date().toISOString();
         await runJob(job, this.hooks);
-        return { instance: INSTANCE };
+        return { instance: INSTANCE, ranFrom, ranTo: new Date().toISOString() };
       });
       const offer = () => {
         this.boss

@@ -418,16 +418,19 @@ async function checkJobs(db: pg.Pool): Promise<JobCheck> {
   const { rows } = await db.query<{
     name: string;
     singleton_on: Date | null;
-    started_on: Date;
-    completed_on: Date;
+    ran_from: string;
+    ran_to: string;
     instance: string | null;
   }>(
-    `SELECT name, singleton_on, started_on, completed_on, output->>'instance' AS instance
+    // The run's own window (the runner's output), not pg-boss's started_on: a fetch that waited
+    // for the previous run's completion to commit carries its transaction's earlier start time.
+    `SELECT name, singleton_on, output->>'ranFrom' AS ran_from, output->>'ranTo' AS ran_to,
+            output->>'instance' AS instance
        FROM minipay_jobs.job WHERE state = 'completed'
      UNION ALL
-     SELECT name, singleton_on, started_on, completed_on, output->>'instance'
+     SELECT name, singleton_on, output->>'ranFrom', output->>'ranTo', output->>'instance'
        FROM minipay_jobs.archive WHERE state = 'completed'
-     ORDER BY name, started_on`,
+     ORDER BY name, ran_from`,
   );
   const runs: Record<string, number> = {};
   const slots = new Map<string, number>();
@@ -437,7 +440,7 @@ async function checkJobs(db: pg.Pool): Promise<JobCheck> {
     runs[r.name] = (runs[r.name] ?? 0) + 1;
     const slot = `${r.name} ${r.singleton_on?.toISOString()}`;
     slots.set(slot, (slots.get(slot) ?? 0) + 1);
-    if (previous?.name === r.name && r.started_on < previous.completed_on) overlapping++;
+    if (previous?.name === r.name && r.ran_from < previous.ran_to) overlapping++;
     previous = r;
   }
   return {
