@@ -45,8 +45,10 @@ import { type ShipmentRow, shipmentView } from './shipment-view.js';
 import {
   dueUploads,
   ensureShipment,
+  ensureShipments,
   findShipment,
   listShipments,
+  type NewShipment,
   ordersMissingShipment,
   type ShippingEvent,
   updateShipment,
@@ -57,6 +59,17 @@ import { TradeManagementCheck } from './trade-management.js';
 
 /** How long a claimed upload is held before another instance may take it (a crash mid-call). */
 const CLAIM_MS = 60_000;
+
+/**
+ * Takes an upload for this instance: the sweep leaves it alone for CLAIM_MS, so an upload sent
+ * at once by the admin's request is not sent a second time by the job meanwhile.
+ */
+function claim(attempts: number, now: Date) {
+  return {
+    attempts: attempts + 1,
+    next_attempt_at: new Date(now.getTime() + CLAIM_MS).toISOString(),
+  };
+}
 const BATCH = 20;
 const ITEM_DESC_CHARS = 120;
 /** Errors after which WeChat may have taken the upload: read get_order before sending again. */
@@ -84,11 +97,12 @@ export class Shipping {
     this.managed = new TradeManagementCheck(ctx, platform);
   }
 
-  /** The outbox subscriber: a paid order gets its shipment. */
-  async onEvent(event: MinipayEvent): Promise<void> {
-    if (event.type !== 'order.paid') return;
-    const { id } = event.data.order as { id: string };
-    await this.open(id);
+  /** The outbox subscriber: each paid order of a relay batch gets its shipment, together. */
+  async onEvents(events: readonly MinipayEvent[]): Promise<void> {
+    const ids = events
+      .filter((e) => e.type === 'order.paid')
+      .map((e) => (e.data.order as { id: string }).id);
+    if (ids.length > 0) await ensureShipments(this.ctx.db, await this.plans(ids), this.ctx.clock());
   }
 
   /** Creates the paid order's shipment (virtual: ready to upload); none for an unpaid order. */
@@ -131,29 +145,55 @@ export class Shipping {
   private async create(
     orderId: string,
   ): Promise<{ row: ShipmentRow; created: boolean } | undefined> {
-    const order = await findOrder(this.ctx.db, orderId);
-    if (!order || !PAID_STATUSES.includes(order.status) || !order.transaction_id) return undefined;
+    const [plan] = await this.plans([orderId]);
+    return plan && ensureShipment(this.ctx.db, plan, this.ctx.clock());
+  }
+
+  /**
+   * The shipment each paid order needs (none for an order not paid): virtual when every item
+   * is a virtual product, described by its items. Two reads, whatever the number of orders.
+   */
+  private async plans(orderIds: readonly string[]): Promise<NewShipment[]> {
+    const paid = (
+      await this.ctx.db
+        .selectFrom('orders')
+        .select(['id', 'status', 'transaction_id', 'description'])
+        .where('id', 'in', orderIds)
+        .execute()
+    ).filter((o) => PAID_STATUSES.includes(o.status) && o.transaction_id);
+    if (paid.length === 0) return [];
     const items = await this.ctx.db
       .selectFrom('order_items')
       .leftJoin('products', 'products.id', 'order_items.product_id')
       .select([
+        'order_items.order_id',
         'order_items.name',
         'order_items.quantity',
-        'order_items.line_no',
         'products.virtual',
       ])
-      .where('order_items.order_id', '=', orderId)
+      .where(
+        'order_items.order_id',
+        'in',
+        paid.map((o) => o.id),
+      )
+      .orderBy('order_items.order_id')
       .orderBy('order_items.line_no')
       .execute();
-    const virtual = items.length > 0 && items.every((i) => i.virtual === 1);
-    const desc = itemDescription(items, order.description);
-    return ensureShipment(
-      this.ctx.db,
-      orderId,
-      virtual ? 'virtual' : 'physical',
-      desc,
-      this.ctx.clock(),
-    );
+    const byOrder = new Map<string, typeof items>();
+    for (const item of items) {
+      const lines = byOrder.get(item.order_id);
+      if (lines) lines.push(item);
+      else byOrder.set(item.order_id, [item]);
+    }
+    return paid.map((order) => {
+      const lines = byOrder.get(order.id) ?? [];
+      const virtual = lines.length > 0 && lines.every((i) => i.virtual === 1);
+      return {
+        orderId: order.id,
+        kind: virtual ? 'virtual' : 'physical',
+        itemDesc: itemDescription(lines, order.description),
+      };
+    });
   }
 
   /** The job: uploads due shipments. */
@@ -191,15 +231,14 @@ export class Shipping {
         logistics_type: body.logisticsType,
         parcels: JSON.stringify(parcels),
         upload_time: now.toISOString(),
-        attempts: 0,
-        next_attempt_at: now.toISOString(),
+        ...claim(0, now),
         last_error_code: null,
         last_error: null,
       },
       now,
     );
     if (!queued) throw conflict();
-    return shipmentView((await this.attempt(queued)) ?? queued);
+    return shipmentView((await this.send(queued, null)) ?? queued);
   }
 
   /**
@@ -321,11 +360,11 @@ export class Shipping {
     const queued = await updateShipment(
       this.ctx.db,
       row,
-      { status: 'UPLOADING', attempts: 0, next_attempt_at: now.toISOString() },
+      { status: 'UPLOADING', ...claim(0, now) },
       now,
     );
     if (!queued) throw conflict();
-    return shipmentView((await this.attempt(queued)) ?? queued);
+    return shipmentView((await this.send(queued, row.last_error_code)) ?? queued);
   }
 
   /** The buyer's view of a paid order's delivery; null before payment. */
@@ -520,25 +559,24 @@ export class Shipping {
   /** One upload attempt of a claimed-or-due shipment; resolves the row after it. */
   private async attempt(row: ShipmentRow): Promise<ShipmentRow | undefined> {
     const now = this.ctx.clock();
-    const claimed = await updateShipment(
-      this.ctx.db,
-      row,
-      {
-        attempts: row.attempts + 1,
-        next_attempt_at: new Date(now.getTime() + CLAIM_MS).toISOString(),
-      },
-      now,
-    );
+    const claimed = await updateShipment(this.ctx.db, row, claim(row.attempts, now), now);
     if (!claimed) return undefined; // another instance took it
+    return this.send(claimed, row.last_error_code);
+  }
+
+  /**
+   * Uploads a shipment this instance has claimed. `lastError` is the code the previous attempt
+   * ended with: after a lost answer WeChat is asked first whether it has the upload already.
+   */
+  private async send(
+    claimed: ShipmentRow,
+    lastError: string | null,
+  ): Promise<ShipmentRow | undefined> {
     const order = await findOrder(this.ctx.db, claimed.order_id);
     if (!order?.transaction_id)
       return this.fail(claimed, 'NO_TRANSACTION', 'the order has no transaction_id');
     try {
-      if (
-        row.last_error_code &&
-        ANSWER_LOST.test(row.last_error_code) &&
-        (await this.wechatHasIt(order))
-      ) {
+      if (lastError && ANSWER_LOST.test(lastError) && (await this.wechatHasIt(order))) {
         return this.uploaded(claimed);
       }
       await this.platform.uploadShippingInfo(this.request(claimed, order));
