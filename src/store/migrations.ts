@@ -674,6 +674,47 @@ const certificateDownloads: Migration = {
   },
 };
 
+/**
+ * Indexes a sweep reads only for rows still waiting (an order to query, an event to relay, an
+ * upload or a message to send) now hold only those rows: a row leaves its index when its wait
+ * ends instead of moving to another place in it, so a payment writes fewer index pages. Every
+ * query on them names the column's comparison or `is null` the predicate needs.
+ */
+const waitingIndexes: Migration = {
+  async up(db: Db) {
+    const partial: [string, string, string[], string][] = [
+      [
+        'orders_status_next_query',
+        'orders',
+        ['status', 'next_query_at'],
+        'next_query_at is not null',
+      ],
+      ['order_events_undispatched', 'order_events', ['seq'], 'dispatched_at is null'],
+      [
+        'shipments_status_next_attempt',
+        'shipments',
+        ['status', 'next_attempt_at'],
+        'next_attempt_at is not null',
+      ],
+      [
+        'subscribe_messages_due',
+        'subscribe_messages',
+        ['outcome', 'next_attempt_at'],
+        'next_attempt_at is not null',
+      ],
+    ];
+    for (const [name, table, columns, where] of partial) {
+      await db.schema.dropIndex(name).execute();
+      await db.schema
+        .createIndex(name)
+        .on(table)
+        .columns(columns)
+        .where(sql<boolean>`${sql.raw(where)}`)
+        .execute();
+    }
+  },
+};
+
 /** Every migration, by name (names sort in the order they run). */
 export function migrations(dialect: Dialect): Record<string, Migration> {
   return {
@@ -695,6 +736,7 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
     '0016_subscribe_retries': subscribeRetries,
     '0017_user_avatars': userAvatars(dialect),
     '0018_certificate_downloads': certificateDownloads,
+    '0019_waiting_indexes': waitingIndexes,
   };
 }
 
