@@ -59,7 +59,7 @@ export {
   type WebhookSettings,
 } from './context.js';
 export type { EventType, MinipayEvent } from './events/events.js';
-export { EventBus, type EventListener, Outbox } from './events/outbox.js';
+export { type BatchListener, EventBus, type EventListener, Outbox } from './events/outbox.js';
 export {
   DEFAULT_WEBHOOK_RETRY,
   type RetrySchedule,
@@ -138,11 +138,11 @@ export function createPayments(
   const events = new EventBus();
   const shipping =
     options.platform && new Shipping(context, options.platform, context.settings.shipping);
-  if (shipping) events.subscribe((event) => shipping.onEvent(event));
+  if (shipping) events.subscribeBatch((batch) => shipping.onEvents(batch));
   const subscribe = context.settings.subscribe;
   const subscribeMessages =
     options.platform && subscribe && new SubscribeMessages(context, options.platform, subscribe);
-  if (subscribeMessages) events.subscribe((event) => subscribeMessages.onEvent(event));
+  if (subscribeMessages) events.subscribeBatch((batch) => subscribeMessages.onEvents(batch));
   const reconciliation = new Reconciliation(context, confirmation);
   return {
     context,

@@ -32,9 +32,17 @@ export function eventFromRow(row: EventRow): MinipayEvent {
   };
 }
 
+/**
+ * A subscriber that takes a relay batch's events together (minipay's own: a statement per
+ * batch instead of one per event). It must be idempotent per event: after a failure the relay
+ * hands it the batch's events again, one at a time.
+ */
+export type BatchListener = (events: readonly MinipayEvent[]) => Promise<void>;
+
 /** In-process subscribers (library users): `payments.events.subscribe(fn)`. */
 export class EventBus {
   private readonly listeners = new Set<EventListener>();
+  private readonly batchListeners = new Set<BatchListener>();
 
   /** Calls `listener` with every event from now on, at least once; returns an unsubscribe. */
   subscribe(listener: EventListener): () => void {
@@ -44,14 +52,43 @@ export class EventBus {
     };
   }
 
-  get size(): number {
-    return this.listeners.size;
+  /** Calls `listener` with the events of each relay batch, at least once each. */
+  subscribeBatch(listener: BatchListener): () => void {
+    this.batchListeners.add(listener);
+    return () => {
+      this.batchListeners.delete(listener);
+    };
   }
 
-  /** Awaits every listener; throws the first failure after all have run. */
-  async publish(event: MinipayEvent): Promise<void> {
+  get size(): number {
+    return this.listeners.size + this.batchListeners.size;
+  }
+
+  /**
+   * Hands `events` to every batch listener at once; resolves false when one failed (the relay
+   * then publishes each event on its own, batch listeners included, to find the one that fails).
+   */
+  async publishBatch(events: readonly MinipayEvent[]): Promise<boolean> {
+    let ok = true;
+    for (const listener of [...this.batchListeners]) {
+      try {
+        await listener(events);
+      } catch {
+        ok = false;
+      }
+    }
+    return ok;
+  }
+
+  /**
+   * Awaits every listener (batch listeners too, with this one event, unless `batched` says they
+   * have had it); throws the first failure after all have run.
+   */
+  async publish(event: MinipayEvent, batched = false): Promise<void> {
     let failure: unknown;
-    for (const listener of [...this.listeners]) {
+    const each = [...this.listeners];
+    if (!batched) each.push(...[...this.batchListeners].map((l) => () => l([event])));
+    for (const listener of each) {
       try {
         await listener(event);
       } catch (err) {
@@ -93,9 +130,10 @@ export class Outbox {
     if (rows.length === 0) return summary;
     const events = rows.map(eventFromRow);
     await this.queueDeliveries(events);
+    const batched = await this.events.publishBatch(events);
     const published: string[] = [];
     for (const event of events) {
-      if (!(await this.publish(event))) {
+      if (!(await this.publish(event, batched))) {
         summary.errors++;
         break; // keep the order: this event (and what follows) is tried again next run
       }
@@ -143,10 +181,10 @@ export class Outbox {
   }
 
   /** Resolves false when a subscriber failed and the event should be tried again. */
-  private async publish(event: MinipayEvent): Promise<boolean> {
+  private async publish(event: MinipayEvent, batched: boolean): Promise<boolean> {
     if (this.events.size === 0) return true;
     try {
-      await this.events.publish(event);
+      await this.events.publish(event, batched);
       this.failures.delete(event.id);
       return true;
     } catch (err) {

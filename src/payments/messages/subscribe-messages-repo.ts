@@ -26,30 +26,39 @@ export interface NewMessage {
   detail?: string;
 }
 
-/** Queues the event's message; false when the event was seen before (it came again). */
-export async function queueMessage(db: Db, m: NewMessage): Promise<boolean> {
-  const iso = m.at.toISOString();
-  const result = await db
+/**
+ * Queues the events' messages in one statement; resolves the event ids queued now (an event
+ * seen before, as events come again, queues nothing).
+ */
+export async function queueMessages(db: Db, messages: readonly NewMessage[]): Promise<Set<string>> {
+  if (messages.length === 0) return new Set();
+  const rows = await db
     .insertInto('subscribe_messages')
-    .values({
-      id: newId('msg'),
-      event_id: m.eventId,
-      order_id: m.orderId,
-      kind: m.kind,
-      template_id: m.templateId,
-      openid: m.openid,
-      outcome: m.outcome,
-      code: m.code ?? null,
-      detail: m.detail ?? null,
-      created_at: iso,
-      message: m.message,
-      attempts: 0,
-      next_attempt_at: m.outcome === 'pending' ? iso : null,
-      updated_at: iso,
-    })
+    .values(
+      messages.map((m) => {
+        const iso = m.at.toISOString();
+        return {
+          id: newId('msg'),
+          event_id: m.eventId,
+          order_id: m.orderId,
+          kind: m.kind,
+          template_id: m.templateId,
+          openid: m.openid,
+          outcome: m.outcome,
+          code: m.code ?? null,
+          detail: m.detail ?? null,
+          created_at: iso,
+          message: m.message,
+          attempts: 0,
+          next_attempt_at: m.outcome === 'pending' ? iso : null,
+          updated_at: iso,
+        };
+      }),
+    )
     .onConflict((oc) => oc.column('event_id').doNothing())
-    .executeTakeFirst();
-  return Number(result.numInsertedOrUpdatedRows ?? 0) === 1;
+    .returning('event_id')
+    .execute();
+  return new Set(rows.map((r) => r.event_id));
 }
 
 /** Pending messages whose attempt is due, oldest first. */

@@ -43,7 +43,8 @@ import {
   dueMessages,
   type MessageRow,
   messagesQuery,
-  queueMessage,
+  type NewMessage,
+  queueMessages,
   recordAttempt,
 } from './subscribe-messages-repo.js';
 import {
@@ -58,6 +59,15 @@ const CLAIM_MS = 60_000;
 const BATCH = 20;
 /** Errors after which WeChat may have delivered the message. */
 const ANSWER_LOST = /^(TIMEOUT|NETWORK|HTTP_5\d\d|MALFORMED_RESPONSE)$/;
+
+/** A message an event asks for, before the buyer's openid is read. */
+interface WantedMessage {
+  eventId: string;
+  kind: SubscribeKind;
+  template: SubscribeTemplate;
+  order: Order;
+  values: Record<string, TemplateValue | undefined>;
+}
 
 export class SubscribeMessages {
   private readonly retry: SubscribeRetry;
@@ -78,20 +88,54 @@ export class SubscribeMessages {
     };
   }
 
-  /** The outbox subscriber: queues the event's message (nothing is sent here). */
-  async onEvent(event: MinipayEvent): Promise<void> {
+  /**
+   * The outbox subscriber: queues the messages of a relay batch's events (nothing is sent
+   * here), reading the buyers' openids in one query and writing the messages in one statement.
+   */
+  async onEvents(events: readonly MinipayEvent[]): Promise<void> {
+    const wanted = events.flatMap((event) => this.wanted(event) ?? []);
+    if (wanted.length === 0) return;
+    const rows = await this.ctx.db
+      .selectFrom('orders')
+      .select(['id', 'openid'])
+      .where('id', 'in', [...new Set(wanted.map((w) => w.order.id))])
+      .execute();
+    const openids = new Map(rows.map((r) => [r.id, r.openid]));
+    const at = this.ctx.clock();
+    const messages = wanted.flatMap((w) => {
+      const openid = openids.get(w.order.id);
+      return openid === undefined ? [] : [this.message(w, openid, at)];
+    });
+    const queued = await queueMessages(this.ctx.db, messages);
+    // A message that could not be built is counted when recorded (once, whatever the repeats).
+    for (const m of messages) {
+      if (m.outcome !== 'pending' && queued.has(m.eventId)) this.count(m.kind, m.outcome);
+    }
+  }
+
+  /** The message an event asks for, if a template is configured for it. */
+  private wanted(event: MinipayEvent): WantedMessage | undefined {
     const order = event.data.order as Order;
     if (event.type === 'order.paid' && this.settings.paid) {
-      await this.queue(event.id, 'paid', this.settings.paid, order, this.values(order));
-    } else if (event.type === 'refund.succeeded' && this.settings.refunded) {
+      const values = this.values(order);
+      return { eventId: event.id, kind: 'paid', template: this.settings.paid, order, values };
+    }
+    if (event.type === 'refund.succeeded' && this.settings.refunded) {
       const refund = event.data.refund as Refund;
       const values = {
         ...this.values(order),
         refundFen: refund.amountFen,
         refundedAt: new Date(refund.succeededAt ?? event.createdAt),
       };
-      await this.queue(event.id, 'refunded', this.settings.refunded, order, values);
+      return {
+        eventId: event.id,
+        kind: 'refunded',
+        template: this.settings.refunded,
+        order,
+        values,
+      };
     }
+    return undefined;
   }
 
   /** The job: one attempt of each due message. */
@@ -128,55 +172,33 @@ export class SubscribeMessages {
     };
   }
 
-  private async queue(
-    eventId: string,
-    kind: SubscribeKind,
-    template: SubscribeTemplate,
-    order: Order,
-    values: Record<string, TemplateValue | undefined>,
-  ): Promise<void> {
-    const row = await this.ctx.db
-      .selectFrom('orders')
-      .select('openid')
-      .where('id', '=', order.id)
-      .executeTakeFirst();
-    if (!row) return;
+  /**
+   * The template filled with the order's values; a mapping or a value WeChat would refuse is
+   * recorded as such, never sent.
+   */
+  private message(w: WantedMessage, openid: string, at: Date): NewMessage {
     const base = {
-      eventId,
-      orderId: order.id,
-      kind,
-      templateId: template.templateId,
-      openid: row.openid,
-      at: this.ctx.clock(),
+      eventId: w.eventId,
+      orderId: w.order.id,
+      kind: w.kind,
+      templateId: w.template.templateId,
+      openid,
+      at,
     };
-    let message: SubscribeMessage;
     try {
-      message = {
-        toOpenid: row.openid,
-        templateId: template.templateId,
-        data: buildTemplateData(template.fields, values),
-        ...(this.settings.page && { page: `${this.settings.page}?orderId=${order.id}` }),
+      const message: SubscribeMessage = {
+        toOpenid: openid,
+        templateId: w.template.templateId,
+        data: buildTemplateData(w.template.fields, w.values),
+        ...(this.settings.page && { page: `${this.settings.page}?orderId=${w.order.id}` }),
         ...(this.settings.miniprogramState && { miniprogramState: this.settings.miniprogramState }),
       };
+      return { ...base, message: JSON.stringify(message), outcome: 'pending' };
     } catch (err) {
       if (!(err instanceof MiniProgramApiError)) throw err;
-      // A mapping or a value WeChat would refuse: recorded, never sent.
       const outcome = err.kind === 'config' ? 'failed' : 'refused';
-      const queued = await queueMessage(this.ctx.db, {
-        ...base,
-        message: null,
-        outcome,
-        code: err.code,
-        detail: err.message,
-      });
-      if (queued) this.count(kind, outcome);
-      return;
+      return { ...base, message: null, outcome, code: err.code, detail: err.message };
     }
-    await queueMessage(this.ctx.db, {
-      ...base,
-      message: JSON.stringify(message),
-      outcome: 'pending',
-    });
   }
 
   /** One attempt of a due message; its outcome after, or undefined when another took it. */

@@ -27,46 +27,66 @@ export async function findShipment(db: Db, orderId: string): Promise<ShipmentRow
   return db.selectFrom('shipments').selectAll().where('order_id', '=', orderId).executeTakeFirst();
 }
 
-/**
- * The order's shipment, created when it has none: a virtual one ready to upload at once, a
- * physical one awaiting the merchant. Repeating it (events arrive at least once, the sweep may
- * race the subscriber or another instance) changes nothing: the unique order_id decides, and
- * `created` says whether this call made it.
- */
-export async function ensureShipment(
-  db: Db,
-  orderId: string,
-  kind: ShipmentKind,
-  itemDesc: string,
-  at: Date,
-): Promise<{ row: ShipmentRow; created: boolean }> {
-  const iso = at.toISOString();
+/** A paid order's shipment to open: virtual ones are reported by minipay itself. */
+export interface NewShipment {
+  orderId: string;
+  kind: ShipmentKind;
+  itemDesc: string;
+}
+
+function shipmentValues({ orderId, kind, itemDesc }: NewShipment, iso: string) {
   const virtual = kind === 'virtual';
+  return {
+    id: newId('shp'),
+    order_id: orderId,
+    kind,
+    status: virtual ? 'UPLOADING' : 'AWAITING_SHIPMENT',
+    logistics_type: virtual ? 'virtual' : null,
+    parcels: JSON.stringify(virtual ? [{ itemDesc }] : []),
+    upload_time: virtual ? iso : null,
+    attempts: 0,
+    next_attempt_at: virtual ? iso : null,
+    last_error_code: null,
+    last_error: null,
+    uploaded_at: null,
+    receipt_confirmed_at: null,
+    settled_at: null,
+    version: 0,
+    created_at: iso,
+    updated_at: iso,
+  };
+}
+
+/**
+ * Opens the shipments of orders that have none, in one statement: a virtual one ready to upload
+ * at once, a physical one awaiting the merchant. Repeating it (events arrive at least once, the
+ * sweep may race the subscriber or another instance) changes nothing: the unique order_id
+ * decides.
+ */
+export async function ensureShipments(
+  db: Db,
+  shipments: readonly NewShipment[],
+  at: Date,
+): Promise<number> {
+  if (shipments.length === 0) return 0;
+  const iso = at.toISOString();
   const inserted = await db
     .insertInto('shipments')
-    .values({
-      id: newId('shp'),
-      order_id: orderId,
-      kind,
-      status: virtual ? 'UPLOADING' : 'AWAITING_SHIPMENT',
-      logistics_type: virtual ? 'virtual' : null,
-      parcels: JSON.stringify(virtual ? [{ itemDesc }] : []),
-      upload_time: virtual ? iso : null,
-      attempts: 0,
-      next_attempt_at: virtual ? iso : null,
-      last_error_code: null,
-      last_error: null,
-      uploaded_at: null,
-      receipt_confirmed_at: null,
-      settled_at: null,
-      version: 0,
-      created_at: iso,
-      updated_at: iso,
-    })
+    .values(shipments.map((s) => shipmentValues(s, iso)))
     .onConflict((oc) => oc.column('order_id').doNothing())
     .executeTakeFirst();
-  const row = (await findShipment(db, orderId))!;
-  return { row, created: Number(inserted.numInsertedOrUpdatedRows ?? 0) > 0 };
+  return Number(inserted.numInsertedOrUpdatedRows ?? 0);
+}
+
+/** The order's shipment, opened when it has none; `created` says whether this call made it. */
+export async function ensureShipment(
+  db: Db,
+  shipment: NewShipment,
+  at: Date,
+): Promise<{ row: ShipmentRow; created: boolean }> {
+  const created = (await ensureShipments(db, [shipment], at)) > 0;
+  const row = (await findShipment(db, shipment.orderId))!;
+  return { row, created };
 }
 
 /**
