@@ -36,3 +36,21 @@ test('APIv3 secrets are redacted wherever a configuration or its parts are logge
     assert.doesNotMatch(line, /PRIVATE-PEM|V3KEY/, line);
   }
 });
+
+test('secrets one level down are redacted in objects and errors; the caller’s objects are untouched', () => {
+  const lines: string[] = [];
+  const logger = createLogger('info', { write: (line: string) => lines.push(line) });
+  const err = Object.assign(new Error('refused'), { token: 'SECRET-1', code: 'X' });
+  const config = { appSecret: 'SECRET-2', appid: 'wx1' };
+  logger.error({ err, config, token: 'SECRET-3', paySign: 'SECRET-4' }, 'a');
+  logger.child({ adminToken: 'SECRET-5' }).info({ headers: { authorization: 'SECRET-6' } }, 'b');
+  const joined = lines.join('');
+  assert.doesNotMatch(joined, /SECRET-/, joined);
+  const [a] = lines.map((l) => JSON.parse(l));
+  assert.equal(a.err.message, 'refused');
+  assert.equal(a.err.code, 'X');
+  assert.equal(a.err.type, 'Error');
+  assert.equal(a.config.appid, 'wx1');
+  assert.equal(err.token, 'SECRET-1', 'the logged error itself keeps its fields');
+  assert.equal(config.appSecret, 'SECRET-2', 'the logged object itself keeps its fields');
+});
