@@ -48,13 +48,20 @@ export class Metrics implements PaymentsMetrics {
   }
 }
 
+/** The series' labels in a stable order (by name, code unit order), escaped for the format. */
 function labelKey(labels: Record<string, string>): string {
-  return Object.entries(labels)
-    .sort(([a], [b]) => a.localeCompare(b))
-    .map(([k, v]) => `${k}="${escapeLabel(v)}"`)
-    .join(',');
+  const names = Object.keys(labels);
+  if (names.length > 1) names.sort();
+  let key = '';
+  for (const name of names) {
+    key += `${key === '' ? '' : ','}${name}="${escapeLabel(labels[name]!)}"`;
+  }
+  return key;
 }
 
+const NEEDS_ESCAPE = /[\\"\n]/;
+
 function escapeLabel(value: string): string {
+  if (!NEEDS_ESCAPE.test(value)) return value;
   return value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
 }
