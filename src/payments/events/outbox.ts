@@ -8,7 +8,7 @@
 import type { Selectable } from 'kysely';
 import type { OrderEventsTable } from '../../store/schema.js';
 import type { PaymentsContext } from '../context.js';
-import { newId } from '../lib/ids.js';
+import { newIds } from '../lib/ids.js';
 import type { RunSummary } from '../lib/run-summary.js';
 import { drainBatches } from './drain.js';
 import type { EventType, MinipayEvent } from './events.js';
@@ -156,12 +156,13 @@ export class Outbox {
     const urls = this.ctx.settings.webhooks?.urls ?? [];
     if (urls.length === 0) return;
     const iso = this.ctx.clock().toISOString();
+    const ids = newIds('whd', events.length * urls.length);
     await this.ctx.db
       .insertInto('webhook_deliveries')
       .values(
-        events.flatMap((event) =>
-          urls.map((url) => ({
-            id: newId('whd'),
+        events.flatMap((event, e) =>
+          urls.map((url, u) => ({
+            id: ids[e * urls.length + u]!,
             event_id: event.id,
             event_type: event.type,
             url,

@@ -46,3 +46,12 @@ export function newId(prefix: string, now = Date.now()): string {
 export function newToken(): string {
   return randomBytes(32).toString('base64url');
 }
+
+/**
+ * `n` ids in ascending order: rows written together in one statement (same `created_at`) then
+ * list, by `created_at` and id, in the order they were given.
+ */
+export function newIds(prefix: string, n: number): string[] {
+  const now = Date.now();
+  return Array.from({ length: n }, () => newId(prefix, now)).sort();
+}

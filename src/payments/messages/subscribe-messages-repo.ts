@@ -6,7 +6,7 @@
 import type { Selectable } from 'kysely';
 import type { SubscribeMessagesTable } from '../../store/schema.js';
 import type { Db } from '../lib/db.js';
-import { newId } from '../lib/ids.js';
+import { newIds } from '../lib/ids.js';
 
 export type MessageRow = Selectable<SubscribeMessagesTable>;
 
@@ -32,13 +32,14 @@ export interface NewMessage {
  */
 export async function queueMessages(db: Db, messages: readonly NewMessage[]): Promise<Set<string>> {
   if (messages.length === 0) return new Set();
+  const ids = newIds('msg', messages.length);
   const rows = await db
     .insertInto('subscribe_messages')
     .values(
-      messages.map((m) => {
+      messages.map((m, i) => {
         const iso = m.at.toISOString();
         return {
-          id: newId('msg'),
+          id: ids[i]!,
           event_id: m.eventId,
           order_id: m.orderId,
           kind: m.kind,

@@ -9,7 +9,7 @@ import { sql, type Updateable } from 'kysely';
 import { REFUNDABLE_STATUSES, type ShipmentKind } from '../../contract/index.js';
 import type { ShipmentsTable } from '../../store/schema.js';
 import { type Db, inTransaction } from '../lib/db.js';
-import { newId } from '../lib/ids.js';
+import { newIds } from '../lib/ids.js';
 import { appendEvent, findOrder, loadOrderView } from '../orders/orders-repo.js';
 import { type ShipmentRow, shipmentView } from './shipment-view.js';
 
@@ -34,10 +34,10 @@ export interface NewShipment {
   itemDesc: string;
 }
 
-function shipmentValues({ orderId, kind, itemDesc }: NewShipment, iso: string) {
+function shipmentValues({ orderId, kind, itemDesc }: NewShipment, id: string, iso: string) {
   const virtual = kind === 'virtual';
   return {
-    id: newId('shp'),
+    id,
     order_id: orderId,
     kind,
     status: virtual ? 'UPLOADING' : 'AWAITING_SHIPMENT',
@@ -70,9 +70,10 @@ export async function ensureShipments(
 ): Promise<number> {
   if (shipments.length === 0) return 0;
   const iso = at.toISOString();
+  const ids = newIds('shp', shipments.length);
   const inserted = await db
     .insertInto('shipments')
-    .values(shipments.map((s) => shipmentValues(s, iso)))
+    .values(shipments.map((s, i) => shipmentValues(s, ids[i]!, iso)))
     .onConflict((oc) => oc.column('order_id').doNothing())
     .executeTakeFirst();
   return Number(inserted.numInsertedOrUpdatedRows ?? 0);

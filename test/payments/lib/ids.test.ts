@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { newId, newToken } from '../../../src/payments/lib/ids.js';
+import { newId, newIds, newToken } from '../../../src/payments/lib/ids.js';
 
 test('ids: prefix, 22 base62 characters, no repeats across pool refills', () => {
   const seen = new Set<string>();
@@ -37,4 +37,10 @@ test('ids: every random character about equally likely (no modulo bias)', () => 
   let chi = 0;
   for (const n of counts.values()) chi += (n - expected) ** 2 / expected;
   assert.ok(chi < 140, `chi-square ${chi.toFixed(1)}`);
+});
+
+test('ids: a batch of ids ascends in the order given', () => {
+  const ids = newIds('msg', 500);
+  assert.deepEqual([...ids].sort(), ids);
+  assert.equal(new Set(ids).size, 500);
 });
