@@ -65,9 +65,13 @@ export class Confirmation {
 
   constructor(private readonly ctx: PaymentsContext) {
     this.transact = transactorOf(ctx);
+    // PostgreSQL pays a batch in one statement on a pooled connection: two in flight keep the
+    // database busy while the other batch's answer travels. SQLite's one connection takes one.
     this.usual = new Batcher(
       (batch) => this.payBatch(batch),
       (p) => [p.match.outTradeNo, p.notify.identity],
+      64,
+      paysInOneStatement(ctx.db) ? 2 : 1,
     );
   }
 

@@ -2,48 +2,73 @@
  * Gathers the items that arrive together into batches handled by one call: what every item
  * would pay for alone (a statement's round trip, planning, a savepoint) is paid once per batch.
  * A batch starts on the next turn of the event loop (`setImmediate`), so the requests read in
- * one turn share it; at most one batch runs at a time, and the items that arrive meanwhile make
- * up the next one. Items that share a key (`keysOf`) never share a batch: the later one waits for
- * the next, so that the handler sees them one after the other. Each caller's promise settles
- * with its own item's answer, when the batch's call has settled.
+ * one turn share it; at most `parallel` batches run at a time (one by default), and the items
+ * that arrive meanwhile make up the next ones. Items that share a key (`keysOf`) never share a
+ * batch, nor run in two batches at once: the later one waits until the earlier one's batch has
+ * settled, so that the handler sees them one after the other. Each caller's promise settles with
+ * its own item's answer, when the batch's call has settled.
  */
 export class Batcher<I, O> {
   private queue: Queued<I, O>[] = [];
-  private running = false;
+  private lanes = 0;
+  private scheduled = false;
+  /** The keys of the items in the batches running now. */
+  private readonly busy = new Set<string>();
 
   /** `handle` answers a batch's items in their order. */
   constructor(
     private readonly handle: (items: I[]) => Promise<O[]>,
     private readonly keysOf: (item: I) => readonly string[],
     private readonly maxBatch = 64,
+    private readonly parallel = 1,
   ) {}
 
   add(item: I): Promise<O> {
     return new Promise<O>((resolve, reject) => {
       this.queue.push({ item, resolve, reject });
-      if (!this.running) {
-        this.running = true;
-        setImmediate(() => void this.drain());
-      }
+      this.schedule();
     });
   }
 
-  private async drain(): Promise<void> {
+  /** A new lane on the next turn, when fewer than `parallel` run (the running ones loop). */
+  private schedule(): void {
+    if (this.scheduled || this.lanes >= this.parallel) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      void this.lane();
+    });
+  }
+
+  /**
+   * Runs batches while there are items it may take. It stops when every queued item waits for
+   * a key another lane holds: that lane takes them when its batch has settled.
+   */
+  private async lane(): Promise<void> {
+    this.lanes++;
     try {
-      while (this.queue.length > 0) await this.run(this.nextBatch());
+      for (let batch = this.nextBatch(); batch.length > 0; batch = this.nextBatch()) {
+        const keys = batch.flatMap((q) => this.keysOf(q.item));
+        for (const k of keys) this.busy.add(k);
+        try {
+          await this.run(batch);
+        } finally {
+          for (const k of keys) this.busy.delete(k);
+        }
+      }
     } finally {
-      this.running = false;
+      this.lanes--;
     }
   }
 
-  /** The oldest items whose keys no earlier item of the batch holds; the others stay queued. */
+  /** The oldest items whose keys no earlier item and no running batch holds; the rest wait. */
   private nextBatch(): Queued<I, O>[] {
     const batch: Queued<I, O>[] = [];
     const rest: Queued<I, O>[] = [];
     const taken = new Set<string>();
     for (const queued of this.queue) {
       const keys = this.keysOf(queued.item);
-      if (batch.length >= this.maxBatch || keys.some((k) => taken.has(k))) {
+      if (batch.length >= this.maxBatch || keys.some((k) => taken.has(k) || this.busy.has(k))) {
         rest.push(queued);
         continue;
       }
