@@ -157,12 +157,15 @@ export interface VerifyOptions {
   what?: string;
 }
 
-/** Checks the `Wechatpay-*` headers and the signature of `message`; resolves which key verified. */
+/**
+ * Checks the `Wechatpay-*` headers and the signature of `message`; resolves which key verified.
+ * `what` names the message in errors.
+ */
 export async function verifySignedMessage(
   message: SignedMessage,
   options: VerifyOptions,
+  what = options.what ?? 'the message',
 ): Promise<Verification> {
-  const what = options.what ?? 'the message';
   const { body } = message;
   if (typeof body !== 'string' && !Buffer.isBuffer(body)) {
     throw new TypeError(
