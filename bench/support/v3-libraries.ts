@@ -12,9 +12,9 @@ import {
   createDecipheriv,
   createPrivateKey,
   createPublicKey,
+  createVerify,
   randomBytes,
   sign,
-  verify,
 } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
@@ -186,7 +186,10 @@ export function wechatpayAxiosPluginV3(): V3Library {
 /**
  * The floor: what no library can avoid, with node:crypto alone and nothing else: one RSA
  * verify and one GCM decrypt (tag checked) for a notification; one RSA sign for a request.
- * It checks nothing else, so it has no behaviour column.
+ * It checks nothing else, so it has no behaviour column. Each is the fastest Node 20 call
+ * measured for it: `createVerify` (the one-shot `crypto.verify` wraps the same OpenSSL call in
+ * a crypto job and costs more), a decipher from the key's bytes (one from a `KeyObject` costs
+ * more), the one-shot `crypto.sign` (signing's cost is the RSA private operation either way).
  */
 export function cryptoFloor(): V3Library {
   const publicKey = createPublicKey(M.publicKeyPem);
@@ -213,7 +216,7 @@ export function cryptoFloor(): V3Library {
         p = prepare(message);
         prepared.set(message, p);
       }
-      if (!verify('sha256', p.signed, publicKey, p.signature)) return false;
+      if (!createVerify('sha256').update(p.signed).verify(publicKey, p.signature)) return false;
       const data = Buffer.from(p.r.ciphertext!, 'base64');
       const d = createDecipheriv('aes-256-gcm', key, p.r.nonce!);
       d.setAuthTag(data.subarray(data.length - 16));

@@ -14,7 +14,7 @@
  * (`publicKeyVerifier`), platform certificates (certificates.ts), or both (`bothVerifier`,
  * chosen by `Wechatpay-Serial`). Each says which key verified (`Verification`), for metrics.
  */
-import { type KeyObject, verify } from 'node:crypto';
+import { createVerify, type KeyObject } from 'node:crypto';
 import { configError, invalid } from './errors.js';
 import { loadPublicKey, PUBLIC_KEY_ID } from './keys.js';
 import {
@@ -45,7 +45,9 @@ export function rsaVerify(key: KeyObject, message: Buffer, signature: string): b
   // a signature with one decodes short.
   if (signature.length !== 344) return false;
   const bytes = Buffer.from(signature, 'base64');
-  return bytes.length === 256 && verify('sha256', message, key, bytes);
+  // createVerify, not the one-shot crypto.verify: in Node 20 the one-shot call sets up a
+  // crypto job around the same OpenSSL verify, and is the slower of the two.
+  return bytes.length === 256 && createVerify('sha256').update(message).verify(key, bytes);
 }
 
 /** What to check when WeChat's signature does not verify: the key it is checked with. */
