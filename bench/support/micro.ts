@@ -40,6 +40,9 @@ export interface MicroResult {
 
 let sink = 0;
 
+/** CPU time each contender runs untimed after calibration. */
+const WARMUP_MS = 500;
+
 function isThenable(value: unknown): value is PromiseLike<unknown> {
   return typeof (value as { then?: unknown } | null)?.then === 'function';
 }
@@ -73,7 +76,12 @@ export function inProcess(c: Contender): Sampler {
         ms = await timeCalls(c.run, n, isAsync);
       }
       count = Math.max(1, Math.round((sampleMs * n) / Math.max(ms, 0.001)));
-      await timeCalls(c.run, count, isAsync); // one untimed sample more, so the JIT has settled
+      // Untimed samples until the JIT has settled (a reader of many small functions takes
+      // thousands of calls to be optimised; a cold round would pull its median down), then
+      // the count again, at full speed.
+      for (let spent = 0; spent < WARMUP_MS; spent += ms)
+        ms = await timeCalls(c.run, count, isAsync);
+      count = Math.max(1, Math.round((sampleMs * count) / Math.max(ms, 0.001)));
     },
     async sample() {
       const ms = await timeCalls(c.run, count, isAsync);
