@@ -11,7 +11,13 @@
  */
 import { loadavg } from 'node:os';
 import { writeBenchmarkSection } from './support/benchmarks-md.js';
-import { formatRate, interleaved, type MicroResult, markdownTable } from './support/micro.js';
+import {
+  formatRate,
+  interleaved,
+  type MicroResult,
+  markdownTable,
+  WARMUP_MS,
+} from './support/micro.js';
 import { ensurePeersInstalled } from './support/peer-sdks.js';
 import { librarySamplers } from './support/sample-worker.js';
 import { allV3Libraries, SPEED_OPERATIONS, type V3Library } from './support/v3-libraries.js';
@@ -130,7 +136,8 @@ writeBenchmarkSection(
 \`${command}\` (Node ${process.versions.node}; peers pinned in \`bench/peers/package.json\`; load
 average ${load} before the timed rounds and ${load2} after, on the 2 shared cores). WeChat has no
 official Node.js SDK; the peers are the two community SDKs on npm. The floor is node:crypto
-alone: one RSA-2048 verify plus one AES-256-GCM decrypt (tag checked) per notification, one
+alone, each by the fastest Node call for it (bench/support/v3-libraries.ts): one RSA-2048
+verify (\`createVerify\`) plus one AES-256-GCM decrypt (tag checked) per notification, one
 RSA-2048 sign per request, nothing parsed or checked.
 
 ### Behaviour
@@ -145,11 +152,12 @@ ${b.table}
 
 ### Speed
 
-Operations per CPU second, each library in a process of its own, median of ${rounds} rounds
-interleaved across the processes of ~${sampleMs} ms each; in brackets the ratio to the fastest
-peer; the last column is minipay's cost per operation over the floor's. Notify verify+decrypt
-is minipay's whole \`readPaymentNotification\` (headers, 5-minute window, signature, JSON, event
-type, GCM with the tag, the typed trade, mchid and appid).
+Operations per CPU second, each library in a process of its own, warmed up for ${WARMUP_MS} ms
+of CPU, then median of ${rounds} rounds interleaved across the processes of ~${sampleMs} ms each;
+in brackets the ratio to the fastest peer; the last column is minipay's cost per operation over
+the floor's. Notify verify+decrypt is minipay's whole \`readPaymentNotification\` (headers,
+5-minute window, signature, JSON, event type, GCM with the tag, the typed trade, mchid and
+appid).
 
 ${speedTable}
 

@@ -41,7 +41,7 @@ export interface MicroResult {
 let sink = 0;
 
 /** CPU time each contender runs untimed after calibration. */
-const WARMUP_MS = 500;
+export const WARMUP_MS = 500;
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {
   return typeof (value as { then?: unknown } | null)?.then === 'function';
