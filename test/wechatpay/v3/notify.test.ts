@@ -93,9 +93,18 @@ function withResource(body: string, change: (r: Record<string, string>) => void)
 describe('APIv3 payment notifications', () => {
   it('reads a payment notification: verified, decrypted, typed, and which key verified it', async () => {
     const { ids, options, build } = await setup();
-    const n = await v3.readPaymentNotification(build(), options);
+    const createTime = new Date('2026-01-01T04:00:06Z');
+    const n = await v3.readPaymentNotification(
+      build({ id: 'EV-2026010112000600001', createTime }),
+      options,
+    );
+    assert.equal(n.id, 'EV-2026010112000600001');
+    assert.equal(n.createTime.toISOString(), createTime.toISOString());
     assert.equal(n.eventType, 'TRANSACTION.SUCCESS');
+    assert.equal(n.resourceType, 'encrypt-resource');
+    assert.equal(n.summary, '支付成功');
     assert.equal(n.originalType, 'transaction');
+    assert.deepEqual(n.plaintext, TRANSACTION);
     assert.deepEqual(n.verification, { mode: 'public_key', serial: ids.publicKey.keyId });
     assert.equal(n.transaction.outTradeNo, TRANSACTION.out_trade_no);
     assert.equal(n.transaction.tradeState, 'SUCCESS');
@@ -318,6 +327,13 @@ describe('APIv3 refund notifications', () => {
         }),
         options,
       );
+      assert.equal(n.eventType, `REFUND.${status}`);
+      assert.equal(n.resourceType, 'encrypt-resource');
+      assert.equal(n.originalType, 'refund');
+      assert.match(n.id, /^EV-/);
+      assert.ok(n.createTime instanceof Date);
+      assert.equal(n.verification.mode, 'public_key');
+      assert.deepEqual(n.plaintext, { ...REFUND, refund_status: status });
       assert.equal(n.refund.refundStatus, status);
       assert.equal(n.refund.amount.refund, 500);
       assert.equal(n.refund.outRefundNo, REFUND.out_refund_no);
