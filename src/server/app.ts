@@ -76,8 +76,9 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   app.addHook('preClose', async () => {
     closing = true;
   });
-  app.addHook('onSend', async (_request, reply) => {
+  app.addHook('onSend', (_request, reply, payload, done) => {
     if (closing || options.readiness?.draining) reply.header('connection', 'close');
+    done(null, payload);
   });
   securityHeaders(app);
   requestLog(app, options.metrics);

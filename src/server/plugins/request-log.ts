@@ -24,7 +24,7 @@ export function requestId(req: RawRequestDefaultExpression): string {
 
 export function requestLog(app: FastifyInstance, metrics: Metrics): void {
   app.decorateRequest('logDetail', null);
-  app.addHook('onResponse', async (request, reply) => {
+  app.addHook('onResponse', (request, reply, done) => {
     const route = request.routeOptions.url ?? 'unmatched';
     metrics.inc('minipay_http_requests_total', {
       method: request.method,
@@ -41,5 +41,6 @@ export function requestLog(app: FastifyInstance, metrics: Metrics): void {
       },
       'request',
     );
+    done();
   });
 }
