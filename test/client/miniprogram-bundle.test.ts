@@ -73,6 +73,7 @@ describe('the mini program copy of the client library', () => {
       'pages/confirm/index',
       'pages/result/index',
       'pages/orders/index',
+      'pages/profile/index',
     ]);
     for (const page of app.pages) {
       for (const ext of ['ts', 'wxml', 'wxss', 'json']) {

@@ -6,6 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -26,6 +27,8 @@ interface PhoneOptions {
   modal?: ModalAnswer;
   /** Run the sample in its demo configuration (its own sandboxed() and modal sheet). */
   demoConfig?: boolean;
+  /** The phone's files (chooseAvatar's temporary paths), for wx.uploadFile. */
+  readFile?: (path: string) => Promise<Uint8Array>;
 }
 
 interface Phone {
@@ -82,6 +85,7 @@ describe('the sample mini program, driven offline against the real server and sa
       sandboxUrl: demo.sandbox.url,
       appId: demo.sandbox.credentials.appId,
       fetch: options.fetch,
+      readFile: options.readFile,
       payer: (params) => {
         sheets.push(params);
         return options.payer?.(params) ?? 'pay';
@@ -95,6 +99,7 @@ describe('the sample mini program, driven offline against the real server and sa
       request: wx.request,
       requestPayment: wx.requestPayment,
       openBusinessView: wx.openBusinessView,
+      uploadFile: wx.uploadFile,
       getStorageSync: wx.getStorageSync,
       setStorageSync: wx.setStorageSync,
       removeStorageSync: wx.removeStorageSync,
@@ -136,6 +141,44 @@ describe('the sample mini program, driven offline against the real server and sa
     catalogue.tap('#checkout');
     return pageAt(app, 'pages/confirm/index');
   }
+
+  test('My profile: the chosen avatar is uploaded and shown, the nickname saved; an SVG refused', async () => {
+    const fixtures = new URL('../fixtures/avatars/', import.meta.url);
+    const { app, openid } = phone({
+      readFile: async (path) =>
+        path.endsWith('.svg')
+          ? new TextEncoder().encode('<svg onload="alert(1)"/>')
+          : readFile(new URL(path.replace('http://tmp/', ''), fixtures)),
+    });
+    const catalogue = await pageAt(app, 'pages/catalogue/index');
+    catalogue.tap('#open-profile');
+    const profile = await pageAt(app, 'pages/profile/index');
+    await eventually(async () => profile.data().loading === false, 5000, 'the profile loaded');
+    assert.match(profile.text(), /Choose an avatar/);
+
+    profile.fire('#choose-avatar', 'chooseavatar', { avatarUrl: 'http://tmp/avatar.jpg' });
+    await eventually(async () => profile.data().notice === 'Avatar saved.', 5000, 'uploaded');
+    const avatarUrl = String(profile.data().avatarUrl);
+    assert.match(avatarUrl, new RegExp(`^${demo.url}/api/v1/avatars/avt_`));
+    const served = await fetch(avatarUrl);
+    assert.equal(served.headers.get('content-type'), 'image/jpeg');
+
+    profile.fire('#nickname', 'input', { value: '  Lin Mei ' });
+    profile.tap('#save-nickname');
+    await eventually(async () => profile.data().notice === 'Nickname saved.', 5000, 'saved');
+    const user = await demo.launched.server.store.db
+      .selectFrom('user_profiles')
+      .innerJoin('users', 'users.id', 'user_profiles.user_id')
+      .select(['user_profiles.nickname'])
+      .where('users.openid', '=', openid()!)
+      .executeTakeFirstOrThrow();
+    assert.equal(user.nickname, 'Lin Mei');
+
+    profile.fire('#choose-avatar', 'chooseavatar', { avatarUrl: 'http://tmp/evil.svg' });
+    await eventually(async () => profile.data().error !== '', 5000, 'refused');
+    assert.match(String(profile.data().error), /not accepted.*; choose a PNG, JPEG or WebP image/);
+    assert.equal(profile.data().avatarUrl, avatarUrl, 'the saved avatar stays');
+  });
 
   test('catalogue → confirm → pay → result: the server says PAID, and My orders lists it', async () => {
     const { app, sheets, logins, ordersInDb } = phone();

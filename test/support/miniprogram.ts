@@ -116,6 +116,11 @@ export interface PageHandle {
    * tap asynchronously, as in WeChat: wait for what it shows next.
    */
   tap(selector: string, which?: number | { dataId: string }): void;
+  /**
+   * What a WeChat component hands the page: `event` (e.g. `chooseavatar`, `input`) with its
+   * `detail`, on the first node matching `selector`.
+   */
+  fire(selector: string, event: string, detail: AnyRecord): void;
 }
 
 /** The user's answer to a wx.showModal: true taps the confirm button. */
@@ -257,6 +262,11 @@ function handle(route: string, query: Record<string, string>, comp: Rendered): P
       if (!node) throw new Error(`no ${name}; the page shows: ${this.text()}`);
       if ((node.data as AnyRecord | undefined)?.disabled) throw new Error(`${name} is disabled`);
       node.dispatchEvent('tap');
+    },
+    fire(selector, event, detail) {
+      const node = comp.querySelector(selector);
+      if (!node) throw new Error(`no "${selector}" on ${route}; the page shows: ${this.text()}`);
+      node.dispatchEvent(event, { detail });
     },
   };
 }

@@ -84,4 +84,8 @@ Page({
   openOrders() {
     wx.navigateTo({ url: '/pages/orders/index' });
   },
+
+  openProfile() {
+    wx.navigateTo({ url: '/pages/profile/index' });
+  },
 });

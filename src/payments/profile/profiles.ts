@@ -17,7 +17,7 @@ import type { PaymentsContext } from '../context.js';
 import { DomainError, notFound } from '../lib/errors.js';
 import type { SessionUser } from '../login/login-service.js';
 import type { MiniProgramPlatform } from '../platform/platform.js';
-import { AVATAR_MAX_BYTES, checkAvatarImage } from './avatar-image.js';
+import { AVATAR_MAX_BYTES, AVATAR_MAX_SIDE, checkAvatarImage } from './avatar-image.js';
 import { type AvatarRow, findAvatar, replaceAvatar } from './avatars-repo.js';
 import { findProfile, type ProfileRow, saveProfile } from './profiles-repo.js';
 
@@ -60,7 +60,13 @@ export class Profiles {
     if (bytes.length === 0) throw new DomainError(400, 'INVALID_AVATAR', 'the image is empty');
     if (bytes.length > AVATAR_MAX_BYTES) throw avatarTooLarge();
     const checked = checkAvatarImage(bytes);
-    if (!checked.ok) throw new DomainError(415, 'INVALID_AVATAR', checked.problem);
+    if (!checked.ok) {
+      throw new DomainError(
+        415,
+        'INVALID_AVATAR',
+        `${checked.problem}; choose a PNG, JPEG or WebP image of at most ${AVATAR_MAX_SIDE} pixels a side`,
+      );
+    }
     const now = this.ctx.clock();
     await replaceAvatar(
       this.ctx.db,
