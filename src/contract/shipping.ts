@@ -37,6 +37,8 @@ export const Shipment = Type.Object(
     settledAt: Nullable(DateTime()),
     /** When WeChat's one correction of the uploaded info was made (or found spent). */
     correctedAt: Nullable(DateTime()),
+    /** When WeChat took the one receipt reminder it allows (or said it was spent). */
+    receiptRemindedAt: Nullable(DateTime()),
     createdAt: DateTime(),
     updatedAt: DateTime(),
   },
@@ -74,7 +76,7 @@ export const ShipBody = Type.Object(
 export type ShipBody = Static<typeof ShipBody>;
 
 /** `POST /admin/v1/orders/:id/shipment/remind-receipt`: WeChat took the reminder. */
-export const RemindReceiptAnswer = Type.Object({ ok: Type.Literal(true) });
+export const RemindReceiptAnswer = Type.Object({ ok: Type.Literal(true), shipment: ref(Shipment) });
 export type RemindReceiptAnswer = Static<typeof RemindReceiptAnswer>;
 
 export const ShipmentAnswer = Type.Object({ shipment: ref(Shipment) });

@@ -715,6 +715,16 @@ const waitingIndexes: Migration = {
   },
 };
 
+/**
+ * The receipt reminder WeChat takes once per payment (notify_confirm_receive): remembered, so
+ * the console stops offering it and a second request is refused without asking WeChat.
+ */
+const receiptReminders: Migration = {
+  async up(db: Db) {
+    await db.schema.alterTable('shipments').addColumn('receipt_reminded_at', 'text').execute();
+  },
+};
+
 /** Every migration, by name (names sort in the order they run). */
 export function migrations(dialect: Dialect): Record<string, Migration> {
   return {
@@ -737,6 +747,7 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
     '0017_user_avatars': userAvatars(dialect),
     '0018_certificate_downloads': certificateDownloads,
     '0019_waiting_indexes': waitingIndexes,
+    '0020_receipt_reminders': receiptReminders,
   };
 }
 

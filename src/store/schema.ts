@@ -241,6 +241,8 @@ export interface ShipmentsTable {
   settled_at: string | null;
   /** When the one correction WeChat allows was made (or found spent); null before. */
   corrected_at: string | null;
+  /** When WeChat took the one receipt reminder it allows (or said it was spent); null before. */
+  receipt_reminded_at: string | null;
   version: number;
   created_at: string;
   updated_at: string;

@@ -146,9 +146,39 @@ describeOnStores('admin shipping API', (stores) => {
     assert.equal(retry.status, 409);
     const remind = await call('POST', `/orders/${order.id}/shipment/remind-receipt`);
     assert.equal(remind.status, 200, remind.text);
+    const remindedAt = (remind.json as { shipment: { receiptRemindedAt: string | null } }).shipment
+      .receiptRemindedAt;
+    assert.ok(remindedAt, 'the reminder is remembered');
+    // Were WeChat asked again, it would answer "system busy" (a 502 here), not the 409.
+    await demo.sandbox.setFaults({
+      platformErrcodes: { '/wxa/sec/order/notify_confirm_receive': { '-1': 1 } },
+    });
     const twice = await call('POST', `/orders/${order.id}/shipment/remind-receipt`);
-    assert.equal(twice.status, 502);
-    assert.equal(twice.json.error?.code, 'WECHAT_10060030', 'WeChat reminds once per order');
+    assert.equal(twice.status, 409, twice.text);
+    assert.equal(twice.json.error?.code, 'ALREADY_REMINDED', 'WeChat reminds once per order');
+    assert.ok(twice.json.error?.message.includes(remindedAt!), twice.text);
+  });
+
+  test('a reminder WeChat says was spent (10060030) is remembered and refused after', async (t) => {
+    const demo = await startDemo(t, await stores.freshUrl(), { shipping: FAST });
+    const call = admin(demo);
+    const order = await paid(demo);
+    const shipped = await call('POST', `/orders/${order.id}/ship`, {
+      logisticsType: 'express',
+      parcels: [{ trackingNo: 'YT9', expressCompany: 'YTO' }],
+    });
+    assert.equal(shipped.status, 200, shipped.text);
+    // Sent from WeChat's own admin meanwhile: WeChat refuses minipay's.
+    await demo.sandbox.setFaults({
+      platformErrcodes: { '/wxa/sec/order/notify_confirm_receive': { '10060030': 1 } },
+    });
+    const spent = await call('POST', `/orders/${order.id}/shipment/remind-receipt`);
+    assert.equal(spent.status, 409, spent.text);
+    assert.equal(spent.json.error?.code, 'ALREADY_REMINDED');
+    const after = await call('GET', `/orders/${order.id}/shipment`);
+    assert.ok((after.json as unknown as { shipment: Shipment }).shipment.receiptRemindedAt);
+    const again = await call('POST', `/orders/${order.id}/shipment/remind-receipt`);
+    assert.equal(again.json.error?.code, 'ALREADY_REMINDED');
   });
 
   test('a failed upload shows WeChat’s errcode and advice; retry uploads it', async (t) => {

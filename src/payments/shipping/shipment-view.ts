@@ -26,6 +26,7 @@ export function shipmentView(s: ShipmentRow): Shipment {
     receiptConfirmedAt: s.receipt_confirmed_at,
     settledAt: s.settled_at,
     correctedAt: s.corrected_at,
+    receiptRemindedAt: s.receipt_reminded_at,
     createdAt: s.created_at,
     updatedAt: s.updated_at,
   };

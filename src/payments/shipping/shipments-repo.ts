@@ -50,6 +50,7 @@ function shipmentValues({ orderId, kind, itemDesc }: NewShipment, id: string, is
     last_error: null,
     uploaded_at: null,
     receipt_confirmed_at: null,
+    receipt_reminded_at: null,
     settled_at: null,
     version: 0,
     created_at: iso,

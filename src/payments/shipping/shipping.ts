@@ -74,6 +74,8 @@ const BATCH = 20;
 const ITEM_DESC_CHARS = 120;
 /** Errors after which WeChat may have taken the upload: read get_order before sending again. */
 const ANSWER_LOST = /^(TIMEOUT|NETWORK|HTTP_5\d\d|MALFORMED_RESPONSE)$/;
+/** WeChat's "the payment's receipt reminder is used" (notify_confirm_receive). */
+const REMINDER_USED = 10060030;
 /** WeChat's "the payment's one re-shipment is used" (重新发货, docs/miniprogram-api.md). */
 const CORRECTION_USED = '10060003';
 
@@ -507,9 +509,11 @@ export class Shipping {
 
   /**
    * Asks WeChat to remind the buyer to confirm receipt (notify_confirm_receive): an express
-   * shipment WeChat has, once per order; `receivedAt` is when the courier delivered it.
+   * shipment WeChat has, once per order; `receivedAt` is when the courier delivered it. The
+   * reminder is remembered when WeChat takes it, or says it was spent (10060030: sent from
+   * WeChat's own admin, or by an answer minipay lost); a later request is refused here.
    */
-  async remindReceipt(orderId: string, receivedAt: Date): Promise<void> {
+  async remindReceipt(orderId: string, receivedAt: Date): Promise<Shipment> {
     const order = await findOrder(this.ctx.db, orderId);
     const row = order && (await findShipment(this.ctx.db, orderId));
     if (!order?.transaction_id || !row) throw notFound('shipment');
@@ -520,9 +524,34 @@ export class Shipping {
         'WeChat reminds the buyer only of an express shipment it has (status UPLOADED, express)',
       );
     }
-    await asDomainError(() =>
-      this.platform.notifyConfirmReceive({ transactionId: order.transaction_id! }, receivedAt),
-    );
+    if (row.receipt_reminded_at) throw alreadyReminded(row.receipt_reminded_at);
+    try {
+      await this.platform.notifyConfirmReceive({ transactionId: order.transaction_id }, receivedAt);
+    } catch (err) {
+      if (!(err instanceof MiniProgramApiError) || err.errcode !== REMINDER_USED) {
+        throw wechatRefusal(err);
+      }
+      const spent = await this.remembered(row);
+      throw alreadyReminded(spent.receipt_reminded_at ?? this.ctx.clock().toISOString());
+    }
+    return shipmentView(await this.remembered(row));
+  }
+
+  /** Records that the reminder is spent, whatever else changed the row meanwhile. */
+  private async remembered(row: ShipmentRow): Promise<ShipmentRow> {
+    for (let current: ShipmentRow | undefined = row; current; ) {
+      if (current.receipt_reminded_at) return current;
+      const now = this.ctx.clock();
+      const done = await updateShipment(
+        this.ctx.db,
+        current,
+        { receipt_reminded_at: now.toISOString() },
+        now,
+      );
+      if (done) return done;
+      current = await findShipment(this.ctx.db, row.order_id);
+    }
+    throw notFound('shipment');
   }
 
   /** WeChat's unshipped orders of the last `days` days against minipay (shipping-check.ts). */
@@ -743,9 +772,15 @@ async function asDomainError<T>(call: () => Promise<T>): Promise<T> {
   try {
     return await call();
   } catch (err) {
-    if (!(err instanceof MiniProgramApiError)) throw err;
-    throw new DomainError(502, `WECHAT_${err.code}`, err.message);
+    throw wechatRefusal(err);
   }
+}
+
+/** WeChat's refusal as a 502 that says what WeChat said; anything else as it is. */
+function wechatRefusal(err: unknown): unknown {
+  return err instanceof MiniProgramApiError
+    ? new DomainError(502, `WECHAT_${err.code}`, err.message)
+    : err;
 }
 
 /** Whether the merchant may correct this shipment (WeChat's one correction, docs/shipping.md). */
@@ -772,4 +807,12 @@ function correctable(row: ShipmentRow): void {
 
 function conflict(): DomainError {
   return new DomainError(409, 'CONCURRENT_CHANGE', 'the shipment changed meanwhile; read it again');
+}
+
+function alreadyReminded(at: string): DomainError {
+  return new DomainError(
+    409,
+    'ALREADY_REMINDED',
+    `WeChat reminds the buyer once per order, and this order’s reminder was sent (${at})`,
+  );
 }

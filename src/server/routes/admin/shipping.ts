@@ -113,9 +113,9 @@ export const adminShippingRoutes: FastifyPluginAsyncTypebox<ServerOptions> = asy
   app.post(
     '/orders/:id/shipment/remind-receipt',
     { schema: adminRoute({ params: IdParams, response: { 200: RemindReceiptAnswer } }) },
-    async (request) => {
-      await shipping().remindReceipt(request.params.id, new Date());
-      return { ok: true as const };
-    },
+    async (request) => ({
+      ok: true as const,
+      shipment: await shipping().remindReceipt(request.params.id, new Date()),
+    }),
   );
 };
