@@ -11,7 +11,7 @@
  * - notifications are answered 204 when handled, 500 `{code: FAIL}` to be retried, 400 when
  *   refused (WeChat retries every failure on its schedule; the status is for its logs).
  */
-import { BillFormatError, type BillRow, parseBill } from '../../wechatpay/index.js';
+import { BillFormatError, parseBill } from '../../wechatpay/index.js';
 import {
   type ApiV3Key,
   buildRequestPaymentV3,
@@ -36,10 +36,9 @@ import {
   WechatPayV3Error,
 } from '../../wechatpay/v3/index.js';
 import {
-  BILL_TRADE_FIELDS,
   type Bill,
-  type BillTradeRow,
   type BillType,
+  billTradeRow,
   type FundFlowBill,
   GatewayError,
   type NotifyHttpReply,
@@ -266,7 +265,7 @@ export class WechatPayV3Gateway implements PaymentGateway {
         { billDate: date, billType: 'ALL', gzip: true },
         { hash: 'sha256' },
       );
-      return reader && billStream(reader, '/v3/bill/tradebill', (rows) => rows.map(domainRow));
+      return reader && billStream(reader, '/v3/bill/tradebill', (rows) => rows.map(billTradeRow));
     });
   }
 
@@ -289,7 +288,7 @@ export class WechatPayV3Gateway implements PaymentGateway {
     if (text === null) return null;
     try {
       const bill = parseBill(text);
-      return { date, type, rows: bill.rows.map(domainRow), summary: bill.summary };
+      return { date, type, rows: bill.rows.map(billTradeRow), summary: bill.summary };
     } catch (err) {
       if (err instanceof BillFormatError) {
         throw new GatewayError('invalid', 'MALFORMED_BILL', `tradebill: ${err.message}`, {
@@ -345,8 +344,4 @@ function refundStatus(r: V3Refund): RefundStatus {
     succeededAt: r.successTime,
     receivedAccount: r.userReceivedAccount,
   };
-}
-
-function domainRow(r: BillRow): BillTradeRow {
-  return Object.fromEntries(BILL_TRADE_FIELDS.map((field) => [field, r[field]])) as BillTradeRow;
 }
