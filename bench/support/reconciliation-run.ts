@@ -30,6 +30,7 @@ const store = url === 'none' || url === 'matcher' ? undefined : openStore(url);
 const baselineMiB = Math.round(process.memoryUsage.rss() / 2 ** 20);
 const started = performance.now();
 const cpu = process.cpuUsage();
+const mainCpu = mainThreadCpuMs();
 const bill = readTradeBill(
   createReadStream(join(dir, 'bill.csv.gz'), { highWaterMark: 256 * 1024 }),
 );
@@ -46,6 +47,7 @@ const result = store
 const totalMs = Math.round(performance.now() - started);
 const used = process.cpuUsage(cpu);
 const cpuMs = Math.round((used.user + used.system) / 1000);
+const mainCpuMs = mainThreadCpuMs() - mainCpu;
 await store?.close();
 
 const planted = JSON.parse(readFileSync(join(dir, 'planted.json'), 'utf8')) as Planted[];
@@ -59,6 +61,7 @@ console.log(
   JSON.stringify({
     totalMs,
     cpuMs,
+    mainCpuMs,
     maxRssMiB: Math.round(process.resourceUsage().maxRSS / 1024),
     baselineMiB,
     billRows: result.summary.tradeCount,
@@ -143,4 +146,18 @@ async function reconcileWithEngine(store: Store) {
     totals: found.totals,
     differences: found.differences,
   };
+}
+
+/**
+ * The main thread's CPU time alone (Linux: its /proc task, in clock ticks of 10 ms): what a run
+ * whose other threads work beside it is bound by on an idle machine.
+ */
+function mainThreadCpuMs(): number {
+  try {
+    const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return Number.NaN;
+  }
 }

@@ -1,8 +1,8 @@
 /**
  * Reconciling a Beijing day: WeChat's trade bill (and fund-flow bill, when the gateway can ask
- * for it) against the ledger. The bill is streamed into a temporary table, its summary checked
- * (a bill that fails leaves nothing behind), and merge-joined by `matchDay` with the ledger read
- * in key order (staging-repo.ts). A payment WeChat has that is not PAID here is repaired through `applyPaid`, the
+ * for it) against the ledger. The bill is streamed to a sorter on a thread of its own, its
+ * summary checked (a bill that fails leaves nothing behind), and merge-joined by `matchDay` with
+ * the ledger read in key order (staging-repo.ts, bill-sorter.ts). A payment WeChat has that is not PAID here is repaired through `applyPaid`, the
  * path a notify takes, and reported as repaired; every other difference is an item of the run
  * and an anomaly linked to its order. Running a day again changes nothing the second time:
  * the repaired orders now match, anomalies are de-duplicated, the items are replaced.

@@ -1,23 +1,24 @@
 /**
- * A day's bill staged for the merge join, and the four sorted inputs of `matchDay`. The bill
- * arrives in time order and the matcher wants key order, so its rows go into a temporary table
- * and are read back sorted by (src, key, seq); the ledger is read in key order straight
- * from `orders` and `refunds`. Each input is one query held open while the join runs. The
- * temporary table leaves nothing behind, even after a crash: it goes with the connection
- * (SQLite) or the transaction (PostgreSQL). Keys compare in code-unit order on both databases
- * (SQLite's binary collation; `COLLATE "C"` on PostgreSQL).
+ * The four sorted inputs of `matchDay` for a day. The bill arrives in time order and the
+ * matcher wants key order, so its rows are handed to a bill sorter (bill-sorter.ts: a worker
+ * thread with a private temporary SQLite database, whatever the store) and read back sorted by
+ * (src, key, seq); the ledger is read in key order straight from `orders` and `refunds`, each
+ * input one query held open while the join runs. Nothing staged outlives the run, even a crash:
+ * the sorter's database is a file SQLite deletes. Keys compare in code-unit order on both stores
+ * and in the sorter (SQLite's binary collation; `COLLATE "C"` on PostgreSQL).
  *
  * This path uses the drivers directly (`storeDriver`): Kysely builds, compiles and awaits every
  * statement, and a day can have a million rows (BENCHMARKS.md, "Reconciliation: the engine").
- * SQLite: the store's own connection, held (`db.connection()`) for each batch of the bill and
- * for the whole join, statements prepared once, rows as arrays. PostgreSQL: a pooled connection
- * of its own in one transaction, the bill loaded by `unnest()`, cursors FETCHed a page at a time.
+ * SQLite: the store's own connection, held (`db.connection()`) for the whole join, rows as
+ * arrays. PostgreSQL: a pooled connection of its own in one transaction, cursors FETCHed a page
+ * at a time.
  */
 import type SQLite from 'better-sqlite3';
 import type { Kysely } from 'kysely';
 import type pg from 'pg';
 import { storeDriver } from '../../store/index.js';
 import type { Database } from '../../store/schema.js';
+import { BillSorter } from './bill-sorter.js';
 import type {
   BillPayment,
   BillRefund,
@@ -53,16 +54,19 @@ export interface DayRange {
 
 export type Inputs = Omit<DayInput, 'merchant'>;
 
-/** Rows a page holds (one FETCH on PostgreSQL; between two yields of the event loop on SQLite). */
-const PAGE = 5_000;
+/**
+ * Rows a page holds (one FETCH on PostgreSQL; between two yields of the event loop on SQLite;
+ * one message of the bill sorter). Pages of 5,000 lived long enough to be promoted out of V8's
+ * young generation and grew the heap by tens of MiB before each full collection.
+ */
+const PAGE = 1_000;
 
 const COLUMNS =
   'src, key, seq, trade_no, wechat_no, app_id, mch_id, currency, amount, settle, fee, at';
 
-/** The bill's two inputs; `{C}` is the code-unit collation on PostgreSQL. */
-const BILL_QUERY = (table: string, src: number) =>
-  `SELECT key, seq, trade_no, wechat_no, app_id, mch_id, currency, amount, settle, fee, at
-    FROM ${table} WHERE src = ${src} ORDER BY key{C}, seq`;
+/** One of the bill's inputs in key order, in the bill sorter's database (its src the parameter). */
+const BILL_QUERY = `SELECT key, seq, trade_no, wechat_no, app_id, mch_id, currency, amount, settle, fee, at
+  FROM bill WHERE src = ? ORDER BY key, seq`;
 
 /** The ledger's two inputs: orders paid and refunds succeeded within the day. */
 const LEDGER_QUERY = {
@@ -117,104 +121,83 @@ const ledgerRefund = (r: Raw): LedgerRefund => ({
   orderId: r[3] as string,
 });
 
-/** The four queries of a day, with the collation and the day's bounds (as SQL literals). */
-function queries(table: string, collate: string, start: string, end: string) {
+/** The ledger's two queries of a day, with the collation and the day's bounds (as SQL literals). */
+function ledgerQueries(collate: string, start: string, end: string) {
   const text = (q: string) =>
     q.replaceAll('{C}', collate).replace('{start}', start).replace('{end}', end);
-  return {
-    billPayments: text(BILL_QUERY(table, SRC.billPayments)),
-    billRefunds: text(BILL_QUERY(table, SRC.billRefunds)),
-    ledgerPayments: text(LEDGER_QUERY.payments),
-    ledgerRefunds: text(LEDGER_QUERY.refunds),
-  };
+  return { payments: text(LEDGER_QUERY.payments), refunds: text(LEDGER_QUERY.refunds) };
 }
+
+type Bill = Inputs['bill'];
+type Ledger = Inputs['ledger'];
 
 /**
  * Stages `batches` (the bill's rows), then hands `match` the day's four inputs; the range is
  * asked for once the bill is staged (a bill from elsewhere tells its day by its rows).
  * Resolves what `match` resolves; nothing staged stays behind, whatever happens.
  */
-export function matchStaged<T>(
+export async function matchStaged<T>(
   db: Kysely<Database>,
   batches: AsyncIterable<StagedRow[]>,
   range: () => DayRange,
   match: (inputs: Inputs) => Promise<T>,
 ): Promise<T> {
-  const driver = storeDriver(db);
-  return driver.dialect === 'sqlite'
-    ? matchOnSqlite(db, driver.database, batches, range, match)
-    : matchOnPostgres(driver.pool, batches, range, match);
+  const sorter = new BillSorter({ columns: COLUMNS, query: BILL_QUERY, page: PAGE });
+  try {
+    for await (const rows of batches) await sorter.add(rows);
+    sorter.sort([SRC.billPayments, SRC.billRefunds]);
+    const bill: Bill = {
+      payments: { pages: mapped(sorter.pages(SRC.billPayments), billPayment) },
+      refunds: { pages: mapped(sorter.pages(SRC.billRefunds), billRefund) },
+    };
+    const driver = storeDriver(db);
+    const withLedger = (ledger: Ledger) => match({ bill, ledger });
+    return driver.dialect === 'sqlite'
+      ? await ledgerOnSqlite(db, driver.database, range(), withLedger)
+      : await ledgerOnPostgres(driver.pool, range(), withLedger);
+  } finally {
+    await sorter.close();
+  }
 }
 
-let tables = 0;
-/** SQLite cache sizes, in KiB (negative): the temporary tables', the main one's while sorting. */
-const TEMP_CACHE = -2000;
+async function* mapped<T>(pages: AsyncIterable<Raw[]>, entry: (row: Raw) => T) {
+  for await (const page of pages) yield page.map(entry);
+}
+
+/** SQLite cache size, in KiB (negative): the main one's while the ledger's sorts run. */
 const SORT_CACHE = -4000;
 
-async function matchOnSqlite<T>(
+/** The ledger's inputs on SQLite: the store's one connection, held while the join reads them. */
+function ledgerOnSqlite<T>(
   db: Kysely<Database>,
   database: SQLite.Database,
-  batches: AsyncIterable<StagedRow[]>,
-  range: () => DayRange,
-  match: (inputs: Inputs) => Promise<T>,
+  { start, end }: DayRange,
+  match: (ledger: Ledger) => Promise<T>,
 ): Promise<T> {
   // Kysely runs every query on this one connection: hold it while using it directly.
-  const holding = <R>(work: () => R | Promise<R>) => db.connection().execute(async () => work());
-  // A name per run: runs of two days may stage at the same time on the one connection. A
-  // table without a key, sorted when read: rows in random key order inserted into a key's
-  // B-tree cost about 7 times as much as appended and sorted once.
-  const table = `reconciliation_bill_${++tables}`;
-  await holding(() =>
-    database.exec(`PRAGMA temp.cache_size = ${TEMP_CACHE};
-      CREATE TEMP TABLE ${table} (src INTEGER, key TEXT, seq INTEGER, trade_no TEXT,
-      wechat_no TEXT, app_id TEXT, mch_id TEXT, currency TEXT, amount INTEGER, settle INTEGER,
-      fee INTEGER, at TEXT)`),
-  );
-  try {
-    const insert = database.prepare(
-      `INSERT INTO temp.${table} (${COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)`,
-    );
-    // One statement per row: a statement of 50 rows was no faster (binding is the cost).
-    const stage = database.transaction((rows: StagedRow[]) => {
-      for (const row of rows) insert.run(row);
-    });
-    for await (const rows of batches) await holding(() => stage(rows));
-    const { start, end } = range();
-    return await holding(async () => {
-      // Each ORDER BY sorts in up to the main cache's size before spilling to a file, and two
-      // run at once: a smaller cache while the join holds the connection bounds the memory.
-      const cache = database.pragma('cache_size', { simple: true });
-      database.pragma(`cache_size = ${SORT_CACHE}`);
-      const q = queries(`temp.${table}`, '', '?', '?');
-      const open: Iterator<unknown>[] = [];
-      const rows = (text: string, ...params: string[]) => {
-        const iterator = database
-          .prepare(text)
-          .raw(true)
-          .iterate(...params);
-        open.push(iterator);
-        return iterator as IterableIterator<Raw>;
-      };
-      try {
-        return await match({
-          bill: {
-            payments: paged(rows(q.billPayments), billPayment),
-            refunds: paged(rows(q.billRefunds), billRefund),
-          },
-          ledger: {
-            payments: paged(rows(q.ledgerPayments, start, end), ledgerPayment),
-            refunds: paged(rows(q.ledgerRefunds, start, end), ledgerRefund),
-          },
-        });
-      } finally {
-        // An iterator left open keeps the connection busy.
-        for (const iterator of open) iterator.return?.();
-        database.pragma(`cache_size = ${cache}`);
-      }
-    });
-  } finally {
-    await holding(() => database.exec(`DROP TABLE IF EXISTS temp.${table}`));
-  }
+  return db.connection().execute(async () => {
+    // Each ORDER BY sorts in up to the main cache's size before spilling to a file, and two
+    // run at once: a smaller cache while the join holds the connection bounds the memory.
+    const cache = database.pragma('cache_size', { simple: true });
+    database.pragma(`cache_size = ${SORT_CACHE}`);
+    const q = ledgerQueries('', '?', '?');
+    const open: Iterator<unknown>[] = [];
+    const rows = (text: string) => {
+      const iterator = database.prepare(text).raw(true).iterate(start, end);
+      open.push(iterator);
+      return iterator as IterableIterator<Raw>;
+    };
+    try {
+      return await match({
+        payments: paged(rows(q.payments), ledgerPayment),
+        refunds: paged(rows(q.refunds), ledgerRefund),
+      });
+    } finally {
+      // An iterator left open keeps the connection busy.
+      for (const iterator of open) iterator.return?.();
+      database.pragma(`cache_size = ${cache}`);
+    }
+  });
 }
 
 /**
@@ -240,38 +223,17 @@ function paged<T>(rows: Iterator<Raw>, entry: (row: Raw) => T): Paged<T> {
   };
 }
 
-/** The bill's columns as `unnest()` takes them: one array per column, of its type. */
-const PG_TYPES = 'int2 text int4 text text text text text int8 int8 int8 text'.split(' ');
-
-async function matchOnPostgres<T>(
+/** The ledger's inputs on PostgreSQL: two cursors of one transaction on a pooled connection. */
+async function ledgerOnPostgres<T>(
   pool: pg.Pool,
-  batches: AsyncIterable<StagedRow[]>,
-  range: () => DayRange,
-  match: (inputs: Inputs) => Promise<T>,
+  { start, end }: DayRange,
+  match: (ledger: Ledger) => Promise<T>,
 ): Promise<T> {
   const client = await pool.connect();
   let broken: Error | undefined;
   try {
     await client.query('BEGIN');
-    await client.query(`CREATE TEMP TABLE reconciliation_bill (src int2, key text COLLATE "C",
-      seq int4, trade_no text, wechat_no text, app_id text, mch_id text, currency text,
-      amount int8, settle int8, fee int8, at text) ON COMMIT DROP`);
-    const unnest = PG_TYPES.map((type, i) => `$${i + 1}::${type}[]`).join(', ');
-    const insert = `INSERT INTO reconciliation_bill (${COLUMNS}) SELECT * FROM unnest(${unnest})`;
-    for await (const rows of batches) {
-      if (rows.length === 0) continue;
-      await client.query(
-        insert,
-        PG_TYPES.map((_, c) => rows.map((row) => row[c])),
-      );
-    }
-    const { start, end } = range();
-    const q = queries(
-      'reconciliation_bill',
-      ' COLLATE "C"',
-      client.escapeLiteral(start),
-      client.escapeLiteral(end),
-    );
+    const q = ledgerQueries(' COLLATE "C"', client.escapeLiteral(start), client.escapeLiteral(end));
     for (const [name, text] of Object.entries(q)) {
       await client.query(`DECLARE ${name} NO SCROLL CURSOR FOR ${text}`);
     }
@@ -290,14 +252,8 @@ async function matchOnPostgres<T>(
       },
     });
     const result = await match({
-      bill: {
-        payments: fetched('billPayments', billPayment),
-        refunds: fetched('billRefunds', billRefund),
-      },
-      ledger: {
-        payments: fetched('ledgerPayments', ledgerPayment),
-        refunds: fetched('ledgerRefunds', ledgerRefund),
-      },
+      payments: fetched('payments', ledgerPayment),
+      refunds: fetched('refunds', ledgerRefund),
     });
     await client.query('COMMIT');
     return result;

@@ -8,17 +8,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { test } from 'node:test';
-import { sql } from 'kysely';
 import {
   tradeBillFrom,
   WechatPayV2Gateway,
 } from '../../../src/payments/gateway/wechatpay-v2-gateway.js';
 import { dayOf, GatewayError, type Order } from '../../../src/payments/index.js';
+import { liveBillSorters } from '../../../src/payments/reconciliation/bill-sorter.js';
 import { startSandbox } from '../../../src/sandbox/index.js';
 import { hasOpenssl, makeCertificates } from '../../support/certificates.js';
 import { type SandboxServer, startSandboxServer, until } from '../../support/sandbox-server.js';
 import { describeOnStores } from '../../support/stores.js';
-import { stagingTables } from './staging-tables.js';
 
 /** 10:00 Beijing tomorrow at the latest: today's bill is published. */
 const BILL_PUBLISHED_MS = 34 * 3600_000;
@@ -116,7 +115,7 @@ describeOnStores('reconciliation of a day', (stores) => {
       ['matched', 0, run.billSha256, null],
     );
     assert.deepEqual(JSON.parse(stored.totals!), run.totals);
-    assert.equal(await stagingTables(s), 0, 'nothing staged is left behind');
+    assert.equal(liveBillSorters(), 0, 'nothing staged is left behind');
 
     const before = await versions(s);
     const again = await engine.run(day);
@@ -377,7 +376,7 @@ describeOnStores('reconciliation of a day', (stores) => {
     const revoked = bill.replace(',`SUCCESS,', ',`REVOKED,');
     assert.notEqual(revoked, bill);
     await assert.rejects(compare(revoked), /neither a payment nor a refund/);
-    assert.equal(await stagingTables(s), 0);
+    assert.equal(liveBillSorters(), 0);
     assert.equal((await compare(bill)).totals.ledger.payments.fen, order.totalFen);
   });
 
