@@ -35,7 +35,7 @@ import {
   replaceItems,
   settledDays,
 } from './reconciliation-repo.js';
-import { matchStaged, SRC, type StagedRow } from './staging-repo.js';
+import { type DayRange, matchStaged, SRC, type StagedRow } from './staging-repo.js';
 
 /** What a run stores as its totals. */
 export interface RunTotals extends DayTotals {
@@ -169,20 +169,25 @@ export class Reconciliation {
    */
   async compare(bill: TradeBill, day?: string): Promise<Comparison> {
     let of = day;
-    const { found, totals } = await this.match(bill, (first) => {
-      of ??= first;
-      if (of === undefined) {
-        throw validation('the bill has no payment row to tell its day by: give the day');
-      }
-      return beijingDay(of);
-    });
+    const { found, totals } = await this.match(
+      bill,
+      of !== undefined
+        ? beijingDay(of)
+        : (first) => {
+            of = first;
+            if (of === undefined) {
+              throw validation('the bill has no payment row to tell its day by: give the day');
+            }
+            return beijingDay(of);
+          },
+    );
     return { day: of!, totals, differences: found, billSha256: bill.sha256 ?? null };
   }
 
   private async reconcile(day: string, range: { start: string; end: string }): Promise<RunResult> {
     const gateway = this.ctx.gateway;
     const bill = await logged(this.ctx, null, 'downloadbill', () => gateway.openTradeBill(day));
-    const { found, totals: matched } = await this.match(bill, () => range);
+    const { found, totals: matched } = await this.match(bill, range);
     const fundFlow = gateway.openFundFlowBill
       ? await this.readFundFlow(day, gateway.openFundFlowBill.bind(gateway))
       : null;
@@ -201,12 +206,12 @@ export class Reconciliation {
 
   /**
    * Stages the bill (none: WeChat had none), its summary checked when its stream ends, and
-   * merge-joins it with the ledger of `range`, which is given the Beijing day of the bill's
-   * first payment row.
+   * merge-joins it with the ledger of `range`: the day's, or a function given the Beijing day
+   * of the bill's first payment row once the bill is staged.
    */
   private async match(
     bill: TradeBill | null,
-    range: (first: string | undefined) => { start: string; end: string },
+    range: DayRange | ((first: string | undefined) => DayRange),
   ) {
     const gateway = this.ctx.gateway;
     let first: string | undefined;
@@ -222,7 +227,7 @@ export class Reconciliation {
     return matchStaged(
       this.ctx.db,
       staged(),
-      () => range(first && dayOf(new Date(first))),
+      typeof range === 'function' ? () => range(first && dayOf(new Date(first))) : range,
       async (inputs) => {
         const match = matchDay({
           merchant: { mchId: gateway.mchId, appIds: [gateway.appId] },

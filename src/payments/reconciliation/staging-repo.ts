@@ -9,9 +9,9 @@
  *
  * This path uses the drivers directly (`storeDriver`): Kysely builds, compiles and awaits every
  * statement, and a day can have a million rows (BENCHMARKS.md, "Reconciliation: the engine").
- * SQLite: the store's own connection, held (`db.connection()`) for the whole join, rows as
- * arrays. PostgreSQL: a pooled connection of its own in one transaction, cursors FETCHed a page
- * at a time.
+ * SQLite: the store's own connection, held (`db.connection()`) for the whole join. PostgreSQL:
+ * a pooled connection of its own in one transaction, cursors FETCHed a page at a time. The
+ * ledger's rows are the matcher's entries as the driver builds them (columns named as fields).
  */
 import type SQLite from 'better-sqlite3';
 import type { Kysely } from 'kysely';
@@ -68,11 +68,16 @@ const COLUMNS =
 const BILL_QUERY = `SELECT key, seq, trade_no, wechat_no, app_id, mch_id, currency, amount, settle, fee, at
   FROM bill WHERE src = ? ORDER BY key, seq`;
 
-/** The ledger's two inputs: orders paid and refunds succeeded within the day. */
+/**
+ * The ledger's two inputs: orders paid and refunds succeeded within the day, each row the
+ * matcher's entry as the driver builds it (`LedgerPayment`, `LedgerRefund`), not mapped again.
+ */
 const LEDGER_QUERY = {
-  payments: `SELECT out_trade_no, transaction_id, total_fen, currency, id FROM orders
+  payments: `SELECT out_trade_no AS "outTradeNo", transaction_id AS "transactionId",
+    total_fen AS "amountFen", currency, id AS "orderId" FROM orders
     WHERE paid_at >= {start} AND paid_at < {end} ORDER BY out_trade_no{C}`,
-  refunds: `SELECT r.out_refund_no, o.out_trade_no, r.amount_fen, r.order_id
+  refunds: `SELECT r.out_refund_no AS "outRefundNo", o.out_trade_no AS "outTradeNo",
+    r.amount_fen AS "amountFen", r.order_id AS "orderId"
     FROM refunds r JOIN orders o ON o.id = r.order_id
     WHERE r.status = 'SUCCESS' AND r.succeeded_at >= {start} AND r.succeeded_at < {end}
     ORDER BY r.out_refund_no{C}`,
@@ -106,21 +111,6 @@ const billRefund = (r: Raw): BillRefund => ({
   row: r[1] as number,
 });
 
-const ledgerPayment = (r: Raw): LedgerPayment => ({
-  outTradeNo: r[0] as string,
-  transactionId: r[1] as string | null,
-  amountFen: Number(r[2]),
-  currency: r[3] as string,
-  orderId: r[4] as string,
-});
-
-const ledgerRefund = (r: Raw): LedgerRefund => ({
-  outRefundNo: r[0] as string,
-  outTradeNo: r[1] as string,
-  amountFen: Number(r[2]),
-  orderId: r[3] as string,
-});
-
 /** The ledger's two queries of a day, with the collation and the day's bounds (as SQL literals). */
 function ledgerQueries(collate: string, start: string, end: string) {
   const text = (q: string) =>
@@ -132,29 +122,32 @@ type Bill = Inputs['bill'];
 type Ledger = Inputs['ledger'];
 
 /**
- * Stages `batches` (the bill's rows), then hands `match` the day's four inputs; the range is
- * asked for once the bill is staged (a bill from elsewhere tells its day by its rows).
- * Resolves what `match` resolves; nothing staged stays behind, whatever happens.
+ * Stages `batches` (the bill's rows), then hands `match` the day's four inputs. `range` is the
+ * day, or a function asked once the bill is staged (a bill from elsewhere tells its day by its
+ * rows). Resolves what `match` resolves; nothing staged stays behind, whatever happens.
  */
 export async function matchStaged<T>(
   db: Kysely<Database>,
   batches: AsyncIterable<StagedRow[]>,
-  range: () => DayRange,
+  range: DayRange | (() => DayRange),
   match: (inputs: Inputs) => Promise<T>,
 ): Promise<T> {
   const sorter = new BillSorter({ columns: COLUMNS, query: BILL_QUERY, page: PAGE });
   try {
-    for await (const rows of batches) await sorter.add(rows);
-    sorter.sort([SRC.billPayments, SRC.billRefunds]);
-    const bill: Bill = {
-      payments: { pages: mapped(sorter.pages(SRC.billPayments), billPayment) },
-      refunds: { pages: mapped(sorter.pages(SRC.billRefunds), billRefund) },
+    const stage = async (): Promise<Bill> => {
+      for await (const rows of batches) await sorter.add(rows);
+      sorter.sort([SRC.billPayments, SRC.billRefunds]);
+      return {
+        payments: { pages: mapped(sorter.pages(SRC.billPayments), billPayment) },
+        refunds: { pages: mapped(sorter.pages(SRC.billRefunds), billRefund) },
+      };
     };
     const driver = storeDriver(db);
-    const withLedger = (ledger: Ledger) => match({ bill, ledger });
-    return driver.dialect === 'sqlite'
-      ? await ledgerOnSqlite(db, driver.database, range(), withLedger)
-      : await ledgerOnPostgres(driver.pool, range(), withLedger);
+    if (driver.dialect === 'postgres')
+      return await ledgerOnPostgres(driver.pool, range, stage, match);
+    const bill = await stage();
+    const day = typeof range === 'function' ? range() : range;
+    return await ledgerOnSqlite(db, driver.database, day, (ledger) => match({ bill, ledger }));
   } finally {
     await sorter.close();
   }
@@ -182,15 +175,15 @@ function ledgerOnSqlite<T>(
     database.pragma(`cache_size = ${SORT_CACHE}`);
     const q = ledgerQueries('', '?', '?');
     const open: Iterator<unknown>[] = [];
-    const rows = (text: string) => {
-      const iterator = database.prepare(text).raw(true).iterate(start, end);
+    const rows = <E>(text: string) => {
+      const iterator = database.prepare(text).iterate(start, end);
       open.push(iterator);
-      return iterator as IterableIterator<Raw>;
+      return iterator as IterableIterator<E>;
     };
     try {
       return await match({
-        payments: paged(rows(q.payments), ledgerPayment),
-        refunds: paged(rows(q.refunds), ledgerRefund),
+        payments: paged(rows<LedgerPayment>(q.payments)),
+        refunds: paged(rows<LedgerRefund>(q.refunds)),
       });
     } finally {
       // An iterator left open keeps the connection busy.
@@ -204,14 +197,14 @@ function ledgerOnSqlite<T>(
  * Pages of a synchronous cursor, a yield of the event loop between two: the join holds the
  * connection, but the process still answers what does not need it.
  */
-function paged<T>(rows: Iterator<Raw>, entry: (row: Raw) => T): Paged<T> {
+function paged<T>(rows: Iterator<T>): Paged<T> {
   return {
     pages: {
       async *[Symbol.asyncIterator]() {
         for (;;) {
           const page: T[] = [];
           for (let next = rows.next(); !next.done; next = rows.next()) {
-            page.push(entry(next.value));
+            page.push(next.value);
             if (page.length === PAGE) break;
           }
           if (page.length > 0) yield page;
@@ -223,38 +216,41 @@ function paged<T>(rows: Iterator<Raw>, entry: (row: Raw) => T): Paged<T> {
   };
 }
 
-/** The ledger's inputs on PostgreSQL: two cursors of one transaction on a pooled connection. */
+/**
+ * The ledger's inputs on PostgreSQL: two cursors of one transaction on a pooled connection. A
+ * day known before the bill is staged has its cursors opened and their first pages asked for
+ * first, so that the server sorts the ledger while this process reads the bill.
+ */
 async function ledgerOnPostgres<T>(
   pool: pg.Pool,
-  { start, end }: DayRange,
-  match: (ledger: Ledger) => Promise<T>,
+  range: DayRange | (() => DayRange),
+  stage: () => Promise<Bill>,
+  match: (inputs: Inputs) => Promise<T>,
 ): Promise<T> {
   const client = await pool.connect();
   let broken: Error | undefined;
   try {
     await client.query('BEGIN');
-    const q = ledgerQueries(' COLLATE "C"', client.escapeLiteral(start), client.escapeLiteral(end));
-    for (const [name, text] of Object.entries(q)) {
-      await client.query(`DECLARE ${name} NO SCROLL CURSOR FOR ${text}`);
-    }
-    const fetched = <E>(name: string, entry: (row: Raw) => E): Paged<E> => ({
-      pages: {
-        async *[Symbol.asyncIterator]() {
-          for (;;) {
-            const { rows } = await client.query<Raw>({
-              text: `FETCH ${PAGE} FROM ${name}`,
-              rowMode: 'array',
-            });
-            yield rows.map(entry);
-            if (rows.length < PAGE) return;
-          }
-        },
-      },
-    });
-    const result = await match({
-      payments: fetched('payments', ledgerPayment),
-      refunds: fetched('refunds', ledgerRefund),
-    });
+    // A day's ledger is sorted in memory, not in files of the default 4 MB runs.
+    await client.query(`SET LOCAL work_mem = '${SORT_WORK_MEM}'`);
+    const open = (day: DayRange) => {
+      const { start, end } = day;
+      const q = ledgerQueries(
+        ' COLLATE "C"',
+        client.escapeLiteral(start),
+        client.escapeLiteral(end),
+      );
+      // Queued on the connection in order: each DECLARE before its first FETCH.
+      const ledger = {
+        payments: fetched<LedgerPayment>(client, 'payments', q.payments),
+        refunds: fetched<LedgerRefund>(client, 'refunds', q.refunds),
+      };
+      return ledger;
+    };
+    const early = typeof range === 'function' ? undefined : open(range);
+    const bill = await stage();
+    const ledger = early ?? open((range as () => DayRange)());
+    const result = await match({ bill, ledger });
     await client.query('COMMIT');
     return result;
   } catch (err) {
@@ -266,4 +262,32 @@ async function ledgerOnPostgres<T>(
     // A connection that could not even roll back is not given back to the pool.
     client.release(broken);
   }
+}
+
+/** PostgreSQL's memory for one sort of the ledger (a million rows a side fit). */
+const SORT_WORK_MEM = '64MB';
+
+/**
+ * A cursor declared now and its first page asked for now (the server sorts meanwhile), read a
+ * page at a time. Its queries fail, if they do, when its pages are read.
+ */
+function fetched<E extends object>(client: pg.PoolClient, name: string, text: string): Paged<E> {
+  const declared = client.query(`DECLARE ${name} NO SCROLL CURSOR FOR ${text}`);
+  const fetch = () => client.query<E>(`FETCH ${PAGE} FROM ${name}`);
+  const first = fetch();
+  // Read later, or never when the bill fails first: not an unhandled rejection meanwhile.
+  declared.catch(() => undefined);
+  first.catch(() => undefined);
+  return {
+    pages: {
+      async *[Symbol.asyncIterator]() {
+        await declared;
+        for (let next = first; ; next = fetch()) {
+          const { rows } = await next;
+          yield rows;
+          if (rows.length < PAGE) return;
+        }
+      },
+    },
+  };
 }

@@ -98,29 +98,33 @@ describeOnStores('staging a bill for the join', (stores) => {
     if (failure) throw failure;
   }
 
-  const matchAll = (db: Parameters<typeof matchStaged>[0], batches: AsyncIterable<StagedRow[]>) =>
-    matchStaged(
-      db,
-      batches,
-      () => DAY,
-      async (inputs) => {
-        const kinds: string[] = [];
-        for await (const d of matchDay({ merchant: MERCHANT, ...inputs })) kinds.push(d.kind);
-        return kinds;
-      },
-    );
+  /** `range` the day itself (PostgreSQL opens the ledger first) or asked for once staged. */
+  const matchAll = (
+    db: Parameters<typeof matchStaged>[0],
+    batches: AsyncIterable<StagedRow[]>,
+    range: Parameters<typeof matchStaged>[2] = () => DAY,
+  ) =>
+    matchStaged(db, batches, range, async (inputs) => {
+      const kinds: string[] = [];
+      for await (const d of matchDay({ merchant: MERCHANT, ...inputs })) kinds.push(d.kind);
+      return kinds;
+    });
 
   test('every bill row is matched (here: none in the ledger), in pages, and the worker ends', async () => {
     const store = await stores.fresh();
-    const kinds = await matchAll(store.db, bill([payments(2500), payments(10, 'MQ')]));
-    assert.equal(kinds.length, 2510);
-    assert.ok(kinds.every((k) => k === 'paid_not_recorded'));
+    for (const range of [DAY, () => DAY]) {
+      const kinds = await matchAll(store.db, bill([payments(2500), payments(10, 'MQ')]), range);
+      assert.equal(kinds.length, 2510);
+      assert.ok(kinds.every((k) => k === 'paid_not_recorded'));
+    }
     assert.equal(liveBillSorters(), 0);
   });
 
   test('a bill that fails while it is read fails the run with its own error, the worker ended', async () => {
     const store = await stores.fresh();
     const summary = new GatewayError('invalid', 'MALFORMED_BILL', 'the bill: the summary is off');
+    await assert.rejects(matchAll(store.db, bill([payments(50)], summary), DAY), summary);
+    assert.equal(liveBillSorters(), 0);
     await assert.rejects(matchAll(store.db, bill([payments(50)], summary)), summary);
     assert.equal(liveBillSorters(), 0);
     const gzip = new GatewayError('invalid', 'MALFORMED_BILL', 'the bill: not a gzip file');
