@@ -228,11 +228,12 @@ async function ledgerOnPostgres<T>(
   match: (inputs: Inputs) => Promise<T>,
 ): Promise<T> {
   const client = await pool.connect();
+  const query = inTurn(client);
   let broken: Error | undefined;
   try {
-    await client.query('BEGIN');
+    await query('BEGIN');
     // A day's ledger is sorted in memory, not in files of the default 4 MB runs.
-    await client.query(`SET LOCAL work_mem = '${SORT_WORK_MEM}'`);
+    await query(`SET LOCAL work_mem = '${SORT_WORK_MEM}'`);
     const open = (day: DayRange) => {
       const { start, end } = day;
       const q = ledgerQueries(
@@ -242,8 +243,8 @@ async function ledgerOnPostgres<T>(
       );
       // Queued on the connection in order: each DECLARE before its first FETCH.
       const ledger = {
-        payments: fetched<LedgerPayment>(client, 'payments', q.payments),
-        refunds: fetched<LedgerRefund>(client, 'refunds', q.refunds),
+        payments: fetched<LedgerPayment>(query, 'payments', q.payments),
+        refunds: fetched<LedgerRefund>(query, 'refunds', q.refunds),
       };
       return ledger;
     };
@@ -251,10 +252,11 @@ async function ledgerOnPostgres<T>(
     const bill = await stage();
     const ledger = early ?? open((range as () => DayRange)());
     const result = await match({ bill, ledger });
-    await client.query('COMMIT');
+    await query('COMMIT');
     return result;
   } catch (err) {
-    await client.query('ROLLBACK').catch((rollback: Error) => {
+    // After any query still queued (a cursor's first page when the bill failed first).
+    await query('ROLLBACK').catch((rollback: Error) => {
       broken = rollback;
     });
     throw err;
@@ -264,6 +266,21 @@ async function ledgerOnPostgres<T>(
   }
 }
 
+type InTurn = <R extends object = object>(text: string) => Promise<pg.QueryResult<R>>;
+
+/**
+ * The client's queries one after another, in the order asked: `pg` deprecates a query sent
+ * while another runs on the same client (the two cursors are read side by side).
+ */
+function inTurn(client: pg.PoolClient): InTurn {
+  let last: Promise<unknown> = Promise.resolve();
+  return <R extends object>(text: string) => {
+    const next = last.then(() => client.query<R>(text));
+    last = next.catch(() => undefined);
+    return next;
+  };
+}
+
 /** PostgreSQL's memory for one sort of the ledger (a million rows a side fit). */
 const SORT_WORK_MEM = '64MB';
 
@@ -271,9 +288,9 @@ const SORT_WORK_MEM = '64MB';
  * A cursor declared now and its first page asked for now (the server sorts meanwhile), read a
  * page at a time. Its queries fail, if they do, when its pages are read.
  */
-function fetched<E extends object>(client: pg.PoolClient, name: string, text: string): Paged<E> {
-  const declared = client.query(`DECLARE ${name} NO SCROLL CURSOR FOR ${text}`);
-  const fetch = () => client.query<E>(`FETCH ${PAGE} FROM ${name}`);
+function fetched<E extends object>(query: InTurn, name: string, text: string): Paged<E> {
+  const declared = query(`DECLARE ${name} NO SCROLL CURSOR FOR ${text}`);
+  const fetch = () => query<E>(`FETCH ${PAGE} FROM ${name}`);
   const first = fetch();
   // Read later, or never when the bill fails first: not an unhandled rejection meanwhile.
   declared.catch(() => undefined);
