@@ -12,6 +12,7 @@
  * correction (it allows one).
  */
 
+import type { Updateable } from 'kysely';
 import {
   type AdminOrder,
   type LogisticsType,
@@ -33,6 +34,7 @@ import {
   maskPhone,
   type UploadShippingInfoRequest,
 } from '../../miniprogram-api/index.js';
+import type { ShipmentsTable } from '../../store/schema.js';
 import type { PaymentsContext } from '../context.js';
 import type { MinipayEvent } from '../events/events.js';
 import { DomainError, notFound, validation } from '../lib/errors.js';
@@ -289,21 +291,34 @@ export class Shipping {
    * Records the correction WeChat took. WeChat has it whatever else changed the row meanwhile
    * (a settlement push), so a lost compare-and-set is applied again to the row as it is now.
    */
-  private async recordCorrection(
+  private recordCorrection(
     claimed: ShipmentRow,
     set: { logistics_type: string; parcels: string; upload_time: string },
   ): Promise<ShipmentRow> {
-    let row: ShipmentRow | undefined = claimed;
-    for (let i = 0; row && i < 5; i++) {
-      const done = await updateShipment(
-        this.ctx.db,
-        row,
-        { ...set, last_error_code: null, last_error: null },
-        this.ctx.clock(),
-        'order.shipment_corrected',
-      );
-      if (done) return done;
-      row = await findShipment(this.ctx.db, claimed.order_id);
+    return this.updateCurrent(
+      claimed,
+      { ...set, last_error_code: null, last_error: null },
+      'order.shipment_corrected',
+    );
+  }
+
+  /**
+   * Applies `set` to the shipment as it is now: a compare-and-set lost to another writer (a
+   * push, another instance) is tried again on the row read anew, at most 5 times. A row that
+   * `done` says has the change already is left as it is.
+   */
+  private async updateCurrent(
+    row: ShipmentRow,
+    set: Updateable<ShipmentsTable>,
+    event?: ShippingEvent,
+    done: (current: ShipmentRow) => boolean = () => false,
+  ): Promise<ShipmentRow> {
+    let current: ShipmentRow | undefined = row;
+    for (let i = 0; current && i < 5; i++) {
+      if (done(current)) return current;
+      const changed = await updateShipment(this.ctx.db, current, set, this.ctx.clock(), event);
+      if (changed) return changed;
+      current = await findShipment(this.ctx.db, row.order_id);
     }
     throw conflict();
   }
@@ -538,20 +553,13 @@ export class Shipping {
   }
 
   /** Records that the reminder is spent, whatever else changed the row meanwhile. */
-  private async remembered(row: ShipmentRow): Promise<ShipmentRow> {
-    for (let current: ShipmentRow | undefined = row; current; ) {
-      if (current.receipt_reminded_at) return current;
-      const now = this.ctx.clock();
-      const done = await updateShipment(
-        this.ctx.db,
-        current,
-        { receipt_reminded_at: now.toISOString() },
-        now,
-      );
-      if (done) return done;
-      current = await findShipment(this.ctx.db, row.order_id);
-    }
-    throw notFound('shipment');
+  private remembered(row: ShipmentRow): Promise<ShipmentRow> {
+    return this.updateCurrent(
+      row,
+      { receipt_reminded_at: this.ctx.clock().toISOString() },
+      undefined,
+      (current) => current.receipt_reminded_at !== null,
+    );
   }
 
   /** WeChat's unshipped orders of the last `days` days against minipay (shipping-check.ts). */
