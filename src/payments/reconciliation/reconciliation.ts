@@ -1,10 +1,10 @@
 /**
  * Reconciling a Beijing day: WeChat's trade bill (and fund-flow bill, when the gateway can ask
- * for it) against the ledger. The bill is streamed to a sorter on a thread of its own, its
- * summary checked (a bill that fails leaves nothing behind), and merge-joined by `matchDay` with
- * the ledger read in key order (staging-repo.ts, bill-sorter.ts). A payment WeChat has that is not PAID here is repaired through `applyPaid`, the
- * path a notify takes, and reported as repaired; every other difference is an item of the run
- * and an anomaly linked to its order. Running a day again changes nothing the second time:
+ * for it) against the ledger. The bill is streamed to a thread of its own, its summary checked
+ * (a bill that fails leaves nothing behind), sorted and merge-joined by `matchDay` there with the
+ * ledger read in key order here (staging-repo.ts, day-matcher.ts). A payment WeChat has that is
+ * not PAID here is repaired through `applyPaid`, the path a notify takes, and reported as
+ * repaired; every other difference is an item of the run and an anomaly linked to its order. Running a day again changes nothing the second time:
  * the repaired orders now match, anomalies are de-duplicated, the items are replaced.
  */
 
@@ -23,8 +23,9 @@ import { DomainError, validation } from '../lib/errors.js';
 import { newId } from '../lib/ids.js';
 import { emptySummary, type RunSummary } from '../lib/run-summary.js';
 import { findOrderByOutTradeNo } from '../orders/orders-repo.js';
+import { Parties, SRC, type StagedRow } from './day-rows.js';
 import { addDays, beijingDay, beijingHour, dayOf } from './days.js';
-import { type BillPayment, type DayTotals, type Difference, matchDay } from './match.js';
+import type { BillPayment, DayTotals, Difference } from './match.js';
 import { openDigest, type RunClaim, writeRunEvents } from './reconciliation-events.js';
 import {
   claimRun,
@@ -35,7 +36,7 @@ import {
   replaceItems,
   settledDays,
 } from './reconciliation-repo.js';
-import { type DayRange, matchStaged, SRC, type StagedRow } from './staging-repo.js';
+import { type DayRange, matchStaged } from './staging-repo.js';
 
 /** What a run stores as its totals. */
 export interface RunTotals extends DayTotals {
@@ -215,28 +216,21 @@ export class Reconciliation {
   ) {
     const gateway = this.ctx.gateway;
     let first: string | undefined;
+    const parties = new Parties();
     async function* staged() {
       if (!bill) return;
       let seq = 0;
       for await (const rows of bill) {
-        const batch = rows.map((row) => billEntry(row, ++seq));
-        first ??= batch.find((e) => e[11] !== null)?.[11] ?? undefined;
+        const batch = rows.map((row) => billEntry(row, ++seq, parties));
+        first ??= batch.find((e) => e[9] !== null)?.[9] ?? undefined;
         yield batch;
       }
     }
     return matchStaged(
       this.ctx.db,
-      staged(),
+      { batches: staged(), parties },
       typeof range === 'function' ? () => range(first && dayOf(new Date(first))) : range,
-      async (inputs) => {
-        const match = matchDay({
-          merchant: { mchId: gateway.mchId, appIds: [gateway.appId] },
-          ...inputs,
-        });
-        const found: Difference[] = [];
-        for await (const difference of match) found.push(difference);
-        return { found, totals: match.totals };
-      },
+      { mchId: gateway.mchId, appIds: [gateway.appId] },
     );
   }
 
@@ -369,7 +363,7 @@ function item(
 }
 
 /** A bill row as staged: a payment keyed by out_trade_no, a refund by out_refund_no. */
-function billEntry(row: BillTradeRow, seq: number): StagedRow {
+function billEntry(row: BillTradeRow, seq: number, parties: Parties): StagedRow {
   const refund = row.tradeState === 'REFUND';
   if (!refund && row.tradeState !== 'SUCCESS') {
     throw new GatewayError(
@@ -378,6 +372,7 @@ function billEntry(row: BillTradeRow, seq: number): StagedRow {
       `bill row ${seq}: a ${row.tradeState} row is neither a payment nor a refund`,
     );
   }
+  const party = parties.id(row.appId, row.mchId, row.currency);
   return refund
     ? [
         SRC.billRefunds,
@@ -385,9 +380,7 @@ function billEntry(row: BillTradeRow, seq: number): StagedRow {
         seq,
         row.outTradeNo,
         row.refundId ?? null,
-        row.appId,
-        row.mchId,
-        row.currency,
+        party,
         row.requestedRefundFen,
         row.refundFen,
         row.feeMilliFen,
@@ -397,11 +390,9 @@ function billEntry(row: BillTradeRow, seq: number): StagedRow {
         SRC.billPayments,
         row.outTradeNo,
         seq,
-        row.outTradeNo,
+        null,
         row.transactionId,
-        row.appId,
-        row.mchId,
-        row.currency,
+        party,
         row.orderFen,
         row.settlementFen,
         row.feeMilliFen,

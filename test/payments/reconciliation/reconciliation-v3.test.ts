@@ -10,7 +10,7 @@ import { type TestContext, test } from 'node:test';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { request } from 'undici';
 import { dayOf, GatewayError } from '../../../src/payments/index.js';
-import { liveBillSorters } from '../../../src/payments/reconciliation/bill-sorter.js';
+import { liveDayMatchers } from '../../../src/payments/reconciliation/day-matcher.js';
 import { startSandbox } from '../../../src/sandbox/index.js';
 import { listenUntilEnd } from '../../support/listen.js';
 import { sandboxGateway, startSandboxServer } from '../../support/sandbox-server.js';
@@ -94,7 +94,7 @@ describeOnStores('reconciliation through APIv3', (stores) => {
       assert.equal(run.status, 'failed', how);
       assert.match(run.error ?? '', how === 'flip' ? /SHA1/ : /gzip/, how);
       assert.equal(run.totals, null, 'no totals of a bill that failed');
-      assert.equal(liveBillSorters(), 0, 'nothing staged is kept');
+      assert.equal(liveDayMatchers(), 0, 'nothing staged is kept');
       const items = await db.selectFrom('reconciliation_items').select('id').execute();
       assert.deepEqual(items, []);
       const events = await db
@@ -119,7 +119,7 @@ describeOnStores('reconciliation through APIv3', (stores) => {
     });
     assert.match(run.billSha256 ?? '', /^[0-9a-f]{64}$/);
     assert.match(run.fundFlowSha256 ?? '', /^[0-9a-f]{64}$/);
-    assert.equal(liveBillSorters(), 0);
+    assert.equal(liveDayMatchers(), 0);
     assert.ok(order);
   });
 });

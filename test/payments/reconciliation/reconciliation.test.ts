@@ -13,7 +13,7 @@ import {
   WechatPayV2Gateway,
 } from '../../../src/payments/gateway/wechatpay-v2-gateway.js';
 import { dayOf, GatewayError, type Order } from '../../../src/payments/index.js';
-import { liveBillSorters } from '../../../src/payments/reconciliation/bill-sorter.js';
+import { liveDayMatchers } from '../../../src/payments/reconciliation/day-matcher.js';
 import { startSandbox } from '../../../src/sandbox/index.js';
 import { hasOpenssl, makeCertificates } from '../../support/certificates.js';
 import { type SandboxServer, startSandboxServer, until } from '../../support/sandbox-server.js';
@@ -115,7 +115,7 @@ describeOnStores('reconciliation of a day', (stores) => {
       ['matched', 0, run.billSha256, null],
     );
     assert.deepEqual(JSON.parse(stored.totals!), run.totals);
-    assert.equal(liveBillSorters(), 0, 'nothing staged is left behind');
+    assert.equal(liveDayMatchers(), 0, 'nothing staged is left behind');
 
     const before = await versions(s);
     const again = await engine.run(day);
@@ -376,7 +376,7 @@ describeOnStores('reconciliation of a day', (stores) => {
     const revoked = bill.replace(',`SUCCESS,', ',`REVOKED,');
     assert.notEqual(revoked, bill);
     await assert.rejects(compare(revoked), /neither a payment nor a refund/);
-    assert.equal(liveBillSorters(), 0);
+    assert.equal(liveDayMatchers(), 0);
     assert.equal((await compare(bill)).totals.ledger.payments.fen, order.totalFen);
   });
 
