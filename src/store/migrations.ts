@@ -554,8 +554,9 @@ const shippingRepairs: Migration = {
 };
 
 /**
- * Reconciliation stages the bill in a temporary table of its own and reads the ledger from its
- * tables (src/payments/reconciliation/staging-repo.ts): the shared staging table goes.
+ * Reconciliation stops staging in a shared table: the bill is staged apart from the store (since
+ * then in the private database of the day's match thread, reconciliation/day-matcher.ts) and
+ * the ledger is read from its own tables (staging-repo.ts). The shared staging table goes.
  */
 const reconciliationStaging: Migration = {
   async up(db: Db) {
