@@ -235,7 +235,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
 }
 
 /** The mini program platform's client, its access_token shared through the database. */
-function miniProgramClient(settings: MiniProgramSettings, store: Store): MiniProgramClient {
+export function miniProgramClient(settings: MiniProgramSettings, store: Store): MiniProgramClient {
   const tokens = new TokenManager({
     appId: settings.appId,
     appSecret: settings.appSecret,

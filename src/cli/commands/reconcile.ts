@@ -6,9 +6,9 @@
 import { createReadStream } from 'node:fs';
 import { parseArgs } from 'node:util';
 import pino from 'pino';
+import { openCliPayments } from '../../app/cli-payments.js';
 import { ConfigError, loadConfig } from '../../app/config.js';
 import { createLogger } from '../../app/logger.js';
-import { openReconciler } from '../../app/reconciler.js';
 import { tradeBillFrom } from '../../payments/gateway/wechatpay-v2-gateway.js';
 import { DomainError, GatewayError, isDay } from '../../payments/index.js';
 import type { DayTotals, Difference } from '../../payments/reconciliation/match.js';
@@ -42,16 +42,17 @@ export const reconcileCommand: Command = {
   usage,
   async run(argv) {
     const { date, bill } = options(argv);
-    let reconciler: Awaited<ReturnType<typeof openReconciler>>;
+    let opened: Awaited<ReturnType<typeof openCliPayments>>;
     try {
       const config = loadConfig();
-      reconciler = await openReconciler(config, createLogger(config.logLevel, pino.destination(2)));
+      const logger = createLogger(config.logLevel, pino.destination(2));
+      opened = await openCliPayments(config, logger, { inDemo: 'reconcile from the console' });
     } catch (err) {
       const message = err instanceof ConfigError ? err.message : (err as Error).message;
       process.stderr.write(`minipay reconcile: ${message}\n`);
       return 3;
     }
-    const engine = reconciler.payments.reconciliation;
+    const engine = opened.payments.reconciliation;
     try {
       if (bill !== undefined) {
         const found = await engine.compare(tradeBillFrom(createReadStream(bill)), date);
@@ -65,7 +66,7 @@ export const reconcileCommand: Command = {
       process.stderr.write(`minipay reconcile: ${explain(err)}\n`);
       return 3;
     } finally {
-      await reconciler.close();
+      await opened.close();
     }
   },
 };
