@@ -6,6 +6,7 @@ import { doctorCommand } from './commands/doctor.js';
 import { migrateCommand } from './commands/migrate.js';
 import { reconcileCommand } from './commands/reconcile.js';
 import { sandboxCommand } from './commands/sandbox.js';
+import { shippingCheckCommand } from './commands/shipping-check.js';
 import { startCommand } from './commands/start.js';
 
 /** Every sub-command; each lives in ./commands/<name>.ts. */
@@ -15,6 +16,7 @@ const commands: Command[] = [
   doctorCommand,
   sandboxCommand,
   reconcileCommand,
+  shippingCheckCommand,
 ];
 
 function version(): string {
