@@ -7,7 +7,7 @@ import { createReadStream } from 'node:fs';
 import { parseArgs } from 'node:util';
 import pino from 'pino';
 import { openCliPayments } from '../../app/cli-payments.js';
-import { ConfigError, loadConfig } from '../../app/config.js';
+import { loadConfig } from '../../app/config.js';
 import { createLogger } from '../../app/logger.js';
 import { tradeBillFrom } from '../../payments/gateway/wechatpay-v2-gateway.js';
 import { DomainError, GatewayError, isDay } from '../../payments/index.js';
@@ -48,8 +48,7 @@ export const reconcileCommand: Command = {
       const logger = createLogger(config.logLevel, pino.destination(2));
       opened = await openCliPayments(config, logger, { inDemo: 'reconcile from the console' });
     } catch (err) {
-      const message = err instanceof ConfigError ? err.message : (err as Error).message;
-      process.stderr.write(`minipay reconcile: ${message}\n`);
+      process.stderr.write(`minipay reconcile: ${(err as Error).message}\n`);
       return 3;
     }
     const engine = opened.payments.reconciliation;
