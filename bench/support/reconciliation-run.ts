@@ -125,7 +125,7 @@ async function readOnly() {
   return { summary: bill.summary!, differences: [], ledgerRows: 0 };
 }
 
-/** The engine minipay runs: `Reconciliation.compare` (src/payments/reconciliation/staging-repo.ts). */
+/** The engine minipay runs: `Reconciliation.compare` (src/payments/reconciliation/ledger-repo.ts). */
 async function reconcileWithEngine(store: Store) {
   const ctx: PaymentsContext = {
     db: store.db,

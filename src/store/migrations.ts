@@ -556,7 +556,7 @@ const shippingRepairs: Migration = {
 /**
  * Reconciliation stops staging in a shared table: the bill is staged apart from the store (since
  * then in the private database of the day's match thread, reconciliation/day-matcher.ts) and
- * the ledger is read from its own tables (staging-repo.ts). The shared staging table goes.
+ * the ledger is read from its own tables (ledger-repo.ts). The shared staging table goes.
  */
 const reconciliationStaging: Migration = {
   async up(db: Db) {

@@ -1,7 +1,7 @@
 /**
  * The rows a day's match passes between threads, and how each becomes the matcher's entry: the
  * bill's rows as staged (day-match-thread.ts keeps them in key order), the ledger's as its two
- * queries read them (staging-repo.ts), arrays both, as structured clone copies them fastest.
+ * queries read them (ledger-repo.ts), arrays both, as structured clone copies them fastest.
  * Pure, and imported by the match's thread: it must stay free of the store and the server.
  */
 import type { BillPayment, BillRefund, LedgerPayment, LedgerRefund } from './match.js';

@@ -1,6 +1,6 @@
 /**
  * The reconciliation tables: runs (one per Beijing day) and their items (the differences). What
- * a run stages for the merge join is in staging-repo.ts.
+ * a run stages for the merge join is in ledger-repo.ts.
  */
 import type { Insertable, Selectable } from 'kysely';
 import type { ReconciliationItemsTable, ReconciliationRunsTable } from '../../store/schema.js';

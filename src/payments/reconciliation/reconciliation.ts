@@ -2,7 +2,7 @@
  * Reconciling a Beijing day: WeChat's trade bill (and fund-flow bill, when the gateway can ask
  * for it) against the ledger. The bill is streamed to a thread of its own, its summary checked
  * (a bill that fails leaves nothing behind), sorted and merge-joined by `matchDay` there with the
- * ledger read in key order here (staging-repo.ts, day-matcher.ts). A payment WeChat has that is
+ * ledger read in key order here (ledger-repo.ts, day-matcher.ts). A payment WeChat has that is
  * not PAID here is repaired through `applyPaid`, the path a notify takes, and reported as
  * repaired; every other difference is an item of the run and an anomaly linked to its order. Running a day again changes nothing the second time:
  * the repaired orders now match, anomalies are de-duplicated, the items are replaced.
@@ -25,6 +25,7 @@ import { emptySummary, type RunSummary } from '../lib/run-summary.js';
 import { findOrderByOutTradeNo } from '../orders/orders-repo.js';
 import { Parties, SRC, type StagedRow } from './day-rows.js';
 import { addDays, beijingDay, beijingHour, dayOf } from './days.js';
+import { type DayRange, matchWithLedger } from './ledger-repo.js';
 import type { BillPayment, DayTotals, Difference } from './match.js';
 import { openDigest, type RunClaim, writeRunEvents } from './reconciliation-events.js';
 import {
@@ -36,7 +37,6 @@ import {
   replaceItems,
   settledDays,
 } from './reconciliation-repo.js';
-import { type DayRange, matchStaged } from './staging-repo.js';
 
 /** What a run stores as its totals. */
 export interface RunTotals extends DayTotals {
@@ -226,7 +226,7 @@ export class Reconciliation {
         yield batch;
       }
     }
-    return matchStaged(
+    return matchWithLedger(
       this.ctx.db,
       { batches: staged(), parties },
       typeof range === 'function' ? () => range(first && dayOf(new Date(first))) : range,

@@ -19,8 +19,8 @@ import {
   SRC,
   type StagedRow,
 } from '../../../src/payments/reconciliation/day-rows.js';
+import { matchWithLedger } from '../../../src/payments/reconciliation/ledger-repo.js';
 import { MatchInputError } from '../../../src/payments/reconciliation/match.js';
-import { matchStaged } from '../../../src/payments/reconciliation/staging-repo.js';
 import type { Store } from '../../../src/store/index.js';
 import { describeOnStores } from '../../support/stores.js';
 
@@ -239,7 +239,7 @@ describeOnStores('a bill matched against the ledger of a store', (stores) => {
     process.on('warning', warned);
     try {
       for (const range of [DAY, () => DAY]) {
-        const { found, totals } = await matchStaged(
+        const { found, totals } = await matchWithLedger(
           store.db,
           { batches: bill([payments(2400), payments(10, 'MQ')]), parties },
           range,
@@ -265,7 +265,7 @@ describeOnStores('a bill matched against the ledger of a store', (stores) => {
     const match = (
       batches: AsyncIterable<StagedRow[]>,
       range = DAY as typeof DAY | (() => typeof DAY),
-    ) => matchStaged(store.db, { batches, parties }, range, MERCHANT);
+    ) => matchWithLedger(store.db, { batches, parties }, range, MERCHANT);
     const summary = new GatewayError('invalid', 'MALFORMED_BILL', 'the bill: the summary is off');
     await assert.rejects(match(bill([payments(50)], summary)), summary);
     assert.equal(liveDayMatchers(), 0);

@@ -1,5 +1,5 @@
 /**
- * A day's bill matched against the ledger. The bill arrives in time order and the matcher wants
+ * A day's ledger, read for the day matcher. The bill arrives in time order and the matcher wants
  * key order, so its rows are handed to a day matcher (day-matcher.ts: a thread with a private
  * temporary SQLite database, whatever the store), which sorts them and runs the merge join; this
  * thread reads the ledger in key order straight from `orders` and `refunds`, each input one query
@@ -60,7 +60,7 @@ export interface StagedBill {
  * or a function asked once the bill is staged (a bill from elsewhere tells its day by its rows).
  * Nothing staged stays behind, whatever happens.
  */
-export async function matchStaged(
+export async function matchWithLedger(
   db: Kysely<Database>,
   bill: StagedBill,
   range: DayRange | (() => DayRange),
