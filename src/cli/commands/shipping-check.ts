@@ -86,7 +86,8 @@ function daysOf(argv: string[]): number {
     throw new UsageError((err as Error).message);
   }
   if (days === undefined) return DEFAULT_DAYS;
-  const n = /^[0-9]{1,2}$/.test(days) ? Number(days) : Number.NaN;
+  // The admin API's pattern (ShippingCheckQuery): 1 to 30, no leading zero.
+  const n = /^([1-9]|[12][0-9]|30)$/.test(days) ? Number(days) : Number.NaN;
   if (!(n >= 1 && n <= MAX_DAYS)) {
     throw new UsageError(
       `--days must be a whole number from 1 to ${MAX_DAYS}, got "${days.slice(0, 40)}"`,

@@ -100,7 +100,7 @@ describeOnStores('minipay shipping-check', (stores) => {
     const url = await stores.freshUrl();
     const s = await startSandboxServer(t, url);
     const env = envFor(s, url);
-    for (const days of ['0', '31', '1.5']) {
+    for (const days of ['0', '31', '1.5', '07']) {
       const bad = await run(['--days', days], env);
       assert.equal(bad.code, 2, `--days ${days}: ${bad.stderr}`);
       assert.match(bad.stderr, /--days must be a whole number from 1 to 30/);
