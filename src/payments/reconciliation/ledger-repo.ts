@@ -166,11 +166,11 @@ async function ledgerOnPostgres<T>(
     const early = typeof range === 'function' ? undefined : open(range);
     await stage();
     const result = await match(early ?? open((range as () => DayRange)()));
-    await query('COMMIT');
+    await query.end('COMMIT');
     return result;
   } catch (err) {
     // After any query still queued (a cursor's first page when the bill failed first).
-    await query('ROLLBACK').catch((rollback: Error) => {
+    await query.end('ROLLBACK').catch((rollback: Error) => {
       broken = rollback;
     });
     throw err;
@@ -180,21 +180,36 @@ async function ledgerOnPostgres<T>(
   }
 }
 
-type InTurn = (query: string | pg.QueryArrayConfig) => Promise<pg.QueryResult>;
+interface InTurn {
+  (query: string | pg.QueryArrayConfig): Promise<pg.QueryResult>;
+  /** Ends the transaction: a page read ahead that asks later is refused, never sent. */
+  end(sql: 'COMMIT' | 'ROLLBACK'): Promise<pg.QueryResult>;
+}
 
 /**
  * The client's queries one after another, in the order asked: `pg` deprecates a query sent
- * while another runs on the same client (the two cursors are read side by side).
+ * while another runs on the same client (the two cursors are read side by side). Once the
+ * transaction ends nothing more is sent: a late FETCH on a client back in the pool would run on
+ * someone else's connection.
  */
 function inTurn(client: pg.PoolClient): InTurn {
   let last: Promise<unknown> = Promise.resolve();
-  return (query) => {
+  let ended = false;
+  const send = (query: string | pg.QueryArrayConfig) => {
     const next = last.then(() =>
       typeof query === 'string' ? client.query(query) : client.query(query),
     );
     last = next.catch(() => undefined);
     return next;
   };
+  const query = (q: string | pg.QueryArrayConfig) =>
+    ended ? Promise.reject(new Error('the ledger transaction has ended')) : send(q);
+  return Object.assign(query, {
+    end(sql: 'COMMIT' | 'ROLLBACK') {
+      ended = true;
+      return send(sql);
+    },
+  });
 }
 
 /** PostgreSQL's memory for one sort of the ledger (a million rows a side fit). */
