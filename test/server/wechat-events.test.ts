@@ -186,7 +186,7 @@ describeOnStores('WeChat message push', (stores) => {
       string,
       () => Promise<{ status: number; code: string | null }>,
       number,
-      string,
+      string | RegExp,
     ][] = [
       [
         'signed with another token',
@@ -214,7 +214,9 @@ describeOnStores('WeChat message push', (stores) => {
         'encrypted with another key',
         () => send(demo, push(demo, message, { encodingAesKey: 'B'.repeat(43) })),
         400,
-        'PUSH_BAD_PADDING',
+        // Another key decrypts to random bytes: about 1 time in 256 they end in a valid
+        // one-byte padding, and the layout check refuses them instead.
+        /^PUSH_BAD_(PADDING|LAYOUT)$/,
       ],
       [
         'for another AppID',
@@ -278,7 +280,8 @@ describeOnStores('WeChat message push', (stores) => {
     for (const [what, call, status, code] of cases) {
       const res = await call();
       assert.equal(res.status, status, `${what}: ${JSON.stringify(res)}`);
-      assert.equal(res.code, code, what);
+      if (typeof code === 'string') assert.equal(res.code, code, what);
+      else assert.match(res.code ?? '', code, what);
     }
     assert.deepEqual(await counts(demo), before, 'nothing recorded, no event');
 
