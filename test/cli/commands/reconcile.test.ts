@@ -3,42 +3,24 @@
  * --date (asks the sandbox, records the run), --bill (offline, changes nothing), exit codes.
  */
 import assert from 'node:assert/strict';
-import { once } from 'node:events';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import { dayOf } from '../../../src/payments/index.js';
-import { minipay } from '../../support/cli.js';
+import { merchantEnv, minipayExit } from '../../support/cli.js';
 import { type SandboxServer, startSandboxServer } from '../../support/sandbox-server.js';
 import { describeOnStores } from '../../support/stores.js';
 
-async function run(args: string[], env: Record<string, string>) {
-  const cli = minipay(['reconcile', ...args], env);
-  const [code] = await once(cli.child, 'exit');
-  return { code: code as number, ...cli.output() };
-}
-
-function envFor(s: SandboxServer, databaseUrl: string): Record<string, string> {
-  const c = s.sandbox.credentials;
-  return {
-    MINIPAY_DATABASE_URL: databaseUrl,
-    MINIPAY_APPID: c.appId,
-    MINIPAY_APPSECRET: c.appSecret,
-    MINIPAY_MCHID: c.mchId,
-    MINIPAY_MCH_KEY: c.mchKey,
-    MINIPAY_NOTIFY_BASE_URL: 'http://127.0.0.1:9',
-    MINIPAY_WECHATPAY_BASE_URL: s.sandbox.url,
-    MINIPAY_WECHATPAY_BACKUP_BASE_URL: '',
-  };
-}
+const run = (args: string[], env: Record<string, string>) =>
+  minipayExit(['reconcile', ...args], env);
 
 describeOnStores('minipay reconcile', (stores) => {
   test('--date: not ready (3), then the day with a repair and a difference (1), then clean (0)', async (t) => {
     const url = await stores.freshUrl();
     const s = await startSandboxServer(t, url);
-    const env = envFor(s, url);
+    const env = merchantEnv(s, url);
     const silent = await s.silentlyPaidOrder(1);
     const missing = await s.paidOrder(1);
     const day = dayOf(new Date());
@@ -74,7 +56,7 @@ describeOnStores('minipay reconcile', (stores) => {
   test('--bill: a downloaded bill against the ledger, offline, nothing written', async (t) => {
     const url = await stores.freshUrl();
     const s = await startSandboxServer(t, url);
-    const env = envFor(s, url);
+    const env = merchantEnv(s, url);
     const paid = await s.paidOrder(1);
     const day = dayOf(new Date());
     s.sandbox.advanceClock(34 * 3600_000);

@@ -4,34 +4,14 @@
  * usage errors (2), and a check that cannot run (3).
  */
 import assert from 'node:assert/strict';
-import { once } from 'node:events';
 import { test } from 'node:test';
 import { paidTrade } from '../../sandbox/support.js';
-import { minipay } from '../../support/cli.js';
+import { merchantEnv, minipayExit } from '../../support/cli.js';
 import { type SandboxServer, startSandboxServer } from '../../support/sandbox-server.js';
 import { describeOnStores } from '../../support/stores.js';
 
-async function run(args: string[], env: Record<string, string>) {
-  const cli = minipay(['shipping-check', ...args], env);
-  const [code] = await once(cli.child, 'exit');
-  return { code: code as number, ...cli.output() };
-}
-
-function envFor(s: SandboxServer, databaseUrl: string): Record<string, string> {
-  const c = s.sandbox.credentials;
-  return {
-    MINIPAY_DATABASE_URL: databaseUrl,
-    MINIPAY_APPID: c.appId,
-    MINIPAY_APPSECRET: c.appSecret,
-    MINIPAY_MCHID: c.mchId,
-    MINIPAY_MCH_KEY: c.mchKey,
-    MINIPAY_NOTIFY_BASE_URL: 'http://127.0.0.1:9',
-    MINIPAY_WECHATPAY_BASE_URL: s.sandbox.url,
-    MINIPAY_WECHATPAY_BACKUP_BASE_URL: '',
-    MINIPAY_WECHAT_API_BASE_URL: s.sandbox.url,
-    MINIPAY_WECHAT_API_BACKUP_BASE_URL: '',
-  };
-}
+const run = (args: string[], env: Record<string, string>) =>
+  minipayExit(['shipping-check', ...args], env);
 
 /** minipay believes the order shipped (an upload WeChat never got). */
 async function markUploaded(s: SandboxServer, orderId: string) {
@@ -66,7 +46,7 @@ describeOnStores('minipay shipping-check', (stores) => {
   test('clean (0), then an unknown order and one shipped only in minipay (1)', async (t) => {
     const url = await stores.freshUrl();
     const s = await startSandboxServer(t, url);
-    const env = envFor(s, url);
+    const env = merchantEnv(s, url);
     const awaiting = await s.paidOrder(1);
 
     const clean = await run([], env);
@@ -99,7 +79,7 @@ describeOnStores('minipay shipping-check', (stores) => {
   test('usage errors (2) and a check that cannot run (3)', async (t) => {
     const url = await stores.freshUrl();
     const s = await startSandboxServer(t, url);
-    const env = envFor(s, url);
+    const env = merchantEnv(s, url);
     for (const days of ['0', '31', '1.5', '07']) {
       const bad = await run(['--days', days], env);
       assert.equal(bad.code, 2, `--days ${days}: ${bad.stderr}`);
