@@ -63,9 +63,19 @@ function pages(rows: unknown[][]): NextPage & { asked: number } {
 
 const none = () => pages([]);
 
-test('the bill is sorted and matched against the ledger, a page at a time both ways', async () => {
+/** Runs `use` with a day matcher, closes it whatever happens, and checks its thread is gone. */
+async function withMatcher(use: (matcher: DayMatcher) => Promise<void>) {
   const matcher = new DayMatcher();
   try {
+    await use(matcher);
+  } finally {
+    await matcher.close();
+  }
+  assert.equal(liveDayMatchers(), 0);
+}
+
+test('the bill is sorted and matched against the ledger, a page at a time both ways', async () => {
+  await withMatcher(async (matcher) => {
     // In time order, not key order; `b` twice; `x` only in the bill, `y` only in the ledger.
     const keys = ['m', 'b', 'z', 'a', 'b', 'k', 'x'];
     const payment = (key: string, i: number) =>
@@ -124,15 +134,11 @@ test('the bill is sorted and matched against the ledger, a page at a time both w
       feeMilliFen: -600,
       row: 8,
     });
-  } finally {
-    await matcher.close();
-  }
-  assert.equal(liveDayMatchers(), 0);
+  });
 });
 
 test('a ledger out of key order is refused as such, and the thread is gone', async () => {
-  const matcher = new DayMatcher();
-  try {
+  await withMatcher(async (matcher) => {
     await matcher.add([row(SRC.billPayments, 'a', 1)], parties);
     const payments = pages([ledgerRow('b'), ledgerRow('a')]);
     await assert.rejects(
@@ -140,30 +146,22 @@ test('a ledger out of key order is refused as such, and the thread is gone', asy
       (e) => e instanceof MatchInputError && /ledger payments are not sorted/.test(e.message),
     );
     await assert.rejects(matcher.add([row(SRC.billPayments, 'c', 2)], parties), MatchInputError);
-  } finally {
-    await matcher.close();
-  }
-  assert.equal(liveDayMatchers(), 0);
+  });
 });
 
 test('a ledger that fails fails the match with its own error', async () => {
-  const matcher = new DayMatcher();
   const failed = new Error('the connection was lost');
-  try {
+  await withMatcher(async (matcher) => {
     await matcher.add([row(SRC.billPayments, 'a', 1)], parties);
     const payments: NextPage = async () => {
       throw failed;
     };
     await assert.rejects(matcher.match(MERCHANT, { payments, refunds: none() }), failed);
-  } finally {
-    await matcher.close();
-  }
-  assert.equal(liveDayMatchers(), 0);
+  });
 });
 
 test("the thread's own failure says so", async () => {
-  const matcher = new DayMatcher();
-  try {
+  await withMatcher(async (matcher) => {
     // A row of too few values: SQLite refuses it in the thread.
     await assert.rejects(
       (async () => {
@@ -173,10 +171,7 @@ test("the thread's own failure says so", async () => {
       })(),
       /the day's match failed: .*(bind|parameters|values)/i,
     );
-  } finally {
-    await matcher.close();
-  }
-  assert.equal(liveDayMatchers(), 0);
+  });
 });
 
 describeOnStores('a bill matched against the ledger of a store', (stores) => {
