@@ -20,6 +20,7 @@
  */
 import SQLite from 'better-sqlite3';
 import { CompiledQuery, type Kysely, sql } from 'kysely';
+import { LEDGER_QUERY } from '../../src/payments/reconciliation/ledger-repo.js';
 import {
   type BillPayment,
   type BillRefund,
@@ -127,16 +128,6 @@ async function match(
 
 type Raw = unknown[];
 
-/** The ledger's two queries; `{C}` is the code-unit collation on PostgreSQL. */
-const LEDGER = {
-  payments: `SELECT out_trade_no, transaction_id, total_fen, currency, id FROM orders
-    WHERE paid_at >= {start} AND paid_at < {end} ORDER BY out_trade_no{C}`,
-  refunds: `SELECT r.out_refund_no, o.out_trade_no, r.amount_fen, r.order_id
-    FROM refunds r JOIN orders o ON o.id = r.order_id
-    WHERE r.status = 'SUCCESS' AND r.succeeded_at >= {start} AND r.succeeded_at < {end}
-    ORDER BY r.out_refund_no{C}`,
-};
-
 function query(text: string, collate: string, start = '', end = ''): string {
   return text.replaceAll('{C}', collate).replace('{start}', start).replace('{end}', end);
 }
@@ -188,8 +179,8 @@ export async function reconcileSqlite(
         refunds: mapped(rows(BILL.refunds), billRefund),
       },
       {
-        payments: mapped(rows(LEDGER.payments, day.start, day.end), ledgerPayment),
-        refunds: mapped(rows(LEDGER.refunds, day.start, day.end), ledgerRefund),
+        payments: mapped(rows(LEDGER_QUERY.payments, day.start, day.end), ledgerPayment),
+        refunds: mapped(rows(LEDGER_QUERY.refunds, day.start, day.end), ledgerRefund),
       },
     );
     return { summary: bill.summary!, ...result };
@@ -228,8 +219,8 @@ export function reconcilePostgres(
     const cursors = {
       bp: query(BILL.payments, ' COLLATE "C"'),
       br: query(BILL.refunds, ' COLLATE "C"'),
-      lp: query(LEDGER.payments, ' COLLATE "C"', literal(day.start), literal(day.end)),
-      lr: query(LEDGER.refunds, ' COLLATE "C"', literal(day.start), literal(day.end)),
+      lp: query(LEDGER_QUERY.payments, ' COLLATE "C"', literal(day.start), literal(day.end)),
+      lr: query(LEDGER_QUERY.refunds, ' COLLATE "C"', literal(day.start), literal(day.end)),
     };
     for (const [name, text] of Object.entries(cursors)) {
       await run(`DECLARE ${name} NO SCROLL CURSOR FOR ${text}`);

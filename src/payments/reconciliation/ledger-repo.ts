@@ -29,9 +29,11 @@ export interface DayRange {
 
 /**
  * The ledger's two inputs: orders paid and refunds succeeded within the day, each row an array
- * in the order `ledgerPayment` and `ledgerRefund` (day-rows.ts) read it.
+ * in the order `ledgerPayment` and `ledgerRefund` (day-rows.ts) read it. `{start}` and `{end}`
+ * are the day's bounds, `{C}` the code-unit collation on PostgreSQL (the benchmark's phase-1
+ * pipeline runs the same text).
  */
-const LEDGER_QUERY: Record<LedgerInput, string> = {
+export const LEDGER_QUERY: Record<LedgerInput, string> = {
   payments: `SELECT out_trade_no, transaction_id, total_fen, currency, id FROM orders
     WHERE paid_at >= {start} AND paid_at < {end} ORDER BY out_trade_no{C}`,
   refunds: `SELECT r.out_refund_no, o.out_trade_no, r.amount_fen, r.order_id
